@@ -1,0 +1,99 @@
+package booking
+
+import (
+	"fmt"
+	"time"
+)
+
+// Site is a place with rooms, in one time zone.
+type Site struct {
+	ID       string
+	Name     string
+	Location *time.Location
+}
+
+// Room is a bookable room, backed by one calendar collection.
+type Room struct {
+	ID        string
+	SiteID    string
+	Name      string
+	Capacity  int
+	Equipment []string
+	// Calendar is the collection's path relative to the CalDAV home.
+	Calendar string
+	Hours    OpeningHours
+	Rules    Rules
+}
+
+// HasEquipment reports whether the room has every item asked for.
+func (r Room) HasEquipment(items ...string) bool {
+	for _, want := range items {
+		found := false
+		for _, have := range r.Equipment {
+			if have == want {
+				found = true
+				break
+			}
+		}
+		if !found {
+			return false
+		}
+	}
+	return true
+}
+
+// Rules constrain who may book a room, when and for how long. A zero
+// duration means "no limit" for MaxDuration and MaxAhead, "none" for
+// MinNotice and Buffer.
+type Rules struct {
+	MaxDuration time.Duration // longest single booking
+	MinNotice   time.Duration // how long before its start a booking must be made
+	MaxAhead    time.Duration // how far ahead a booking may start
+	Buffer      time.Duration // free time kept between two bookings
+	// AllowedGroups, when not empty, limits booking to members of one of
+	// these groups; empty means every member may book.
+	AllowedGroups []string
+}
+
+// ClockTime is a wall-clock time of day, in minutes after midnight
+// (0…1440; 1440 is the midnight that ends a day).
+type ClockTime int
+
+// Clock returns h:m as a ClockTime.
+func Clock(h, m int) ClockTime { return ClockTime(h*60 + m) }
+
+func (c ClockTime) String() string { return fmt.Sprintf("%02d:%02d", int(c)/60, int(c)%60) }
+
+// TimeRange is a half-open range of wall-clock times in one day.
+type TimeRange struct {
+	From, To ClockTime
+}
+
+// Date is a calendar day, without a zone.
+type Date struct {
+	Year  int
+	Month time.Month
+	Day   int
+}
+
+func (d Date) String() string { return fmt.Sprintf("%04d-%02d-%02d", d.Year, d.Month, d.Day) }
+
+// In returns midnight at the start of d in loc.
+func (d Date) In(loc *time.Location) time.Time {
+	return time.Date(d.Year, d.Month, d.Day, 0, 0, 0, 0, loc)
+}
+
+// Closure is a run of whole days on which a room is closed, From and To
+// included.
+type Closure struct {
+	From, To Date
+	Reason   string
+}
+
+// OpeningHours says when a room may be booked, in its site's time zone.
+// A weekday missing from Weekly is closed; an OpeningHours with no Weekly
+// entries at all is open around the clock.
+type OpeningHours struct {
+	Weekly   map[time.Weekday][]TimeRange
+	Closures []Closure
+}

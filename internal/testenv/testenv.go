@@ -1,0 +1,224 @@
+// Package testenv gives tests the real servers they run against: the
+// Radicale and Redis that `make test` started (their URLs in
+// ROOMCAL_TEST_RADICALE_URL and ROOMCAL_TEST_REDIS_URL), or private
+// instances a test starts and stops itself (to kill a server mid-test or
+// flush one without disturbing other packages).
+//
+// A test that needs a server and cannot have it fails, saying what to
+// install or run: tests never pass because a server is missing.
+package testenv
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+const (
+	radicaleBin = "/usr/bin/radicale"
+	redisBin    = "/usr/bin/redis-server"
+)
+
+// RandomID returns a short random identifier, to keep tests that share a
+// server apart.
+func RandomID() string {
+	var b [6]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		panic(err)
+	}
+	return hex.EncodeToString(b[:])
+}
+
+// Home is a calendar home on a CalDAV server and the credentials of its
+// owner. Radicale (started with --auth-type=none) accepts any password but
+// lets a user write only below /USER/.
+type Home struct {
+	URL      string // ends in "/"
+	User     string
+	Password string
+}
+
+// RadicaleHome returns a fresh, empty calendar home (a new user) on the
+// Radicale started by `make test`.
+func RadicaleHome(t testing.TB) Home {
+	t.Helper()
+	base := os.Getenv("ROOMCAL_TEST_RADICALE_URL")
+	if base == "" {
+		t.Fatal("ROOMCAL_TEST_RADICALE_URL is not set: run the tests with `make test`, which starts Radicale (apt-get install radicale)")
+	}
+	return newHome(base)
+}
+
+// Home returns a fresh, empty calendar home on this (Radicale) server.
+func (s *Server) Home() Home { return newHome(s.URL()) }
+
+func newHome(base string) Home {
+	user := "t-" + RandomID()
+	return Home{URL: strings.TrimRight(base, "/") + "/" + user + "/", User: user, Password: "x"}
+}
+
+// RedisURL returns the URL of the Redis started by `make test`. Tests on
+// it must keep to keys of their own (random room and event ids) and never
+// flush it; a test that flushes starts its own with StartRedis.
+func RedisURL(t testing.TB) string {
+	t.Helper()
+	u := os.Getenv("ROOMCAL_TEST_REDIS_URL")
+	if u == "" {
+		t.Fatal("ROOMCAL_TEST_REDIS_URL is not set: run the tests with `make test`, which starts Redis (apt-get install redis-server)")
+	}
+	return u
+}
+
+// Server is a server process owned by one test. It is stopped when the
+// test ends.
+type Server struct {
+	t    testing.TB
+	name string
+	args []string
+	port int
+	dir  string
+
+	mu  sync.Mutex
+	cmd *exec.Cmd
+}
+
+// Addr is host:port of the server.
+func (s *Server) Addr() string { return fmt.Sprintf("127.0.0.1:%d", s.port) }
+
+// URL is the server's base URL: http://… for Radicale, redis://… for Redis.
+func (s *Server) URL() string {
+	if s.name == "redis" {
+		return "redis://" + s.Addr() + "/0"
+	}
+	return "http://" + s.Addr() + "/"
+}
+
+// StartRadicale starts a private Radicale on a free loopback port with its
+// own storage folder. Its calendar homes are URL()+"USER/".
+func StartRadicale(t testing.TB) *Server {
+	t.Helper()
+	need(t, radicaleBin, "radicale")
+	dir := t.TempDir()
+	port := FreePort(t)
+	s := &Server{t: t, name: "radicale", port: port, dir: dir, args: []string{
+		radicaleBin,
+		"--storage-filesystem-folder=" + filepath.Join(dir, "collections"),
+		"--auth-type=none",
+		"--server-hosts=127.0.0.1:" + fmt.Sprint(port),
+	}}
+	s.Start()
+	t.Cleanup(s.Stop)
+	return s
+}
+
+// StartRedis starts a private Redis on a free loopback port that keeps
+// nothing on disk.
+func StartRedis(t testing.TB) *Server {
+	t.Helper()
+	need(t, redisBin, "redis-server")
+	dir := t.TempDir()
+	port := FreePort(t)
+	s := &Server{t: t, name: "redis", port: port, dir: dir, args: []string{
+		redisBin, "--port", fmt.Sprint(port), "--bind", "127.0.0.1",
+		"--save", "", "--appendonly", "no", "--dir", dir,
+	}}
+	s.Start()
+	t.Cleanup(s.Stop)
+	return s
+}
+
+// Start (re)starts the server on its port with its data folder and waits
+// until it answers.
+func (s *Server) Start() {
+	s.t.Helper()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.cmd != nil {
+		return
+	}
+	cmd := exec.Command(s.args[0], s.args[1:]...)
+	log, err := os.Create(filepath.Join(s.dir, s.name+".log"))
+	if err != nil {
+		s.t.Fatalf("testenv: %v", err)
+	}
+	cmd.Stdout, cmd.Stderr = log, log
+	if err := cmd.Start(); err != nil {
+		s.t.Fatalf("testenv: start %s: %v", s.name, err)
+	}
+	s.cmd = cmd
+	deadline := time.Now().Add(15 * time.Second)
+	for time.Now().Before(deadline) {
+		if s.answers() {
+			return
+		}
+		time.Sleep(25 * time.Millisecond)
+	}
+	out, _ := os.ReadFile(log.Name())
+	s.t.Fatalf("testenv: %s did not answer on %s within 15s:\n%s", s.name, s.Addr(), out)
+}
+
+// Stop kills the server (SIGKILL: like a crash) and waits for it to exit.
+func (s *Server) Stop() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.cmd == nil {
+		return
+	}
+	_ = s.cmd.Process.Kill()
+	_ = s.cmd.Wait()
+	s.cmd = nil
+}
+
+func (s *Server) answers() bool {
+	if s.name == "redis" {
+		c, err := net.DialTimeout("tcp", s.Addr(), 200*time.Millisecond)
+		if err != nil {
+			return false
+		}
+		defer c.Close()
+		_ = c.SetDeadline(time.Now().Add(time.Second))
+		if _, err := c.Write([]byte("PING\r\n")); err != nil {
+			return false
+		}
+		buf := make([]byte, 7)
+		n, _ := c.Read(buf)
+		return strings.HasPrefix(string(buf[:n]), "+PONG")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	req, _ := http.NewRequestWithContext(ctx, http.MethodOptions, s.URL(), nil)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return false
+	}
+	resp.Body.Close()
+	return true
+}
+
+// FreePort asks the kernel for a free loopback TCP port.
+func FreePort(t testing.TB) int {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatalf("testenv: free port: %v", err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
+}
+
+func need(t testing.TB, bin, pkg string) {
+	t.Helper()
+	if _, err := os.Stat(bin); err != nil {
+		t.Fatalf("%s is missing: install it with `apt-get install %s` (make test does)", bin, pkg)
+	}
+}
