@@ -2,6 +2,7 @@ package booking
 
 import (
 	"fmt"
+	"strings"
 	"time"
 )
 
@@ -25,12 +26,13 @@ type Room struct {
 	Rules    Rules
 }
 
-// HasEquipment reports whether the room has every item asked for.
+// HasEquipment reports whether the room has every item asked for, ignoring
+// case ("Visio" matches "visio").
 func (r Room) HasEquipment(items ...string) bool {
 	for _, want := range items {
 		found := false
 		for _, have := range r.Equipment {
-			if have == want {
+			if strings.EqualFold(have, want) {
 				found = true
 				break
 			}
@@ -91,8 +93,8 @@ type Closure struct {
 }
 
 // OpeningHours says when a room may be booked, in its site's time zone.
-// A weekday missing from Weekly is closed; an OpeningHours with no Weekly
-// entries at all is open around the clock.
+// A weekday missing from Weekly (or present with no range) is closed; an
+// OpeningHours with no Weekly entries at all is open around the clock.
 type OpeningHours struct {
 	Weekly   map[time.Weekday][]TimeRange
 	Closures []Closure

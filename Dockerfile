@@ -1,0 +1,29 @@
+# roomcal: a static Go binary on a small Debian.
+# Build: docker build -t roomcal .   (or docker-compose build)
+
+FROM golang:1.26 AS build
+WORKDIR /src
+COPY go.mod go.sum ./
+RUN go mod download
+COPY . .
+# Front-end assets, once web/ has an npm build, come from a node stage
+# copied in here before the Go build (they are embedded in the binary).
+RUN CGO_ENABLED=0 go build -trimpath -o /roomcal ./cmd/roomcal
+
+FROM debian:trixie-slim
+# ca-certificates: HTTPS to Nextcloud and the OIDC issuer; curl: the
+# health check. Time zones are embedded in the binary (time/tzdata).
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends ca-certificates curl \
+ && rm -rf /var/lib/apt/lists/* \
+ && useradd --system --uid 10001 --home-dir /var/lib/roomcal --create-home roomcal
+COPY --from=build /roomcal /usr/local/bin/roomcal
+USER roomcal
+WORKDIR /var/lib/roomcal
+ENV ROOMCAL_ADDR=0.0.0.0:8080 \
+    ROOMCAL_DATA_DIR=/var/lib/roomcal/data
+EXPOSE 8080
+HEALTHCHECK --interval=15s --timeout=5s --start-period=10s --retries=3 \
+  CMD curl -fsS -o /dev/null http://127.0.0.1:8080/healthz || exit 1
+ENTRYPOINT ["roomcal"]
+CMD ["serve"]

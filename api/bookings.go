@@ -1,0 +1,261 @@
+package api
+
+import (
+	"net/http"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/roomcal/roomcal/booking"
+)
+
+type intervalJSON struct {
+	Start string `json:"start"`
+	End   string `json:"end"`
+}
+
+type roomAvailabilityJSON struct {
+	Room string         `json:"room"`
+	Busy []busyJSON     `json:"busy"`
+	Free []intervalJSON `json:"free"`
+}
+
+type availabilityJSON struct {
+	Rooms []roomAvailabilityJSON `json:"rooms"`
+	Stale bool                   `json:"stale"`
+}
+
+// parseTime reads an RFC 3339 time with an offset from a query or body
+// field, with an error that names the field.
+func parseTime(field, v string) (time.Time, error) {
+	t, err := time.Parse(time.RFC3339, v)
+	if err != nil {
+		return time.Time{}, invalid(field + " doit être une date RFC 3339 avec décalage, par exemple 2026-12-01T09:00:00+01:00 / " + field + " must be an RFC 3339 time with an offset")
+	}
+	return t, nil
+}
+
+func (s *Server) availability(c *gin.Context) {
+	from, err := parseTime("from", c.Query("from"))
+	if err != nil {
+		writeError(c, s.log, err)
+		return
+	}
+	to, err := parseTime("to", c.Query("to"))
+	if err != nil {
+		writeError(c, s.log, err)
+		return
+	}
+	a, err := s.opts.Bookings.Availability(c.Request.Context(), c.Query("site"), c.Query("room"), from, to)
+	if err != nil {
+		writeError(c, s.log, err)
+		return
+	}
+	out := availabilityJSON{Rooms: []roomAvailabilityJSON{}, Stale: a.Stale}
+	for _, r := range a.Rooms {
+		rj := roomAvailabilityJSON{Room: r.Room.ID, Busy: []busyJSON{}, Free: []intervalJSON{}}
+		for _, b := range r.Busy {
+			rj.Busy = append(rj.Busy, busyToJSON(b, true))
+		}
+		for _, f := range r.Free {
+			rj.Free = append(rj.Free, intervalJSON{Start: f.Start.Format(time.RFC3339), End: f.End.Format(time.RFC3339)})
+		}
+		out.Rooms = append(out.Rooms, rj)
+	}
+	c.Header("Cache-Control", "no-store")
+	c.JSON(http.StatusOK, out)
+}
+
+type bookingRequestJSON struct {
+	Room        string  `json:"room"`
+	Start       string  `json:"start"`
+	End         string  `json:"end"`
+	Title       string  `json:"title"`
+	Description *string `json:"description"`
+	Recurrence  *string `json:"recurrence"`
+}
+
+type organizerJSON struct {
+	ID    string `json:"id"`
+	Name  string `json:"name"`
+	Email string `json:"email,omitempty"`
+}
+
+type bookingJSON struct {
+	ID          string        `json:"id"`
+	Room        string        `json:"room"`
+	Start       string        `json:"start"`
+	End         string        `json:"end"`
+	Title       string        `json:"title"`
+	Description string        `json:"description,omitempty"`
+	Organizer   organizerJSON `json:"organizer"`
+	Recurrence  string        `json:"recurrence,omitempty"`
+}
+
+func toBookingJSON(b booking.Booking) bookingJSON {
+	return bookingJSON{
+		ID: b.ID, Room: b.Room, Title: b.Title, Description: b.Description, Recurrence: b.Recurrence,
+		Start: b.Start.Format(time.RFC3339), End: b.End.Format(time.RFC3339),
+		Organizer: organizerJSON{ID: b.Organizer.ID, Name: b.Organizer.Name, Email: b.Organizer.Email},
+	}
+}
+
+func (s *Server) createBooking(c *gin.Context) {
+	var req bookingRequestJSON
+	if err := readJSON(c, &req); err != nil {
+		writeError(c, s.log, err)
+		return
+	}
+	if req.Room == "" {
+		writeError(c, s.log, invalid("room est obligatoire / room is required"))
+		return
+	}
+	start, err := parseTime("start", req.Start)
+	if err != nil {
+		writeError(c, s.log, err)
+		return
+	}
+	end, err := parseTime("end", req.End)
+	if err != nil {
+		writeError(c, s.log, err)
+		return
+	}
+	r := booking.Request{Room: req.Room, Start: start, End: end, Title: req.Title}
+	if req.Description != nil {
+		r.Description = *req.Description
+	}
+	if req.Recurrence != nil {
+		r.Recurrence = *req.Recurrence
+	}
+	m, _ := member(c)
+	b, err := s.opts.Bookings.Book(c.Request.Context(), m, r)
+	if err != nil {
+		writeError(c, s.log, err)
+		return
+	}
+	c.Header("Location", "/api/v1/bookings/"+b.ID)
+	c.JSON(http.StatusCreated, toBookingJSON(b))
+}
+
+type bookingItemJSON struct {
+	ID        string `json:"id"`
+	Room      string `json:"room"`
+	Start     string `json:"start"`
+	End       string `json:"end"`
+	Title     string `json:"title"`
+	Organizer string `json:"organizer"`
+}
+
+func (s *Server) listBookings(c *gin.Context) {
+	f := booking.Filter{Room: c.Query("room")}
+	if v := c.Query("from"); v != "" {
+		t, err := parseTime("from", v)
+		if err != nil {
+			writeError(c, s.log, err)
+			return
+		}
+		f.From = t
+	}
+	if v := c.Query("to"); v != "" {
+		t, err := parseTime("to", v)
+		if err != nil {
+			writeError(c, s.log, err)
+			return
+		}
+		f.To = t
+	}
+	if c.Query("mine") == "true" {
+		m, _ := member(c)
+		f.Organizer = m.ID
+	}
+	list, err := s.opts.Bookings.List(c.Request.Context(), f)
+	if err != nil {
+		writeError(c, s.log, err)
+		return
+	}
+	out := []bookingItemJSON{}
+	for _, b := range list {
+		out = append(out, bookingItemJSON{
+			ID: b.Ref, Room: booking.RoomOf(b.Ref), Title: b.Title, Organizer: b.Organizer,
+			Start: b.Start.Format(time.RFC3339), End: b.End.Format(time.RFC3339),
+		})
+	}
+	c.JSON(http.StatusOK, out)
+}
+
+func (s *Server) getBooking(c *gin.Context) {
+	m, _ := member(c)
+	b, err := s.opts.Bookings.Get(c.Request.Context(), m, c.Param("id"))
+	if err != nil {
+		writeError(c, s.log, err)
+		return
+	}
+	c.JSON(http.StatusOK, toBookingJSON(b))
+}
+
+type bookingPatchJSON struct {
+	Start       *string `json:"start"`
+	End         *string `json:"end"`
+	Title       *string `json:"title"`
+	Description *string `json:"description"`
+}
+
+func (s *Server) patchBooking(c *gin.Context) {
+	var req bookingPatchJSON
+	if err := readJSON(c, &req); err != nil {
+		writeError(c, s.log, err)
+		return
+	}
+	var ch booking.Change
+	for _, f := range []struct {
+		name string
+		raw  *string
+		dst  **time.Time
+	}{{"start", req.Start, &ch.Start}, {"end", req.End, &ch.End}} {
+		if f.raw == nil {
+			continue
+		}
+		t, err := parseTime(f.name, *f.raw)
+		if err != nil {
+			writeError(c, s.log, err)
+			return
+		}
+		*f.dst = &t
+	}
+	ch.Title, ch.Description = req.Title, req.Description
+	m, _ := member(c)
+	b, err := s.opts.Bookings.Move(c.Request.Context(), m, c.Param("id"), ch)
+	if err != nil {
+		writeError(c, s.log, err)
+		return
+	}
+	c.JSON(http.StatusOK, toBookingJSON(b))
+}
+
+func (s *Server) deleteBooking(c *gin.Context) {
+	m, _ := member(c)
+	if err := s.opts.Bookings.Cancel(c.Request.Context(), m, c.Param("id")); err != nil {
+		writeError(c, s.log, err)
+		return
+	}
+	c.Status(http.StatusNoContent)
+}
+
+type conflictJSON struct {
+	Room string   `json:"room"`
+	A    busyJSON `json:"a"`
+	B    busyJSON `json:"b"`
+}
+
+func (s *Server) listConflicts(c *gin.Context) {
+	list, err := s.opts.Bookings.Conflicts(c.Request.Context())
+	if err != nil {
+		writeError(c, s.log, err)
+		return
+	}
+	out := []conflictJSON{}
+	for _, cf := range list {
+		out = append(out, conflictJSON{Room: cf.Room, A: busyToJSON(cf.A, true), B: busyToJSON(cf.B, true)})
+	}
+	c.JSON(http.StatusOK, out)
+}

@@ -1,0 +1,119 @@
+package api
+
+import (
+	"net"
+	"net/http"
+	"net/netip"
+	"strings"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/roomcal/roomcal/booking"
+)
+
+// Identity modes (API.md).
+const (
+	AuthDev    = "dev"
+	AuthHeader = "header"
+)
+
+// Identity headers set by an authenticating reverse proxy.
+const (
+	HeaderUser   = "X-Remote-User"
+	HeaderName   = "X-Remote-Name"
+	HeaderEmail  = "X-Remote-Email"
+	HeaderGroups = "X-Remote-Groups"
+)
+
+const memberKey = "roomcal.member"
+
+// identify establishes who is calling, for every request: in header mode
+// from the identity headers when the peer is a trusted proxy; in dev mode
+// from the same headers when the peer is on loopback. Headers from anyone
+// else are ignored and logged.
+func (s *Server) identify() gin.HandlerFunc {
+	return func(c *gin.Context) {
+		user := strings.TrimSpace(c.GetHeader(HeaderUser))
+		if user == "" {
+			c.Next()
+			return
+		}
+		peer, err := peerAddr(c.Request)
+		trusted := err == nil && s.trusted(peer)
+		if !trusted {
+			s.log.WarnContext(c.Request.Context(), "identity headers from an untrusted peer ignored",
+				"peer", c.Request.RemoteAddr, "user", user)
+			c.Next()
+			return
+		}
+		m := booking.Member{
+			ID:    user,
+			Name:  strings.TrimSpace(c.GetHeader(HeaderName)),
+			Email: strings.TrimSpace(c.GetHeader(HeaderEmail)),
+		}
+		if m.Name == "" {
+			m.Name = m.ID
+		}
+		for _, g := range strings.Split(c.GetHeader(HeaderGroups), ",") {
+			if g = strings.TrimSpace(g); g != "" {
+				m.Groups = append(m.Groups, g)
+			}
+		}
+		c.Set(memberKey, m)
+		c.Next()
+	}
+}
+
+func (s *Server) trusted(peer netip.Addr) bool {
+	switch s.opts.AuthMode {
+	case AuthHeader:
+		for _, p := range s.opts.TrustedProxies {
+			if p.Contains(peer) {
+				return true
+			}
+		}
+		return false
+	case AuthDev, "":
+		return peer.IsLoopback()
+	}
+	return false
+}
+
+func peerAddr(r *http.Request) (netip.Addr, error) {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		host = r.RemoteAddr
+	}
+	a, err := netip.ParseAddr(host)
+	return a.Unmap(), err
+}
+
+// member returns the caller, if identified.
+func member(c *gin.Context) (booking.Member, bool) {
+	v, ok := c.Get(memberKey)
+	if !ok {
+		return booking.Member{}, false
+	}
+	m, ok := v.(booking.Member)
+	return m, ok
+}
+
+type meJSON struct {
+	ID     string   `json:"id"`
+	Name   string   `json:"name"`
+	Email  string   `json:"email"`
+	Roles  []string `json:"roles"`
+	Groups []string `json:"groups"`
+}
+
+func (s *Server) me(c *gin.Context) {
+	m, _ := member(c)
+	roles := []string{"member"}
+	if m.IsOrganiser() {
+		roles = append(roles, "organiser")
+	}
+	if m.IsAdmin() {
+		roles = append(roles, "admin")
+	}
+	c.JSON(http.StatusOK, meJSON{ID: m.ID, Name: m.Name, Email: m.Email, Roles: roles, Groups: nonNil(m.Groups)})
+}

@@ -1,0 +1,98 @@
+package api
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"net/netip"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/roomcal/roomcal/booking"
+)
+
+// Check is one dependency that /readyz probes.
+type Check struct {
+	Name string
+	Ping func(ctx context.Context) error
+}
+
+// Options are what the HTTP edge needs; cmd/roomcal fills them.
+type Options struct {
+	Logger   *slog.Logger
+	Catalog  *booking.Catalog
+	Bookings *booking.Service
+	// AuthMode is AuthDev or AuthHeader; TrustedProxies are the peers
+	// whose identity headers are believed in header mode.
+	AuthMode       string
+	TrustedProxies []netip.Prefix
+	// Ready lists the dependencies /readyz probes (CalDAV, Redis).
+	Ready []Check
+	// ReadyTimeout bounds each probe (default 2s).
+	ReadyTimeout time.Duration
+}
+
+// Server is roomcal's HTTP handler.
+type Server struct {
+	opts   Options
+	log    *slog.Logger
+	engine *gin.Engine
+}
+
+// New builds the handler with every route of the route table.
+func New(opts Options) *Server {
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
+	}
+	if opts.ReadyTimeout == 0 {
+		opts.ReadyTimeout = 2 * time.Second
+	}
+	gin.SetMode(gin.ReleaseMode)
+	e := gin.New()
+	e.HandleMethodNotAllowed = true
+	s := &Server{opts: opts, log: opts.Logger, engine: e}
+	e.Use(s.recoverer(), s.accessLog(), limitBody(maxBodyBytes), s.identify())
+	e.NoRoute(func(c *gin.Context) {
+		renderProblem(c, problem(http.StatusNotFound, CodeNotFound, "Cette adresse n'existe pas. / No such route."))
+	})
+	e.NoMethod(func(c *gin.Context) {
+		renderProblem(c, problem(http.StatusMethodNotAllowed, CodeInvalid, "Méthode non permise. / Method not allowed."))
+	})
+	for _, r := range s.routes() {
+		e.Handle(r.Method, r.Path, enforce(r.Policy), r.Handler)
+	}
+	return s
+}
+
+// ServeHTTP implements http.Handler.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.engine.ServeHTTP(w, r) }
+
+// route is one entry of the route table.
+type route struct {
+	Method  string
+	Path    string
+	Policy  Policy
+	Handler gin.HandlerFunc
+}
+
+// routes is the route table: every route roomcal serves, in one place,
+// with the policy that says who may call it.
+func (s *Server) routes() []route {
+	return []route{
+		{http.MethodGet, "/healthz", Anyone, s.healthz},
+		{http.MethodGet, "/readyz", Anyone, s.readyz},
+		{http.MethodGet, "/api/v1/openapi.json", Anyone, s.openapi},
+		{http.MethodGet, "/api/v1/me", Member, s.me},
+		{http.MethodGet, "/api/v1/sites", Member, s.listSites},
+		{http.MethodGet, "/api/v1/rooms", Member, s.listRooms},
+		{http.MethodGet, "/api/v1/rooms/:id", Member, s.getRoom},
+		{http.MethodGet, "/api/v1/availability", Member, s.availability},
+		{http.MethodPost, "/api/v1/bookings", Member, s.createBooking},
+		{http.MethodGet, "/api/v1/bookings", Member, s.listBookings},
+		{http.MethodGet, "/api/v1/bookings/:id", Member, s.getBooking},
+		{http.MethodPatch, "/api/v1/bookings/:id", Member, s.patchBooking},
+		{http.MethodDelete, "/api/v1/bookings/:id", Member, s.deleteBooking},
+		{http.MethodGet, "/api/v1/conflicts", Admin, s.listConflicts},
+	}
+}

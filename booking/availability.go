@@ -1,0 +1,206 @@
+package booking
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"time"
+)
+
+// MaxAvailabilitySpan bounds one availability question.
+const MaxAvailabilitySpan = 31 * 24 * time.Hour
+
+// RoomAvailability is one room's busy and free intervals over a range.
+type RoomAvailability struct {
+	Room Room
+	Busy []Busy
+	// Free lists the bookable intervals: open, not in the past, and clear
+	// of busy intervals widened by the room's buffer.
+	Free []Interval
+	// Problems lists calendar objects that could not be read.
+	Problems []ObjectProblem
+}
+
+// Availability answers for a site or a room.
+type Availability struct {
+	Rooms []RoomAvailability
+	// Stale is true when the answer comes from a copy that could not be
+	// refreshed lately because the calendar server cannot be reached.
+	Stale bool
+}
+
+// Availability returns busy and free intervals of one room (roomID) or of
+// every room of a site (siteID) over [from, to).
+func (s *Service) Availability(ctx context.Context, siteID, roomID string, from, to time.Time) (Availability, error) {
+	if (siteID == "") == (roomID == "") {
+		return Availability{}, fmt.Errorf("%w: précisez site ou room / give either site or room", ErrInvalid)
+	}
+	if from.IsZero() || to.IsZero() || !from.Before(to) {
+		return Availability{}, fmt.Errorf("%w: from doit précéder to / from must be before to", ErrInvalid)
+	}
+	if to.Sub(from) > MaxAvailabilitySpan {
+		return Availability{}, fmt.Errorf("%w: au plus 31 jours à la fois / at most 31 days at once", ErrInvalid)
+	}
+	places, err := s.roomsFor(roomID, siteID)
+	if err != nil {
+		return Availability{}, err
+	}
+	var out Availability
+	now := s.now()
+	for _, p := range places {
+		busy, stale, err := s.busy(ctx, p, from, to)
+		if err != nil {
+			return Availability{}, err
+		}
+		out.Stale = out.Stale || stale
+		ra := RoomAvailability{Room: p.room, Busy: busy, Problems: s.roomProblems(p.room.ID)}
+		openFrom := from
+		if openFrom.Before(now) {
+			openFrom = now
+		}
+		if openFrom.Before(to) {
+			ra.Free = subtract(p.room.Hours.Open(openFrom.In(p.site.Location), to), busy, p.room.Rules.Buffer)
+		}
+		out.Rooms = append(out.Rooms, ra)
+	}
+	return out, nil
+}
+
+// busy returns a room's busy intervals over [from, to): from the gate when
+// its cached window covers the range, straight from the calendar
+// otherwise. stale says the gate's copy has not been refreshed for three
+// sync intervals.
+func (s *Service) busy(ctx context.Context, p place, from, to time.Time) ([]Busy, bool, error) {
+	var raw string
+	err := s.withState(ctx, p, func() error {
+		var err error
+		raw, err = s.g.Token(ctx, p.room.ID)
+		return err
+	})
+	if err != nil {
+		return nil, false, fmt.Errorf("availability of %s: %w", p.room.ID, err)
+	}
+	tok, ok := parseStateToken(raw)
+	if !ok || from.Before(tok.window.Start) || to.After(tok.window.End) {
+		busy, _, err := s.cal.Busy(ctx, p.room, p.site.Location, from, to)
+		if err != nil {
+			return nil, false, fmt.Errorf("availability of %s: %w", p.room.ID, err)
+		}
+		return busy, false, nil
+	}
+	busy, err := s.g.Busy(ctx, p.room.ID, from, to)
+	if errors.Is(err, ErrNoState) {
+		return s.busy(ctx, p, from, to)
+	}
+	if err != nil {
+		return nil, false, fmt.Errorf("availability of %s: %w", p.room.ID, err)
+	}
+	stale := s.now().Sub(tok.syncedAt) > 3*s.opt.SyncInterval
+	return busy, stale, nil
+}
+
+// subtract removes busy intervals, widened by buffer, from sorted,
+// disjoint open intervals.
+func subtract(open []Interval, busy []Busy, buffer time.Duration) []Interval {
+	bs := make([]Interval, 0, len(busy))
+	for _, b := range busy {
+		bs = append(bs, Interval{Start: b.Start.Add(-buffer), End: b.End.Add(buffer)})
+	}
+	sort.Slice(bs, func(i, j int) bool { return bs[i].Start.Before(bs[j].Start) })
+	var out []Interval
+	for _, o := range open {
+		cur := o.Start
+		for _, b := range bs {
+			if !b.End.After(cur) || !b.Start.Before(o.End) {
+				continue
+			}
+			if b.Start.After(cur) {
+				out = append(out, Interval{Start: cur, End: b.Start})
+			}
+			if b.End.After(cur) {
+				cur = b.End
+			}
+		}
+		if cur.Before(o.End) {
+			out = append(out, Interval{Start: cur, End: o.End})
+		}
+	}
+	return out
+}
+
+func (s *Service) roomProblems(room string) []ObjectProblem {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]ObjectProblem(nil), s.problems[room]...)
+}
+
+// Conflict is two busy intervals of one room that overlap: people edited
+// the calendar directly. Nothing is deleted; admins are told.
+type Conflict struct {
+	Room string
+	A, B Busy
+}
+
+// Conflicts lists overlaps between busy intervals of every room from now
+// on, within the cached window.
+func (s *Service) Conflicts(ctx context.Context) ([]Conflict, error) {
+	places, err := s.roomsFor("", "")
+	if err != nil {
+		return nil, err
+	}
+	now := s.now()
+	var out []Conflict
+	for _, p := range places {
+		busy, _, err := s.busy(ctx, p, now, now.Add(s.opt.Window-24*time.Hour))
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, overlaps(p.room.ID, busy)...)
+	}
+	return out, nil
+}
+
+// overlaps finds pairs of overlapping intervals of different objects in a
+// list sorted by start (holds left out).
+func overlaps(room string, busy []Busy) []Conflict {
+	var out []Conflict
+	for i := range busy {
+		if busy[i].Kind == KindHold {
+			continue
+		}
+		for j := i + 1; j < len(busy) && busy[j].Start.Before(busy[i].End); j++ {
+			if busy[j].Kind == KindHold || busy[j].Ref == busy[i].Ref {
+				continue
+			}
+			out = append(out, Conflict{Room: room, A: busy[i], B: busy[j]})
+		}
+	}
+	return out
+}
+
+// reportOverlaps logs and counts overlaps that objects just read from the
+// calendar create.
+func (s *Service) reportOverlaps(ctx context.Context, p place, put map[string]ObjectState) {
+	for ref, o := range put {
+		for _, b := range o.Busy {
+			others, err := s.g.Busy(ctx, p.room.ID, b.Start, b.End)
+			if err != nil {
+				return
+			}
+			for _, other := range others {
+				if other.Ref == ref || other.Kind == KindHold {
+					continue
+				}
+				s.conflictsSeen.Add(1)
+				s.log.WarnContext(ctx, "overlap in a room calendar (edited outside roomcal); kept, listed to admins",
+					"room", p.room.ID, "object", ref, "other", other.Ref,
+					"start", b.Start.Format(time.RFC3339), "end", b.End.Format(time.RFC3339))
+			}
+		}
+	}
+}
+
+// ConflictsSeen counts overlaps found by sync passes of this process
+// (exported as a metric).
+func (s *Service) ConflictsSeen() int64 { return s.conflictsSeen.Load() }

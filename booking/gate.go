@@ -1,0 +1,144 @@
+package booking
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+)
+
+// Kind says where a busy interval comes from.
+type Kind string
+
+const (
+	KindBooking  Kind = "booking"  // made through roomcal
+	KindEvent    Kind = "event"    // an internal event held in the room
+	KindExternal Kind = "external" // put in the calendar by someone else
+	KindHold     Kind = "hold"     // a claim whose booking is being written
+)
+
+// Busy is one interval in which a room is taken.
+type Busy struct {
+	// Ref names what the interval comes from: the calendar object (for a
+	// booking, its id); one recurring object gives several intervals with
+	// the same Ref. For a hold, the hold id.
+	Ref       string
+	Start     time.Time
+	End       time.Time
+	Kind      Kind
+	Title     string
+	Organizer string // member id of a booking's organizer, if known
+}
+
+// Overlaps reports whether b overlaps [start, end) widened by buffer on
+// both sides (half-open intervals).
+func (b Busy) Overlaps(start, end time.Time, buffer time.Duration) bool {
+	return b.Start.Before(end.Add(buffer)) && b.End.After(start.Add(-buffer))
+}
+
+// ErrNoState is returned by a Gate when it holds no state for a room (a new
+// or flushed Redis): the caller rebuilds the room from its calendar with
+// Load, then tries again.
+var ErrNoState = errors.New("booking: room state missing, rebuild needed")
+
+// ErrHoldLost is returned by Gate.Release when the hold is already gone
+// (expired, released, or lost in a flush). Callers usually ignore it.
+var ErrHoldLost = errors.New("booking: hold lost")
+
+// ConflictError is returned when a claimed interval clashes. Conflicts
+// lists what it clashes with.
+type ConflictError struct {
+	Room      string
+	Conflicts []Busy
+}
+
+func (e *ConflictError) Error() string {
+	parts := make([]string, 0, len(e.Conflicts))
+	for _, c := range e.Conflicts {
+		parts = append(parts, fmt.Sprintf("%s [%s, %s)", c.Kind, c.Start.Format(time.RFC3339), c.End.Format(time.RFC3339)))
+	}
+	return fmt.Sprintf("room %s is taken: %s", e.Room, strings.Join(parts, ", "))
+}
+
+// Claim asks the gate for one or more intervals of a room at once (several
+// for a recurring booking: all or none).
+type Claim struct {
+	HoldID    string
+	Intervals []Busy // Start, End, Kind and Title of what is being booked
+	// Buffer is the free time that must remain between a claimed interval
+	// and any other busy interval or hold.
+	Buffer time.Duration
+	// TTL bounds the hold's life: if the claimant dies before Commit or
+	// Release, the slot is free again after TTL.
+	TTL time.Duration
+	// Ignore names a Ref whose busy intervals do not count (moving a
+	// booking: its old slot does not block its new one).
+	Ignore string
+}
+
+// ObjectState is what the gate knows of one calendar object.
+type ObjectState struct {
+	ETag string
+	Busy []Busy
+}
+
+// Snapshot is the whole state of a room as read from its calendar.
+type Snapshot struct {
+	Token   string // change token of the calendar at the time of reading
+	Objects map[string]ObjectState
+}
+
+// Gate is the shared, atomic state of rooms: the busy intervals read from
+// their calendars (a cache) and the live holds of bookings being written
+// (a gate). Every method is atomic for one room: Redis runs each as one
+// Lua script; the in-process stand-in takes a mutex. Implementations are
+// safe for concurrent use by many goroutines and, for Redis, many
+// processes.
+//
+// A Gate may lose its state at any time (Redis flushed or restarted).
+// Methods that need state return ErrNoState; the caller rebuilds with Load.
+type Gate interface {
+	// Claim checks every interval of c against the room's busy intervals
+	// and live holds (widened by c.Buffer) and, when none clashes, records
+	// one hold for all of them, expiring after c.TTL. A clash gives a
+	// *ConflictError listing every interval it clashes with.
+	Claim(ctx context.Context, room string, c Claim) error
+	// Commit turns a hold into the busy intervals of object ref (the
+	// booking just written to the calendar), replacing any the object had.
+	// When the hold is gone (it expired, or the state was flushed and
+	// rebuilt), Commit checks busy against the current state as Claim
+	// would, ignoring ref itself, and records it only if nothing clashes;
+	// otherwise it returns a *ConflictError and records nothing. So an
+	// object is recorded as busy only while no clashing hold or interval
+	// is known.
+	Commit(ctx context.Context, room, holdID, ref, etag string, busy []Busy, buffer time.Duration) error
+	// Release drops a hold (the calendar write failed). ErrHoldLost if it
+	// was already gone.
+	Release(ctx context.Context, room, holdID string) error
+
+	// Busy lists the busy intervals and live holds that overlap
+	// [from, to), sorted by start.
+	Busy(ctx context.Context, room string, from, to time.Time) ([]Busy, error)
+	// Token returns the room's change token (as last set by Load or
+	// Apply), or ErrNoState.
+	Token(ctx context.Context, room string) (string, error)
+	// Objects returns the change token and the ETag of every object known
+	// for the room, for the sync loop to compare with the calendar.
+	Objects(ctx context.Context, room string) (token string, etags map[string]string, err error)
+
+	// Apply records changes read from the calendar: objects put (their
+	// busy intervals replace what the gate had for them) and objects
+	// deleted, and the new change token (an empty token keeps the current
+	// one). It fails with ErrNoState when the room has no state (it is not
+	// a substitute for Load).
+	Apply(ctx context.Context, room, token string, put map[string]ObjectState, deleted []string) error
+	// Load replaces the room's state with a snapshot read from the
+	// calendar, keeping live holds.
+	Load(ctx context.Context, room string, snap Snapshot) error
+
+	// Lock takes the room's refresh lock for ttl if no one holds it, so
+	// that only one replica rebuilds or syncs a room at a time. It returns
+	// an unlock function, or ok=false when another holder has it.
+	Lock(ctx context.Context, room string, ttl time.Duration) (unlock func(), ok bool, err error)
+}

@@ -1,0 +1,76 @@
+package booking
+
+import (
+	"context"
+	"time"
+)
+
+// Booking is a reservation of a room made through roomcal.
+type Booking struct {
+	ID          string
+	Room        string
+	Start, End  time.Time // the first occurrence for a recurring booking
+	Title       string
+	Description string
+	Organizer   Member
+	// Recurrence is an RFC 5545 RRULE value ("FREQ=WEEKLY;COUNT=10"), or
+	// empty for a single booking.
+	Recurrence string
+	Created    time.Time
+}
+
+// ObjectProblem is a calendar object that could not be read (malformed
+// iCalendar, unknown time zone…): it is reported, never taken as free.
+type ObjectProblem struct {
+	Ref string
+	Err error
+}
+
+// Delta is what changed in a room's calendar since a token.
+type Delta struct {
+	Token    string
+	Put      map[string]ObjectState
+	Deleted  []string
+	Problems []ObjectProblem
+}
+
+// Calendar is the port to rooms' calendars; the CalDAV adapter implements
+// it. Busy intervals are expanded in loc (the site's zone) within window
+// w. Errors wrap ErrUnavailable when the server cannot be reached,
+// ErrNotFound when a booking does not exist, and a *ConflictError never
+// (the calendar does not judge overlaps).
+type Calendar interface {
+	// Read returns the whole state of a room's calendar.
+	Read(ctx context.Context, room Room, loc *time.Location, w Interval) (Snapshot, []ObjectProblem, error)
+	// Changes returns what changed since token, given the ETags the
+	// caller knows. An expired token is handled inside (a full listing is
+	// compared with known).
+	Changes(ctx context.Context, room Room, loc *time.Location, token string, known map[string]string, w Interval) (Delta, error)
+	// Busy computes busy intervals straight from the calendar, bypassing
+	// any cache.
+	Busy(ctx context.Context, room Room, loc *time.Location, from, to time.Time) ([]Busy, []ObjectProblem, error)
+
+	// Create writes a new booking only if no object has its id, and
+	// returns the object's ETag.
+	Create(ctx context.Context, room Room, loc *time.Location, b Booking) (etag string, err error)
+	// Update rewrites a booking only if its ETag is still etag
+	// (ErrStale otherwise).
+	Update(ctx context.Context, room Room, loc *time.Location, b Booking, etag string) (newETag string, err error)
+	// Delete removes a booking only if its ETag is still etag.
+	Delete(ctx context.Context, room Room, id, etag string) error
+	// Get reads one booking and its ETag. Objects that are not roomcal
+	// bookings give ErrNotFound.
+	Get(ctx context.Context, room Room, loc *time.Location, id string) (Booking, string, error)
+	// Ping checks that the calendar server answers.
+	Ping(ctx context.Context) error
+}
+
+// Recurrence expands recurrence rules; the iCalendar adapter implements
+// it.
+type Recurrence interface {
+	// Occurrences returns the occurrences of a booking [start, end)
+	// repeated by rrule, in loc's wall clock (DST keeps wall-clock times),
+	// at most limit of them; an error wrapping ErrInvalid for a malformed
+	// or unbounded rule.
+	Occurrences(rrule string, start, end time.Time, loc *time.Location, limit int) ([]Interval, error)
+}

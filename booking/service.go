@@ -1,0 +1,469 @@
+package booking
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base32"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sort"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+	"unicode/utf8"
+)
+
+// Options configure a Service.
+type Options struct {
+	Catalog    *Catalog
+	Calendar   Calendar
+	Gate       Gate
+	Recurrence Recurrence
+	Logger     *slog.Logger
+	// Now is the clock (time.Now when nil).
+	Now func() time.Time
+	// SyncInterval is how often room calendars are checked for outside
+	// edits (default 30s). Answers are marked stale when no replica has
+	// synced a room for three intervals.
+	SyncInterval time.Duration
+	// HoldTTL bounds a claim whose calendar write never completes
+	// (default 30s): the slot is free again after it.
+	HoldTTL time.Duration
+	// Window is how far ahead of now the cache holds expanded busy
+	// intervals (default: the longest MaxAhead of any room plus 30 days,
+	// at least 400 days). Queries beyond it go straight to the calendar.
+	Window time.Duration
+	// MaxOccurrences bounds a recurring booking (default 200).
+	MaxOccurrences int
+}
+
+// Service books rooms: availability, bookings, and the sync loop that
+// keeps the gate's copy of every room's calendar current. It is safe for
+// concurrent use, and any number of replicas may run over one Gate and
+// one Calendar.
+type Service struct {
+	opt Options
+	cat *Catalog
+	cal Calendar
+	g   Gate
+	rec Recurrence
+	log *slog.Logger
+	now func() time.Time
+
+	mu       sync.Mutex
+	problems map[string][]ObjectProblem // room → objects that could not be read
+
+	conflictsSeen atomic.Int64
+}
+
+// NewService checks opts and returns a Service.
+func NewService(opts Options) (*Service, error) {
+	if opts.Catalog == nil || opts.Calendar == nil || opts.Gate == nil || opts.Recurrence == nil {
+		return nil, errors.New("booking: catalog, calendar, gate and recurrence are required")
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.SyncInterval <= 0 {
+		opts.SyncInterval = 30 * time.Second
+	}
+	if opts.HoldTTL <= 0 {
+		opts.HoldTTL = 30 * time.Second
+	}
+	if opts.MaxOccurrences <= 0 {
+		opts.MaxOccurrences = 200
+	}
+	if opts.Window <= 0 {
+		w := 400 * 24 * time.Hour
+		rooms, _ := opts.Catalog.Rooms(RoomFilter{})
+		for _, r := range rooms {
+			if ahead := r.Rules.MaxAhead + 30*24*time.Hour; ahead > w {
+				w = ahead
+			}
+		}
+		opts.Window = w
+	}
+	return &Service{
+		opt: opts, cat: opts.Catalog, cal: opts.Calendar, g: opts.Gate, rec: opts.Recurrence,
+		log: opts.Logger, now: opts.Now, problems: map[string][]ObjectProblem{},
+	}, nil
+}
+
+// Catalog returns the sites and rooms.
+func (s *Service) Catalog() *Catalog { return s.cat }
+
+// place is a room with its site.
+type place struct {
+	room Room
+	site Site
+}
+
+func (s *Service) place(roomID string) (place, error) {
+	r, err := s.cat.Room(roomID)
+	if err != nil {
+		return place{}, err
+	}
+	site, err := s.cat.Site(r.SiteID)
+	if err != nil {
+		return place{}, err
+	}
+	return place{room: r, site: site}, nil
+}
+
+// window is the span the cache holds, for a snapshot taken now.
+func (s *Service) window() Interval {
+	now := s.now()
+	return Interval{Start: now.Add(-7 * 24 * time.Hour), End: now.Add(s.opt.Window)}
+}
+
+// ---- bookings ----
+
+// Request asks for a booking.
+type Request struct {
+	Room        string
+	Start, End  time.Time
+	Title       string
+	Description string
+	Recurrence  string
+}
+
+const (
+	maxTitle       = 200
+	maxDescription = 4000
+)
+
+func (r Request) validate() error {
+	title := strings.TrimSpace(r.Title)
+	switch {
+	case title == "":
+		return fmt.Errorf("%w: le titre est obligatoire / title is required", ErrInvalid)
+	case utf8.RuneCountInString(title) > maxTitle:
+		return fmt.Errorf("%w: titre trop long (%d caractères au plus) / title too long", ErrInvalid, maxTitle)
+	case utf8.RuneCountInString(r.Description) > maxDescription:
+		return fmt.Errorf("%w: description trop longue (%d caractères au plus) / description too long", ErrInvalid, maxDescription)
+	case r.Start.IsZero() || r.End.IsZero():
+		return fmt.Errorf("%w: début et fin sont obligatoires / start and end are required", ErrInvalid)
+	case !r.Start.Before(r.End):
+		return fmt.Errorf("%w: la fin doit être après le début / end must be after start", ErrInvalid)
+	}
+	return nil
+}
+
+// occurrences expands and checks every occurrence of a request against
+// the rules.
+func (s *Service) occurrences(p place, m Member, r Request) ([]Interval, error) {
+	now := s.now()
+	occ := []Interval{{Start: r.Start, End: r.End}}
+	if r.Recurrence != "" {
+		var err error
+		occ, err = s.rec.Occurrences(r.Recurrence, r.Start, r.End, p.site.Location, s.opt.MaxOccurrences+1)
+		if err != nil {
+			return nil, err
+		}
+		if len(occ) > s.opt.MaxOccurrences {
+			return nil, &RuleError{Rule: RuleMaxAhead, Detail: fmt.Sprintf("au plus %d occurrences ; ajoutez COUNT ou UNTIL / at most %d occurrences: add COUNT or UNTIL", s.opt.MaxOccurrences, s.opt.MaxOccurrences)}
+		}
+		if len(occ) == 0 {
+			return nil, fmt.Errorf("%w: la récurrence ne donne aucune occurrence / the recurrence has no occurrence", ErrInvalid)
+		}
+	}
+	for _, o := range occ {
+		if err := CheckRules(p.site, p.room, m, o.Start, o.End, now); err != nil {
+			var re *RuleError
+			if errors.As(err, &re) && len(occ) > 1 {
+				re.Detail = fmt.Sprintf("occurrence du %s : %s", o.Start.In(p.site.Location).Format("2006-01-02 15:04"), re.Detail)
+			}
+			return nil, err
+		}
+	}
+	return occ, nil
+}
+
+// Book makes a booking for m: it checks the rules, claims every
+// occurrence at the gate, writes the booking to the room's calendar, and
+// returns only once the calendar holds it. Errors: *RuleError,
+// *ConflictError (listing every clash), ErrInvalid, ErrUnknownRoom,
+// ErrUnavailable.
+func (s *Service) Book(ctx context.Context, m Member, r Request) (Booking, error) {
+	if err := r.validate(); err != nil {
+		return Booking{}, err
+	}
+	p, err := s.place(r.Room)
+	if err != nil {
+		return Booking{}, err
+	}
+	occ, err := s.occurrences(p, m, r)
+	if err != nil {
+		return Booking{}, err
+	}
+	b := Booking{
+		ID: newBookingID(p.room.ID), Room: p.room.ID, Start: r.Start, End: r.End,
+		Title: strings.TrimSpace(r.Title), Description: r.Description, Recurrence: r.Recurrence,
+		Organizer: Member{ID: m.ID, Name: m.Name, Email: m.Email}, Created: s.now(),
+	}
+	return b, s.write(ctx, p, b, occ, nil, "")
+}
+
+// write claims occ for booking b, writes it (create when prev is nil,
+// update of prev, whose ETag is etag, otherwise), and commits it to the
+// gate; on any failure after the claim the hold is released and the
+// calendar is put back as it was.
+func (s *Service) write(ctx context.Context, p place, b Booking, occ []Interval, prev *Booking, etag string) error {
+	ignore := ""
+	if prev != nil {
+		ignore = prev.ID
+	}
+	busy := make([]Busy, len(occ))
+	for i, o := range occ {
+		busy[i] = Busy{Ref: b.ID, Start: o.Start, End: o.End, Kind: KindBooking, Title: b.Title, Organizer: b.Organizer.ID}
+	}
+	holdID := newHoldID()
+	claim := Claim{HoldID: holdID, Intervals: busy, Buffer: p.room.Rules.Buffer, TTL: s.opt.HoldTTL, Ignore: ignore}
+	if err := s.withState(ctx, p, func() error { return s.g.Claim(ctx, p.room.ID, claim) }); err != nil {
+		return fmt.Errorf("claim %s: %w", p.room.ID, err)
+	}
+	var newETag string
+	var err error
+	if prev == nil {
+		newETag, err = s.cal.Create(ctx, p.room, p.site.Location, b)
+	} else {
+		newETag, err = s.cal.Update(ctx, p.room, p.site.Location, b, etag)
+	}
+	if err != nil {
+		s.release(p.room.ID, holdID)
+		return fmt.Errorf("write booking %s: %w", b.ID, err)
+	}
+	err = s.withState(ctx, p, func() error {
+		return s.g.Commit(ctx, p.room.ID, holdID, b.ID, newETag, busy, p.room.Rules.Buffer)
+	})
+	if err == nil {
+		return nil
+	}
+	// The hold was lost (expired, or the gate was flushed) and something
+	// else now holds the slot, or the gate cannot be reached: we cannot
+	// tell that the slot is ours, so the write is taken back: a new
+	// booking is deleted, a moved one written back as it was.
+	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
+	var rerr error
+	if prev == nil {
+		rerr = s.cal.Delete(rctx, p.room, b.ID, newETag)
+	} else {
+		_, rerr = s.cal.Update(rctx, p.room, p.site.Location, *prev, newETag)
+	}
+	if rerr != nil {
+		s.log.ErrorContext(ctx, "rollback of an unconfirmed booking failed; the sync loop will report the overlap",
+			"room", p.room.ID, "booking", b.ID, "err", rerr)
+	}
+	s.release(p.room.ID, holdID)
+	return fmt.Errorf("commit %s: %w", b.ID, err)
+}
+
+func (s *Service) release(room, holdID string) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := s.g.Release(ctx, room, holdID); err != nil && !errors.Is(err, ErrHoldLost) {
+		s.log.Warn("release hold", "room", room, "hold", holdID, "err", err)
+	}
+}
+
+// Change asks to move, resize or rename a booking; nil fields keep their
+// value.
+type Change struct {
+	Start, End  *time.Time
+	Title       *string
+	Description *string
+}
+
+// Move changes a booking of m's (or any, for an admin). The new slot is
+// claimed before the old one is given up, so a failed move leaves the
+// booking as it was. Moving a recurring booking is refused (cancel and
+// book again).
+func (s *Service) Move(ctx context.Context, m Member, id string, ch Change) (Booking, error) {
+	p, b, etag, err := s.owned(ctx, m, id)
+	if err != nil {
+		return Booking{}, err
+	}
+	prev := b
+	if ch.Start != nil || ch.End != nil {
+		if b.Recurrence != "" {
+			return Booking{}, fmt.Errorf("%w: une réservation récurrente ne se déplace pas ; annulez-la et réservez à nouveau / a recurring booking cannot be moved", ErrInvalid)
+		}
+		if ch.Start != nil {
+			b.Start = *ch.Start
+		}
+		if ch.End != nil {
+			b.End = *ch.End
+		}
+	}
+	if ch.Title != nil {
+		b.Title = strings.TrimSpace(*ch.Title)
+	}
+	if ch.Description != nil {
+		b.Description = *ch.Description
+	}
+	req := Request{Room: b.Room, Start: b.Start, End: b.End, Title: b.Title, Description: b.Description, Recurrence: b.Recurrence}
+	if err := req.validate(); err != nil {
+		return Booking{}, err
+	}
+	occ := []Interval{{Start: b.Start, End: b.End}}
+	if ch.Start != nil || ch.End != nil {
+		occ, err = s.occurrences(p, m, req)
+		if err != nil {
+			return Booking{}, err
+		}
+	} else if b.Recurrence != "" {
+		occ, err = s.rec.Occurrences(b.Recurrence, b.Start, b.End, p.site.Location, s.opt.MaxOccurrences)
+		if err != nil {
+			return Booking{}, err
+		}
+	}
+	if err := s.write(ctx, p, b, occ, &prev, etag); err != nil {
+		return Booking{}, err
+	}
+	return b, nil
+}
+
+// Cancel deletes a booking of m's (or any, for an admin).
+func (s *Service) Cancel(ctx context.Context, m Member, id string) error {
+	p, b, etag, err := s.owned(ctx, m, id)
+	if err != nil {
+		return err
+	}
+	if err := s.cal.Delete(ctx, p.room, b.ID, etag); err != nil {
+		return fmt.Errorf("cancel %s: %w", id, err)
+	}
+	if err := s.g.Apply(ctx, p.room.ID, "", nil, []string{b.ID}); err != nil && !errors.Is(err, ErrNoState) {
+		// The calendar no longer has it; the next sync pass drops it
+		// from the gate too.
+		s.log.WarnContext(ctx, "cancelled booking still in the gate until the next sync", "room", p.room.ID, "booking", id, "err", err)
+	}
+	return nil
+}
+
+// Get returns one booking, read from the calendar.
+func (s *Service) Get(ctx context.Context, m Member, id string) (Booking, error) {
+	p, err := s.placeOfBooking(id)
+	if err != nil {
+		return Booking{}, err
+	}
+	b, _, err := s.cal.Get(ctx, p.room, p.site.Location, id)
+	return b, err
+}
+
+// owned reads a booking and checks that m may change it.
+func (s *Service) owned(ctx context.Context, m Member, id string) (place, Booking, string, error) {
+	p, err := s.placeOfBooking(id)
+	if err != nil {
+		return place{}, Booking{}, "", err
+	}
+	b, etag, err := s.cal.Get(ctx, p.room, p.site.Location, id)
+	if err != nil {
+		return place{}, Booking{}, "", err
+	}
+	if b.Organizer.ID != m.ID && !m.IsAdmin() {
+		return place{}, Booking{}, "", fmt.Errorf("booking %s of %s: %w", id, b.Organizer.ID, ErrForbidden)
+	}
+	return p, b, etag, nil
+}
+
+// RoomOf returns the room id a booking id names (ids are ROOM_RANDOM), or
+// "" when id is not of that form.
+func RoomOf(id string) string {
+	if i := strings.LastIndexByte(id, '_'); i > 0 {
+		return id[:i]
+	}
+	return ""
+}
+
+// placeOfBooking finds the room from a booking id.
+func (s *Service) placeOfBooking(id string) (place, error) {
+	room := RoomOf(id)
+	if room == "" {
+		return place{}, fmt.Errorf("booking %q: %w", id, ErrNotFound)
+	}
+	p, err := s.place(room)
+	if errors.Is(err, ErrUnknownRoom) {
+		return place{}, fmt.Errorf("booking %q: %w", id, ErrNotFound)
+	}
+	return p, err
+}
+
+// Filter selects bookings to list; zero fields select everything.
+type Filter struct {
+	Organizer string
+	Room      string
+	From, To  time.Time
+}
+
+// List returns booking occurrences overlapping [From, To) (default: the
+// next 90 days), from the gate's copy of the calendars, sorted by start.
+// Each occurrence of a recurring booking is listed.
+func (s *Service) List(ctx context.Context, f Filter) ([]Busy, error) {
+	if f.From.IsZero() {
+		f.From = s.now()
+	}
+	if f.To.IsZero() {
+		f.To = f.From.Add(90 * 24 * time.Hour)
+	}
+	rooms, err := s.roomsFor(f.Room, "")
+	if err != nil {
+		return nil, err
+	}
+	var out []Busy
+	for _, p := range rooms {
+		busy, _, err := s.busy(ctx, p, f.From, f.To)
+		if err != nil {
+			return nil, err
+		}
+		for _, b := range busy {
+			if b.Kind != KindBooking || (f.Organizer != "" && b.Organizer != f.Organizer) {
+				continue
+			}
+			out = append(out, b)
+		}
+	}
+	sort.SliceStable(out, func(i, j int) bool { return out[i].Start.Before(out[j].Start) })
+	return out, nil
+}
+
+func (s *Service) roomsFor(roomID, siteID string) ([]place, error) {
+	if roomID != "" {
+		p, err := s.place(roomID)
+		if err != nil {
+			return nil, err
+		}
+		return []place{p}, nil
+	}
+	rooms, err := s.cat.Rooms(RoomFilter{Site: siteID})
+	if err != nil {
+		return nil, err
+	}
+	out := make([]place, 0, len(rooms))
+	for _, r := range rooms {
+		site, err := s.cat.Site(r.SiteID)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, place{room: r, site: site})
+	}
+	return out, nil
+}
+
+func newBookingID(room string) string { return room + "_" + randomToken(10) }
+func newHoldID() string               { return "h" + randomToken(10) }
+
+var b32 = base32.StdEncoding.WithPadding(base32.NoPadding)
+
+func randomToken(n int) string {
+	b := make([]byte, n)
+	if _, err := rand.Read(b); err != nil {
+		panic(err)
+	}
+	return strings.ToLower(b32.EncodeToString(b))
+}

@@ -1,0 +1,219 @@
+package booking
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// The gate's change token for a room carries, besides the calendar's own
+// token, the window the cached intervals were expanded over and when the
+// room was last synced, so that every replica can tell how fresh the
+// shared copy is: "v1|windowStart|windowEnd|syncedAt|calendarToken"
+// (Unix seconds).
+type stateToken struct {
+	window   Interval
+	syncedAt time.Time
+	calendar string
+}
+
+func (t stateToken) String() string {
+	return fmt.Sprintf("v1|%d|%d|%d|%s", t.window.Start.Unix(), t.window.End.Unix(), t.syncedAt.Unix(), t.calendar)
+}
+
+func parseStateToken(s string) (stateToken, bool) {
+	parts := strings.SplitN(s, "|", 5)
+	if len(parts) != 5 || parts[0] != "v1" {
+		return stateToken{}, false
+	}
+	var n [3]int64
+	for i := range n {
+		v, err := strconv.ParseInt(parts[i+1], 10, 64)
+		if err != nil {
+			return stateToken{}, false
+		}
+		n[i] = v
+	}
+	return stateToken{
+		window:   Interval{Start: time.Unix(n[0], 0), End: time.Unix(n[1], 0)},
+		syncedAt: time.Unix(n[2], 0),
+		calendar: parts[4],
+	}, true
+}
+
+// withState runs fn, and when the gate has no state for the room, rebuilds
+// it from the calendar and runs fn again.
+func (s *Service) withState(ctx context.Context, p place, fn func() error) error {
+	err := fn()
+	for attempt := 0; attempt < 3 && errors.Is(err, ErrNoState); attempt++ {
+		if rerr := s.rebuild(ctx, p); rerr != nil {
+			return rerr
+		}
+		err = fn()
+	}
+	return err
+}
+
+// rebuild loads the room's state from its calendar. Only one replica
+// reads the calendar; the others wait for its result.
+func (s *Service) rebuild(ctx context.Context, p place) error {
+	unlock, ok, err := s.g.Lock(ctx, p.room.ID, time.Minute)
+	if err != nil {
+		return fmt.Errorf("rebuild %s: %w", p.room.ID, err)
+	}
+	if !ok {
+		return s.awaitState(ctx, p)
+	}
+	defer unlock()
+	return s.load(ctx, p)
+}
+
+// load reads the whole calendar of a room and replaces the gate's state.
+func (s *Service) load(ctx context.Context, p place) error {
+	start := s.now()
+	w := s.window()
+	snap, problems, err := s.cal.Read(ctx, p.room, p.site.Location, w)
+	if err != nil {
+		return fmt.Errorf("read calendar of %s: %w", p.room.ID, err)
+	}
+	s.setProblems(p.room.ID, problems, true)
+	snap.Token = stateToken{window: w, syncedAt: s.now(), calendar: snap.Token}.String()
+	if err := s.g.Load(ctx, p.room.ID, snap); err != nil {
+		return fmt.Errorf("load %s: %w", p.room.ID, err)
+	}
+	s.log.InfoContext(ctx, "room state rebuilt from its calendar", "room", p.room.ID, "objects", len(snap.Objects), "took", s.now().Sub(start))
+	return nil
+}
+
+// awaitState waits for another replica's rebuild of the room.
+func (s *Service) awaitState(ctx context.Context, p place) error {
+	deadline := time.NewTimer(30 * time.Second)
+	defer deadline.Stop()
+	tick := time.NewTicker(50 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-deadline.C:
+			return fmt.Errorf("room %s: waited 30s for another replica's rebuild: %w", p.room.ID, ErrUnavailable)
+		case <-tick.C:
+		}
+		_, err := s.g.Token(ctx, p.room.ID)
+		if err == nil {
+			return nil
+		}
+		if !errors.Is(err, ErrNoState) {
+			return err
+		}
+		// The rebuilding replica may have died: try to take over.
+		unlock, ok, err := s.g.Lock(ctx, p.room.ID, time.Minute)
+		if err != nil {
+			return err
+		}
+		if ok {
+			defer unlock()
+			return s.load(ctx, p)
+		}
+	}
+}
+
+// SyncRoom brings the gate's copy of one room's calendar up to date, if
+// no other replica is doing it: changes since the last token are applied,
+// and the whole calendar is read again when the gate lost its state or
+// the cached window must slide forward (daily).
+func (s *Service) SyncRoom(ctx context.Context, roomID string) error {
+	p, err := s.place(roomID)
+	if err != nil {
+		return err
+	}
+	unlock, ok, err := s.g.Lock(ctx, roomID, s.opt.SyncInterval+time.Minute)
+	if err != nil {
+		return fmt.Errorf("sync %s: %w", roomID, err)
+	}
+	if !ok {
+		return nil
+	}
+	defer unlock()
+	raw, known, err := s.g.Objects(ctx, roomID)
+	if errors.Is(err, ErrNoState) {
+		return s.load(ctx, p)
+	}
+	if err != nil {
+		return fmt.Errorf("sync %s: %w", roomID, err)
+	}
+	tok, ok := parseStateToken(raw)
+	if !ok || s.window().End.Sub(tok.window.End) > 24*time.Hour {
+		return s.load(ctx, p)
+	}
+	d, err := s.cal.Changes(ctx, p.room, p.site.Location, tok.calendar, known, tok.window)
+	if err != nil {
+		return fmt.Errorf("sync %s: %w", roomID, err)
+	}
+	s.setProblems(roomID, d.Problems, false)
+	for ref := range d.Put {
+		s.clearProblem(roomID, ref)
+	}
+	for _, ref := range d.Deleted {
+		s.clearProblem(roomID, ref)
+	}
+	tok.calendar, tok.syncedAt = d.Token, s.now()
+	if err := s.g.Apply(ctx, roomID, tok.String(), d.Put, d.Deleted); err != nil {
+		return fmt.Errorf("sync %s: %w", roomID, err)
+	}
+	if len(d.Put) > 0 || len(d.Deleted) > 0 {
+		s.log.InfoContext(ctx, "room calendar changed", "room", roomID, "put", len(d.Put), "deleted", len(d.Deleted))
+		s.reportOverlaps(ctx, p, d.Put)
+	}
+	return nil
+}
+
+// RunSync syncs every room every SyncInterval until ctx ends.
+func (s *Service) RunSync(ctx context.Context) {
+	t := time.NewTicker(s.opt.SyncInterval)
+	defer t.Stop()
+	for {
+		rooms, _ := s.cat.Rooms(RoomFilter{})
+		for _, r := range rooms {
+			rctx, cancel := context.WithTimeout(ctx, s.opt.SyncInterval+time.Minute)
+			if err := s.SyncRoom(rctx, r.ID); err != nil && ctx.Err() == nil {
+				s.log.WarnContext(ctx, "sync failed", "room", r.ID, "err", err)
+			}
+			cancel()
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+func (s *Service) setProblems(room string, ps []ObjectProblem, replace bool) {
+	for _, p := range ps {
+		s.log.Warn("calendar object cannot be read", "room", room, "object", p.Ref, "err", p.Err)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if replace {
+		s.problems[room] = nil
+	}
+	for _, p := range ps {
+		s.problems[room] = append(s.problems[room], p)
+	}
+}
+
+func (s *Service) clearProblem(room, ref string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	kept := s.problems[room][:0]
+	for _, p := range s.problems[room] {
+		if p.Ref != ref {
+			kept = append(kept, p)
+		}
+	}
+	s.problems[room] = kept
+}

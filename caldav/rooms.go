@@ -1,0 +1,340 @@
+package caldav
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/teambition/rrule-go"
+
+	"github.com/roomcal/roomcal/booking"
+)
+
+// X-ROOMCAL-* properties of a room booking's VEVENT.
+const (
+	propKind          = "X-ROOMCAL-KIND"           // "booking" or "event"
+	propOrganizerID   = "X-ROOMCAL-ORGANIZER-ID"   // the member's stable id
+	propOrganizerName = "X-ROOMCAL-ORGANIZER-NAME" // the member's display name
+)
+
+// Values of X-ROOMCAL-KIND.
+const (
+	KindBooking = "booking"
+	KindEvent   = "event"
+)
+
+// multigetChunk bounds the hrefs asked for in one multiget.
+const multigetChunk = 200
+
+// RoomCalendars is the booking domain's view of room calendars on a Store:
+// a booking is one VEVENT (UID = booking id, X-ROOMCAL-KIND:booking) in the
+// room's calendar; any other VEVENT there is busy time of kind external
+// (or event, for internal events held in the room). It implements
+// booking.Calendar and booking.Recurrence and is safe for concurrent use.
+type RoomCalendars struct {
+	store Store
+	log   *slog.Logger
+}
+
+var (
+	_ booking.Calendar   = (*RoomCalendars)(nil)
+	_ booking.Recurrence = (*RoomCalendars)(nil)
+)
+
+// NewRoomCalendars returns the room calendars kept in store.
+func NewRoomCalendars(store Store, log *slog.Logger) *RoomCalendars {
+	if log == nil {
+		log = slog.Default()
+	}
+	return &RoomCalendars{store: store, log: log}
+}
+
+// Ping checks that the store answers.
+func (rc *RoomCalendars) Ping(ctx context.Context) error { return domainErr(rc.store.Ping(ctx)) }
+
+// Read lists and reads every object of the room's calendar.
+func (rc *RoomCalendars) Read(ctx context.Context, room booking.Room, loc *time.Location, w booking.Interval) (booking.Snapshot, []booking.ObjectProblem, error) {
+	ch, err := rc.store.Changes(ctx, room.Calendar, "")
+	if err != nil {
+		return booking.Snapshot{}, nil, fmt.Errorf("list %s: %w", room.Calendar, domainErr(err))
+	}
+	names := make([]string, 0, len(ch.Changed))
+	for _, ref := range ch.Changed {
+		names = append(names, ref.Name)
+	}
+	put, problems, err := rc.fetch(ctx, room, loc, names, w)
+	if err != nil {
+		return booking.Snapshot{}, nil, err
+	}
+	return booking.Snapshot{Token: ch.Token, Objects: put}, problems, nil
+}
+
+// Changes reads what changed since token. known holds the ETags the
+// caller has, by ref (object name without ".ics"); objects whose ETag it
+// already knows are not read again.
+func (rc *RoomCalendars) Changes(ctx context.Context, room booking.Room, loc *time.Location, token string, known map[string]string, w booking.Interval) (booking.Delta, error) {
+	ch, err := rc.store.Changes(ctx, room.Calendar, token)
+	if errors.Is(err, ErrInvalidSyncToken) {
+		ch, err = rc.store.Changes(ctx, room.Calendar, "")
+	}
+	if err != nil {
+		return booking.Delta{}, fmt.Errorf("changes of %s: %w", room.Calendar, domainErr(err))
+	}
+	d := booking.Delta{Token: ch.Token}
+	var names []string
+	listed := map[string]bool{}
+	for _, o := range ch.Changed {
+		ref := refOf(o.Name)
+		listed[ref] = true
+		if etag, ok := known[ref]; ok && etag == o.ETag {
+			continue
+		}
+		names = append(names, o.Name)
+	}
+	if ch.Full {
+		for ref := range known {
+			if !listed[ref] {
+				d.Deleted = append(d.Deleted, ref)
+			}
+		}
+	} else {
+		for _, name := range ch.Deleted {
+			if ref := refOf(name); !listed[ref] {
+				if _, ok := known[ref]; ok {
+					d.Deleted = append(d.Deleted, ref)
+				}
+			}
+		}
+	}
+	d.Put, d.Problems, err = rc.fetch(ctx, room, loc, names, w)
+	if err != nil {
+		return booking.Delta{}, err
+	}
+	// An object that was listed but could not be fetched any more was
+	// deleted meanwhile: the next pass sees it as such.
+	return d, nil
+}
+
+// fetch reads objects by name and expands their busy intervals within w.
+// The state is keyed by object name (the gate's ref); a booking's object
+// name is derived from its id, so both name the same thing.
+func (rc *RoomCalendars) fetch(ctx context.Context, room booking.Room, loc *time.Location, names []string, w booking.Interval) (map[string]booking.ObjectState, []booking.ObjectProblem, error) {
+	put := make(map[string]booking.ObjectState, len(names))
+	var problems []booking.ObjectProblem
+	for len(names) > 0 {
+		n := min(len(names), multigetChunk)
+		objs, err := rc.store.MultiGet(ctx, room.Calendar, names[:n])
+		if err != nil {
+			return nil, nil, fmt.Errorf("read %s: %w", room.Calendar, domainErr(err))
+		}
+		names = names[n:]
+		for _, obj := range objs {
+			busy, err := busyOf(obj, loc, w.Start, w.End)
+			if err != nil {
+				problems = append(problems, booking.ObjectProblem{Ref: refOf(obj.Name), Err: err})
+				continue
+			}
+			put[refOf(obj.Name)] = booking.ObjectState{ETag: obj.ETag, Busy: busy}
+		}
+	}
+	return put, problems, nil
+}
+
+// Busy computes busy intervals over [from, to) straight from the server.
+func (rc *RoomCalendars) Busy(ctx context.Context, room booking.Room, loc *time.Location, from, to time.Time) ([]booking.Busy, []booking.ObjectProblem, error) {
+	objs, err := rc.store.Query(ctx, room.Calendar, from, to)
+	if err != nil {
+		return nil, nil, fmt.Errorf("query %s: %w", room.Calendar, domainErr(err))
+	}
+	var out []booking.Busy
+	var problems []booking.ObjectProblem
+	for _, obj := range objs {
+		busy, err := busyOf(obj, loc, from, to)
+		if err != nil {
+			problems = append(problems, booking.ObjectProblem{Ref: refOf(obj.Name), Err: err})
+			continue
+		}
+		out = append(out, busy...)
+	}
+	sortBusy(out)
+	return out, problems, nil
+}
+
+// busyOf parses one object and returns its busy intervals in [from, to).
+func busyOf(obj Object, loc *time.Location, from, to time.Time) ([]booking.Busy, error) {
+	it, err := ParseObject(obj, loc)
+	if err != nil {
+		return nil, err
+	}
+	instances, err := it.Busy(from, to)
+	if err != nil {
+		return nil, err
+	}
+	ref := refOf(obj.Name)
+	var out []booking.Busy
+	for _, in := range instances {
+		b := booking.Busy{Ref: ref, Start: in.Start, End: in.End, Title: in.Summary, Kind: booking.KindExternal}
+		switch in.Props[propKind] {
+		case KindBooking:
+			b.Kind = booking.KindBooking
+			b.Organizer = in.Props[propOrganizerID]
+		case KindEvent:
+			b.Kind = booking.KindEvent
+		}
+		out = append(out, b)
+	}
+	return out, nil
+}
+
+// refOf is the gate's name for an object: its name without ".ics".
+func refOf(name string) string { return strings.TrimSuffix(name, ".ics") }
+
+// Create writes a new booking with If-None-Match.
+func (rc *RoomCalendars) Create(ctx context.Context, room booking.Room, loc *time.Location, b booking.Booking) (string, error) {
+	data, err := encodeBooking(b, loc, 0)
+	if err != nil {
+		return "", err
+	}
+	etag, err := rc.store.Create(ctx, room.Calendar, ObjectName(b.ID), data)
+	if err != nil {
+		return "", fmt.Errorf("create booking %s: %w", b.ID, domainErr(err))
+	}
+	return etag, nil
+}
+
+// Update rewrites a booking with If-Match.
+func (rc *RoomCalendars) Update(ctx context.Context, room booking.Room, loc *time.Location, b booking.Booking, etag string) (string, error) {
+	obj, err := rc.store.Get(ctx, room.Calendar, ObjectName(b.ID))
+	if err != nil {
+		return "", fmt.Errorf("update booking %s: %w", b.ID, domainErr(err))
+	}
+	seq := 0
+	if it, err := ParseObject(obj, loc); err == nil && it.Master() != nil {
+		seq = it.Master().Sequence + 1
+	}
+	data, err := encodeBooking(b, loc, seq)
+	if err != nil {
+		return "", err
+	}
+	newETag, err := rc.store.Update(ctx, room.Calendar, ObjectName(b.ID), data, etag)
+	if err != nil {
+		return "", fmt.Errorf("update booking %s: %w", b.ID, domainErr(err))
+	}
+	return newETag, nil
+}
+
+// Delete removes a booking with If-Match.
+func (rc *RoomCalendars) Delete(ctx context.Context, room booking.Room, id, etag string) error {
+	if err := rc.store.Delete(ctx, room.Calendar, ObjectName(id), etag); err != nil {
+		return fmt.Errorf("delete booking %s: %w", id, domainErr(err))
+	}
+	return nil
+}
+
+// Get reads a booking. An object that is not a roomcal booking gives
+// booking.ErrNotFound.
+func (rc *RoomCalendars) Get(ctx context.Context, room booking.Room, loc *time.Location, id string) (booking.Booking, string, error) {
+	obj, err := rc.store.Get(ctx, room.Calendar, ObjectName(id))
+	if err != nil {
+		return booking.Booking{}, "", fmt.Errorf("get booking %s: %w", id, domainErr(err))
+	}
+	it, err := ParseObject(obj, loc)
+	if err != nil {
+		return booking.Booking{}, "", fmt.Errorf("get booking %s: %w", id, err)
+	}
+	ev := it.Master()
+	if ev == nil || ev.XProps[propKind] != KindBooking {
+		return booking.Booking{}, "", fmt.Errorf("booking %s: %w", id, booking.ErrNotFound)
+	}
+	b := booking.Booking{
+		ID: id, Room: room.ID, Start: ev.Start, End: ev.End,
+		Title: ev.Summary, Description: ev.Description, Recurrence: ev.RRule,
+		Organizer: booking.Member{ID: ev.XProps[propOrganizerID], Name: ev.XProps[propOrganizerName], Email: ev.Organizer.Email},
+		Created:   ev.Created,
+	}
+	if b.Organizer.Name == "" {
+		b.Organizer.Name = ev.Organizer.Name
+	}
+	return b, obj.ETag, nil
+}
+
+// encodeBooking writes a booking as a VEVENT in loc.
+func encodeBooking(b booking.Booking, loc *time.Location, seq int) ([]byte, error) {
+	now := time.Now().UTC()
+	ev := Event{
+		UID:          b.ID,
+		Summary:      b.Title,
+		Description:  b.Description,
+		Start:        b.Start.In(loc),
+		End:          b.End.In(loc),
+		RRule:        b.Recurrence,
+		Status:       "CONFIRMED",
+		Class:        "CONFIDENTIAL",
+		Transp:       "OPAQUE",
+		Sequence:     seq,
+		Created:      b.Created.UTC(),
+		LastModified: now,
+		DTStamp:      now,
+		XProps: map[string]string{
+			propKind:          KindBooking,
+			propOrganizerID:   b.Organizer.ID,
+			propOrganizerName: b.Organizer.Name,
+		},
+	}
+	if b.Organizer.Email != "" {
+		ev.Organizer = Organizer{Name: b.Organizer.Name, Email: b.Organizer.Email}
+	}
+	data, err := EncodeEvent(ev)
+	if err != nil {
+		return nil, fmt.Errorf("encode booking %s: %w", b.ID, err)
+	}
+	return data, nil
+}
+
+// Occurrences expands an RRULE from [start, end) in loc's wall clock.
+func (rc *RoomCalendars) Occurrences(rule string, start, end time.Time, loc *time.Location, limit int) ([]booking.Interval, error) {
+	opt, err := rrule.StrToROptionInLocation(strings.TrimPrefix(rule, "RRULE:"), loc)
+	if err != nil {
+		return nil, fmt.Errorf("%w: règle de récurrence illisible / unreadable recurrence rule: %v", booking.ErrInvalid, err)
+	}
+	opt.Dtstart = start.In(loc)
+	r, err := rrule.NewRRule(*opt)
+	if err != nil {
+		return nil, fmt.Errorf("%w: règle de récurrence invalide / invalid recurrence rule: %v", booking.ErrInvalid, err)
+	}
+	length := end.Sub(start)
+	var out []booking.Interval
+	next := r.Iterator()
+	for len(out) < limit {
+		t, ok := next()
+		if !ok {
+			break
+		}
+		out = append(out, booking.Interval{Start: t, End: t.Add(length)})
+	}
+	return out, nil
+}
+
+// domainErr adds the booking domain's sentinel to a store error so the
+// domain can branch on it without knowing this package.
+func domainErr(err error) error {
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, ErrUnavailable):
+		return fmt.Errorf("%w: %w", booking.ErrUnavailable, err)
+	case errors.Is(err, ErrPrecondition):
+		return fmt.Errorf("%w: %w", booking.ErrStale, err)
+	case errors.Is(err, ErrNotFound):
+		return fmt.Errorf("%w: %w", booking.ErrNotFound, err)
+	}
+	return err
+}
+
+func sortBusy(b []booking.Busy) {
+	sort.Slice(b, func(i, j int) bool { return b[i].Start.Before(b[j].Start) })
+}

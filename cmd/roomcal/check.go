@@ -1,0 +1,106 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+
+	"github.com/roomcal/roomcal/booking"
+	"github.com/roomcal/roomcal/internal/config"
+)
+
+// check validates the configuration (already done by Load) and reaches
+// CalDAV and Redis, printing each finding in plain words.
+func check(ctx context.Context, cfg *config.Config, out io.Writer) error {
+	ok := true
+	say := func(good bool, format string, args ...any) {
+		mark := "ok  "
+		if !good {
+			mark = "FAIL"
+			ok = false
+		}
+		fmt.Fprintf(out, "%s %s\n", mark, fmt.Sprintf(format, args...))
+	}
+	src := cfg.Source
+	if cfg.Demo {
+		src = "the built-in demo (no roomcal.yaml found)"
+	}
+	say(true, "configuration from %s: %d sites, %d rooms", src, len(cfg.Sites), len(cfg.Rooms))
+
+	d, err := open(ctx, cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		say(false, "%v", err)
+		return errReported
+	}
+	defer d.close()
+
+	where := cfg.CalDAV.URL
+	if cfg.CalDAV.Embedded() {
+		where = "embedded store in " + cfg.DataDir
+	}
+	cctx, cancel := timeout(ctx)
+	err = d.store.Ping(cctx)
+	cancel()
+	if err != nil {
+		say(false, "calendar server %s does not answer: %v", where, err)
+	} else {
+		say(true, "calendar server %s answers", where)
+		cctx, cancel := timeout(ctx)
+		missing, err := missingCalendars(cctx, d.store, cfg.Rooms)
+		cancel()
+		switch {
+		case err != nil:
+			say(false, "cannot list the calendars: %v", err)
+		case len(missing) == 0:
+			say(true, "every room has its calendar")
+		default:
+			for _, r := range missing {
+				say(false, "room %s (%s) has no calendar %q: run `roomcal rooms sync`", r.ID, r.Name, r.Calendar)
+			}
+		}
+	}
+
+	if cfg.RedisURL == "" {
+		say(true, "Redis: in-process stand-in (one instance only; set ROOMCAL_REDIS_URL for several)")
+	} else {
+		rctx, cancel := timeout(ctx)
+		err := d.pingGate(rctx)
+		cancel()
+		if err != nil {
+			say(false, "Redis does not answer: %v", err)
+		} else {
+			say(true, "Redis answers")
+		}
+	}
+	if !ok {
+		return errReported
+	}
+	return nil
+}
+
+// syncRooms creates the room calendars missing on the server.
+func syncRooms(ctx context.Context, cfg *config.Config, out io.Writer) error {
+	d, err := open(ctx, cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		return err
+	}
+	defer d.close()
+	cctx, cancel := timeout(ctx)
+	defer cancel()
+	missing, err := missingCalendars(cctx, d.store, cfg.Rooms)
+	if err != nil {
+		return err
+	}
+	if len(missing) == 0 {
+		fmt.Fprintf(out, "every room already has its calendar (%d rooms)\n", len(cfg.Rooms))
+		return nil
+	}
+	return createCalendars(cctx, d.store, missing, func(r booking.Room, err error) {
+		if err != nil {
+			fmt.Fprintf(out, "FAIL room %s: could not create calendar %q: %v\n", r.ID, r.Calendar, err)
+			return
+		}
+		fmt.Fprintf(out, "created calendar %q for room %s (%s)\n", r.Calendar, r.ID, r.Name)
+	})
+}

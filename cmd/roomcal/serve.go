@@ -1,0 +1,116 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/roomcal/roomcal/api"
+	"github.com/roomcal/roomcal/booking"
+	"github.com/roomcal/roomcal/caldav"
+	"github.com/roomcal/roomcal/internal/config"
+)
+
+// shutdownGrace is how long in-flight requests get to finish on SIGTERM.
+const shutdownGrace = 20 * time.Second
+
+func serve(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
+	log.Info("starting roomcal", "config", cfg)
+	d, err := open(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer d.close()
+
+	sctx, cancel := timeout(ctx)
+	missing, err := missingCalendars(sctx, d.store, cfg.Rooms)
+	cancel()
+	switch {
+	case err != nil:
+		log.Warn("cannot list calendars yet; the service starts and /readyz reports it", "err", err)
+	case len(missing) > 0 && cfg.CalDAV.Embedded():
+		sctx, cancel := timeout(ctx)
+		err = createCalendars(sctx, d.store, missing, func(r booking.Room, err error) {
+			if err == nil {
+				log.Info("created room calendar in the embedded store", "room", r.ID, "calendar", r.Calendar)
+			}
+		})
+		cancel()
+		if err != nil {
+			return err
+		}
+	case len(missing) > 0:
+		for _, r := range missing {
+			log.Warn("room calendar missing on the CalDAV server: run `roomcal rooms sync`", "room", r.ID, "calendar", r.Calendar)
+		}
+	}
+
+	cat, err := booking.NewCatalog(cfg.Sites, cfg.Rooms)
+	if err != nil {
+		return err
+	}
+	cals := caldav.NewRoomCalendars(d.store, log)
+	svc, err := booking.NewService(booking.Options{
+		Catalog: cat, Calendar: cals, Gate: d.gate, Recurrence: cals,
+		Logger: log, SyncInterval: cfg.SyncInterval,
+	})
+	if err != nil {
+		return err
+	}
+	handler := api.New(api.Options{
+		Logger: log, Catalog: cat, Bookings: svc,
+		AuthMode: string(cfg.Auth.Mode), TrustedProxies: cfg.Auth.TrustedProxies,
+		Ready: []api.Check{{Name: "caldav", Ping: d.store.Ping}, {Name: "redis", Ping: d.pingGate}},
+	})
+
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", cfg.Addr, err)
+	}
+	srv := &http.Server{
+		Handler:           handler,
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      60 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+
+	var wg sync.WaitGroup
+	syncCtx, stopSync := context.WithCancel(context.WithoutCancel(ctx))
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		svc.RunSync(syncCtx)
+	}()
+
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	log.Info("roomcal is listening", "url", "http://"+ln.Addr().String(), "auth", cfg.Auth.Mode,
+		"calendars", map[bool]string{true: "embedded in " + cfg.DataDir, false: cfg.CalDAV.URL}[cfg.CalDAV.Embedded()],
+		"redis", map[bool]string{true: "in-process", false: "configured"}[cfg.RedisURL == ""])
+
+	select {
+	case err := <-errc:
+		stopSync()
+		wg.Wait()
+		return fmt.Errorf("serve: %w", err)
+	case <-ctx.Done():
+	}
+	log.Info("shutting down: finishing in-flight requests", "grace", shutdownGrace)
+	shctx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
+	defer cancel()
+	err = srv.Shutdown(shctx)
+	stopSync()
+	wg.Wait()
+	if err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	log.Info("stopped")
+	return nil
+}

@@ -1,0 +1,49 @@
+-- load.lua: one chunk of a Load. A Load writes its snapshot into staging
+-- keys of its own (KEYS 6-10, named after a load id, expiring if the
+-- loader dies) and the last chunk swaps them in at once with the meta
+-- marker: until then the room's previous state, or its absence, stands.
+-- Holds are not touched: live holds survive a Load.
+--
+-- KEYS: meta busy long etags objm smeta sbusy slong setags sobjm
+-- ARGV: token seq last('1'|'0') staging_ttl_ms, then per object:
+--       ref etag nmembers member...
+-- seq counts chunks from 1; a chunk whose predecessor is missing from the
+-- staging keys (expired or flushed) gets {'INTERRUPTED'}.
+-- Returns {'OK'} or {'INTERRUPTED'}.
+local live = {KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]}
+local stg = {KEYS[6], KEYS[7], KEYS[8], KEYS[9], KEYS[10]}
+local token, seq, last, ttl = ARGV[1], tonumber(ARGV[2]), ARGV[3] == '1', ARGV[4]
+
+if seq == 1 then
+  redis.call('DEL', stg[1], stg[2], stg[3], stg[4], stg[5])
+elseif num(redis.call('HGET', stg[1], 'seq'), 0) ~= seq - 1 then
+  return {'INTERRUPTED'}
+end
+redis.call('HSET', stg[1], 'seq', fmt(seq))
+
+local i = 5
+while i <= #ARGV do
+  local ref, etag, n = ARGV[i], ARGV[i + 1], tonumber(ARGV[i + 2])
+  local members = {}
+  for j = 1, n do members[j] = ARGV[i + 2 + j] end
+  record(stg, ref, etag, members)
+  i = i + 3 + n
+end
+
+if not last then
+  for _, k in ipairs(stg) do redis.call('PEXPIRE', k, ttl) end
+  return {'OK'}
+end
+
+for j = 2, 5 do
+  if redis.call('EXISTS', stg[j]) == 1 then
+    redis.call('RENAME', stg[j], live[j])
+    redis.call('PERSIST', live[j])
+  else
+    redis.call('DEL', live[j])
+  end
+end
+local v = redis.call('HMGET', stg[1], 'ms', 'ml')
+redis.call('DEL', live[1], stg[1])
+redis.call('HSET', live[1], 'v', '1', 'token', token, 'ms', v[1] or '-1', 'ml', v[2] or '-1')
+return {'OK'}

@@ -1,0 +1,678 @@
+// Package redisgate implements booking.Gate on Redis (a single server or
+// a Redis Cluster): the shared, atomic state of rooms that every replica
+// of roomcal uses to decide who gets a slot.
+//
+// # Keys
+//
+// Every key of a room carries the hash tag {room:ID}, so all of a room's
+// keys live in one slot and every script touches one slot only (each key
+// a script touches is passed in KEYS). With prefix P (WithPrefix, default
+// "roomcal:"):
+//
+//	P{room:ID}:meta     HASH  v (state marker), token, ms, ml (longest busy / long member, ms)
+//	P{room:ID}:busy     ZSET  busy intervals up to one day long, scored by start
+//	P{room:ID}:long     ZSET  busy intervals longer than a day, scored by start
+//	P{room:ID}:etags    HASH  object ref -> ETag
+//	P{room:ID}:objm     HASH  object ref -> its members, joined by "\n"
+//	P{room:ID}:holds    ZSET  members of live holds, scored by start
+//	P{room:ID}:holdexp  ZSET  hold id -> expiry (Unix ms, from Redis TIME)
+//	P{room:ID}:holdm    HASH  hold id -> its members, joined by "\n"
+//	P{room:ID}:hmax     STRING longest hold member (ms)
+//	P{room:ID}:lock     STRING refresh lock token (SET NX PX)
+//	P{room:ID}:load:LID:{meta,busy,long,etags,objm}  staging of Load LID
+//
+// A member is "START|END|JSON" with START and END in Unix milliseconds
+// and JSON the compact encoding of ref, kind, title and organizer; its
+// score is START. The intervals overlapping [s, e) are found with one
+// ZRANGEBYSCORE over starts in (s - maxlen, e), maxlen being the longest
+// member of the set: O(log n + k). Intervals longer than a day are kept
+// in their own (small) set so that one long external event does not
+// widen every search.
+//
+// The state is present when meta exists: a FLUSHALL removes it and every
+// method that needs state returns booking.ErrNoState until Load.
+//
+// # Scripts
+//
+// Each decision is one Lua script (lua/*.lua, sharing lua/lib.lua), run
+// with EVALSHA: claim, commit, release, apply, load (in chunks), busy,
+// objects, unlock. Expired holds are purged at the start of each script
+// that reads holds, using the server's clock (TIME), so every replica
+// agrees on expiry.
+//
+// # Errors
+//
+// Failures to reach Redis (refused or dropped connections, timeouts, pool
+// exhaustion, a server that is loading, read-only, out of memory or busy)
+// match ErrUnavailable with errors.Is, and also still match the original
+// error. A cancelled or expired ctx gives ctx's error, not ErrUnavailable.
+package redisgate
+
+import (
+	"context"
+	"crypto/rand"
+	_ "embed"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/roomcal/roomcal/booking"
+)
+
+// ErrUnavailable is matched (errors.Is) by errors that come from Redis
+// being unreachable or unable to serve: the caller may retry later, or
+// report the service as unavailable.
+var ErrUnavailable = errors.New("redisgate: redis unavailable")
+
+var (
+	//go:embed lua/lib.lua
+	libSrc string
+	//go:embed lua/claim.lua
+	claimSrc string
+	//go:embed lua/commit.lua
+	commitSrc string
+	//go:embed lua/release.lua
+	releaseSrc string
+	//go:embed lua/busy.lua
+	busySrc string
+	//go:embed lua/objects.lua
+	objectsSrc string
+	//go:embed lua/apply.lua
+	applySrc string
+	//go:embed lua/load.lua
+	loadSrc string
+	//go:embed lua/unlock.lua
+	unlockSrc string
+)
+
+// Scripts that use the helpers get lib.lua prepended; each is still one
+// script (one EVALSHA) per decision.
+var (
+	claimScript   = redis.NewScript(libSrc + claimSrc)
+	commitScript  = redis.NewScript(libSrc + commitSrc)
+	releaseScript = redis.NewScript(libSrc + releaseSrc)
+	busyScript    = redis.NewScript(libSrc + busySrc)
+	objectsScript = redis.NewScript(objectsSrc)
+	applyScript   = redis.NewScript(libSrc + applySrc)
+	loadScript    = redis.NewScript(libSrc + loadSrc)
+	unlockScript  = redis.NewScript(unlockSrc)
+)
+
+const (
+	defaultPrefix = "roomcal:"
+	// defaultChunk is how many busy intervals (at most; an object is
+	// never split) one Load or Apply script writes.
+	defaultChunk = 1000
+	// stagingTTL bounds the life of an abandoned Load's staging keys.
+	stagingTTL = 2 * time.Minute
+	// unlockTimeout bounds the unlock call, which has no ctx of its own.
+	unlockTimeout = 5 * time.Second
+)
+
+// Gate is booking.Gate on Redis. It is safe for concurrent use; any
+// number of Gates in any number of processes may share one Redis.
+type Gate struct {
+	rdb    redis.UniversalClient
+	prefix string
+	chunk  int
+}
+
+var _ booking.Gate = (*Gate)(nil)
+
+// Option configures a Gate.
+type Option func(*Gate)
+
+// WithPrefix puts every key under prefix (default "roomcal:"), to share a
+// Redis with other applications or keep tests apart. The prefix must not
+// contain '{' or '}' (it would break the hash tags); New panics if it does.
+func WithPrefix(prefix string) Option {
+	return func(g *Gate) { g.prefix = prefix }
+}
+
+// WithChunk sets how many busy intervals one Load or Apply script writes
+// at most (default 1000), bounding how long one script blocks Redis. An
+// object's intervals are never split across chunks.
+func WithChunk(n int) Option {
+	return func(g *Gate) {
+		if n > 0 {
+			g.chunk = n
+		}
+	}
+}
+
+// New returns a Gate on client, which may be a *redis.Client, a
+// *redis.ClusterClient or a *redis.Ring.
+func New(client redis.UniversalClient, opts ...Option) *Gate {
+	g := &Gate{rdb: client, prefix: defaultPrefix, chunk: defaultChunk}
+	for _, o := range opts {
+		o(g)
+	}
+	if strings.ContainsAny(g.prefix, "{}") {
+		panic(fmt.Sprintf("redisgate: prefix %q must not contain '{' or '}'", g.prefix))
+	}
+	return g
+}
+
+// Dial connects to the Redis at url (redis://[user:password@]host:port/db,
+// rediss:// for TLS, unix://path; options such as dial_timeout may be
+// given as query parameters, see redis.ParseURL) and checks it answers.
+// Timeouts left unset default to 2s for dial, read and write and 3s to
+// wait for a pooled connection. A Redis that does not answer gives an
+// error matching ErrUnavailable; the client is closed then.
+func Dial(ctx context.Context, url string) (redis.UniversalClient, error) {
+	opt, err := redis.ParseURL(url)
+	if err != nil {
+		// ParseURL's errors do not repeat the URL, which may hold a password.
+		return nil, fmt.Errorf("redisgate: redis url: %w", err)
+	}
+	if opt.DialTimeout == 0 {
+		opt.DialTimeout = 2 * time.Second
+	}
+	if opt.ReadTimeout == 0 {
+		opt.ReadTimeout = 2 * time.Second
+	}
+	if opt.WriteTimeout == 0 {
+		opt.WriteTimeout = 2 * time.Second
+	}
+	if opt.PoolTimeout == 0 {
+		opt.PoolTimeout = 3 * time.Second
+	}
+	c := redis.NewClient(opt)
+	if err := c.Ping(ctx).Err(); err != nil {
+		_ = c.Close()
+		return nil, fmt.Errorf("redisgate: dial %s: %w", opt.Addr, classify(ctx, err))
+	}
+	return c, nil
+}
+
+// Ping checks that Redis answers, for readiness probes.
+func (g *Gate) Ping(ctx context.Context) error {
+	if err := g.rdb.Ping(ctx).Err(); err != nil {
+		return fmt.Errorf("redisgate: ping: %w", classify(ctx, err))
+	}
+	return nil
+}
+
+// keys of one room.
+type roomKeys struct {
+	tag                                  string // P{room:ID}
+	meta, busy, long, etags, objm        string
+	holds, holdexp, holdm, hmax, lockKey string
+}
+
+func (g *Gate) keys(room string) roomKeys {
+	t := g.prefix + "{room:" + room + "}"
+	return roomKeys{
+		tag: t, meta: t + ":meta", busy: t + ":busy", long: t + ":long",
+		etags: t + ":etags", objm: t + ":objm",
+		holds: t + ":holds", holdexp: t + ":holdexp", holdm: t + ":holdm",
+		hmax: t + ":hmax", lockKey: t + ":lock",
+	}
+}
+
+func (k roomKeys) state() []string { return []string{k.meta, k.busy, k.long, k.etags, k.objm} }
+func (k roomKeys) hold() []string  { return []string{k.holds, k.holdexp, k.holdm, k.hmax} }
+func (k roomKeys) all() []string   { return append(k.state(), k.hold()...) }
+
+func (k roomKeys) staging(loadID string) []string {
+	s := k.tag + ":load:" + loadID + ":"
+	return []string{s + "meta", s + "busy", s + "long", s + "etags", s + "objm"}
+}
+
+// Claim implements booking.Gate. A live hold with the same HoldID is the
+// claimant's own: it does not clash, and is replaced (so a Claim retried
+// after a lost reply does not conflict with itself).
+func (g *Gate) Claim(ctx context.Context, room string, c booking.Claim) error {
+	if err := validateClaim(room, c); err != nil {
+		return fmt.Errorf("claim %s: %w", room, err)
+	}
+	k := g.keys(room)
+	args := make([]any, 0, 4+len(c.Intervals))
+	args = append(args, c.HoldID, ms(c.TTL), ms(c.Buffer), c.Ignore)
+	for _, b := range c.Intervals {
+		b.Ref, b.Kind = c.HoldID, booking.KindHold
+		args = append(args, encode(b))
+	}
+	res, err := g.run(ctx, claimScript, k.all(), args)
+	if err != nil {
+		return fmt.Errorf("claim %s: %w", room, err)
+	}
+	return g.outcome("claim", room, res, c.Intervals)
+}
+
+// Commit implements booking.Gate.
+func (g *Gate) Commit(ctx context.Context, room, holdID, ref, etag string, busy []booking.Busy, buffer time.Duration) error {
+	if err := validateCommit(room, ref, busy, buffer); err != nil {
+		return fmt.Errorf("commit %s: %w", room, err)
+	}
+	k := g.keys(room)
+	args := make([]any, 0, 4+len(busy))
+	args = append(args, holdID, ref, etag, ms(buffer))
+	for _, b := range busy {
+		b.Ref = ref
+		args = append(args, encode(b))
+	}
+	res, err := g.run(ctx, commitScript, k.all(), args)
+	if err != nil {
+		return fmt.Errorf("commit %s: %w", room, err)
+	}
+	return g.outcome("commit", room, res, busy)
+}
+
+// outcome turns a claim or commit script's answer into an error.
+func (g *Gate) outcome(op, room string, res []any, claimed []booking.Busy) error {
+	switch res[0] {
+	case "OK":
+		return nil
+	case "NOSTATE":
+		return fmt.Errorf("%s %s: %w", op, room, booking.ErrNoState)
+	case "CONFLICT":
+		ce := &booking.ConflictError{Room: room}
+		seen := map[string]bool{}
+		for i := 2; i < len(res); i += 2 {
+			m, _ := res[i].(string)
+			if seen[m] {
+				continue
+			}
+			seen[m] = true
+			b, err := decode(m)
+			if err != nil {
+				return fmt.Errorf("%s %s: %w", op, room, err)
+			}
+			ce.Conflicts = append(ce.Conflicts, b)
+		}
+		sortBusy(ce.Conflicts)
+		return ce
+	}
+	return fmt.Errorf("%s %s: unexpected script answer %v", op, room, res[0])
+}
+
+// Release implements booking.Gate.
+func (g *Gate) Release(ctx context.Context, room, holdID string) error {
+	if room == "" || holdID == "" {
+		return fmt.Errorf("release %s: room and hold id are required", room)
+	}
+	res, err := g.run(ctx, releaseScript, g.keys(room).hold(), []any{holdID})
+	if err != nil {
+		return fmt.Errorf("release %s: %w", room, err)
+	}
+	if res[0] == "LOST" {
+		return fmt.Errorf("release %s hold %s: %w", room, holdID, booking.ErrHoldLost)
+	}
+	return nil
+}
+
+// Busy implements booking.Gate. Times come back in UTC, to the
+// millisecond.
+func (g *Gate) Busy(ctx context.Context, room string, from, to time.Time) ([]booking.Busy, error) {
+	if room == "" || !to.After(from) {
+		return nil, fmt.Errorf("busy %s: need a room and from before to", room)
+	}
+	k := g.keys(room)
+	keys := []string{k.meta, k.busy, k.long, k.holds, k.holdexp, k.holdm, k.hmax}
+	res, err := g.run(ctx, busyScript, keys, []any{floorMs(from), ceilMs(to)})
+	if err != nil {
+		return nil, fmt.Errorf("busy %s: %w", room, err)
+	}
+	if res[0] == "NOSTATE" {
+		return nil, fmt.Errorf("busy %s: %w", room, booking.ErrNoState)
+	}
+	out := make([]booking.Busy, 0, len(res)-2)
+	for _, v := range res[2:] {
+		m, _ := v.(string)
+		b, err := decode(m)
+		if err != nil {
+			return nil, fmt.Errorf("busy %s: %w", room, err)
+		}
+		out = append(out, b)
+	}
+	sortBusy(out)
+	return out, nil
+}
+
+// Token implements booking.Gate.
+func (g *Gate) Token(ctx context.Context, room string) (string, error) {
+	v, err := g.rdb.HMGet(ctx, g.keys(room).meta, "v", "token").Result()
+	if err != nil {
+		return "", fmt.Errorf("token %s: %w", room, classify(ctx, err))
+	}
+	if v[0] == nil {
+		return "", fmt.Errorf("token %s: %w", room, booking.ErrNoState)
+	}
+	token, _ := v[1].(string)
+	return token, nil
+}
+
+// Objects implements booking.Gate.
+func (g *Gate) Objects(ctx context.Context, room string) (string, map[string]string, error) {
+	k := g.keys(room)
+	res, err := g.run(ctx, objectsScript, []string{k.meta, k.etags}, nil)
+	if err != nil {
+		return "", nil, fmt.Errorf("objects %s: %w", room, err)
+	}
+	if res[0] == "NOSTATE" {
+		return "", nil, fmt.Errorf("objects %s: %w", room, booking.ErrNoState)
+	}
+	token, _ := res[1].(string)
+	etags := make(map[string]string, (len(res)-2)/2)
+	for i := 2; i+1 < len(res); i += 2 {
+		ref, _ := res[i].(string)
+		etag, _ := res[i+1].(string)
+		etags[ref] = etag
+	}
+	return token, etags, nil
+}
+
+// Apply implements booking.Gate. Deletions are applied before puts; an
+// empty token keeps the current one. A large Apply is written in chunks
+// (see WithChunk), each atomic; the token is set by the last, so an Apply cut short leaves the old token
+// and is redone whole by the next sync (every step is idempotent).
+func (g *Gate) Apply(ctx context.Context, room, token string, put map[string]booking.ObjectState, deleted []string) error {
+	if room == "" {
+		return errors.New("apply: room is required")
+	}
+	for ref, o := range put {
+		if err := validateObject(ref, o); err != nil {
+			return fmt.Errorf("apply %s: %w", room, err)
+		}
+	}
+	k := g.keys(room)
+	chunks := g.chunks(put)
+	if len(chunks) == 0 {
+		chunks = [][]any{nil}
+	}
+	for i, objs := range chunks {
+		last := i == len(chunks)-1
+		args := []any{flag(last && token != ""), token, 0}
+		if i == 0 {
+			args[2] = len(deleted)
+			for _, ref := range deleted {
+				args = append(args, ref)
+			}
+		}
+		args = append(args, objs...)
+		res, err := g.run(ctx, applyScript, k.state(), args)
+		if err != nil {
+			return fmt.Errorf("apply %s: %w", room, err)
+		}
+		if res[0] == "NOSTATE" {
+			return fmt.Errorf("apply %s: %w", room, booking.ErrNoState)
+		}
+	}
+	return nil
+}
+
+// loadAttempts is how many times Load starts again when its staging keys
+// vanish under it (a flush in the middle of a chunked Load).
+const loadAttempts = 3
+
+// Load implements booking.Gate. A large snapshot is written in chunks
+// (see WithChunk) into staging keys; the last chunk swaps them in with
+// the state marker in one step, so the room never looks loaded with part
+// of its snapshot. Live holds are kept.
+func (g *Gate) Load(ctx context.Context, room string, snap booking.Snapshot) error {
+	if room == "" {
+		return errors.New("load: room is required")
+	}
+	for ref, o := range snap.Objects {
+		if err := validateObject(ref, o); err != nil {
+			return fmt.Errorf("load %s: %w", room, err)
+		}
+	}
+	chunks := g.chunks(snap.Objects)
+	if len(chunks) == 0 {
+		chunks = [][]any{nil}
+	}
+	var err error
+	for range loadAttempts {
+		if err = g.load(ctx, room, snap.Token, chunks); !errors.Is(err, errInterrupted) {
+			break
+		}
+	}
+	if err != nil {
+		return fmt.Errorf("load %s: %w", room, err)
+	}
+	return nil
+}
+
+var errInterrupted = errors.New("staging keys vanished during a chunked load")
+
+// load runs the chunks of one Load attempt under a fresh load id.
+func (g *Gate) load(ctx context.Context, room, token string, chunks [][]any) error {
+	k := g.keys(room)
+	keys := append(k.state(), k.staging(randomID())...)
+	for i, objs := range chunks {
+		args := append([]any{token, i + 1, flag(i == len(chunks)-1), ms(stagingTTL)}, objs...)
+		res, err := g.run(ctx, loadScript, keys, args)
+		if err != nil {
+			return err
+		}
+		if res[0] == "INTERRUPTED" {
+			return errInterrupted
+		}
+	}
+	return nil
+}
+
+// chunks encodes objects as "ref etag n member..." argument runs, cut
+// into chunks of about g.chunk members (never splitting an object), in
+// ref order.
+func (g *Gate) chunks(objs map[string]booking.ObjectState) [][]any {
+	refs := make([]string, 0, len(objs))
+	for ref := range objs {
+		refs = append(refs, ref)
+	}
+	sort.Strings(refs)
+	var out [][]any
+	var cur []any
+	n := 0
+	for _, ref := range refs {
+		o := objs[ref]
+		if n > 0 && n+len(o.Busy) > g.chunk {
+			out = append(out, cur)
+			cur, n = nil, 0
+		}
+		cur = append(cur, ref, o.ETag, len(o.Busy))
+		for _, b := range o.Busy {
+			b.Ref = ref
+			cur = append(cur, encode(b))
+		}
+		n += len(o.Busy) + 1
+	}
+	if cur != nil {
+		out = append(out, cur)
+	}
+	return out
+}
+
+// Lock implements booking.Gate with SET NX PX and a random token; unlock
+// deletes the key only if it still holds that token (the lock may have
+// expired and been taken by another). unlock runs with its own 5s
+// timeout and ignores errors: at worst the lock expires after ttl.
+func (g *Gate) Lock(ctx context.Context, room string, ttl time.Duration) (func(), bool, error) {
+	if room == "" || ttl < time.Millisecond {
+		return nil, false, fmt.Errorf("lock %s: need a room and a ttl of at least 1ms", room)
+	}
+	key := g.keys(room).lockKey
+	token := randomID()
+	ok, err := g.rdb.SetNX(ctx, key, token, ttl).Result()
+	if err != nil {
+		return nil, false, fmt.Errorf("lock %s: %w", room, classify(ctx, err))
+	}
+	if !ok {
+		return nil, false, nil
+	}
+	unlock := func() {
+		uctx, cancel := context.WithTimeout(context.Background(), unlockTimeout)
+		defer cancel()
+		_ = unlockScript.Run(uctx, g.rdb, []string{key}, token).Err()
+	}
+	return unlock, true, nil
+}
+
+// run runs a script whose answer is a table starting with a status word.
+func (g *Gate) run(ctx context.Context, s *redis.Script, keys []string, args []any) ([]any, error) {
+	v, err := s.Run(ctx, g.rdb, keys, args...).Result()
+	if err != nil {
+		return nil, classify(ctx, err)
+	}
+	res, ok := v.([]any)
+	if !ok || len(res) == 0 {
+		return nil, fmt.Errorf("unexpected script answer %T %v", v, v)
+	}
+	return res, nil
+}
+
+// transient are the error replies of a Redis that is there but cannot
+// serve now.
+var transient = []string{"LOADING", "MASTERDOWN", "CLUSTERDOWN", "TRYAGAIN", "READONLY", "BUSY", "OOM", "NOREPLICAS"}
+
+// classify marks err as ErrUnavailable unless it is ctx's own error or a
+// reply error that says the request itself is wrong.
+func classify(ctx context.Context, err error) error {
+	if ctx.Err() != nil {
+		return fmt.Errorf("%w (%w)", ctx.Err(), err)
+	}
+	var rerr redis.Error
+	if errors.As(err, &rerr) {
+		for _, p := range transient {
+			if redis.HasErrorPrefix(err, p) {
+				return fmt.Errorf("%w: %w", ErrUnavailable, err)
+			}
+		}
+		return fmt.Errorf("redis: %w", err)
+	}
+	return fmt.Errorf("%w: %w", ErrUnavailable, err)
+}
+
+// member is the JSON part of a stored interval.
+type member struct {
+	R string `json:"r"`
+	K string `json:"k,omitempty"`
+	T string `json:"t,omitempty"`
+	O string `json:"o,omitempty"`
+}
+
+// encode writes b as a member: "START|END|JSON". Sub-millisecond parts
+// are widened outward (start down, end up).
+func encode(b booking.Busy) string {
+	j, _ := json.Marshal(member{R: b.Ref, K: string(b.Kind), T: b.Title, O: b.Organizer})
+	return strconv.FormatInt(floorMs(b.Start), 10) + "|" + strconv.FormatInt(ceilMs(b.End), 10) + "|" + string(j)
+}
+
+func decode(m string) (booking.Busy, error) {
+	parts := strings.SplitN(m, "|", 3)
+	if len(parts) != 3 {
+		return booking.Busy{}, fmt.Errorf("bad member %q", m)
+	}
+	s, err1 := strconv.ParseInt(parts[0], 10, 64)
+	e, err2 := strconv.ParseInt(parts[1], 10, 64)
+	var j member
+	err3 := json.Unmarshal([]byte(parts[2]), &j)
+	if err := errors.Join(err1, err2, err3); err != nil {
+		return booking.Busy{}, fmt.Errorf("bad member %q: %w", m, err)
+	}
+	return booking.Busy{
+		Ref: j.R, Kind: booking.Kind(j.K), Title: j.T, Organizer: j.O,
+		Start: time.UnixMilli(s).UTC(), End: time.UnixMilli(e).UTC(),
+	}, nil
+}
+
+func sortBusy(bs []booking.Busy) {
+	sort.SliceStable(bs, func(i, j int) bool {
+		a, b := bs[i], bs[j]
+		if !a.Start.Equal(b.Start) {
+			return a.Start.Before(b.Start)
+		}
+		if !a.End.Equal(b.End) {
+			return a.End.Before(b.End)
+		}
+		return a.Ref < b.Ref
+	})
+}
+
+func floorMs(t time.Time) int64 {
+	ms := t.UnixMilli()
+	if time.UnixMilli(ms).After(t) {
+		ms--
+	}
+	return ms
+}
+
+func ceilMs(t time.Time) int64 {
+	ms := t.UnixMilli()
+	if time.UnixMilli(ms).Before(t) {
+		ms++
+	}
+	return ms
+}
+
+// ms is a duration in whole milliseconds, rounded up.
+func ms(d time.Duration) int64 {
+	return int64((d + time.Millisecond - 1) / time.Millisecond)
+}
+
+func flag(b bool) string {
+	if b {
+		return "1"
+	}
+	return "0"
+}
+
+func randomID() string {
+	var b [8]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		panic(err)
+	}
+	return hex.EncodeToString(b[:])
+}
+
+func validateClaim(room string, c booking.Claim) error {
+	switch {
+	case room == "":
+		return errors.New("room is required")
+	case c.HoldID == "":
+		return errors.New("hold id is required")
+	case len(c.Intervals) == 0:
+		return errors.New("no interval to claim")
+	case c.TTL < time.Millisecond:
+		return fmt.Errorf("hold ttl %v: need at least 1ms", c.TTL)
+	case c.Buffer < 0:
+		return fmt.Errorf("negative buffer %v", c.Buffer)
+	}
+	for _, b := range c.Intervals {
+		if !b.End.After(b.Start) {
+			return fmt.Errorf("interval [%s, %s) is empty", b.Start.Format(time.RFC3339), b.End.Format(time.RFC3339))
+		}
+	}
+	return nil
+}
+
+func validateCommit(room, ref string, busy []booking.Busy, buffer time.Duration) error {
+	switch {
+	case room == "":
+		return errors.New("room is required")
+	case buffer < 0:
+		return fmt.Errorf("negative buffer %v", buffer)
+	}
+	return validateObject(ref, booking.ObjectState{Busy: busy})
+}
+
+func validateObject(ref string, o booking.ObjectState) error {
+	if ref == "" {
+		return errors.New("object ref is required")
+	}
+	for _, b := range o.Busy {
+		if b.End.Before(b.Start) {
+			return fmt.Errorf("object %s: interval ends before it starts", ref)
+		}
+	}
+	return nil
+}

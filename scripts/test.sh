@@ -1,0 +1,283 @@
+#!/usr/bin/env bash
+# scripts/test.sh — the whole test run behind `make test` and .ci/run.
+#
+#   1. installs the Debian packages the tests need, if missing (apt-get);
+#   2. static checks: gofmt, go vet, docker-compose.yml;
+#   3. starts a private Redis and a private Radicale on free loopback ports,
+#      with throw-away data folders, and exports their URLs:
+#        ROOMCAL_TEST_REDIS_URL=redis://127.0.0.1:PORT/0
+#        ROOMCAL_TEST_RADICALE_URL=http://127.0.0.1:PORT/
+#   4. runs `go test -race -count=1 ./...`;
+#   5. stops everything it started, even on failure or Ctrl-C, and exits with
+#      the tests' status.
+#
+# Usage: scripts/test.sh [go test arguments]    (default: ./...)
+#   scripts/test.sh ./caldav/... -run TestConformance -v
+#
+# Environment:
+#   GO                  the go command (default: go)
+#   GO_TEST_TIMEOUT     go test -timeout (default: 15m)
+#   ROOMCAL_TEST_CMD    a shell command run instead of the Go steps (gofmt,
+#                       vet, test), with the servers up; for testing this
+#                       script itself, e.g. ROOMCAL_TEST_CMD='exit 3'.
+set -euo pipefail
+
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+GO=${GO:-go}
+GO_TEST_TIMEOUT=${GO_TEST_TIMEOUT:-15m}
+START_TIMEOUT=20 # seconds a server gets to answer
+
+REDIS_BIN=/usr/bin/redis-server
+RADICALE_BIN=/usr/bin/radicale
+COMPOSE_BIN=/usr/bin/docker-compose
+PYTHON_BIN=/usr/bin/python3
+
+step() { printf '==> %s\n' "$*"; }
+die() {
+	printf 'test.sh: %s\n' "$*" >&2
+	exit 1
+}
+
+# ---------------------------------------------------------------------------
+# Cleanup: whatever was started is stopped, whatever was made is removed.
+
+tmp=""
+child="" # the running Go step (or ROOMCAL_TEST_CMD), leader of its own process group
+redis_pid=""
+radicale_pid=""
+
+stop_pid() { # stop_pid PID: TERM, up to 5 s of grace, then KILL; reap
+	local pid=$1 i
+	kill -TERM "$pid" 2>/dev/null || return 0
+	for ((i = 0; i < 50; i++)); do
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.1
+	done
+	kill -KILL "$pid" 2>/dev/null || true
+	wait "$pid" 2>/dev/null || true
+}
+
+# group_alive PGID: whether a process of the group is alive (zombies, which
+# kill -0 still finds, do not count).
+group_alive() {
+	local f line state pgrp
+	for f in /proc/[0-9]*/stat; do
+		IFS= read -r line 2>/dev/null <"$f" || continue
+		read -r state _ pgrp _ <<<"${line##*) }"
+		[[ $pgrp == "$1" && $state != Z ]] && return 0
+	done
+	return 1
+}
+
+# stop_group PGID: stops a process group (TERM, 2 s of grace, KILL) and
+# reaps its leader.
+stop_group() {
+	local pgid=$1 i
+	kill -TERM -- "-$pgid" 2>/dev/null || return 0
+	for ((i = 0; i < 20; i++)); do
+		group_alive "$pgid" || break
+		sleep 0.1
+	done
+	kill -KILL -- "-$pgid" 2>/dev/null || true
+	wait "$pgid" 2>/dev/null || true
+}
+
+# shellcheck disable=SC2317 # called by the EXIT trap
+cleanup() {
+	local status=$?
+	trap - EXIT INT TERM
+	set +e
+	[[ -n $child ]] && stop_group "$child"
+	if [[ -n $redis_pid || -n $radicale_pid ]]; then
+		step "stopping test servers"
+		[[ -n $redis_pid ]] && stop_pid "$redis_pid"
+		[[ -n $radicale_pid ]] && stop_pid "$radicale_pid"
+	fi
+	[[ -n $tmp ]] && rm -rf "$tmp"
+	exit "$status"
+}
+trap cleanup EXIT
+trap 'echo; echo "test.sh: interrupted" >&2; exit 130' INT
+trap 'echo "test.sh: terminated" >&2; exit 143' TERM
+
+# run CMD...: runs a command as the leader of a process group of its own and
+# waits for it (interruptibly: a signal to this script is handled at once).
+# Whatever it leaves behind in its group (a server started by a test binary
+# that crashed or timed out) is stopped when it ends; cleanup stops the whole
+# group if this script is interrupted.
+run() {
+	local rc=0
+	setsid -w "$@" </dev/null &
+	child=$!
+	wait "$child" || rc=$?
+	stop_group "$child"
+	child=""
+	return "$rc"
+}
+
+# ---------------------------------------------------------------------------
+# 1. Packages.
+
+command -v "$GO" >/dev/null || die "Go is not installed (or not on PATH): install Go 1.26 or newer from https://go.dev/dl/"
+command -v setsid >/dev/null || die "setsid is missing (package util-linux)"
+
+step "checking packages"
+missing=()
+[[ -x $REDIS_BIN ]] || missing+=(redis-server)
+[[ -x $RADICALE_BIN ]] || missing+=(radicale)
+[[ -x $COMPOSE_BIN ]] || missing+=(docker-compose)
+{ [[ -x $PYTHON_BIN ]] && "$PYTHON_BIN" -c 'import icalendar' 2>/dev/null; } || missing+=(python3-icalendar)
+# go test -race needs cgo, hence a C compiler.
+command -v "$("$GO" env CC)" >/dev/null || missing+=(gcc libc6-dev)
+# Add here what later tests need, e.g. the browser tests:
+#   [[ -x /usr/bin/chromium ]] || missing+=(chromium)
+
+if ((${#missing[@]})); then
+	step "installing ${missing[*]} (apt-get)"
+	sudo=()
+	if [[ $(id -u) -ne 0 ]]; then
+		command -v sudo >/dev/null || die "not root and no sudo: install these packages yourself: ${missing[*]}"
+		sudo=(sudo)
+		[[ -t 0 ]] || sudo=(sudo -n) # no terminal to ask a password on
+	fi
+	apt_get=("${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get -q -y -o Dpkg::Use-Pty=0)
+	# --no-install-recommends: docker-compose recommends a whole Docker engine.
+	if ! { "${apt_get[@]}" update >/dev/null &&
+		"${apt_get[@]}" install --no-install-recommends "${missing[@]}" >/dev/null; }; then
+		die "could not install ${missing[*]} with apt-get; install them and run again"
+	fi
+	if ! [[ -x $REDIS_BIN && -x $RADICALE_BIN && -x $COMPOSE_BIN ]] ||
+		! "$PYTHON_BIN" -c 'import icalendar' 2>/dev/null; then
+		die "installed ${missing[*]}, yet $REDIS_BIN, $RADICALE_BIN, $COMPOSE_BIN or python3-icalendar is still missing"
+	fi
+fi
+
+# ---------------------------------------------------------------------------
+# 2. Static checks.
+
+if [[ -z ${ROOMCAL_TEST_CMD:-} ]]; then
+	step "gofmt"
+	GO=$GO bash scripts/fmt-check.sh
+	step "go mod download"
+	run "$GO" mod download
+	step "go vet ./..."
+	run "$GO" vet ./...
+fi
+
+step "docker-compose config"
+run "$COMPOSE_BIN" -f docker-compose.yml config -q
+
+# ---------------------------------------------------------------------------
+# 3. Servers.
+
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/roomcal-test.XXXXXX")
+
+free_port() { # a port nobody listens on now, from the kernel
+	"$PYTHON_BIN" -c 'import socket
+s = socket.socket()
+s.bind(("127.0.0.1", 0))
+print(s.getsockname()[1])'
+}
+
+# probe PORT REQUEST PREFIX: whether the server on PORT answers REQUEST with
+# a first line that starts with PREFIX.
+probe() (
+	exec 3<>"/dev/tcp/127.0.0.1/$1" || exit 1
+	printf '%b' "$2" >&3
+	IFS= read -r -t 2 line <&3 || exit 1
+	[[ $line == "$3"* ]]
+) 2>/dev/null
+
+# await NAME PID PORT REQUEST PREFIX LOG: waits until the server answers;
+# fails, showing its log, if it exits (status 1) or does not answer in time
+# (status 2).
+await() {
+	local name=$1 pid=$2 port=$3 request=$4 prefix=$5 log=$6 deadline=$((SECONDS + START_TIMEOUT))
+	while ((SECONDS < deadline)); do
+		probe "$port" "$request" "$prefix" && return 0
+		if ! kill -0 "$pid" 2>/dev/null; then
+			printf 'test.sh: %s exited before answering on 127.0.0.1:%s; its log:\n' "$name" "$port" >&2
+			cat "$log" >&2
+			return 1
+		fi
+		sleep 0.1
+	done
+	printf 'test.sh: %s did not answer on 127.0.0.1:%s within %ss; its log:\n' "$name" "$port" "$START_TIMEOUT" >&2
+	cat "$log" >&2
+	return 2
+}
+
+# A port can be taken between free_port and the server's bind: if the server
+# exits at once, retry once with another port.
+start_redis() {
+	local try rc
+	mkdir -p "$tmp/redis"
+	for try in 1 2; do
+		redis_port=$(free_port)
+		"$REDIS_BIN" --port "$redis_port" --bind 127.0.0.1 --save "" --appendonly no \
+			--dir "$tmp/redis" --daemonize no >"$tmp/redis.log" 2>&1 </dev/null &
+		redis_pid=$!
+		await redis-server "$redis_pid" "$redis_port" 'PING\r\n' '+PONG' "$tmp/redis.log" && return 0
+		rc=$?
+		stop_pid "$redis_pid"
+		redis_pid=""
+		((rc == 1 && try == 1)) || break
+		echo "test.sh: retrying redis-server on another port" >&2
+	done
+	die "could not start redis-server"
+}
+
+start_radicale() {
+	local try rc
+	for try in 1 2; do
+		radicale_port=$(free_port)
+		"$RADICALE_BIN" --storage-filesystem-folder="$tmp/radicale" --auth-type=none \
+			--server-hosts="127.0.0.1:$radicale_port" >"$tmp/radicale.log" 2>&1 </dev/null &
+		radicale_pid=$!
+		await radicale "$radicale_pid" "$radicale_port" 'OPTIONS / HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n' 'HTTP/1.' "$tmp/radicale.log" && return 0
+		rc=$?
+		stop_pid "$radicale_pid"
+		radicale_pid=""
+		((rc == 1 && try == 1)) || break
+		echo "test.sh: retrying radicale on another port" >&2
+	done
+	die "could not start radicale"
+}
+
+step "starting redis-server and radicale"
+start_redis
+start_radicale
+export ROOMCAL_TEST_REDIS_URL="redis://127.0.0.1:$redis_port/0"
+export ROOMCAL_TEST_RADICALE_URL="http://127.0.0.1:$radicale_port/"
+echo "    ROOMCAL_TEST_REDIS_URL=$ROOMCAL_TEST_REDIS_URL"
+echo "    ROOMCAL_TEST_RADICALE_URL=$ROOMCAL_TEST_RADICALE_URL"
+
+# ---------------------------------------------------------------------------
+# 4. Tests.
+
+status=0
+if [[ -n ${ROOMCAL_TEST_CMD:-} ]]; then
+	step "ROOMCAL_TEST_CMD: $ROOMCAL_TEST_CMD"
+	run bash -c "$ROOMCAL_TEST_CMD" || status=$?
+else
+	(($#)) || set -- ./...
+	step "go test -race -count=1 -timeout $GO_TEST_TIMEOUT $*"
+	run "$GO" test -race -count=1 -timeout "$GO_TEST_TIMEOUT" "$@" || status=$?
+fi
+
+if ((status != 0)); then
+	step "tests failed (exit status $status)"
+else
+	step "tests passed"
+fi
+# A server that died under the tests explains many failures: say so.
+for s in "redis-server $redis_pid redis" "radicale $radicale_pid radicale"; do
+	read -r name pid log <<<"$s"
+	if ! kill -0 "$pid" 2>/dev/null; then
+		printf 'test.sh: %s died during the tests; its log:\n' "$name" >&2
+		cat "$tmp/$log.log" >&2
+		((status != 0)) || status=1
+	fi
+done
+exit "$status"
