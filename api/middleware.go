@@ -54,6 +54,7 @@ func (s *Server) accessLog() gin.HandlerFunc {
 	return func(c *gin.Context) {
 		start := time.Now()
 		c.Next()
+		s.stats.count(c.Writer.Status())
 		s.log.LogAttrs(c.Request.Context(), levelFor(c.Writer.Status()), "http",
 			slogStr("method", c.Request.Method),
 			slogStr("path", c.Request.URL.Path),

@@ -38,6 +38,7 @@ type Server struct {
 	opts   Options
 	log    *slog.Logger
 	engine *gin.Engine
+	stats  metrics
 }
 
 // New builds the handler with every route of the route table.
@@ -82,6 +83,7 @@ func (s *Server) routes() []route {
 	return []route{
 		{http.MethodGet, "/healthz", Anyone, s.healthz},
 		{http.MethodGet, "/readyz", Anyone, s.readyz},
+		{http.MethodGet, "/metrics", Anyone, s.metrics},
 		{http.MethodGet, "/api/v1/openapi.json", Anyone, s.openapi},
 		{http.MethodGet, "/api/v1/me", Member, s.me},
 		{http.MethodGet, "/api/v1/sites", Member, s.listSites},

@@ -132,7 +132,14 @@ type Gate interface {
 	// deleted, and the new change token (an empty token keeps the current
 	// one). It fails with ErrNoState when the room has no state (it is not
 	// a substitute for Load).
-	Apply(ctx context.Context, room, token string, put map[string]ObjectState, deleted []string) error
+	//
+	// expect fences the changes against commits made while the calendar
+	// was being read: when expect is not nil, a put or deleted ref is
+	// applied only if the gate's ETag for it is still expect[ref] (a ref
+	// missing from expect must still be unknown to the gate); the others
+	// are skipped, and the next sync pass reconciles them by ETag. A nil
+	// expect applies everything.
+	Apply(ctx context.Context, room, token string, put map[string]ObjectState, deleted []string, expect map[string]string) error
 	// Load replaces the room's state with a snapshot read from the
 	// calendar, keeping live holds.
 	Load(ctx context.Context, room string, snap Snapshot) error

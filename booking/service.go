@@ -338,7 +338,7 @@ func (s *Service) Cancel(ctx context.Context, m Member, id string) error {
 	if err := s.cal.Delete(ctx, p.room, b.ID, etag); err != nil {
 		return fmt.Errorf("cancel %s: %w", id, err)
 	}
-	if err := s.g.Apply(ctx, p.room.ID, "", nil, []string{b.ID}); err != nil && !errors.Is(err, ErrNoState) {
+	if err := s.g.Apply(ctx, p.room.ID, "", nil, []string{b.ID}, nil); err != nil && !errors.Is(err, ErrNoState) {
 		// The calendar no longer has it; the next sync pass drops it
 		// from the gate too.
 		s.log.WarnContext(ctx, "cancelled booking still in the gate until the next sync", "room", p.room.ID, "booking", id, "err", err)

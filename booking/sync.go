@@ -88,6 +88,30 @@ func (s *Service) load(ctx context.Context, p place) error {
 	return nil
 }
 
+// refresh reads the whole calendar again over a new window while the
+// gate has state (the daily slide of the window). Unlike load it goes
+// through a fenced Apply, so that a booking committed while the calendar
+// was being read is not undone by the older reading.
+func (s *Service) refresh(ctx context.Context, p place, known map[string]string) error {
+	w := s.window()
+	snap, problems, err := s.cal.Read(ctx, p.room, p.site.Location, w)
+	if err != nil {
+		return fmt.Errorf("read calendar of %s: %w", p.room.ID, err)
+	}
+	s.setProblems(p.room.ID, problems, true)
+	var deleted []string
+	for ref := range known {
+		if _, ok := snap.Objects[ref]; !ok && !s.hasProblem(p.room.ID, ref) {
+			deleted = append(deleted, ref)
+		}
+	}
+	tok := stateToken{window: w, syncedAt: s.now(), calendar: snap.Token}
+	if err := s.g.Apply(ctx, p.room.ID, tok.String(), snap.Objects, deleted, known); err != nil {
+		return fmt.Errorf("refresh %s: %w", p.room.ID, err)
+	}
+	return nil
+}
+
 // awaitState waits for another replica's rebuild of the room.
 func (s *Service) awaitState(ctx context.Context, p place) error {
 	deadline := time.NewTimer(30 * time.Second)
@@ -147,7 +171,7 @@ func (s *Service) SyncRoom(ctx context.Context, roomID string) error {
 	}
 	tok, ok := parseStateToken(raw)
 	if !ok || s.window().End.Sub(tok.window.End) > 24*time.Hour {
-		return s.load(ctx, p)
+		return s.refresh(ctx, p, known)
 	}
 	d, err := s.cal.Changes(ctx, p.room, p.site.Location, tok.calendar, known, tok.window)
 	if err != nil {
@@ -161,7 +185,7 @@ func (s *Service) SyncRoom(ctx context.Context, roomID string) error {
 		s.clearProblem(roomID, ref)
 	}
 	tok.calendar, tok.syncedAt = d.Token, s.now()
-	if err := s.g.Apply(ctx, roomID, tok.String(), d.Put, d.Deleted); err != nil {
+	if err := s.g.Apply(ctx, roomID, tok.String(), d.Put, d.Deleted, known); err != nil {
 		return fmt.Errorf("sync %s: %w", roomID, err)
 	}
 	if len(d.Put) > 0 || len(d.Deleted) > 0 {
@@ -202,8 +226,25 @@ func (s *Service) setProblems(room string, ps []ObjectProblem, replace bool) {
 		s.problems[room] = nil
 	}
 	for _, p := range ps {
-		s.problems[room] = append(s.problems[room], p)
+		kept := s.problems[room][:0]
+		for _, old := range s.problems[room] {
+			if old.Ref != p.Ref {
+				kept = append(kept, old)
+			}
+		}
+		s.problems[room] = append(kept, p)
 	}
+}
+
+func (s *Service) hasProblem(room, ref string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, p := range s.problems[room] {
+		if p.Ref == ref {
+			return true
+		}
+	}
+	return false
 }
 
 func (s *Service) clearProblem(room, ref string) {

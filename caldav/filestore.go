@@ -547,8 +547,7 @@ func (s *FileStore) Create(ctx context.Context, cal, name string, data []byte) (
 	}
 	var etag string
 	err = c.update(ctx, s, "create", func(st *fsCalState) error {
-		prev := st.entries[name]
-		if prev != nil && !prev.Deleted {
+		if st.live(name) != nil {
 			return fmt.Errorf("caldav: file store create %s/%s: object exists: %w", cal, name, ErrPrecondition)
 		}
 		if err := st.checkUID(c, name, uid); err != nil {
@@ -561,7 +560,7 @@ func (s *FileStore) Create(ctx context.Context, cal, name string, data []byte) (
 		} else if !errors.Is(err, fs.ErrNotExist) {
 			return fsUnavailable("create", cal+"/"+name, err)
 		}
-		etag, err = st.put(c, name, data, uid, prev)
+		etag, err = st.put(c, name, data, uid)
 		return err
 	})
 	return etag, err
@@ -599,7 +598,7 @@ func (s *FileStore) Update(ctx context.Context, cal, name string, data []byte, e
 		if err := st.checkUID(c, name, uid); err != nil {
 			return err
 		}
-		newETag, err = st.put(c, name, data, uid, prev)
+		newETag, err = st.put(c, name, data, uid)
 		return err
 	})
 	return newETag, err
@@ -630,8 +629,9 @@ func (s *FileStore) Delete(ctx context.Context, cal, name, etag string) error {
 
 // Changes reports the changes of a calendar since token: with an empty
 // token every object (Full), otherwise the objects written since the
-// token with their current ETags and the names deleted since (an object
-// created and deleted after the token is not reported, as on Radicale).
+// token with their current ETags and the names deleted since — an object
+// created and deleted after the token included, as Radicale and Nextcloud
+// report it.
 // Both lists are sorted by name. A token this calendar cannot answer for
 // gives an error matching ErrInvalidSyncToken.
 func (s *FileStore) Changes(ctx context.Context, cal, token string) (Changes, error) {
@@ -659,12 +659,10 @@ func (s *FileStore) Changes(ctx context.Context, cal, token string) (Changes, er
 			if e.Seq <= since {
 				continue
 			}
-			switch {
-			case !e.Deleted:
-				out.Changed = append(out.Changed, ObjectRef{Name: e.Name, ETag: e.ETag})
-			case e.Born <= since || e.PrevDeath > since:
-				// The object existed at the token (or may have).
+			if e.Deleted {
 				out.Deleted = append(out.Deleted, e.Name)
+			} else {
+				out.Changed = append(out.Changed, ObjectRef{Name: e.Name, ETag: e.ETag})
 			}
 		}
 		return nil

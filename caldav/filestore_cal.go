@@ -59,17 +59,11 @@ type fsCalState struct {
 // fsEntry is the last change of one object name: the live object, or a
 // tombstone. It is also the record format of the change log.
 type fsEntry struct {
-	Seq    uint64 `json:"seq"`
-	Name   string `json:"name"`
-	ETag   string `json:"etag,omitempty"`
-	SHA256 string `json:"sha256,omitempty"`
-	// Born is the seq of the creation of this incarnation of the object;
-	// PrevDeath the seq of the deletion of the previous one (0: none).
-	// Changes uses them to leave out objects that did not exist at the
-	// token.
-	Born      uint64 `json:"born"`
-	PrevDeath uint64 `json:"prevDeath,omitempty"`
-	Deleted   bool   `json:"deleted,omitempty"`
+	Seq     uint64 `json:"seq"`
+	Name    string `json:"name"`
+	ETag    string `json:"etag,omitempty"`
+	SHA256  string `json:"sha256,omitempty"`
+	Deleted bool   `json:"deleted,omitempty"`
 
 	data []byte // content of a live object
 	uid  string // its UID, if it has a well-formed one
@@ -177,21 +171,12 @@ func (st *fsCalState) checkUID(c *fsCalendar, name, uid string) error {
 	return nil
 }
 
-// put writes an object (new when prev is nil or a tombstone) and records
-// the change; it returns the new ETag.
-func (st *fsCalState) put(c *fsCalendar, name string, data []byte, uid string, prev *fsEntry) (string, error) {
+// put writes an object and records the change; it returns the new ETag.
+func (st *fsCalState) put(c *fsCalendar, name string, data []byte, uid string) (string, error) {
 	seq := st.seq + 1
 	sum := sha256.Sum256(data)
 	e := &fsEntry{Seq: seq, Name: name, SHA256: hex.EncodeToString(sum[:]), data: slices.Clone(data), uid: uid}
 	e.ETag = fsMakeETag(st.epoch, seq, e.SHA256)
-	switch {
-	case prev != nil && !prev.Deleted:
-		e.Born, e.PrevDeath = prev.Born, prev.PrevDeath
-	case prev != nil:
-		e.Born, e.PrevDeath = seq, prev.Seq
-	default:
-		e.Born = seq
-	}
 	if err := fsWriteFileAtomic(c.dir, fsObjectFile(name), e.data); err != nil {
 		st.broken = true
 		return "", fsUnavailable("write", c.name+"/"+name, err)
@@ -216,7 +201,7 @@ func (st *fsCalState) remove(c *fsCalendar, prev *fsEntry) error {
 		st.broken = true
 		return fsUnavailable("delete", c.name+"/"+prev.Name, err)
 	}
-	t := &fsEntry{Seq: st.seq + 1, Name: prev.Name, Born: prev.Born, PrevDeath: prev.PrevDeath, Deleted: true}
+	t := &fsEntry{Seq: st.seq + 1, Name: prev.Name, Deleted: true}
 	if err := st.append(t); err != nil {
 		st.broken = true
 		return fsUnavailable("write change log of", c.name, err)
@@ -419,14 +404,6 @@ func (c *fsCalendar) load(s *FileStore) error {
 		st.seq++
 		e := &fsEntry{Seq: st.seq, Name: name, SHA256: sha, data: data, uid: uid}
 		e.ETag = fsMakeETag(st.epoch, e.Seq, sha)
-		switch {
-		case prev != nil && !prev.Deleted:
-			e.Born, e.PrevDeath = prev.Born, prev.PrevDeath
-		case prev != nil:
-			e.Born, e.PrevDeath = e.Seq, prev.Seq
-		default:
-			e.Born = e.Seq
-		}
 		recs = append(recs, e)
 		if !rebuild {
 			c.logger.Info("caldav file store: object changed on disk outside the store; recorded as a change", "calendar", c.name, "object", name)
@@ -440,9 +417,8 @@ func (c *fsCalendar) load(s *FileStore) error {
 	}
 	sort.Strings(gone)
 	for _, name := range gone {
-		prev := st.entries[name]
 		st.seq++
-		recs = append(recs, &fsEntry{Seq: st.seq, Name: name, Born: prev.Born, PrevDeath: prev.PrevDeath, Deleted: true})
+		recs = append(recs, &fsEntry{Seq: st.seq, Name: name, Deleted: true})
 		c.logger.Info("caldav file store: object removed on disk outside the store; recorded as a deletion", "calendar", c.name, "object", name)
 	}
 	// Index the entries as they were in the log (their data is now set),

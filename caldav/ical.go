@@ -67,7 +67,8 @@ func (e *ObjectError) Error() string {
 // Unwrap returns the cause.
 func (e *ObjectError) Unwrap() error { return e.Err }
 
-// Organizer is the ORGANIZER of an event.
+// Organizer is the ORGANIZER of an event. Its parameters other than CN
+// (SENT-BY, …) are not kept; the encoder writes SCHEDULE-AGENT=CLIENT.
 type Organizer struct {
 	Name  string // CN parameter
 	Email string // address without "mailto:"; a value that is not a mailto: URI is kept whole
@@ -92,7 +93,8 @@ type Attendee struct {
 // location of Start (with its TZID and a VTIMEZONE generated from Go's
 // time zone database), or as UTC with a Z when that location is UTC.
 // When read, floating times and dates come back in the site's location
-// given to ParseObject; AllDay events come back at midnight in it.
+// given to ParseObject (so a floating time written back gets that TZID);
+// AllDay events come back at midnight in it.
 type Event struct {
 	UID string
 	// RecurrenceID is set on an override of one instance of a recurring
@@ -112,15 +114,18 @@ type Event struct {
 	// day after the last day.
 	AllDay bool
 
-	RRule   string      // RRULE value without "RRULE:", e.g. "FREQ=WEEKLY;BYDAY=MO;UNTIL=20270628T073000Z"
-	RDates  []time.Time // extra instances (RDATE)
-	ExDates []time.Time // excluded instances (EXDATE)
+	RRule  string      // RRULE value without "RRULE:", e.g. "FREQ=WEEKLY;BYDAY=MO;UNTIL=20270628T073000Z"
+	RDates []time.Time // extra instances (RDATE), as long as the event
+	// RPeriods are extra instances with their own end (RDATE;VALUE=PERIOD),
+	// written in UTC.
+	RPeriods []Period
+	ExDates  []time.Time // excluded instances (EXDATE)
 
 	Organizer Organizer // no ORGANIZER line when Email is ""
 	Attendees []Attendee
 
 	Status   string // STATUS: TENTATIVE, CONFIRMED, CANCELLED or ""
-	Class    string // CLASS: PUBLIC, PRIVATE, CONFIDENTIAL or "" (roomcal writes CONFIDENTIAL)
+	Class    string // CLASS: PUBLIC, PRIVATE, CONFIDENTIAL or "" (see CALDAV-NOTES: bookings as CONFIDENTIAL)
 	Transp   string // TRANSP: OPAQUE, TRANSPARENT or ""
 	Sequence int
 
@@ -133,11 +138,16 @@ type Event struct {
 	XProps map[string]string
 
 	// Extra keeps the properties none of the fields above models
-	// (CATEGORIES, URL, X-MOZ-…, DTEND's sibling GEO, …) exactly as read,
+	// (CATEGORIES, URL, GEO, EXRULE, X-MOZ-…) exactly as read,
 	// so that read-modify-write does not lose them.
 	Extra []ical.Prop
 	// Alarms keeps VALARM sub-components as read.
 	Alarms []*ical.Component
+}
+
+// Period is a time span [Start, End).
+type Period struct {
+	Start, End time.Time
 }
 
 // Item is one parsed calendar object: the VEVENTs of one UID. It is
@@ -147,7 +157,6 @@ type Item struct {
 	ETag string // object ETag, as given to ParseObject
 	UID  string // "" only when the object holds no VEVENT
 
-	loc       *time.Location
 	master    *vevent   // nil when the object holds only overrides
 	overrides []*vevent // sorted by RECURRENCE-ID
 }
@@ -171,7 +180,7 @@ func ParseObject(obj Object, loc *time.Location) (*Item, error) {
 	if loc == nil {
 		loc = time.UTC
 	}
-	cal, err := decodeCalendar(obj.Data)
+	cal, err := decodeICalendar(obj.Data)
 	if err != nil {
 		return nil, &ObjectError{Name: obj.Name, Err: err}
 	}
@@ -181,12 +190,12 @@ func ParseObject(obj Object, loc *time.Location) (*Item, error) {
 	}
 	switch len(order) {
 	case 0:
-		return &Item{Name: obj.Name, ETag: obj.ETag, loc: loc}, nil
+		return &Item{Name: obj.Name, ETag: obj.ETag}, nil
 	case 1:
 	default:
 		return nil, &ObjectError{Name: obj.Name, UID: order[0], Err: fmt.Errorf(
 			"%w: the object holds %d UIDs (%s), a calendar object may hold one (use ParseCalendar for exports)",
-			ErrICalInvalid, len(order), strings.Join(quoteAll(order), ", "))}
+			ErrICalInvalid, len(order), strings.Join(quoteUIDs(order), ", "))}
 	}
 	it, err := buildItem(obj.Name, obj.ETag, order[0], groups[order[0]], newTZResolver(cal), loc)
 	if err != nil {
@@ -205,7 +214,7 @@ func ParseCalendar(name string, data []byte, loc *time.Location) (items []*Item,
 	if loc == nil {
 		loc = time.UTC
 	}
-	cal, err := decodeCalendar(data)
+	cal, err := decodeICalendar(data)
 	if err != nil {
 		return nil, []error{&ObjectError{Name: name, Err: err}}
 	}
@@ -227,7 +236,9 @@ func ParseCalendar(name string, data []byte, loc *time.Location) (items []*Item,
 
 // Master returns the master VEVENT (the one without RECURRENCE-ID) as an
 // Event, or nil when the object holds only overrides or no event. The
-// result is a fresh copy the caller may change and give to EncodeEvent.
+// result is a fresh copy the caller may change and give to EncodeEvent;
+// when Recurring reports overrides, write back Events with EncodeObject
+// instead, or the overrides are lost.
 func (it *Item) Master() *Event {
 	if it.master == nil {
 		return nil
@@ -256,15 +267,16 @@ func (it *Item) Recurring() bool {
 	return (it.master != nil && it.master.recurring()) || len(it.overrides) > 0
 }
 
-// decodeCalendar decodes data into one VCALENDAR (the children of several
+// decodeICalendar decodes data into one VCALENDAR (the children of several
 // concatenated VCALENDARs are merged), turning the decoder's panics and
 // its bare io.EOF into errors matching ErrICalSyntax.
-func decodeCalendar(data []byte) (cal *ical.Calendar, err error) {
+func decodeICalendar(data []byte) (cal *ical.Calendar, err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			cal, err = nil, fmt.Errorf("%w: the decoder failed on a malformed line: %v", ErrICalSyntax, r)
 		}
 	}()
+	data = bytes.TrimPrefix(data, []byte("\xef\xbb\xbf")) // a UTF-8 byte order mark
 	if len(bytes.TrimSpace(data)) == 0 {
 		return nil, fmt.Errorf("%w: empty body", ErrICalSyntax)
 	}
@@ -335,7 +347,7 @@ func buildItem(name, etag, uid string, comps []*ical.Component, tzr *tzResolver,
 	fail := func(err error) (*Item, error) {
 		return nil, &ObjectError{Name: name, UID: uid, Err: err}
 	}
-	it := &Item{Name: name, ETag: etag, UID: uid, loc: loc}
+	it := &Item{Name: name, ETag: etag, UID: uid}
 	byRID := make(map[int64]*vevent)
 	for _, c := range comps {
 		ev, err := parseVEvent(c, tzr, loc)
@@ -369,7 +381,7 @@ func buildItem(name, etag, uid string, comps []*ical.Component, tzr *tzResolver,
 	return it, nil
 }
 
-func quoteAll(ss []string) []string {
+func quoteUIDs(ss []string) []string {
 	out := make([]string, len(ss))
 	for i, s := range ss {
 		out[i] = fmt.Sprintf("%q", s)

@@ -152,7 +152,7 @@ func eventComponent(ev Event, zones map[string]zoneUse) (*ical.Component, error)
 		}
 		return p
 	}
-	c.Props.Set(ptr(timeProp(ical.PropDateTimeStart, ev.Start)))
+	c.Props.Set(propPtr(timeProp(ical.PropDateTimeStart, ev.Start)))
 	if !ev.End.IsZero() {
 		if ev.AllDay {
 			if civilDay(ev.End.In(ev.Start.Location())) <= civilDay(ev.Start) {
@@ -161,10 +161,10 @@ func eventComponent(ev Event, zones map[string]zoneUse) (*ical.Component, error)
 		} else if ev.End.Before(ev.Start) {
 			return nil, fmt.Errorf("end %s is before start %s", ev.End.Format(time.RFC3339), ev.Start.Format(time.RFC3339))
 		}
-		c.Props.Set(ptr(timeProp(ical.PropDateTimeEnd, ev.End)))
+		c.Props.Set(propPtr(timeProp(ical.PropDateTimeEnd, ev.End)))
 	}
 	if !ev.RecurrenceID.IsZero() {
-		c.Props.Set(ptr(timeProp(ical.PropRecurrenceID, ev.RecurrenceID)))
+		c.Props.Set(propPtr(timeProp(ical.PropRecurrenceID, ev.RecurrenceID)))
 	}
 	if rr := strings.TrimSpace(ev.RRule); rr != "" {
 		if !ev.RecurrenceID.IsZero() {
@@ -180,10 +180,17 @@ func eventComponent(ev Event, zones map[string]zoneUse) (*ical.Component, error)
 		c.Props.Set(&ical.Prop{Name: ical.PropRecurrenceRule, Params: ical.Params{}, Value: rr})
 	}
 	for _, t := range ev.RDates {
-		c.Props.Add(ptr(timeProp(ical.PropRecurrenceDates, t)))
+		c.Props.Add(propPtr(timeProp(ical.PropRecurrenceDates, t)))
+	}
+	for _, pd := range ev.RPeriods {
+		if pd.Start.IsZero() || !pd.End.After(pd.Start) {
+			return nil, fmt.Errorf("RDATE period %v–%v does not end after it starts", pd.Start, pd.End)
+		}
+		c.Props.Add(&ical.Prop{Name: ical.PropRecurrenceDates, Params: ical.Params{ical.ParamValue: {"PERIOD"}},
+			Value: pd.Start.UTC().Format(icalDateTimeUTC) + "/" + pd.End.UTC().Format(icalDateTimeUTC)})
 	}
 	for _, t := range ev.ExDates {
-		c.Props.Add(ptr(timeProp(ical.PropExceptionDates, t)))
+		c.Props.Add(propPtr(timeProp(ical.PropExceptionDates, t)))
 	}
 
 	setText(ical.PropSummary, ev.Summary)
@@ -204,7 +211,7 @@ func eventComponent(ev Event, zones map[string]zoneUse) (*ical.Component, error)
 		}
 		if a.PartStat != "" {
 			ps := strings.ToUpper(strings.TrimSpace(a.PartStat))
-			if !isToken(ps) {
+			if !isICalToken(ps) {
 				return nil, fmt.Errorf("attendee %d: invalid PARTSTAT %q", i, a.PartStat)
 			}
 			p.Params.Set(ical.ParamParticipationStatus, ps)
@@ -212,7 +219,7 @@ func eventComponent(ev Event, zones map[string]zoneUse) (*ical.Component, error)
 		for k, v := range a.Params {
 			k = strings.ToUpper(k)
 			switch {
-			case !isToken(k):
+			case !isICalToken(k):
 				return nil, fmt.Errorf("attendee %d: invalid parameter name %q", i, k)
 			case k == ical.ParamCommonName || k == ical.ParamParticipationStatus || k == "SCHEDULE-AGENT":
 				return nil, fmt.Errorf("attendee %d: parameter %s is set by the Attendee fields", i, k)
@@ -234,7 +241,7 @@ func eventComponent(ev Event, zones map[string]zoneUse) (*ical.Component, error)
 		if v == "" {
 			continue
 		}
-		if !isToken(v) || (f.allowed != nil && !contains(f.allowed, v)) {
+		if !isICalToken(v) || (f.allowed != nil && !containsStr(f.allowed, v)) {
 			return nil, fmt.Errorf("invalid %s %q", f.name, f.v)
 		}
 		c.Props.Set(&ical.Prop{Name: f.name, Params: ical.Params{}, Value: v})
@@ -245,14 +252,14 @@ func eventComponent(ev Event, zones map[string]zoneUse) (*ical.Component, error)
 	if ev.Sequence > 0 {
 		c.Props.Set(&ical.Prop{Name: ical.PropSequence, Params: ical.Params{}, Value: fmt.Sprint(ev.Sequence)})
 	}
-	stamp := ev.DTStamp
-	if stamp.IsZero() {
-		stamp = time.Now()
+	icalStamp := ev.DTStamp
+	if icalStamp.IsZero() {
+		icalStamp = time.Now()
 	}
 	for _, f := range []struct {
 		name string
 		t    time.Time
-	}{{ical.PropDateTimeStamp, stamp}, {ical.PropCreated, ev.Created}, {ical.PropLastModified, ev.LastModified}} {
+	}{{ical.PropDateTimeStamp, icalStamp}, {ical.PropCreated, ev.Created}, {ical.PropLastModified, ev.LastModified}} {
 		if !f.t.IsZero() {
 			c.Props.Set(&ical.Prop{Name: f.name, Params: ical.Params{}, Value: f.t.UTC().Format(icalDateTimeUTC)})
 		}
@@ -260,7 +267,7 @@ func eventComponent(ev Event, zones map[string]zoneUse) (*ical.Component, error)
 
 	for k, v := range ev.XProps {
 		name := strings.ToUpper(k)
-		if !strings.HasPrefix(name, xRoomcal) || len(name) == len(xRoomcal) || !isToken(name) {
+		if !strings.HasPrefix(name, xRoomcal) || len(name) == len(xRoomcal) || !isICalToken(name) {
 			return nil, fmt.Errorf("XProps key %q is not an X-ROOMCAL-* property name", k)
 		}
 		p := ical.NewProp(name)
@@ -270,17 +277,21 @@ func eventComponent(ev Event, zones map[string]zoneUse) (*ical.Component, error)
 	}
 	for _, p := range ev.Extra {
 		name := strings.ToUpper(p.Name)
-		if !isToken(name) || modelled[name] || strings.HasPrefix(name, xRoomcal) {
+		if !isICalToken(name) || modelledProps[name] || strings.HasPrefix(name, xRoomcal) {
 			return nil, fmt.Errorf("Extra property %q: invalid name or one the Event fields model", p.Name)
 		}
 		q := copyProp(p)
 		q.Name = name
+		// Extra keeps values as read (already escaped and caret-encoded):
+		// only refuse what could break the line.
 		for k, vs := range q.Params {
-			if !isToken(k) {
+			if !isICalToken(k) {
 				return nil, fmt.Errorf("Extra property %s: invalid parameter name %q", name, k)
 			}
-			for i, v := range vs {
-				vs[i] = encodeParamValue(v)
+			for _, v := range vs {
+				if cleanText(v) != v || strings.ContainsAny(v, "\n\t") {
+					return nil, fmt.Errorf("Extra property %s: parameter %s holds control characters", name, k)
+				}
 			}
 		}
 		c.Props.Add(&q)
@@ -294,7 +305,7 @@ func eventComponent(ev Event, zones map[string]zoneUse) (*ical.Component, error)
 	return c, nil
 }
 
-func ptr(p ical.Prop) *ical.Prop { return &p }
+func propPtr(p ical.Prop) *ical.Prop { return &p }
 
 // writeZone says how times in t's location are written: nil for UTC (with
 // a Z), or the location for a TZID. time.Local is an error.
@@ -335,16 +346,16 @@ func addressProp(name, cn, email string) (*ical.Prop, error) {
 	} else {
 		p.Value = "mailto:" + email
 	}
-	if cn = strings.TrimSpace(cn); cn != "" {
+	if strings.TrimSpace(cn) != "" {
 		p.Params.Set(ical.ParamCommonName, encodeParamValue(cn))
 	}
 	p.Params.Set("SCHEDULE-AGENT", "CLIENT")
 	return p, nil
 }
 
-// isToken reports whether s is a non-empty iana-token or x-name
+// isICalToken reports whether s is a non-empty iana-token or x-name
 // (letters, digits and "-").
-func isToken(s string) bool {
+func isICalToken(s string) bool {
 	if s == "" {
 		return false
 	}
@@ -357,7 +368,7 @@ func isToken(s string) bool {
 	return true
 }
 
-func contains(list []string, s string) bool {
+func containsStr(list []string, s string) bool {
 	for _, v := range list {
 		if v == s {
 			return true

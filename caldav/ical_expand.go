@@ -20,12 +20,31 @@ import (
 // comma-separated value) and the instances that an override replaces; the
 // overrides are then added with their own times, each instance with its
 // own duration.
+//
+// Readings of the unclear cases, chosen so that doubt makes a room busy
+// rather than free:
+//   - DTSTART is always an instance, even when the RRULE does not produce
+//     it (RFC 5545 3.8.5.3).
+//   - An override whose RECURRENCE-ID names no occurrence is an extra
+//     instance; RANGE=THISANDFUTURE is read as a single-instance override;
+//     of two overrides of one occurrence, the higher SEQUENCE wins.
+//   - EXRULE (deprecated) is ignored (kept in Event.Extra).
+//   - A date EXDATE on a date-time event removes that day's occurrences; a
+//     date UNTIL on a date-time rule keeps the whole of that day.
+//   - An RRULE on an override is ignored.
+//   - rrule-go cannot be interrupted: FREQ=SECONDLY and MINUTELY are
+//     refused at parse time, an HOURLY rule whose BYHOUR it can never reach
+//     (it would loop forever) and a rule with no occurrence at all (it
+//     would search to the year 9999 on every query) are found once at parse
+//     time and yield only DTSTART.
+//   - rrule-go ends a rule without COUNT or UNTIL 292 years after its
+//     DTSTART (its largest time.Duration).
 
 // MaxExpandSteps bounds how many occurrences one Busy or Instances call
 // walks through for one item before it gives up with ErrTooManyInstances.
 // Rules without COUNT are started near the query window, so only the
 // occurrences inside the window count in practice.
-const MaxExpandSteps = 100_000
+const MaxExpandSteps = 50_000
 
 // maxCountToUntil is the largest COUNT turned into an UNTIL at parse time
 // (which lets the expansion start near the query window); rules with a
@@ -148,7 +167,7 @@ func (it *Item) expand(from, to time.Time, busyOnly bool) ([]Instance, error) {
 	}
 	recurring := it.Recurring()
 	if m := it.master; m != nil && (!busyOnly || m.opaque()) {
-		err := m.occurrences(from, to, func(s time.Time, d span) {
+		err := m.occurrences(from, to, func(s time.Time, d durSpan) {
 			if overridden[s.Unix()] || m.excluded(s) {
 				return
 			}
@@ -232,7 +251,7 @@ func (ev *vevent) maxDur() time.Duration {
 // occurrences calls fn, in order of start, for the starts of the master's
 // recurrence set (DTSTART, RRULE and RDATE, before EXDATE and overrides)
 // that may overlap [from, to), with the duration of each.
-func (ev *vevent) occurrences(from, to time.Time, fn func(time.Time, span)) error {
+func (ev *vevent) occurrences(from, to time.Time, fn func(time.Time, durSpan)) error {
 	if !ev.recurring() {
 		fn(ev.start, ev.dur)
 		return nil
@@ -355,8 +374,36 @@ func parseRule(value string, dtstart time.Time, allDay bool) (*ruleSpec, error) 
 		return nil, bad("%v", err)
 	}
 	rs := &ruleSpec{opt: *opt}
+	if opt.Freq == rrule.HOURLY && !hourReachable(dtstart.Hour(), opt.Interval, opt.Byhour) {
+		// rrule-go loops forever looking for such an hour: the rule
+		// yields nothing (only DTSTART counts).
+		rs.empty = true
+		return rs, nil
+	}
 	rs.prepare()
 	return rs, nil
+}
+
+// hourReachable reports whether an hourly rule stepping by interval from
+// hour h0 ever lands on one of byhour (all hours when byhour is empty).
+func hourReachable(h0, interval int, byhour []int) bool {
+	if len(byhour) == 0 {
+		return true
+	}
+	g := gcdInt(interval, 24)
+	for _, h := range byhour {
+		if (h-h0)%g == 0 {
+			return true
+		}
+	}
+	return false
+}
+
+func gcdInt(a, b int) int {
+	for b != 0 {
+		a, b = b, a%b
+	}
+	return a
 }
 
 // pinDefaults writes out the values rrule-go derives from DTSTART (see

@@ -10,9 +10,9 @@ import (
 	"time"
 )
 
-// busyIn parses every UID of an export and returns the busy intervals of
+// icalBusyIn parses every UID of an export and returns the busy intervals of
 // [from, to) as Paris wall times, sorted by start.
-func busyIn(t *testing.T, items []*Item, from, to time.Time) []string {
+func icalBusyIn(t *testing.T, items []*Item, from, to time.Time) []string {
 	t.Helper()
 	var all []Instance
 	for _, it := range items {
@@ -28,12 +28,12 @@ func busyIn(t *testing.T, items []*Item, from, to time.Time) []string {
 			all[j], all[j-1] = all[j-1], all[j]
 		}
 	}
-	return fmtInstances(all, paris(t))
+	return icalFmt(all, icalParis(t))
 }
 
-func TestBusyNextcloudExport(t *testing.T) {
-	p := paris(t)
-	items, errs := ParseCalendar("room.ics", readFixture(t, "room-calendar-nextcloud-export.ics").Data, p)
+func TestIcalBusyNextcloudExport(t *testing.T) {
+	p := icalParis(t)
+	items, errs := ParseCalendar("room.ics", icalFixture(t, "room-calendar-nextcloud-export.ics").Data, p)
 	if len(errs) != 0 {
 		t.Fatalf("errors: %v", errs)
 	}
@@ -65,7 +65,7 @@ func TestBusyNextcloudExport(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got := busyIn(t, items, at(t, p, tt.from), at(t, p, tt.to))
+			got := icalBusyIn(t, items, icalAt(t, p, tt.from), icalAt(t, p, tt.to))
 			if !reflect.DeepEqual(got, tt.want) {
 				t.Errorf("busy = %v; want %v", got, tt.want)
 			}
@@ -73,16 +73,16 @@ func TestBusyNextcloudExport(t *testing.T) {
 	}
 }
 
-func TestBusyNextcloudExportDetails(t *testing.T) {
-	p := paris(t)
-	items, _ := ParseCalendar("room.ics", readFixture(t, "room-calendar-nextcloud-export.ics").Data, p)
+func TestIcalBusyNextcloudExportDetails(t *testing.T) {
+	p := icalParis(t)
+	items, _ := ParseCalendar("room.ics", icalFixture(t, "room-calendar-nextcloud-export.ics").Data, p)
 	byUID := map[string]*Item{}
 	for _, it := range items {
 		byUID[strings.TrimSuffix(it.UID, "@example.org")] = it
 	}
 	year := func(it *Item) []Instance {
 		t.Helper()
-		ins, err := it.Instances(at(t, p, "2026-01-01T00:00"), at(t, p, "2028-01-01T00:00"))
+		ins, err := it.Instances(icalAt(t, p, "2026-01-01T00:00"), icalAt(t, p, "2028-01-01T00:00"))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -94,13 +94,13 @@ func TestBusyNextcloudExportDetails(t *testing.T) {
 		t.Errorf("dst-night-shift = %v; want one instance of 7 real hours", night)
 	}
 	closure := year(byUID["closure-2026-12-25"])
-	if len(closure) != 1 || !closure[0].AllDay || !closure[0].Start.Equal(at(t, p, "2026-12-25T00:00")) ||
-		!closure[0].End.Equal(at(t, p, "2026-12-26T00:00")) {
+	if len(closure) != 1 || !closure[0].AllDay || !closure[0].Start.Equal(icalAt(t, p, "2026-12-25T00:00")) ||
+		!closure[0].End.Equal(icalAt(t, p, "2026-12-26T00:00")) {
 		t.Errorf("closure = %v; want 2026-12-25 00:00 → 2026-12-26 00:00 Paris", closure)
 	}
 	for _, uid := range []string{"tentative-hold", "cancelled-talk"} {
 		all := year(byUID[uid])
-		busy, err := byUID[uid].Busy(at(t, p, "2026-01-01T00:00"), at(t, p, "2028-01-01T00:00"))
+		busy, err := byUID[uid].Busy(icalAt(t, p, "2026-01-01T00:00"), icalAt(t, p, "2028-01-01T00:00"))
 		if err != nil || len(busy) != 0 || len(all) != 1 || all[0].IsBusy() {
 			t.Errorf("%s: busy %v (%v), all %v; want not busy but listed by Instances", uid, busy, err, all)
 		}
@@ -114,8 +114,8 @@ func TestBusyNextcloudExportDetails(t *testing.T) {
 
 	weekly := byUID["weekly-coop-meeting"]
 	all := year(weekly)
-	if len(all) != 38 { // 40 Mondays from 2026-10-05 to 2027-06-28, minus 2 EXDATEs
-		t.Errorf("weekly meeting has %d instances; want 38", len(all))
+	if len(all) != 37 { // 39 Mondays from 2026-10-05 to 2027-06-28, minus 2 EXDATEs
+		t.Errorf("weekly meeting has %d instances; want 37", len(all))
 	}
 	var moved Instance
 	for _, in := range all {
@@ -126,7 +126,7 @@ func TestBusyNextcloudExportDetails(t *testing.T) {
 			t.Errorf("instance %v: UID %q organizer %q %q", in.Start, in.UID, in.Organizer, in.OrganizerName)
 		}
 	}
-	if !moved.RecurrenceID.Equal(at(t, p, "2026-11-09T09:30")) || moved.Summary != "Réunion d'équipe d'appui (déplacée)" {
+	if !moved.RecurrenceID.Equal(icalAt(t, p, "2026-11-09T09:30")) || moved.Summary != "Réunion d'équipe d'appui (déplacée)" {
 		t.Errorf("moved instance = %+v", moved)
 	}
 	if want := "Ordre du jour : accueil, point budget; questions diverses.\nApporter les chiffres du trimestre."; all[0].Description != want {
@@ -138,13 +138,13 @@ func TestBusyNextcloudExportDetails(t *testing.T) {
 	if single := year(byUID["utc-workshop"]); !single[0].RecurrenceID.IsZero() {
 		t.Errorf("single event has RecurrenceID %v", single[0].RecurrenceID)
 	}
-	if evs := weekly.Events(); len(evs) != 2 || !evs[0].RecurrenceID.IsZero() || !evs[1].RecurrenceID.Equal(at(t, p, "2026-11-09T09:30")) {
+	if evs := weekly.Events(); len(evs) != 2 || !evs[0].RecurrenceID.IsZero() || !evs[1].RecurrenceID.Equal(icalAt(t, p, "2026-11-09T09:30")) {
 		t.Errorf("Events() = %+v", evs)
 	}
 }
 
-func TestExpandEdgeFixtures(t *testing.T) {
-	p := paris(t)
+func TestIcalExpandEdgeFixtures(t *testing.T) {
+	p := icalParis(t)
 	tests := []struct {
 		file     string
 		from, to string
@@ -184,13 +184,13 @@ func TestExpandEdgeFixtures(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.file, func(t *testing.T) {
-			it := parseFixture(t, tt.file, p)
-			from, to := at(t, p, tt.from), at(t, p, tt.to)
+			it := icalParseFixture(t, tt.file, p)
+			from, to := icalAt(t, p, tt.from), icalAt(t, p, tt.to)
 			busy, err := it.Busy(from, to)
 			if err != nil {
 				t.Fatal(err)
 			}
-			if got := fmtInstances(busy, p); !reflect.DeepEqual(got, tt.busy) {
+			if got := icalFmt(busy, p); !reflect.DeepEqual(got, tt.busy) {
 				t.Errorf("busy = %v; want %v", got, tt.busy)
 			}
 			all, err := it.Instances(from, to)
@@ -201,17 +201,17 @@ func TestExpandEdgeFixtures(t *testing.T) {
 			if want == nil {
 				want = tt.busy
 			}
-			if got := fmtInstances(all, p); !reflect.DeepEqual(got, want) {
+			if got := icalFmt(all, p); !reflect.DeepEqual(got, want) {
 				t.Errorf("instances = %v; want %v", got, want)
 			}
 		})
 	}
 }
 
-func TestOverrideInheritsDescriptiveFields(t *testing.T) {
-	p := paris(t)
-	it := parseFixture(t, "edge-cancelled-override.ics", p)
-	ins, err := it.Busy(at(t, p, "2026-11-18T00:00"), at(t, p, "2026-11-19T00:00"))
+func TestIcalOverrideInheritsDescriptiveFields(t *testing.T) {
+	p := icalParis(t)
+	it := icalParseFixture(t, "edge-cancelled-override.ics", p)
+	ins, err := it.Busy(icalAt(t, p, "2026-11-18T00:00"), icalAt(t, p, "2026-11-19T00:00"))
 	if err != nil || len(ins) != 1 {
 		t.Fatalf("busy = %v, %v", ins, err)
 	}
@@ -219,25 +219,57 @@ func TestOverrideInheritsDescriptiveFields(t *testing.T) {
 	if in.Summary != "Point hebdo" || in.Organizer != "sophie@example.org" || in.Props["X-ROOMCAL-BOOKED-BY"] != "sophie" {
 		t.Errorf("override instance = %+v; want summary, organizer and X-ROOMCAL props of the master", in)
 	}
-	if !in.RecurrenceID.Equal(at(t, p, "2026-11-16T10:00")) {
+	if !in.RecurrenceID.Equal(icalAt(t, p, "2026-11-16T10:00")) {
 		t.Errorf("RecurrenceID = %v", in.RecurrenceID)
 	}
 	if it.Master() == nil || len(it.Events()) != 4 {
 		t.Errorf("Events() has %d events", len(it.Events()))
 	}
-	if m := parseFixture(t, "edge-overrides-only.ics", p); m.Master() != nil || len(m.Events()) != 1 || !m.Recurring() {
+	if m := icalParseFixture(t, "edge-overrides-only.ics", p); m.Master() != nil || len(m.Events()) != 1 || !m.Recurring() {
 		t.Errorf("overrides-only: master %v, %d events", m.Master(), len(m.Events()))
 	}
 }
 
-// ev builds a one-event object for expansion tests.
-func evObject(lines ...string) Object {
+// TestIcalBusyConcurrent runs queries on shared items from several
+// goroutines (meaningful under -race: rrule-go's RRule is not safe to
+// share, each query builds its own).
+func TestIcalBusyConcurrent(t *testing.T) {
+	p := icalParis(t)
+	items, _ := ParseCalendar("room.ics", icalFixture(t, "room-calendar-nextcloud-export.ics").Data, p)
+	from, to := icalAt(t, p, "2026-11-23T00:00"), icalAt(t, p, "2026-11-30T00:00")
+	want := icalBusyIn(t, items, from, to)
+	done := make(chan []string)
+	for g := 0; g < 8; g++ {
+		go func() {
+			var got []string
+			for i := 0; i < 20; i++ {
+				got = nil
+				for _, it := range items {
+					ins, err := it.Busy(from, to)
+					if err != nil {
+						got = append(got, err.Error())
+					}
+					got = append(got, icalFmt(ins, p)...)
+				}
+			}
+			done <- got
+		}()
+	}
+	for g := 0; g < 8; g++ {
+		if got := <-done; !reflect.DeepEqual(got, want) {
+			t.Errorf("concurrent busy = %v; want %v", got, want)
+		}
+	}
+}
+
+// icalEvObject builds a one-event object for expansion tests.
+func icalEvObject(lines ...string) Object {
 	return Object{Name: "gen.ics", Data: []byte("BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//t//EN\r\nBEGIN:VEVENT\r\nUID:gen@example.org\r\n" +
 		"DTSTAMP:20261101T090000Z\r\n" + strings.Join(lines, "\r\n") + "\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n")}
 }
 
-func TestExpandRules(t *testing.T) {
-	p := paris(t)
+func TestIcalExpandRules(t *testing.T) {
+	p := icalParis(t)
 	tests := []struct {
 		name     string
 		lines    []string
@@ -282,24 +314,24 @@ func TestExpandRules(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			it, err := ParseObject(evObject(tt.lines...), p)
+			it, err := ParseObject(icalEvObject(tt.lines...), p)
 			if err != nil {
 				t.Fatal(err)
 			}
-			ins, err := it.Busy(at(t, p, tt.from), at(t, p, tt.to))
+			ins, err := it.Busy(icalAt(t, p, tt.from), icalAt(t, p, tt.to))
 			if err != nil {
 				t.Fatal(err)
 			}
-			if got := fmtInstances(ins, p); !reflect.DeepEqual(got, tt.want) {
+			if got := icalFmt(ins, p); !reflect.DeepEqual(got, tt.want) {
 				t.Errorf("busy = %v; want %v", got, tt.want)
 			}
 		})
 	}
 }
 
-func TestExpandZeroLengthInInstances(t *testing.T) {
-	p := paris(t)
-	it, err := ParseObject(evObject("DTSTART;TZID=Europe/Paris:20261201T100000"), p)
+func TestIcalExpandZeroLengthInInstances(t *testing.T) {
+	p := icalParis(t)
+	it, err := ParseObject(icalEvObject("DTSTART;TZID=Europe/Paris:20261201T100000"), p)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -312,39 +344,59 @@ func TestExpandZeroLengthInInstances(t *testing.T) {
 		{"2026-12-01T10:01", "2026-12-01T11:00", 0},
 	}
 	for _, tt := range tests {
-		ins, err := it.Instances(at(t, p, tt.from), at(t, p, tt.to))
+		ins, err := it.Instances(icalAt(t, p, tt.from), icalAt(t, p, tt.to))
 		if err != nil || len(ins) != tt.n {
 			t.Errorf("Instances(%s, %s) = %v, %v; want %d", tt.from, tt.to, ins, err, tt.n)
 		}
 	}
 }
 
-func TestExpandGuards(t *testing.T) {
-	p := paris(t)
+func TestIcalExpandGuards(t *testing.T) {
+	p := icalParis(t)
 	t.Run("too many occurrences", func(t *testing.T) {
-		it, err := ParseObject(evObject("DTSTART:20200101T000000Z", "DURATION:PT30M", "RRULE:FREQ=HOURLY"), p)
+		it, err := ParseObject(icalEvObject("DTSTART:20200101T000000Z", "DURATION:PT30M", "RRULE:FREQ=HOURLY"), p)
 		if err != nil {
 			t.Fatal(err)
 		}
-		_, err = it.Busy(at(t, p, "2021-01-01T00:00"), at(t, p, "2040-01-01T00:00"))
+		_, err = it.Busy(icalAt(t, p, "2021-01-01T00:00"), icalAt(t, p, "2040-01-01T00:00"))
 		var oe *ObjectError
 		if !errors.Is(err, ErrTooManyInstances) || !errors.As(err, &oe) || oe.UID != "gen@example.org" {
 			t.Fatalf("error = %v; want an *ObjectError for gen@example.org matching ErrTooManyInstances", err)
 		}
-		ins, err := it.Busy(at(t, p, "2035-06-01T00:00"), at(t, p, "2035-06-02T00:00"))
+		ins, err := it.Busy(icalAt(t, p, "2035-06-01T00:00"), icalAt(t, p, "2035-06-02T00:00"))
 		if err != nil || len(ins) != 24 {
 			t.Errorf("one day of an hourly rule: %d instances, %v; want 24", len(ins), err)
 		}
 	})
-	t.Run("huge COUNT", func(t *testing.T) {
-		it, err := ParseObject(evObject("DTSTART:20200101T000000Z", "DURATION:PT30M", "RRULE:FREQ=HOURLY;COUNT=1000000"), p)
+	t.Run("hourly rule that never reaches its BYHOUR", func(t *testing.T) {
+		// rrule-go loops forever on this one (hours 0, 3, 6, … never hit 1).
+		it, err := ParseObject(icalEvObject("DTSTART:20261201T000000Z", "DURATION:PT30M", "RRULE:FREQ=HOURLY;INTERVAL=3;BYHOUR=1,5"), time.UTC)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := it.Busy(at(t, p, "2035-01-01T00:00"), at(t, p, "2035-01-02T00:00")); !errors.Is(err, ErrTooManyInstances) {
+		ins, err := it.Busy(icalAt(t, time.UTC, "2026-11-01T00:00"), icalAt(t, time.UTC, "2027-01-01T00:00"))
+		if got := icalFmt(ins, time.UTC); err != nil || !reflect.DeepEqual(got, []string{"2026-12-01T00:00/2026-12-01T00:30"}) {
+			t.Errorf("busy = %v, %v; want DTSTART only", got, err)
+		}
+		it, err = ParseObject(icalEvObject("DTSTART:20261201T000000Z", "DURATION:PT30M", "RRULE:FREQ=HOURLY;INTERVAL=3;BYHOUR=1,6;COUNT=3"), time.UTC)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ins, err = it.Busy(icalAt(t, time.UTC, "2026-11-01T00:00"), icalAt(t, time.UTC, "2027-01-01T00:00"))
+		want := []string{"2026-12-01T00:00/2026-12-01T00:30", "2026-12-01T06:00/2026-12-01T06:30", "2026-12-02T06:00/2026-12-02T06:30", "2026-12-03T06:00/2026-12-03T06:30"}
+		if got := icalFmt(ins, time.UTC); err != nil || !reflect.DeepEqual(got, want) {
+			t.Errorf("busy = %v, %v; want %v", got, err, want)
+		}
+	})
+	t.Run("huge COUNT", func(t *testing.T) {
+		it, err := ParseObject(icalEvObject("DTSTART:20200101T000000Z", "DURATION:PT30M", "RRULE:FREQ=HOURLY;COUNT=1000000"), p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := it.Busy(icalAt(t, p, "2035-01-01T00:00"), icalAt(t, p, "2035-01-02T00:00")); !errors.Is(err, ErrTooManyInstances) {
 			t.Errorf("error = %v; want ErrTooManyInstances", err)
 		}
-		ins, err := it.Busy(at(t, p, "2020-01-01T00:00"), at(t, p, "2020-01-02T00:00"))
+		ins, err := it.Busy(icalAt(t, time.UTC, "2020-01-01T00:00"), icalAt(t, time.UTC, "2020-01-02T00:00"))
 		if err != nil || len(ins) != 24 {
 			t.Errorf("first day: %d instances, %v; want 24", len(ins), err)
 		}
@@ -354,9 +406,9 @@ func TestExpandGuards(t *testing.T) {
 	})
 }
 
-func TestSpan(t *testing.T) {
-	p := paris(t)
-	items, _ := ParseCalendar("room.ics", readFixture(t, "room-calendar-nextcloud-export.ics").Data, p)
+func TestIcalSpan(t *testing.T) {
+	p := icalParis(t)
+	items, _ := ParseCalendar("room.ics", icalFixture(t, "room-calendar-nextcloud-export.ics").Data, p)
 	tests := []struct {
 		uid        string
 		start, end string // end "" means unbounded
@@ -371,12 +423,12 @@ func TestSpan(t *testing.T) {
 				continue
 			}
 			s, e := it.Span()
-			if !s.Equal(at(t, p, tt.start)) || e.Before(at(t, p, tt.end)) || e.After(at(t, p, tt.end).Add(48*time.Hour)) {
+			if !s.Equal(icalAt(t, p, tt.start)) || e.Before(icalAt(t, p, tt.end)) || e.After(icalAt(t, p, tt.end).Add(48*time.Hour)) {
 				t.Errorf("%s: Span = %v, %v; want %s and at least %s", tt.uid, s, e, tt.start, tt.end)
 			}
 		}
 	}
-	it, err := ParseObject(evObject("DTSTART:20261201T090000Z", "DURATION:PT1H", "RRULE:FREQ=WEEKLY"), p)
+	it, err := ParseObject(icalEvObject("DTSTART:20261201T090000Z", "DURATION:PT1H", "RRULE:FREQ=WEEKLY"), p)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -385,12 +437,12 @@ func TestSpan(t *testing.T) {
 	}
 }
 
-// TestExpandSkipAheadMatchesFullWalk checks that starting the rule near
+// TestIcalExpandSkipAheadMatchesFullWalk checks that starting the rule near
 // the window (skipStart) gives the instances a walk from DTSTART gives,
 // over many generated rules.
-func TestExpandSkipAheadMatchesFullWalk(t *testing.T) {
+func TestIcalExpandSkipAheadMatchesFullWalk(t *testing.T) {
 	rng := rand.New(rand.NewSource(20261123))
-	zones := []*time.Location{paris(t), mustLoc(t, "America/New_York"), mustLoc(t, "Australia/Sydney"), time.UTC}
+	zones := []*time.Location{icalParis(t), icalLoc(t, "America/New_York"), icalLoc(t, "Australia/Sydney"), time.UTC}
 	days := []string{"MO", "TU", "WE", "TH", "FR", "SA", "SU"}
 	pick := func(n int, f func() string) string {
 		seen := map[string]bool{}
@@ -452,7 +504,7 @@ func TestExpandSkipAheadMatchesFullWalk(t *testing.T) {
 			dtstart = "DTSTART:" + start.Format(icalDateTimeUTC)
 		}
 		rule := strings.Join(parts, ";")
-		it, err := ParseObject(evObject(dtstart, "DURATION:PT"+fmt.Sprint(1+rng.Intn(30))+"H", "RRULE:"+rule), loc)
+		it, err := ParseObject(icalEvObject(dtstart, "DURATION:PT"+fmt.Sprint(1+rng.Intn(30))+"H", "RRULE:"+rule), loc)
 		if err != nil {
 			t.Fatalf("%s %s: %v", dtstart, rule, err)
 		}
@@ -476,7 +528,7 @@ func TestExpandSkipAheadMatchesFullWalk(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if a, b := fmtInstances(fast, loc), fmtInstances(slow, loc); !reflect.DeepEqual(a, b) {
+		if a, b := icalFmt(fast, loc), icalFmt(slow, loc); !reflect.DeepEqual(a, b) {
 			t.Fatalf("%s RRULE:%s over [%v, %v):\nskipping ahead %v\nwalking       %v", dtstart, rule, from, to, a, b)
 		}
 		compared++
@@ -486,8 +538,8 @@ func TestExpandSkipAheadMatchesFullWalk(t *testing.T) {
 	}
 }
 
-func TestSkipStart(t *testing.T) {
-	p := paris(t)
+func TestIcalSkipStart(t *testing.T) {
+	p := icalParis(t)
 	d := time.Date(2010, 1, 31, 9, 30, 0, 0, p)
 	target := time.Date(2026, 6, 15, 0, 0, 0, 0, p)
 	for _, freq := range []string{"YEARLY", "MONTHLY", "WEEKLY", "DAILY", "HOURLY"} {
@@ -505,10 +557,10 @@ func TestSkipStart(t *testing.T) {
 	}
 }
 
-// genCalendar makes n calendar objects like a busy room's: mostly single
+// icalGenCalendar makes n calendar objects like a busy room's: mostly single
 // bookings over a year, some weekly series with an EXDATE and an
 // override, some daily ones.
-func genCalendar(n int) []Object {
+func icalGenCalendar(n int) []Object {
 	rng := rand.New(rand.NewSource(42))
 	objs := make([]Object, 0, n)
 	base := time.Date(2026, 1, 5, 0, 0, 0, 0, time.UTC)
@@ -538,12 +590,12 @@ func genCalendar(n int) []Object {
 	return objs
 }
 
-func TestGeneratedCalendarExpands(t *testing.T) {
-	p := paris(t)
+func TestIcalGeneratedCalendarExpands(t *testing.T) {
+	p := icalParis(t)
 	from := time.Date(2026, 9, 1, 0, 0, 0, 0, p)
 	to := from.AddDate(0, 3, 0)
 	total := 0
-	for _, obj := range genCalendar(2000) {
+	for _, obj := range icalGenCalendar(2000) {
 		it, err := ParseObject(obj, p)
 		if err != nil {
 			t.Fatal(err)
@@ -563,8 +615,8 @@ func TestGeneratedCalendarExpands(t *testing.T) {
 // BenchmarkParseAndExpand2000 is a room rebuild: parse 2,000 objects and
 // expand each over a 90-day window.
 func BenchmarkParseAndExpand2000(b *testing.B) {
-	p := paris(b)
-	objs := genCalendar(2000)
+	p := icalParis(b)
+	objs := icalGenCalendar(2000)
 	from := time.Date(2026, 9, 1, 0, 0, 0, 0, p)
 	to := from.AddDate(0, 0, 90)
 	b.ResetTimer()
@@ -584,9 +636,9 @@ func BenchmarkParseAndExpand2000(b *testing.B) {
 // BenchmarkExpand2000 expands 2,000 parsed objects over a week (the
 // per-query cost once parsed).
 func BenchmarkExpand2000(b *testing.B) {
-	p := paris(b)
+	p := icalParis(b)
 	var items []*Item
-	for _, obj := range genCalendar(2000) {
+	for _, obj := range icalGenCalendar(2000) {
 		it, err := ParseObject(obj, p)
 		if err != nil {
 			b.Fatal(err)

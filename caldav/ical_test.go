@@ -12,7 +12,7 @@ import (
 
 // Shared helpers of the ical*_test.go files.
 
-func mustLoc(t testing.TB, name string) *time.Location {
+func icalLoc(t testing.TB, name string) *time.Location {
 	t.Helper()
 	loc, err := time.LoadLocation(name)
 	if err != nil {
@@ -21,9 +21,9 @@ func mustLoc(t testing.TB, name string) *time.Location {
 	return loc
 }
 
-func paris(t testing.TB) *time.Location { t.Helper(); return mustLoc(t, "Europe/Paris") }
+func icalParis(t testing.TB) *time.Location { t.Helper(); return icalLoc(t, "Europe/Paris") }
 
-func readFixture(t testing.TB, name string) Object {
+func icalFixture(t testing.TB, name string) Object {
 	t.Helper()
 	data, err := os.ReadFile(filepath.Join("testdata", name))
 	if err != nil {
@@ -32,31 +32,31 @@ func readFixture(t testing.TB, name string) Object {
 	return Object{Name: name, ETag: "etag-" + name, Data: data}
 }
 
-func parseFixture(t testing.TB, name string, loc *time.Location) *Item {
+func icalParseFixture(t testing.TB, name string, loc *time.Location) *Item {
 	t.Helper()
-	it, err := ParseObject(readFixture(t, name), loc)
+	it, err := ParseObject(icalFixture(t, name), loc)
 	if err != nil {
 		t.Fatalf("ParseObject(%s): %v", name, err)
 	}
 	return it
 }
 
-// fmtSpan writes an interval as "2006-01-02T15:04/2006-01-02T15:04" in loc.
-func fmtSpan(s, e time.Time, loc *time.Location) string {
+// icalFmtSpan writes an interval as "2006-01-02T15:04/2006-01-02T15:04" in loc.
+func icalFmtSpan(s, e time.Time, loc *time.Location) string {
 	const f = "2006-01-02T15:04"
 	return s.In(loc).Format(f) + "/" + e.In(loc).Format(f)
 }
 
-func fmtInstances(ins []Instance, loc *time.Location) []string {
+func icalFmt(ins []Instance, loc *time.Location) []string {
 	out := []string{}
 	for _, in := range ins {
-		out = append(out, fmtSpan(in.Start, in.End, loc))
+		out = append(out, icalFmtSpan(in.Start, in.End, loc))
 	}
 	return out
 }
 
-// at is a wall-clock time in loc ("2006-01-02T15:04").
-func at(t testing.TB, loc *time.Location, v string) time.Time {
+// icalAt is a wall-clock time in loc ("2006-01-02T15:04").
+func icalAt(t testing.TB, loc *time.Location, v string) time.Time {
 	t.Helper()
 	tm, err := time.ParseInLocation("2006-01-02T15:04", v, loc)
 	if err != nil {
@@ -65,7 +65,7 @@ func at(t testing.TB, loc *time.Location, v string) time.Time {
 	return tm
 }
 
-func TestParseObjectBadFixtures(t *testing.T) {
+func TestIcalParseObjectBadFixtures(t *testing.T) {
 	tests := []struct {
 		file    string
 		want    error
@@ -81,13 +81,13 @@ func TestParseObjectBadFixtures(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.file, func(t *testing.T) {
-			it, err := ParseObject(readFixture(t, tt.file), paris(t))
-			checkObjectError(t, it, err, tt.want, tt.names, tt.mention)
+			it, err := ParseObject(icalFixture(t, tt.file), icalParis(t))
+			icalCheckError(t, it, err, tt.want, tt.names, tt.mention)
 		})
 	}
 }
 
-func checkObjectError(t *testing.T, it *Item, err error, want error, names, mention string) {
+func icalCheckError(t *testing.T, it *Item, err error, want error, names, mention string) {
 	t.Helper()
 	if err == nil {
 		t.Fatalf("no error; item %+v", it)
@@ -110,7 +110,7 @@ func checkObjectError(t *testing.T, it *Item, err error, want error, names, ment
 	}
 }
 
-func TestParseObjectMalformed(t *testing.T) {
+func TestIcalParseObjectMalformed(t *testing.T) {
 	wrap := func(body string) string {
 		return "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//t//EN\r\n" + body + "END:VCALENDAR\r\n"
 	}
@@ -152,18 +152,18 @@ func TestParseObjectMalformed(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			it, err := ParseObject(Object{Name: "obj.ics", Data: []byte(tt.data)}, paris(t))
-			checkObjectError(t, it, err, tt.want, "obj.ics", tt.mention)
+			it, err := ParseObject(Object{Name: "obj.ics", Data: []byte(tt.data)}, icalParis(t))
+			icalCheckError(t, it, err, tt.want, "obj.ics", tt.mention)
 		})
 	}
 }
 
-func TestParseObjectIgnoresOtherComponents(t *testing.T) {
-	it := parseFixture(t, "edge-todo-only.ics", paris(t))
+func TestIcalParseObjectIgnoresOtherComponents(t *testing.T) {
+	it := icalParseFixture(t, "edge-todo-only.ics", icalParis(t))
 	if it.UID != "" || it.Master() != nil || len(it.Events()) != 0 {
 		t.Errorf("VTODO read as an event: UID %q, master %v, events %v", it.UID, it.Master(), it.Events())
 	}
-	ins, err := it.Instances(at(t, paris(t), "2026-01-01T00:00"), at(t, paris(t), "2028-01-01T00:00"))
+	ins, err := it.Instances(icalAt(t, icalParis(t), "2026-01-01T00:00"), icalAt(t, icalParis(t), "2028-01-01T00:00"))
 	if err != nil || len(ins) != 0 {
 		t.Errorf("Instances = %v, %v; want none", ins, err)
 	}
@@ -172,15 +172,35 @@ func TestParseObjectIgnoresOtherComponents(t *testing.T) {
 	}
 }
 
-func TestParseCalendarIsolatesErrors(t *testing.T) {
-	good := string(readFixture(t, "room-calendar-nextcloud-export.ics").Data)
+func TestIcalParseObjectLenientForms(t *testing.T) {
+	body := "BEGIN:VCALENDAR\nversion:2.0\nBEGIN:vevent\n\nuid:lenient\ndtstamp:20261101T090000Z\n" +
+		"dtstart;tzid=Europe/Paris:20261201T100000\nduration:pt1h\nsummary:a\\, b\nEND:VEVENT\nEND:VCALENDAR\n"
+	for name, data := range map[string]string{
+		"LF line ends, lower case names, blank line": body,
+		"byte order mark": "\ufeff" + strings.ReplaceAll(body, "\n", "\r\n"),
+	} {
+		t.Run(name, func(t *testing.T) {
+			it, err := ParseObject(Object{Name: "l.ics", Data: []byte(data)}, time.UTC)
+			if err != nil {
+				t.Fatal(err)
+			}
+			ins, err := it.Busy(time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC), time.Date(2026, 12, 2, 0, 0, 0, 0, time.UTC))
+			if got := icalFmt(ins, icalParis(t)); err != nil || !reflect.DeepEqual(got, []string{"2026-12-01T10:00/2026-12-01T11:00"}) || ins[0].Summary != "a, b" {
+				t.Errorf("busy = %v, %v", got, err)
+			}
+		})
+	}
+}
+
+func TestIcalParseCalendarIsolatesErrors(t *testing.T) {
+	good := string(icalFixture(t, "room-calendar-nextcloud-export.ics").Data)
 	bad := "BEGIN:VEVENT\r\nUID:broken@example.org\r\nDTSTAMP:20261101T090000Z\r\nDTEND:20261124T130000Z\r\nEND:VEVENT\r\n"
 	data := strings.Replace(good, "END:VCALENDAR", bad+"END:VCALENDAR", 1)
-	items, errs := ParseCalendar("export.ics", []byte(data), paris(t))
+	items, errs := ParseCalendar("export.ics", []byte(data), icalParis(t))
 	if len(errs) != 1 {
 		t.Fatalf("errors = %v; want exactly one", errs)
 	}
-	checkObjectError(t, nil, errs[0], ErrICalInvalid, "broken@example.org", "no DTSTART")
+	icalCheckError(t, nil, errs[0], ErrICalInvalid, "broken@example.org", "no DTSTART")
 	var uids []string
 	for _, it := range items {
 		uids = append(uids, it.UID)
@@ -194,13 +214,13 @@ func TestParseCalendarIsolatesErrors(t *testing.T) {
 		t.Errorf("UIDs = %v; want %v", uids, want)
 	}
 
-	items, errs = ParseCalendar("cut.ics", []byte(good[:len(good)/2]), paris(t))
+	items, errs = ParseCalendar("cut.ics", []byte(good[:len(good)/2]), icalParis(t))
 	if len(items) != 0 || len(errs) != 1 || !errors.Is(errs[0], ErrICalSyntax) {
 		t.Errorf("truncated export: items %d, errs %v; want no item and one syntax error", len(items), errs)
 	}
 }
 
-func TestParseObjectSeveralVCalendars(t *testing.T) {
+func TestIcalParseObjectSeveralVCalendars(t *testing.T) {
 	one := func(uid, start string) string {
 		return "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//t//EN\r\nBEGIN:VEVENT\r\nUID:" + uid +
 			"\r\nDTSTAMP:20261101T090000Z\r\nDTSTART:" + start + "\r\nDURATION:PT1H\r\n" +
@@ -211,18 +231,18 @@ func TestParseObjectSeveralVCalendars(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ins, err := it.Busy(at(t, time.UTC, "2026-11-24T00:00"), at(t, time.UTC, "2026-11-26T00:00"))
+	ins, err := it.Busy(icalAt(t, time.UTC, "2026-11-24T00:00"), icalAt(t, time.UTC, "2026-11-26T00:00"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	want := []string{"2026-11-24T15:00/2026-11-24T16:00", "2026-11-25T15:00/2026-11-25T16:00"}
-	if got := fmtInstances(ins, time.UTC); !reflect.DeepEqual(got, want) {
+	if got := icalFmt(ins, time.UTC); !reflect.DeepEqual(got, want) {
 		t.Errorf("busy = %v; want %v", got, want)
 	}
 }
 
-func TestParseTZIDResolution(t *testing.T) {
-	p := paris(t)
+func TestIcalParseTZIDResolution(t *testing.T) {
+	p := icalParis(t)
 	tests := []struct {
 		file string
 		from string
@@ -237,19 +257,19 @@ func TestParseTZIDResolution(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.file, func(t *testing.T) {
-			it := parseFixture(t, tt.file, p)
-			from := at(t, p, tt.from)
+			it := icalParseFixture(t, tt.file, p)
+			from := icalAt(t, p, tt.from)
 			ins, err := it.Busy(from, from.AddDate(0, 1, 0))
 			if err != nil {
 				t.Fatal(err)
 			}
-			if got := fmtInstances(ins, p); !reflect.DeepEqual(got, tt.want) {
+			if got := icalFmt(ins, p); !reflect.DeepEqual(got, tt.want) {
 				t.Errorf("busy = %v; want %v", got, tt.want)
 			}
 		})
 	}
 	t.Run("outlook zone keeps its TZID", func(t *testing.T) {
-		m := parseFixture(t, "edge-outlook-tzid.ics", p).Master()
+		m := icalParseFixture(t, "edge-outlook-tzid.ics", p).Master()
 		if got := m.Start.Location().String(); got != "W. Europe Standard Time" {
 			t.Errorf("location = %q", got)
 		}
@@ -259,9 +279,9 @@ func TestParseTZIDResolution(t *testing.T) {
 	})
 }
 
-func TestMasterReadsEventFields(t *testing.T) {
-	p := paris(t)
-	m := parseFixture(t, "internal-event-with-attendees.ics", p).Master()
+func TestIcalMasterReadsEventFields(t *testing.T) {
+	p := icalParis(t)
+	m := icalParseFixture(t, "internal-event-with-attendees.ics", p).Master()
 	if m == nil {
 		t.Fatal("no master")
 	}
@@ -270,8 +290,8 @@ func TestMasterReadsEventFields(t *testing.T) {
 		Summary:     "Formation « Prendre en main le Nuage »",
 		Description: "Deux heures en visio pour le chat, les événements et le blog.",
 		Location:    "Salle Loire, Grand Bain, Nantes",
-		Start:       at(t, p, "2026-12-10T14:00"),
-		End:         at(t, p, "2026-12-10T16:00"),
+		Start:       icalAt(t, p, "2026-12-10T14:00"),
+		End:         icalAt(t, p, "2026-12-10T16:00"),
 		Organizer:   Organizer{Name: "Jocelyn", Email: "jocelyn@example.org"},
 		Attendees: []Attendee{
 			{Name: "Amina", Email: "amina@example.org", PartStat: "ACCEPTED", Params: map[string]string{"ROLE": "REQ-PARTICIPANT"}},
@@ -281,11 +301,11 @@ func TestMasterReadsEventFields(t *testing.T) {
 		Status:  "CONFIRMED",
 		DTStamp: time.Date(2026, 11, 10, 8, 0, 0, 0, time.UTC),
 	}
-	checkEvent(t, *m, want)
+	icalCheckEvent(t, *m, want)
 }
 
-// checkEvent compares events field by field, times as instants.
-func checkEvent(t *testing.T, got, want Event) {
+// icalCheckEvent compares events field by field, times as instants.
+func icalCheckEvent(t *testing.T, got, want Event) {
 	t.Helper()
 	eqTime := func(name string, a, b time.Time) {
 		t.Helper()
@@ -311,9 +331,17 @@ func checkEvent(t *testing.T, got, want Event) {
 	eqTime("DTStamp", got.DTStamp, want.DTStamp)
 	eqTimes("RDates", got.RDates, want.RDates)
 	eqTimes("ExDates", got.ExDates, want.ExDates)
+	if len(got.RPeriods) != len(want.RPeriods) {
+		t.Errorf("RPeriods = %v; want %v", got.RPeriods, want.RPeriods)
+	} else {
+		for i := range got.RPeriods {
+			eqTime("RPeriods start", got.RPeriods[i].Start, want.RPeriods[i].Start)
+			eqTime("RPeriods end", got.RPeriods[i].End, want.RPeriods[i].End)
+		}
+	}
 	for _, e := range []*Event{&got, &want} {
 		e.Start, e.End, e.RecurrenceID, e.Created, e.LastModified, e.DTStamp = time.Time{}, time.Time{}, time.Time{}, time.Time{}, time.Time{}, time.Time{}
-		e.RDates, e.ExDates = nil, nil
+		e.RDates, e.ExDates, e.RPeriods = nil, nil, nil
 		if len(e.XProps) == 0 {
 			e.XProps = nil
 		}
@@ -332,7 +360,7 @@ func checkEvent(t *testing.T, got, want Event) {
 	}
 }
 
-func TestMasterKeepsUnmodelledContent(t *testing.T) {
+func TestIcalMasterKeepsUnmodelledContent(t *testing.T) {
 	data := "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//t//EN\r\nBEGIN:VEVENT\r\nUID:keep@example.org\r\n" +
 		"DTSTAMP:20261101T090000Z\r\nDTSTART:20261124T150000Z\r\nDURATION:PT90M\r\n" +
 		"CATEGORIES:Réunion,Interne\r\nX-MOZ-GENERATION:3\r\nX-ROOMCAL-CAPACITY:12\r\n" +
@@ -363,6 +391,19 @@ func TestMasterKeepsUnmodelledContent(t *testing.T) {
 	if m.Sequence != 4 || m.Class != "CONFIDENTIAL" {
 		t.Errorf("Sequence, Class = %d, %q", m.Sequence, m.Class)
 	}
+	// Written back, nothing is lost.
+	b, err := EncodeEvent(*m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	again, err := ParseObject(Object{Name: "keep.ics", Data: b}, time.UTC)
+	if err != nil {
+		t.Fatal(err)
+	}
+	am := again.Master()
+	am.DTStamp = m.DTStamp
+	icalCheckEvent(t, *am, *m)
+
 	// The copy is the caller's: changing it does not change the item.
 	m.XProps["X-ROOMCAL-CAPACITY"] = "99"
 	m.Extra[0].Value = "changed"
@@ -371,7 +412,7 @@ func TestMasterKeepsUnmodelledContent(t *testing.T) {
 	}
 }
 
-func TestTextAndParamDecoding(t *testing.T) {
+func TestIcalTextAndParamDecoding(t *testing.T) {
 	text := []struct{ in, want string }{
 		{`plain`, "plain"},
 		{`a\, b\; c\\d\ne\Nf`, "a, b; c\\d\ne\nf"},
@@ -401,28 +442,28 @@ func TestTextAndParamDecoding(t *testing.T) {
 	}
 }
 
-func TestParseDuration(t *testing.T) {
+func TestIcalParseDuration(t *testing.T) {
 	tests := []struct {
 		in      string
-		want    span
+		want    durSpan
 		wantErr bool
 	}{
-		{"PT2H30M", span{exact: 2*time.Hour + 30*time.Minute}, false},
-		{"P1D", span{days: 1}, false},
-		{"P2W", span{days: 14}, false},
-		{"P1DT12H", span{days: 1, exact: 12 * time.Hour}, false},
-		{"+PT15S", span{exact: 15 * time.Second}, false},
-		{"-PT1H", span{exact: -time.Hour}, false},
-		{"pt1h", span{exact: time.Hour}, false},
-		{"P", span{}, true},
-		{"PT", span{}, true},
-		{"P1H", span{}, true},
-		{"PT1D", span{}, true},
-		{"1H", span{}, true},
-		{"PT99999999999H", span{}, true},
+		{"PT2H30M", durSpan{exact: 2*time.Hour + 30*time.Minute}, false},
+		{"P1D", durSpan{days: 1}, false},
+		{"P2W", durSpan{days: 14}, false},
+		{"P1DT12H", durSpan{days: 1, exact: 12 * time.Hour}, false},
+		{"+PT15S", durSpan{exact: 15 * time.Second}, false},
+		{"-PT1H", durSpan{exact: -time.Hour}, false},
+		{"pt1h", durSpan{exact: time.Hour}, false},
+		{"P", durSpan{}, true},
+		{"PT", durSpan{}, true},
+		{"P1H", durSpan{}, true},
+		{"PT1D", durSpan{}, true},
+		{"1H", durSpan{}, true},
+		{"PT99999999999H", durSpan{}, true},
 	}
 	for _, tt := range tests {
-		got, err := parseDuration(tt.in)
+		got, err := parseICalDuration(tt.in)
 		if (err != nil) != tt.wantErr || got != tt.want {
 			t.Errorf("parseDuration(%q) = %+v, %v; want %+v, error %v", tt.in, got, err, tt.want, tt.wantErr)
 		}

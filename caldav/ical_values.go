@@ -23,16 +23,16 @@ const (
 	icalDateTimeUTC = "20060102T150405Z"
 )
 
-// span is a duration as iCalendar means it: nominal days (same wall-clock
+// durSpan is a duration as iCalendar means it: nominal days (same wall-clock
 // time N days later, 23 or 25 hours across a DST change) plus an exact
 // part.
-type span struct {
+type durSpan struct {
 	days  int
 	exact time.Duration
 }
 
 // after returns the instant span after t (days counted in t's location).
-func (s span) after(t time.Time) time.Time {
+func (s durSpan) after(t time.Time) time.Time {
 	if s.days != 0 {
 		t = t.AddDate(0, 0, s.days)
 	}
@@ -40,16 +40,16 @@ func (s span) after(t time.Time) time.Time {
 }
 
 // max returns an upper bound of the span's length in any location.
-func (s span) max() time.Duration {
+func (s durSpan) max() time.Duration {
 	return time.Duration(s.days)*26*time.Hour + s.exact
 }
 
-func (s span) negative() bool { return s.days < 0 || s.exact < 0 }
+func (s durSpan) negative() bool { return s.days < 0 || s.exact < 0 }
 
-// parseDuration reads an RFC 5545 DURATION value ("PT1H30M", "P1D",
+// parseICalDuration reads an RFC 5545 DURATION value ("PT1H30M", "P1D",
 // "-P2W", "P1DT12H"). Weeks and days are nominal, hours, minutes and
 // seconds exact.
-func parseDuration(v string) (span, error) {
+func parseICalDuration(v string) (durSpan, error) {
 	s := strings.ToUpper(strings.TrimSpace(v))
 	orig := s
 	neg := false
@@ -60,15 +60,15 @@ func parseDuration(v string) (span, error) {
 		s = s[1:]
 	}
 	if !strings.HasPrefix(s, "P") || len(s) < 2 {
-		return span{}, fmt.Errorf("invalid duration %q", orig)
+		return durSpan{}, fmt.Errorf("invalid duration %q", orig)
 	}
 	s = s[1:]
-	var d span
+	var d durSpan
 	inTime, any := false, false
 	for len(s) > 0 {
 		if s[0] == 'T' {
 			if inTime {
-				return span{}, fmt.Errorf("invalid duration %q", orig)
+				return durSpan{}, fmt.Errorf("invalid duration %q", orig)
 			}
 			inTime, s = true, s[1:]
 			continue
@@ -78,7 +78,7 @@ func parseDuration(v string) (span, error) {
 			i++
 		}
 		if i == 0 || i == len(s) || i > 9 {
-			return span{}, fmt.Errorf("invalid duration %q", orig)
+			return durSpan{}, fmt.Errorf("invalid duration %q", orig)
 		}
 		n, _ := strconv.Atoi(s[:i])
 		unit := s[i]
@@ -96,11 +96,11 @@ func parseDuration(v string) (span, error) {
 		case inTime && unit == 'S':
 			d.exact += time.Duration(n) * time.Second
 		default:
-			return span{}, fmt.Errorf("invalid duration %q", orig)
+			return durSpan{}, fmt.Errorf("invalid duration %q", orig)
 		}
 	}
 	if !any {
-		return span{}, fmt.Errorf("invalid duration %q", orig)
+		return durSpan{}, fmt.Errorf("invalid duration %q", orig)
 	}
 	if neg {
 		d.days, d.exact = -d.days, -d.exact
@@ -108,8 +108,8 @@ func parseDuration(v string) (span, error) {
 	return d, nil
 }
 
-// valueType is the VALUE parameter of p, upper case, "" when absent.
-func valueType(p *ical.Prop) string {
+// icalValueType is the VALUE parameter of p, upper case, "" when absent.
+func icalValueType(p *ical.Prop) string {
 	return strings.ToUpper(strings.TrimSpace(p.Params.Get(ical.ParamValue)))
 }
 
@@ -161,7 +161,7 @@ func tzidParam(p *ical.Prop) *string {
 
 // propTime reads a single-valued date or date-time property.
 func (r *tzResolver) propTime(p *ical.Prop, loc *time.Location) (time.Time, bool, error) {
-	t, isDate, err := r.parseTimeValue(p.Value, valueType(p), tzidParam(p), loc)
+	t, isDate, err := r.parseTimeValue(p.Value, icalValueType(p), tzidParam(p), loc)
 	if err != nil {
 		return time.Time{}, false, fmt.Errorf("%s: %w", p.Name, err)
 	}
@@ -172,7 +172,7 @@ func (r *tzResolver) propTime(p *ical.Prop, loc *time.Location) (time.Time, bool
 type timeItem struct {
 	t      time.Time
 	isDate bool
-	dur    span // for RDATE;VALUE=PERIOD
+	dur    durSpan // for RDATE;VALUE=PERIOD
 	hasDur bool
 }
 
@@ -182,7 +182,7 @@ func (r *tzResolver) propTimes(props []ical.Prop, loc *time.Location) ([]timeIte
 	var out []timeItem
 	for i := range props {
 		p := &props[i]
-		vt := valueType(p)
+		vt := icalValueType(p)
 		tzid := tzidParam(p)
 		for _, v := range strings.Split(p.Value, ",") {
 			v = strings.TrimSpace(v)
@@ -200,11 +200,11 @@ func (r *tzResolver) propTimes(props []ical.Prop, loc *time.Location) ([]timeIte
 				}
 				it := timeItem{t: t, hasDur: true}
 				if e := strings.TrimSpace(end); strings.HasPrefix(e, "P") || strings.HasPrefix(e, "+P") || strings.HasPrefix(e, "-P") {
-					it.dur, err = parseDuration(e)
+					it.dur, err = parseICalDuration(e)
 				} else {
 					var et time.Time
 					et, _, err = r.parseTimeValue(e, "DATE-TIME", tzid, loc)
-					it.dur = span{exact: et.Sub(t)}
+					it.dur = durSpan{exact: et.Sub(t)}
 				}
 				if err != nil {
 					return nil, fmt.Errorf("%s: %w", p.Name, err)

@@ -19,7 +19,7 @@ type vevent struct {
 	// dur is the length of every instance started from this component
 	// (RFC 5545 3.8.5.3: DTEND gives an exact duration, DURATION a
 	// nominal one; a date without end lasts one day).
-	dur    span
+	dur    durSpan
 	hasEnd bool
 
 	recurrenceID time.Time // zero on the master
@@ -41,9 +41,9 @@ type vevent struct {
 	alarms                         []*ical.Component
 }
 
-// modelled lists the properties vevent reads into fields; any other
+// modelledProps lists the properties vevent reads into fields; any other
 // property goes to extra.
-var modelled = map[string]bool{
+var modelledProps = map[string]bool{
 	ical.PropUID: true, ical.PropDateTimeStamp: true, ical.PropDateTimeStart: true,
 	ical.PropDateTimeEnd: true, ical.PropDuration: true, ical.PropRecurrenceID: true,
 	ical.PropSummary: true, ical.PropDescription: true, ical.PropLocation: true,
@@ -98,15 +98,15 @@ func parseVEvent(c *ical.Component, tzr *tzResolver, loc *time.Location) (*veven
 			if days == 0 {
 				days = 1 // DTEND = DTSTART on a date: read as the one day
 			}
-			ev.dur = span{days: days}
+			ev.dur = durSpan{days: days}
 		} else {
 			if end.Before(ev.start) {
 				return nil, invalid("DTEND %s is before DTSTART %s", end.Format(time.RFC3339), ev.start.Format(time.RFC3339))
 			}
-			ev.dur = span{exact: end.Sub(ev.start)}
+			ev.dur = durSpan{exact: end.Sub(ev.start)}
 		}
 	case durProp != nil:
-		d, err := parseDuration(durProp.Value)
+		d, err := parseICalDuration(durProp.Value)
 		if err != nil {
 			return nil, wrap(fmt.Errorf("DURATION: %v", err))
 		}
@@ -116,7 +116,7 @@ func parseVEvent(c *ical.Component, tzr *tzResolver, loc *time.Location) (*veven
 		ev.dur, ev.hasEnd = d, true
 	default:
 		if ev.allDay {
-			ev.dur = span{days: 1}
+			ev.dur = durSpan{days: 1}
 		}
 	}
 
@@ -215,7 +215,7 @@ func parseVEvent(c *ical.Component, tzr *tzResolver, loc *time.Location) (*veven
 	sort.Strings(names)
 	for _, name := range names {
 		switch {
-		case modelled[name]:
+		case modelledProps[name]:
 		case strings.HasPrefix(name, xRoomcal):
 			if ev.xprops == nil {
 				ev.xprops = make(map[string]string)
@@ -286,10 +286,26 @@ func (ev *vevent) event() Event {
 		out.End = ev.dur.after(ev.start)
 	}
 	for _, r := range ev.rdates {
-		out.RDates = append(out.RDates, r.t)
+		if r.hasDur {
+			out.RPeriods = append(out.RPeriods, Period{Start: r.t, End: r.dur.after(r.t)})
+		} else {
+			out.RDates = append(out.RDates, r.t)
+		}
 	}
 	for _, x := range ev.exdates {
-		out.ExDates = append(out.ExDates, x.t)
+		if !x.isDate || ev.allDay {
+			out.ExDates = append(out.ExDates, x.t)
+			continue
+		}
+		// A date EXDATE on a date-time event excludes that day's
+		// occurrences: name them, so that writing the event back keeps
+		// the meaning.
+		y, m, d := x.t.Date()
+		_ = ev.occurrences(x.t.AddDate(0, 0, -2), x.t.AddDate(0, 0, 3), func(s time.Time, _ durSpan) {
+			if sy, sm, sd := s.Date(); sy == y && sm == m && sd == d {
+				out.ExDates = append(out.ExDates, s)
+			}
+		})
 	}
 	for _, a := range ev.attendees {
 		if a.Params != nil {

@@ -9,8 +9,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/teambition/rrule-go"
-
 	"github.com/roomcal/roomcal/booking"
 )
 
@@ -295,26 +293,41 @@ func encodeBooking(b booking.Booking, loc *time.Location, seq int) ([]byte, erro
 	return data, nil
 }
 
-// Occurrences expands an RRULE from [start, end) in loc's wall clock.
+// occurrenceHorizon bounds the expansion of a booking's recurrence; the
+// domain refuses series with more occurrences than its limit anyway.
+const occurrenceHorizon = 5 * 366 * 24 * time.Hour
+
+// Occurrences expands an RRULE from [start, end) in loc's wall clock. It
+// goes through the same parser as calendar objects, which refuses rules
+// that would make rrule-go loop (MINUTELY, impossible BYHOUR sets…).
 func (rc *RoomCalendars) Occurrences(rule string, start, end time.Time, loc *time.Location, limit int) ([]booking.Interval, error) {
-	opt, err := rrule.StrToROptionInLocation(strings.TrimPrefix(rule, "RRULE:"), loc)
-	if err != nil {
-		return nil, fmt.Errorf("%w: règle de récurrence illisible / unreadable recurrence rule: %v", booking.ErrInvalid, err)
-	}
-	opt.Dtstart = start.In(loc)
-	r, err := rrule.NewRRule(*opt)
+	data, err := EncodeEvent(Event{
+		UID: "occurrences", Start: start.In(loc), End: end.In(loc),
+		RRule: strings.TrimPrefix(rule, "RRULE:"), DTStamp: start.UTC(),
+	})
 	if err != nil {
 		return nil, fmt.Errorf("%w: règle de récurrence invalide / invalid recurrence rule: %v", booking.ErrInvalid, err)
 	}
-	length := end.Sub(start)
-	var out []booking.Interval
-	next := r.Iterator()
-	for len(out) < limit {
-		t, ok := next()
-		if !ok {
+	it, err := ParseObject(Object{Name: "occurrences.ics", Data: data}, loc)
+	if err != nil {
+		return nil, fmt.Errorf("%w: règle de récurrence invalide / invalid recurrence rule: %v", booking.ErrInvalid, errors.Unwrap(err))
+	}
+	instances, err := it.Instances(start, start.Add(occurrenceHorizon))
+	if err != nil && !errors.Is(err, ErrTooManyInstances) {
+		return nil, fmt.Errorf("%w: règle de récurrence invalide / invalid recurrence rule: %v", booking.ErrInvalid, err)
+	}
+	out := make([]booking.Interval, 0, min(len(instances), limit))
+	for _, in := range instances {
+		if len(out) == limit {
 			break
 		}
-		out = append(out, booking.Interval{Start: t, End: t.Add(length)})
+		out = append(out, booking.Interval{Start: in.Start, End: in.End})
+	}
+	if errors.Is(err, ErrTooManyInstances) && len(out) < limit {
+		// Too many to expand: more than any limit the domain sets.
+		for len(out) < limit {
+			out = append(out, out[len(out)-1])
+		}
 	}
 	return out, nil
 }

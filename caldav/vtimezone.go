@@ -47,20 +47,24 @@ func VTimezone(loc *time.Location, around time.Time) (*ical.Component, error) {
 	y := around.In(loc).Year()
 	trans := zoneTransitions(loc, time.Date(y-1, 1, 1, 0, 0, 0, 0, time.UTC), time.Date(y+2, 1, 1, 0, 0, 0, 0, time.UTC))
 	if len(trans) == 0 {
+		// One offset: a single STANDARD from 1970 (the usual form), or from
+		// the zone's last change when that is later.
 		t := around.In(loc)
 		name, off := t.Zone()
 		tr := zoneTransition{fromOff: off, toOff: off, name: name, dst: t.IsDST()}
 		wall := time.Date(1970, 1, 1, 0, 0, 0, 0, time.UTC)
-		if start, _ := t.ZoneBounds(); !start.IsZero() {
+		if start, _ := t.ZoneBounds(); start.Year() >= 1970 {
 			_, tr.fromOff = start.Add(-time.Second).In(loc).Zone()
 			tr.at = start
 			wall = tr.wall()
 		}
-		tz.Children = append(tz.Children, observance(tr, wall, ""))
+		tz.Children = append(tz.Children, newObservance(tr, wall, ""))
 		return tz, nil
 	}
 
 	var rules []yearlyRule
+	var untils []string
+	common := 0 // the year from which every rule holds
 	for _, tr := range trans {
 		covered := false
 		for _, r := range rules {
@@ -72,27 +76,30 @@ func VTimezone(loc *time.Location, around time.Time) (*ical.Component, error) {
 		if covered {
 			continue
 		}
-		r, ok := findYearlyRule(loc, tr, y)
+		r, first, ok := findYearlyRule(loc, tr, y)
 		if !ok {
-			tz.Children = append(tz.Children, observance(tr, tr.wall(), ""))
+			tz.Children = append(tz.Children, newObservance(tr, tr.wall(), ""))
 			continue
 		}
 		rules = append(rules, r)
-		first := y - 1
-		for yy := y - 2; yy >= 1970 && r.holdsIn(loc, yy); yy-- {
-			first = yy
-		}
-		rrule := fmt.Sprintf("FREQ=YEARLY;BYMONTH=%d;BYDAY=%d%s", int(r.month), r.ordinal, weekdayCode[r.weekday])
+		common = max(common, first)
+		until := ""
 		for yy := y + 2; yy <= y+30; yy++ {
 			if !r.holdsIn(loc, yy) {
-				rrule += ";UNTIL=" + r.onset(yy-1).UTC().Format(icalDateTimeUTC)
+				until = ";UNTIL=" + r.onset(yy-1).UTC().Format(icalDateTimeUTC)
 				break
 			}
 		}
-		first0 := r.onset(first)
-		tz.Children = append(tz.Children, observance(zoneTransition{
-			at: first0, fromOff: r.fromOff, toOff: r.toOff, name: r.name, dst: r.dst,
-		}, first0.In(time.FixedZone("", r.fromOff)), rrule))
+		untils = append(untils, until)
+	}
+	// Rules start together: a DAYLIGHT rule older than its STANDARD
+	// partner would otherwise leave the years between in summer time.
+	for i, r := range rules {
+		first := r.onset(common)
+		rrule := fmt.Sprintf("FREQ=YEARLY;BYMONTH=%d;BYDAY=%d%s", int(r.month), r.ordinal, weekdayCode[r.weekday]) + untils[i]
+		tz.Children = append(tz.Children, newObservance(zoneTransition{
+			at: first, fromOff: r.fromOff, toOff: r.toOff, name: r.name, dst: r.dst,
+		}, first.In(time.FixedZone("", r.fromOff)), rrule))
 	}
 	sort.SliceStable(tz.Children, func(i, j int) bool {
 		return tz.Children[i].Props.Get(ical.PropDateTimeStart).Value < tz.Children[j].Props.Get(ical.PropDateTimeStart).Value
@@ -170,35 +177,46 @@ func (r yearlyRule) matches(tr zoneTransition) bool {
 }
 
 // findYearlyRule looks for a rule that tr follows in the years y-1, y and
-// y+1.
-func findYearlyRule(loc *time.Location, tr zoneTransition, y int) (yearlyRule, bool) {
+// y+1, and returns it with the first year (not before 1970) from which it
+// holds. When both "n-th" and "last" fit, the one that held longer wins
+// (the last Sunday of September is also its 4th in most years).
+func findYearlyRule(loc *time.Location, tr zoneTransition, y int) (yearlyRule, int, bool) {
 	w := tr.wall()
 	day := w.Day()
 	ordinals := []int{(day-1)/7 + 1}
-	if day+7 > daysIn(w.Year(), w.Month()) {
+	if day+7 > daysInMonth(w.Year(), w.Month()) {
 		ordinals = append(ordinals, -1)
 	}
+	var best yearlyRule
+	bestFirst, found := 0, false
 	for _, ord := range ordinals {
 		r := yearlyRule{
 			month: w.Month(), weekday: w.Weekday(), ordinal: ord,
 			clock:   time.Duration(w.Hour())*time.Hour + time.Duration(w.Minute())*time.Minute + time.Duration(w.Second())*time.Second,
 			fromOff: tr.fromOff, toOff: tr.toOff, name: tr.name, dst: tr.dst,
 		}
-		if r.holdsIn(loc, y-1) && r.holdsIn(loc, y) && r.holdsIn(loc, y+1) {
-			return r, true
+		if !r.holdsIn(loc, y-1) || !r.holdsIn(loc, y) || !r.holdsIn(loc, y+1) {
+			continue
+		}
+		first := y - 1
+		for first > 1970 && r.holdsIn(loc, first-1) {
+			first--
+		}
+		if !found || first < bestFirst {
+			best, bestFirst, found = r, first, true
 		}
 	}
-	return yearlyRule{}, false
+	return best, bestFirst, found
 }
 
-func daysIn(year int, m time.Month) int {
+func daysInMonth(year int, m time.Month) int {
 	return time.Date(year, m+1, 0, 0, 0, 0, 0, time.UTC).Day()
 }
 
 // nthWeekday is the day of the month of the ord-th wd (-1: the last).
 func nthWeekday(year int, m time.Month, wd time.Weekday, ord int) int {
 	if ord < 0 {
-		last := daysIn(year, m)
+		last := daysInMonth(year, m)
 		lwd := time.Date(year, m, last, 0, 0, 0, 0, time.UTC).Weekday()
 		return last - (int(lwd)-int(wd)+7)%7 + (ord+1)*7
 	}
@@ -206,8 +224,8 @@ func nthWeekday(year int, m time.Month, wd time.Weekday, ord int) int {
 	return 1 + (int(wd)-int(fwd)+7)%7 + (ord-1)*7
 }
 
-// observance builds a STANDARD or DAYLIGHT sub-component.
-func observance(tr zoneTransition, wall time.Time, rrule string) *ical.Component {
+// newObservance builds a STANDARD or DAYLIGHT sub-component.
+func newObservance(tr zoneTransition, wall time.Time, rrule string) *ical.Component {
 	name := ical.CompTimezoneStandard
 	if tr.dst {
 		name = ical.CompTimezoneDaylight

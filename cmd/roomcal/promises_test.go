@@ -141,6 +141,11 @@ type answer struct {
 
 func (in *instance) call(t testing.TB, method, path, user string, body any) answer {
 	t.Helper()
+	return in.callAs(t, method, path, user, "salaries", body)
+}
+
+func (in *instance) callAs(t testing.TB, method, path, user, groups string, body any) answer {
+	t.Helper()
 	var rd io.Reader
 	if body != nil {
 		buf, err := json.Marshal(body)
@@ -154,7 +159,7 @@ func (in *instance) call(t testing.TB, method, path, user string, body any) answ
 		t.Fatal(err)
 	}
 	req.Header.Set(api.HeaderUser, user)
-	req.Header.Set(api.HeaderGroups, "salaries")
+	req.Header.Set(api.HeaderGroups, groups)
 	resp, err := client.Do(req)
 	if err != nil {
 		t.Errorf("%s %s: %v", method, path, err)
@@ -349,18 +354,20 @@ func TestPromiseFlushMidStream(t *testing.T) {
 }
 
 // TestPromiseOutsideEditHonoured: an event PUT straight into the room's
-// calendar shows as external busy time within the sync interval, and a
-// booking over it is refused.
+// calendar shows as external busy time within the sync interval and a
+// booking over it is refused; the overlap it makes with an existing
+// booking is kept, listed to admins and counted.
 func TestPromiseOutsideEditHonoured(t *testing.T) {
 	b := newBackend(t, testenv.RadicaleHome(t), testenv.StartRedis(t).URL())
 	in := newInstance(t, b, instanceOpts{syncInterval: 300 * time.Millisecond})
 	start, end := slot(6, 9)
-	// Warm the cache first, so the edit must come through the sync loop.
-	if a := in.call(t, "GET", availabilityPath("loire", start), "amina", nil); a.status != 200 {
-		t.Fatalf("availability: %d %s", a.status, a.body)
+	if a := in.book(t, "amina", "loire", start, end); a.status != 201 {
+		t.Fatalf("book: %d %s", a.status, a.body)
 	}
+	// Someone adds a meeting in Nextcloud half an hour into amina's.
+	ostart, oend := start.Add(30*time.Minute), end.Add(30*time.Minute)
 	ics := fmt.Sprintf("BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//Nextcloud//EN\r\nBEGIN:VEVENT\r\nUID:outside-1\r\nDTSTAMP:20261101T090000Z\r\nSUMMARY:Réunion posée dans Nextcloud\r\nDTSTART:%s\r\nDTEND:%s\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n",
-		start.UTC().Format("20060102T150405Z"), end.UTC().Format("20060102T150405Z"))
+		ostart.UTC().Format("20060102T150405Z"), oend.UTC().Format("20060102T150405Z"))
 	if _, err := b.store.Create(context.Background(), "loire", "outside-1.ics", []byte(ics)); err != nil {
 		t.Fatal(err)
 	}
@@ -375,7 +382,7 @@ func TestPromiseOutsideEditHonoured(t *testing.T) {
 		if err := json.Unmarshal(a.body, &av); err != nil {
 			t.Fatalf("availability %d: %s", a.status, a.body)
 		}
-		if len(av.Rooms) == 1 && len(av.Rooms[0].Busy) == 1 && av.Rooms[0].Busy[0].Kind == "external" {
+		if len(av.Rooms) == 1 && len(av.Rooms[0].Busy) == 2 && av.Rooms[0].Busy[1].Kind == "external" {
 			break
 		}
 		if time.Now().After(deadline) {
@@ -383,8 +390,30 @@ func TestPromiseOutsideEditHonoured(t *testing.T) {
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
-	if a := in.book(t, "amina", "loire", start.Add(30*time.Minute), end.Add(30*time.Minute)); a.status != 409 {
+	later := oend.Add(-15 * time.Minute)
+	if a := in.book(t, "bastien", "loire", later, later.Add(time.Hour)); a.status != 409 {
 		t.Fatalf("booking over an outside event: %d %s", a.status, a.body)
+	}
+	if a := in.callAs(t, "GET", "/api/v1/conflicts", "bastien", "", nil); a.status != 403 {
+		t.Fatalf("conflicts for a member: %d, want 403", a.status)
+	}
+	a := in.callAs(t, "GET", "/api/v1/conflicts", "root", "admins", nil)
+	var conflicts []struct {
+		Room string
+		A, B struct{ Kind string }
+	}
+	if err := json.Unmarshal(a.body, &conflicts); err != nil || a.status != 200 {
+		t.Fatalf("conflicts: %d %s", a.status, a.body)
+	}
+	if len(conflicts) != 1 || conflicts[0].Room != "loire" || conflicts[0].A.Kind != "booking" || conflicts[0].B.Kind != "external" {
+		t.Fatalf("conflicts listed: %s, want the booking and the outside event", a.body)
+	}
+	if got := bookingsOnServer(t, b, "loire", start, oend); len(got) != 2 {
+		t.Fatalf("the overlap must be kept on the server, found %d objects", len(got))
+	}
+	m := in.call(t, "GET", "/metrics", "amina", nil)
+	if !bytes.Contains(m.body, []byte("roomcal_calendar_overlaps_total 1\n")) {
+		t.Fatalf("overlap not counted:\n%s", m.body)
 	}
 }
 

@@ -26,11 +26,13 @@ type deps struct {
 func open(ctx context.Context, cfg *config.Config, log *slog.Logger) (*deps, error) {
 	d := &deps{close: func() {}}
 	if cfg.CalDAV.Embedded() {
-		fs, err := caldav.OpenFileStore(cfg.DataDir)
+		fs, err := caldav.OpenFileStoreWithOptions(cfg.DataDir, caldav.FileStoreOptions{Logger: log})
 		if err != nil {
 			return nil, fmt.Errorf("embedded calendar store in %s: %w", cfg.DataDir, err)
 		}
 		d.store = fs
+		closeStore := func() { _ = fs.Close() }
+		d.close = closeStore
 	} else {
 		c, err := caldav.NewClient(cfg.CalDAV.URL, caldav.ClientOptions{
 			Username: cfg.CalDAV.User,
@@ -54,7 +56,8 @@ func open(ctx context.Context, cfg *config.Config, log *slog.Logger) (*deps, err
 		g := redisgate.New(rc)
 		d.gate = g
 		d.pingGate = func(ctx context.Context) error { return rc.Ping(ctx).Err() }
-		d.close = func() { _ = rc.Close() }
+		closeStore := d.close
+		d.close = func() { _ = rc.Close(); closeStore() }
 	}
 	return d, nil
 }

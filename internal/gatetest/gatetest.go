@@ -74,6 +74,7 @@ func Run(t *testing.T, newTarget func(t *testing.T) Target) {
 		{"Release", testRelease},
 		{"HoldExpiry", testHoldExpiry},
 		{"Apply", testApply},
+		{"ApplyFence", testApplyFence},
 		{"LoadKeepsHolds", testLoadKeepsHolds},
 		{"LoadLarge", testLoadLarge},
 		{"ObjectsAndToken", testObjectsAndToken},
@@ -267,7 +268,7 @@ func testNoState(f *fixture) {
 		{"Token", func() error { _, err := f.g.Token(f.ctx, f.room); return err }},
 		{"Objects", func() error { _, _, err := f.g.Objects(f.ctx, f.room); return err }},
 		{"Apply", func() error {
-			return f.g.Apply(f.ctx, f.room, "t", map[string]booking.ObjectState{"b": obj("e", iv...)}, nil)
+			return f.g.Apply(f.ctx, f.room, "t", map[string]booking.ObjectState{"b": obj("e", iv...)}, nil, nil)
 		}},
 	}
 	for _, op := range ops {
@@ -665,6 +666,42 @@ func testHoldExpiry(f *fixture) {
 		hold("h2", at(0, 10, 0), at(0, 11, 0)), hold("keep", at(0, 13, 0), at(0, 14, 0)))
 }
 
+// testApplyFence: changes read from the calendar before a commit must not
+// undo it. The sync saw A at a1 and no B; meanwhile A was moved (a2) and B
+// committed; its stale Apply skips both, and applies what it saw right.
+func testApplyFence(f *fixture) {
+	a1 := busy("A", booking.KindBooking, at(0, 10, 0), at(0, 11, 0))
+	c1 := busy("C", booking.KindExternal, at(0, 17, 0), at(0, 18, 0))
+	f.load(f.room, map[string]booking.ObjectState{"A": obj("a1", a1), "C": obj("c1", c1)})
+	_, seen, err := f.g.Objects(f.ctx, f.room)
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	// Commits made while the calendar was being read.
+	a2 := busy("A", booking.KindBooking, at(0, 14, 0), at(0, 15, 0))
+	if err := f.g.Commit(f.ctx, f.room, "gone", "A", "a2", []booking.Busy{a2}, 0); err != nil {
+		f.t.Fatal(err)
+	}
+	b := busy("B", booking.KindBooking, at(0, 12, 0), at(0, 13, 0))
+	if err := f.g.Commit(f.ctx, f.room, "gone", "B", "b1", []booking.Busy{b}, 0); err != nil {
+		f.t.Fatal(err)
+	}
+	// The stale reading: A still at 10:00, B unknown (deleted from the
+	// gate's point of view), C changed, D new.
+	c2 := busy("C", booking.KindExternal, at(0, 19, 0), at(0, 20, 0))
+	d := busy("D", booking.KindExternal, at(0, 8, 0), at(0, 9, 0))
+	put := map[string]booking.ObjectState{"A": obj("a1", a1), "C": obj("c2", c2), "D": obj("d1", d)}
+	if err := f.g.Apply(f.ctx, f.room, "t2", put, []string{"B"}, seen); err != nil {
+		f.t.Fatalf("Apply: %v", err)
+	}
+	same(f.t, "Busy after a fenced Apply", f.busy(at(0, 0, 0), at(1, 0, 0)), d, b, a2, c2)
+	// A delete the gate's ETag agrees with goes through.
+	if err := f.g.Apply(f.ctx, f.room, "", nil, []string{"A"}, map[string]string{"A": "a2"}); err != nil {
+		f.t.Fatal(err)
+	}
+	same(f.t, "Busy after a fenced delete", f.busy(at(0, 0, 0), at(1, 0, 0)), d, b, c2)
+}
+
 func testApply(f *fixture) {
 	a := busy("A", booking.KindBooking, at(0, 10, 0), at(0, 11, 0))
 	b := busy("B", booking.KindExternal, at(0, 12, 0), at(0, 13, 0))
@@ -674,7 +711,7 @@ func testApply(f *fixture) {
 	a2b := busy("A", booking.KindBooking, at(1, 15, 0), at(1, 16, 0))
 	c := busy("C", booking.KindExternal, at(0, 17, 0), at(0, 18, 0))
 	put := map[string]booking.ObjectState{"A": obj("a2", a2, a2b), "C": obj("c1", c)}
-	if err := f.g.Apply(f.ctx, f.room, "t2", put, []string{"B", "unknown"}); err != nil {
+	if err := f.g.Apply(f.ctx, f.room, "t2", put, []string{"B", "unknown"}, nil); err != nil {
 		f.t.Fatalf("Apply: %v", err)
 	}
 	same(f.t, "Busy after Apply", f.busy(at(0, 0, 0), at(2, 0, 0)), a2, c, a2b)
@@ -687,7 +724,7 @@ func testApply(f *fixture) {
 	same(f.t, "moved object blocks", f.conflict(f.claim(claimOf("h2", longTTL, span(at(1, 15, 30), at(1, 16, 30))))).Conflicts, a2b)
 
 	// An empty token keeps the current one; a delete-only Apply.
-	if err := f.g.Apply(f.ctx, f.room, "", nil, []string{"C"}); err != nil {
+	if err := f.g.Apply(f.ctx, f.room, "", nil, []string{"C"}, nil); err != nil {
 		f.t.Fatalf("Apply delete: %v", err)
 	}
 	if tok, err := f.g.Token(f.ctx, f.room); err != nil || tok != "t2" {
@@ -697,7 +734,7 @@ func testApply(f *fixture) {
 
 	// Apply does not rebuild a flushed room.
 	f.tg.Flush(f.t)
-	if err := f.g.Apply(f.ctx, f.room, "t3", put, nil); !errors.Is(err, booking.ErrNoState) {
+	if err := f.g.Apply(f.ctx, f.room, "t3", put, nil, nil); !errors.Is(err, booking.ErrNoState) {
 		f.t.Errorf("Apply after flush: got %v, want ErrNoState", err)
 	}
 }
@@ -731,7 +768,7 @@ func testLoadKeepsHolds(f *fixture) {
 	// short, come in.
 	l2 := busy("L2", booking.KindExternal, at(-1, 0, 0), at(0, 9, 0))
 	a2 := busy("A2", booking.KindBooking, at(0, 11, 0), at(0, 12, 0))
-	if err := f.g.Apply(f.ctx, f.room, "t5", map[string]booking.ObjectState{"L2": obj("x", l2), "A2": obj("x", a2)}, nil); err != nil {
+	if err := f.g.Apply(f.ctx, f.room, "t5", map[string]booking.ObjectState{"L2": obj("x", l2), "A2": obj("x", a2)}, nil, nil); err != nil {
 		f.t.Fatalf("Apply: %v", err)
 	}
 	same(f.t, "Busy after Apply", f.busy(at(-3, 0, 0), at(1, 0, 0)), l2, hold("h3", at(0, 10, 0), at(0, 11, 0)), a2)

@@ -207,6 +207,12 @@ func (r *room) put(ref string, o booking.ObjectState) {
 }
 
 // remove drops object ref, if known.
+// etagOf returns the ETag the room knows for ref.
+func (r *room) etagOf(ref string) (string, bool) {
+	o, ok := r.objs[ref]
+	return o.ETag, ok
+}
+
 func (r *room) remove(ref string) {
 	if old, ok := r.objs[ref]; ok {
 		for _, b := range old.Busy {
@@ -291,7 +297,7 @@ func (g *Gate) Objects(ctx context.Context, roomID string) (string, map[string]s
 
 // Apply implements booking.Gate. Deletions are applied before puts; an
 // empty token keeps the current one.
-func (g *Gate) Apply(ctx context.Context, roomID, token string, put map[string]booking.ObjectState, deleted []string) error {
+func (g *Gate) Apply(ctx context.Context, roomID, token string, put map[string]booking.ObjectState, deleted []string, expect map[string]string) error {
 	if roomID == "" {
 		return errors.New("apply: room is required")
 	}
@@ -308,11 +314,23 @@ func (g *Gate) Apply(ctx context.Context, roomID, token string, put map[string]b
 	if !r.present {
 		return fmt.Errorf("apply %s: %w", roomID, booking.ErrNoState)
 	}
+	fenced := func(ref string) bool {
+		if expect == nil {
+			return true
+		}
+		want, known := expect[ref]
+		cur, has := r.etagOf(ref)
+		return known == has && want == cur
+	}
 	for _, ref := range deleted {
-		r.remove(ref)
+		if fenced(ref) {
+			r.remove(ref)
+		}
 	}
 	for ref, o := range put {
-		r.put(ref, o)
+		if fenced(ref) {
+			r.put(ref, o)
+		}
 	}
 	if token != "" {
 		r.token = token

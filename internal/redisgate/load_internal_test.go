@@ -63,7 +63,7 @@ func TestChunkedLoadIsAtomic(t *testing.T) {
 	g, _ := internalGate(t, WithChunk(2))
 	ctx := context.Background()
 	newObjs := objects(7, "new", 1)
-	chunks := g.chunks(newObjs)
+	chunks := g.chunks(newObjs, nil)
 	if len(chunks) < 3 {
 		t.Fatalf("%d chunks, want several", len(chunks))
 	}
@@ -124,7 +124,7 @@ func TestChunkedLoadInterrupted(t *testing.T) {
 	g, c := internalGate(t, WithChunk(2))
 	ctx := context.Background()
 	room := "r" + testenv.RandomID()
-	chunks := g.chunks(objects(7, "e", 1))
+	chunks := g.chunks(objects(7, "e", 1), nil)
 	loadID := randomID()
 	if got := runChunk(t, g, room, loadID, "tok", chunks, 1); got != "OK" {
 		t.Fatal(got)

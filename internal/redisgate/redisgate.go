@@ -35,10 +35,17 @@
 // # Scripts
 //
 // Each decision is one Lua script (lua/*.lua, sharing lua/lib.lua), run
-// with EVALSHA: claim, commit, release, apply, load (in chunks), busy,
-// objects, unlock. Expired holds are purged at the start of each script
-// that reads holds, using the server's clock (TIME), so every replica
-// agrees on expiry.
+// with EVALSHA (EVAL on a cache miss): claim, commit, release, apply,
+// load (in chunks), busy, objects, unlock. Token is one HMGET and Lock
+// one SET NX PX, atomic as they stand. Expired holds are purged at the
+// start of each script that reads holds, using the server's clock
+// (TIME), so every replica agrees on expiry.
+//
+// Every script may safely run twice (go-redis retries a command whose
+// connection failed): a Claim retried with the same HoldID finds its own
+// hold and replaces it, a retried Commit finds its object already
+// recorded (it ignores its own ref), Load and Apply replace; only a
+// retried Release may report booking.ErrHoldLost.
 //
 // # Errors
 //
@@ -374,7 +381,7 @@ func (g *Gate) Objects(ctx context.Context, room string) (string, map[string]str
 // empty token keeps the current one. A large Apply is written in chunks
 // (see WithChunk), each atomic; the token is set by the last, so an Apply cut short leaves the old token
 // and is redone whole by the next sync (every step is idempotent).
-func (g *Gate) Apply(ctx context.Context, room, token string, put map[string]booking.ObjectState, deleted []string) error {
+func (g *Gate) Apply(ctx context.Context, room, token string, put map[string]booking.ObjectState, deleted []string, expect map[string]string) error {
 	if room == "" {
 		return errors.New("apply: room is required")
 	}
@@ -384,7 +391,16 @@ func (g *Gate) Apply(ctx context.Context, room, token string, put map[string]boo
 		}
 	}
 	k := g.keys(room)
-	chunks := g.chunks(put)
+	fence := func(ref string) string {
+		if expect == nil {
+			return "*"
+		}
+		if etag, ok := expect[ref]; ok {
+			return "=" + etag
+		}
+		return "-"
+	}
+	chunks := g.chunks(put, fence)
 	if len(chunks) == 0 {
 		chunks = [][]any{nil}
 	}
@@ -394,7 +410,7 @@ func (g *Gate) Apply(ctx context.Context, room, token string, put map[string]boo
 		if i == 0 {
 			args[2] = len(deleted)
 			for _, ref := range deleted {
-				args = append(args, ref)
+				args = append(args, ref, fence(ref))
 			}
 		}
 		args = append(args, objs...)
@@ -426,7 +442,7 @@ func (g *Gate) Load(ctx context.Context, room string, snap booking.Snapshot) err
 			return fmt.Errorf("load %s: %w", room, err)
 		}
 	}
-	chunks := g.chunks(snap.Objects)
+	chunks := g.chunks(snap.Objects, nil)
 	if len(chunks) == 0 {
 		chunks = [][]any{nil}
 	}
@@ -464,7 +480,7 @@ func (g *Gate) load(ctx context.Context, room, token string, chunks [][]any) err
 // chunks encodes objects as "ref etag n member..." argument runs, cut
 // into chunks of about g.chunk members (never splitting an object), in
 // ref order.
-func (g *Gate) chunks(objs map[string]booking.ObjectState) [][]any {
+func (g *Gate) chunks(objs map[string]booking.ObjectState, fence func(string) string) [][]any {
 	refs := make([]string, 0, len(objs))
 	for ref := range objs {
 		refs = append(refs, ref)
@@ -479,7 +495,11 @@ func (g *Gate) chunks(objs map[string]booking.ObjectState) [][]any {
 			out = append(out, cur)
 			cur, n = nil, 0
 		}
-		cur = append(cur, ref, o.ETag, len(o.Busy))
+		if fence != nil {
+			cur = append(cur, ref, fence(ref), o.ETag, len(o.Busy))
+		} else {
+			cur = append(cur, ref, o.ETag, len(o.Busy))
+		}
 		for _, b := range o.Busy {
 			b.Ref = ref
 			cur = append(cur, encode(b))

@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -94,7 +95,7 @@ func TestContractChunked(t *testing.T) {
 // empties with FLUSHALL, as an operator or a restart would.
 func TestContractFlushAll(t *testing.T) {
 	gatetest.Run(t, func(t *testing.T) gatetest.Target {
-		srv := testenv.StartRedis(t)
+		srv := startRedisSerially(t)
 		c := client(t, srv.URL())
 		flush := func(t *testing.T) {
 			t.Helper()
@@ -104,6 +105,18 @@ func TestContractFlushAll(t *testing.T) {
 		}
 		return gatetest.Target{Gate: redisgate.New(c), Flush: flush, Elapse: sleep}
 	})
+}
+
+// startMu serializes private server start-ups: testenv.FreePort frees
+// its port before the server binds it, so two start-ups at once may be
+// handed the same port and end up sharing one server.
+var startMu sync.Mutex
+
+func startRedisSerially(t *testing.T) *testenv.Server {
+	t.Helper()
+	startMu.Lock()
+	defer startMu.Unlock()
+	return testenv.StartRedis(t)
 }
 
 // The contract suite on a one-node Redis Cluster: a script touching keys
@@ -119,6 +132,8 @@ func TestContractCluster(t *testing.T) {
 // slot, and returns its address once the cluster is ok.
 func startCluster(t *testing.T) string {
 	t.Helper()
+	startMu.Lock()
+	defer startMu.Unlock()
 	dir := t.TempDir()
 	port := testenv.FreePort(t)
 	addr := fmt.Sprintf("127.0.0.1:%d", port)
@@ -269,7 +284,7 @@ func hashTag(key string) string {
 // A Redis that stops answering gives ErrUnavailable; once back (empty, as
 // after a restart) the room must be rebuilt.
 func TestUnavailable(t *testing.T) {
-	srv := testenv.StartRedis(t)
+	srv := startRedisSerially(t)
 	c := client(t, srv.URL())
 	g := redisgate.New(c)
 	ctx := context.Background()
@@ -292,7 +307,7 @@ func TestUnavailable(t *testing.T) {
 		{"Busy", func(ctx context.Context) error { _, err := g.Busy(ctx, "roomq7", s, s.Add(time.Hour)); return err }},
 		{"Token", func(ctx context.Context) error { _, err := g.Token(ctx, "roomq7"); return err }},
 		{"Objects", func(ctx context.Context) error { _, _, err := g.Objects(ctx, "roomq7"); return err }},
-		{"Apply", func(ctx context.Context) error { return g.Apply(ctx, "roomq7", "t", nil, []string{"b"}) }},
+		{"Apply", func(ctx context.Context) error { return g.Apply(ctx, "roomq7", "t", nil, []string{"b"}, nil) }},
 		{"Load", func(ctx context.Context) error { return g.Load(ctx, "roomq7", booking.Snapshot{}) }},
 		{"Lock", func(ctx context.Context) error { _, _, err := g.Lock(ctx, "roomq7", time.Second); return err }},
 		{"Ping", g.Ping},
@@ -368,15 +383,16 @@ func TestDial(t *testing.T) {
 	}
 }
 
-// benchRoom loads a room of 2,000 objects (about 2,600 intervals over 200
-// days) and returns the gate and the room.
-func benchRoom(b *testing.B) (*redisgate.Gate, string, map[string]booking.ObjectState) {
+// benchRoom loads a room of n objects, a fifth of them weekly recurring
+// (four times), spread over n/10 days: 2,000 objects give about 2,800
+// intervals over 200 days, and the density per week does not depend on n.
+func benchRoom(b *testing.B, n int) (*redisgate.Gate, string, map[string]booking.ObjectState) {
 	b.Helper()
 	c := client(b, testenv.RedisURL(b))
 	prefix := "b" + testenv.RandomID() + ":"
 	b.Cleanup(func() { deleteKeys(b, c, prefix) })
 	g := redisgate.New(c, redisgate.WithPrefix(prefix))
-	objs := roomObjects(2000)
+	objs := roomObjects(n)
 	room := "bench"
 	if err := g.Load(context.Background(), room, booking.Snapshot{Token: "t", Objects: objs}); err != nil {
 		b.Fatal(err)
@@ -388,6 +404,7 @@ var benchBase = time.Date(2031, 1, 6, 0, 0, 0, 0, time.UTC)
 
 func roomObjects(n int) map[string]booking.ObjectState {
 	objs := make(map[string]booking.ObjectState, n)
+	days := n / 10
 	for i := range n {
 		ref := fmt.Sprintf("obj-%05d", i)
 		occ := 1
@@ -396,7 +413,7 @@ func roomObjects(n int) map[string]booking.ObjectState {
 		}
 		var bs []booking.Busy
 		for w := range occ {
-			s := benchBase.AddDate(0, 0, i%200+7*w).Add(time.Duration(8+i%10) * time.Hour)
+			s := benchBase.AddDate(0, 0, i%days+7*w).Add(time.Duration(8+i%10) * time.Hour)
 			bs = append(bs, booking.Busy{Ref: ref, Kind: booking.KindBooking, Start: s, End: s.Add(45 * time.Minute),
 				Title: "Réunion d'équipe " + ref, Organizer: "member-" + fmt.Sprint(i%400)})
 		}
@@ -407,7 +424,7 @@ func roomObjects(n int) map[string]booking.ObjectState {
 
 // BenchmarkClaim claims (and releases) a free slot in a loaded room.
 func BenchmarkClaim(b *testing.B) {
-	g, room, _ := benchRoom(b)
+	g, room, _ := benchRoom(b, 2000)
 	ctx := context.Background()
 	b.ResetTimer()
 	for i := range b.N {
@@ -426,7 +443,7 @@ func BenchmarkClaim(b *testing.B) {
 
 // BenchmarkClaimParallel claims contested slots from many goroutines.
 func BenchmarkClaimParallel(b *testing.B) {
-	g, room, _ := benchRoom(b)
+	g, room, _ := benchRoom(b, 2000)
 	ctx := context.Background()
 	b.ResetTimer()
 	b.RunParallel(func(pb *testing.PB) {
@@ -445,27 +462,33 @@ func BenchmarkClaimParallel(b *testing.B) {
 	})
 }
 
-// BenchmarkBusyWeek reads one week of a loaded room.
+// BenchmarkBusyWeek reads one week of a loaded room. With ten times the
+// objects (and the same number per week) it should cost about the same:
+// O(log n + k).
 func BenchmarkBusyWeek(b *testing.B) {
-	g, room, _ := benchRoom(b)
-	ctx := context.Background()
-	from := benchBase.AddDate(0, 0, 70)
-	bs, err := g.Busy(ctx, room, from, from.AddDate(0, 0, 7))
-	if err != nil || len(bs) == 0 {
-		b.Fatalf("Busy: %d, %v", len(bs), err)
-	}
-	b.ReportMetric(float64(len(bs)), "intervals/op")
-	b.ResetTimer()
-	for range b.N {
-		if _, err := g.Busy(ctx, room, from, from.AddDate(0, 0, 7)); err != nil {
-			b.Fatal(err)
-		}
+	for _, n := range []int{2000, 20000} {
+		b.Run(fmt.Sprintf("objects=%d", n), func(b *testing.B) {
+			g, room, _ := benchRoom(b, n)
+			ctx := context.Background()
+			from := benchBase.AddDate(0, 0, 70)
+			bs, err := g.Busy(ctx, room, from, from.AddDate(0, 0, 7))
+			if err != nil || len(bs) == 0 {
+				b.Fatalf("Busy: %d, %v", len(bs), err)
+			}
+			b.ResetTimer()
+			for range b.N {
+				if _, err := g.Busy(ctx, room, from, from.AddDate(0, 0, 7)); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64(len(bs)), "intervals/op")
+		})
 	}
 }
 
 // BenchmarkLoad2000 rebuilds a room of 2,000 objects.
 func BenchmarkLoad2000(b *testing.B) {
-	g, room, objs := benchRoom(b)
+	g, room, objs := benchRoom(b, 2000)
 	ctx := context.Background()
 	b.ResetTimer()
 	for range b.N {

@@ -13,6 +13,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"os"
@@ -88,8 +89,10 @@ type Server struct {
 	port int
 	dir  string
 
-	mu  sync.Mutex
-	cmd *exec.Cmd
+	mu      sync.Mutex
+	cmd     *exec.Cmd
+	exited  chan struct{} // closed when cmd has exited
+	started bool          // started once: restarts keep the port
 }
 
 // Addr is host:port of the server.
@@ -110,12 +113,7 @@ func StartRadicale(t testing.TB) *Server {
 	need(t, radicaleBin, "radicale")
 	dir := t.TempDir()
 	port := FreePort(t)
-	s := &Server{t: t, name: "radicale", port: port, dir: dir, args: []string{
-		radicaleBin,
-		"--storage-filesystem-folder=" + filepath.Join(dir, "collections"),
-		"--auth-type=none",
-		"--server-hosts=127.0.0.1:" + fmt.Sprint(port),
-	}}
+	s := &Server{t: t, name: "radicale", port: port, dir: dir}
 	s.Start()
 	t.Cleanup(s.Stop)
 	return s
@@ -128,17 +126,27 @@ func StartRedis(t testing.TB) *Server {
 	need(t, redisBin, "redis-server")
 	dir := t.TempDir()
 	port := FreePort(t)
-	s := &Server{t: t, name: "redis", port: port, dir: dir, args: []string{
-		redisBin, "--port", fmt.Sprint(port), "--bind", "127.0.0.1",
-		"--save", "", "--appendonly", "no", "--dir", dir,
-	}}
+	s := &Server{t: t, name: "redis", port: port, dir: dir}
 	s.Start()
 	t.Cleanup(s.Stop)
 	return s
 }
 
+func (s *Server) command() []string {
+	if s.name == "redis" {
+		return []string{redisBin, "--port", fmt.Sprint(s.port), "--bind", "127.0.0.1",
+			"--save", "", "--appendonly", "no", "--dir", s.dir}
+	}
+	return []string{radicaleBin,
+		"--storage-filesystem-folder=" + filepath.Join(s.dir, "collections"),
+		"--auth-type=none",
+		"--server-hosts=127.0.0.1:" + fmt.Sprint(s.port)}
+}
+
 // Start (re)starts the server on its port with its data folder and waits
-// until it answers.
+// until it answers. The port was free when it was picked but another
+// test's server may take it first: a server that exits at start-up is
+// started again on a new port (only before its first successful start).
 func (s *Server) Start() {
 	s.t.Helper()
 	s.mu.Lock()
@@ -146,25 +154,54 @@ func (s *Server) Start() {
 	if s.cmd != nil {
 		return
 	}
-	cmd := exec.Command(s.args[0], s.args[1:]...)
-	log, err := os.Create(filepath.Join(s.dir, s.name+".log"))
+	var last string
+	for attempt := 0; attempt < 5; attempt++ {
+		ok, out := s.startOnce()
+		if ok {
+			return
+		}
+		last = out
+		if s.started {
+			break
+		}
+		s.port = FreePort(s.t)
+	}
+	s.t.Fatalf("testenv: %s did not start on %s:\n%s", s.name, s.Addr(), last)
+}
+
+func (s *Server) startOnce() (bool, string) {
+	args := s.command()
+	cmd := exec.Command(args[0], args[1:]...)
+	logPath := filepath.Join(s.dir, s.name+".log")
+	log, err := os.Create(logPath)
 	if err != nil {
 		s.t.Fatalf("testenv: %v", err)
 	}
+	defer log.Close()
 	cmd.Stdout, cmd.Stderr = log, log
 	if err := cmd.Start(); err != nil {
 		s.t.Fatalf("testenv: start %s: %v", s.name, err)
 	}
-	s.cmd = cmd
+	exited := make(chan struct{})
+	go func() { _ = cmd.Wait(); close(exited) }()
 	deadline := time.Now().Add(15 * time.Second)
 	for time.Now().Before(deadline) {
-		if s.answers() {
-			return
+		select {
+		case <-exited:
+			out, _ := os.ReadFile(logPath)
+			return false, string(out)
+		default:
+		}
+		if s.answers(cmd.Process.Pid) {
+			s.cmd, s.exited, s.started = cmd, exited, true
+			return true, ""
 		}
 		time.Sleep(25 * time.Millisecond)
 	}
-	out, _ := os.ReadFile(log.Name())
-	s.t.Fatalf("testenv: %s did not answer on %s within 15s:\n%s", s.name, s.Addr(), out)
+	_ = cmd.Process.Kill()
+	<-exited
+	out, _ := os.ReadFile(logPath)
+	return false, "no answer within 15s:\n" + string(out)
 }
 
 // Stop kills the server (SIGKILL: like a crash) and waits for it to exit.
@@ -175,11 +212,14 @@ func (s *Server) Stop() {
 		return
 	}
 	_ = s.cmd.Process.Kill()
-	_ = s.cmd.Wait()
+	<-s.exited
 	s.cmd = nil
 }
 
-func (s *Server) answers() bool {
+// answers reports whether our server (process pid) answers on the port;
+// for Redis it checks the process id the server reports, so a server of
+// another test on the same port is not taken for ours.
+func (s *Server) answers(pid int) bool {
 	if s.name == "redis" {
 		c, err := net.DialTimeout("tcp", s.Addr(), 200*time.Millisecond)
 		if err != nil {
@@ -187,12 +227,12 @@ func (s *Server) answers() bool {
 		}
 		defer c.Close()
 		_ = c.SetDeadline(time.Now().Add(time.Second))
-		if _, err := c.Write([]byte("PING\r\n")); err != nil {
+		if _, err := c.Write([]byte("INFO server\r\n")); err != nil {
 			return false
 		}
-		buf := make([]byte, 7)
-		n, _ := c.Read(buf)
-		return strings.HasPrefix(string(buf[:n]), "+PONG")
+		buf := make([]byte, 8192)
+		n, _ := io.ReadAtLeast(c, buf, 1)
+		return strings.Contains(string(buf[:n]), fmt.Sprintf("process_id:%d\r\n", pid))
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 	defer cancel()
