@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"errors"
 	"log/slog"
 	"net/http"
@@ -88,7 +89,7 @@ func toProblem(err error) *Problem {
 	}
 	var re *booking.RuleError
 	if errors.As(err, &re) {
-		pr := problem(http.StatusUnprocessableEntity, CodeRuleViolation, re.Error())
+		pr := problem(http.StatusUnprocessableEntity, CodeRuleViolation, re.Detail)
 		pr.Rule = string(re.Rule)
 		return pr
 	}
@@ -101,7 +102,8 @@ func toProblem(err error) *Problem {
 		return problem(http.StatusConflict, CodeConflict, "La réservation a changé entre-temps ; rechargez et réessayez. / The booking changed meanwhile; reload and retry.")
 	case errors.Is(err, booking.ErrForbidden):
 		return problem(http.StatusForbidden, CodeForbidden, "Vous ne pouvez pas faire cela. / You may not do this.")
-	case errors.Is(err, booking.ErrUnavailable):
+	case errors.Is(err, booking.ErrUnavailable), errors.Is(err, booking.ErrNoState),
+		errors.Is(err, context.DeadlineExceeded):
 		return problem(http.StatusServiceUnavailable, CodeUnavailable, "Le calendrier ne répond pas, réessayez dans un instant. / The calendar server is unavailable, try again shortly.")
 	}
 	return problem(http.StatusInternalServerError, CodeInternal, "Erreur interne. / Internal error.")

@@ -87,7 +87,24 @@ type ObjectState struct {
 type Snapshot struct {
 	Token   string // change token of the calendar at the time of reading
 	Objects map[string]ObjectState
+	// Lease is the refresh lock the reader took before it started
+	// reading the calendar (see Gate.Load).
+	Lease string
 }
+
+// Lease is a held refresh lock of a room.
+type Lease struct {
+	// ID names this holding of the lock.
+	ID string
+	// Release gives the lock back if it is still this holding's.
+	Release func()
+}
+
+// ErrLeaseLost is returned by Load when the lease it was given is no
+// longer held (it expired, or the gate was flushed meanwhile): the
+// snapshot may predate bookings acknowledged since, so it is not
+// installed; read the calendar again.
+var ErrLeaseLost = errors.New("booking: refresh lease lost")
 
 // Gate is the shared, atomic state of rooms: the busy intervals read from
 // their calendars (a cache) and the live holds of bookings being written
@@ -140,12 +157,18 @@ type Gate interface {
 	// are skipped, and the next sync pass reconciles them by ETag. A nil
 	// expect applies everything.
 	Apply(ctx context.Context, room, token string, put map[string]ObjectState, deleted []string, expect map[string]string) error
-	// Load replaces the room's state with a snapshot read from the
-	// calendar, keeping live holds.
+	// Load installs a snapshot read from the calendar as the room's
+	// state, keeping live holds. With a snap.Lease (taken with Lock before
+	// the calendar was read) it installs only while that lease is still
+	// held and the room has no state: a flush since the reading began
+	// removes the lease (ErrLeaseLost), and a room another replica loaded
+	// meanwhile is left as it is (nil). So a snapshot older than a
+	// booking acknowledged through the gate is never installed. With an
+	// empty Lease it replaces the state unconditionally (tests, tools).
 	Load(ctx context.Context, room string, snap Snapshot) error
 
 	// Lock takes the room's refresh lock for ttl if no one holds it, so
 	// that only one replica rebuilds or syncs a room at a time. It returns
-	// an unlock function, or ok=false when another holder has it.
-	Lock(ctx context.Context, room string, ttl time.Duration) (unlock func(), ok bool, err error)
+	// the lease, or ok=false when another holder has it.
+	Lock(ctx context.Context, room string, ttl time.Duration) (lease Lease, ok bool, err error)
 }

@@ -54,25 +54,34 @@ func (s *Service) withState(ctx context.Context, p place, fn func() error) error
 		}
 		err = fn()
 	}
+	if errors.Is(err, ErrNoState) {
+		// The gate keeps losing its state (flushed again and again):
+		// nothing can be decided now, the caller may retry.
+		return fmt.Errorf("%w: %w", ErrUnavailable, err)
+	}
 	return err
 }
 
 // rebuild loads the room's state from its calendar. Only one replica
 // reads the calendar; the others wait for its result.
 func (s *Service) rebuild(ctx context.Context, p place) error {
-	unlock, ok, err := s.g.Lock(ctx, p.room.ID, time.Minute)
+	lease, ok, err := s.g.Lock(ctx, p.room.ID, time.Minute)
 	if err != nil {
 		return fmt.Errorf("rebuild %s: %w", p.room.ID, err)
 	}
 	if !ok {
 		return s.awaitState(ctx, p)
 	}
-	defer unlock()
-	return s.load(ctx, p)
+	defer lease.Release()
+	return s.load(ctx, p, lease)
 }
 
-// load reads the whole calendar of a room and replaces the gate's state.
-func (s *Service) load(ctx context.Context, p place) error {
+// load reads the whole calendar of a room and installs it as the gate's
+// state for a room that has none. The lease, taken before reading, makes
+// the gate refuse the snapshot if it was flushed meanwhile: the snapshot
+// could then miss a booking acknowledged after the reading began. The
+// caller (withState) then finds no state and reads again.
+func (s *Service) load(ctx context.Context, p place, lease Lease) error {
 	start := s.now()
 	w := s.window()
 	snap, problems, err := s.cal.Read(ctx, p.room, p.site.Location, w)
@@ -81,7 +90,13 @@ func (s *Service) load(ctx context.Context, p place) error {
 	}
 	s.setProblems(p.room.ID, problems, true)
 	snap.Token = stateToken{window: w, syncedAt: s.now(), calendar: snap.Token}.String()
-	if err := s.g.Load(ctx, p.room.ID, snap); err != nil {
+	snap.Lease = lease.ID
+	err = s.g.Load(ctx, p.room.ID, snap)
+	if errors.Is(err, ErrLeaseLost) {
+		s.log.InfoContext(ctx, "room state changed while its calendar was read; not installed", "room", p.room.ID)
+		return nil
+	}
+	if err != nil {
 		return fmt.Errorf("load %s: %w", p.room.ID, err)
 	}
 	s.log.InfoContext(ctx, "room state rebuilt from its calendar", "room", p.room.ID, "objects", len(snap.Objects), "took", s.now().Sub(start))
@@ -134,13 +149,13 @@ func (s *Service) awaitState(ctx context.Context, p place) error {
 			return err
 		}
 		// The rebuilding replica may have died: try to take over.
-		unlock, ok, err := s.g.Lock(ctx, p.room.ID, time.Minute)
+		lease, ok, err := s.g.Lock(ctx, p.room.ID, time.Minute)
 		if err != nil {
 			return err
 		}
 		if ok {
-			defer unlock()
-			return s.load(ctx, p)
+			defer lease.Release()
+			return s.load(ctx, p, lease)
 		}
 	}
 }
@@ -154,17 +169,17 @@ func (s *Service) SyncRoom(ctx context.Context, roomID string) error {
 	if err != nil {
 		return err
 	}
-	unlock, ok, err := s.g.Lock(ctx, roomID, s.opt.SyncInterval+time.Minute)
+	lease, ok, err := s.g.Lock(ctx, roomID, s.opt.SyncInterval+time.Minute)
 	if err != nil {
 		return fmt.Errorf("sync %s: %w", roomID, err)
 	}
 	if !ok {
 		return nil
 	}
-	defer unlock()
+	defer lease.Release()
 	raw, known, err := s.g.Objects(ctx, roomID)
 	if errors.Is(err, ErrNoState) {
-		return s.load(ctx, p)
+		return s.load(ctx, p, lease)
 	}
 	if err != nil {
 		return fmt.Errorf("sync %s: %w", roomID, err)

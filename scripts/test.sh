@@ -33,7 +33,7 @@ RADICALE_BIN=/usr/bin/radicale
 COMPOSE_BIN=/usr/bin/docker-compose
 PYTHON_BIN=/usr/bin/python3
 
-step() { printf '==> %s\n' "$*"; }
+step() { printf '==> [%3ss] %s\n' "$SECONDS" "$*"; }
 die() {
 	printf 'test.sh: %s\n' "$*" >&2
 	exit 1
@@ -86,7 +86,8 @@ stop_group() {
 # shellcheck disable=SC2317 # called by the EXIT trap
 cleanup() {
 	local status=$?
-	trap - EXIT INT TERM
+	trap - EXIT
+	trap '' INT TERM # a second Ctrl-C must not cut the cleanup short
 	set +e
 	[[ -n $child ]] && stop_group "$child"
 	if [[ -n $redis_pid || -n $radicale_pid ]]; then
@@ -189,13 +190,29 @@ probe() (
 	[[ $line == "$3"* ]]
 ) 2>/dev/null
 
+# owns_port PID PORT: whether process PID listens on 127.0.0.1:PORT (the
+# answer on a port picked free may come from another process that took it).
+owns_port() {
+	local hex inodes fd link
+	printf -v hex ':%04X' "$2"
+	inodes=" $(awk -v p="$hex" 'substr($2, length($2) - 4) == p && $4 == "0A" { printf "%s ", $10 }' \
+		/proc/net/tcp /proc/net/tcp6 2>/dev/null) "
+	for fd in /proc/"$1"/fd/*; do
+		link=$(readlink "$fd" 2>/dev/null) || continue
+		[[ $link == socket:* ]] || continue
+		link=${link#socket:[}
+		[[ $inodes == *" ${link%]} "* ]] && return 0
+	done
+	return 1
+}
+
 # await NAME PID PORT REQUEST PREFIX LOG: waits until the server answers;
 # fails, showing its log, if it exits (status 1) or does not answer in time
 # (status 2).
 await() {
 	local name=$1 pid=$2 port=$3 request=$4 prefix=$5 log=$6 deadline=$((SECONDS + START_TIMEOUT))
 	while ((SECONDS < deadline)); do
-		probe "$port" "$request" "$prefix" && return 0
+		probe "$port" "$request" "$prefix" && owns_port "$pid" "$port" && return 0
 		if ! kill -0 "$pid" 2>/dev/null; then
 			printf 'test.sh: %s exited before answering on 127.0.0.1:%s; its log:\n' "$name" "$port" >&2
 			cat "$log" >&2

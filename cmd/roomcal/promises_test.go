@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"os"
 	"sort"
 	"sync"
 	"sync/atomic"
@@ -107,7 +108,8 @@ func newInstance(t *testing.T, b *backend, o instanceOpts) *instance {
 	if err != nil {
 		t.Fatal(err)
 	}
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	// Server-side failures (500s) are logged with their cause.
+	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelError}))
 	rcal := caldav.NewRoomCalendars(store, log)
 	var cal booking.Calendar = rcal
 	if o.calendar != nil {

@@ -75,6 +75,7 @@ func Run(t *testing.T, newTarget func(t *testing.T) Target) {
 		{"HoldExpiry", testHoldExpiry},
 		{"Apply", testApply},
 		{"ApplyFence", testApplyFence},
+		{"LoadLease", testLoadLease},
 		{"LoadKeepsHolds", testLoadKeepsHolds},
 		{"LoadLarge", testLoadLarge},
 		{"ObjectsAndToken", testObjectsAndToken},
@@ -702,6 +703,54 @@ func testApplyFence(f *fixture) {
 	same(f.t, "Busy after a fenced delete", f.busy(at(0, 0, 0), at(1, 0, 0)), d, b, c2)
 }
 
+// testLoadLease: a snapshot read under a lease is installed only while
+// the lease is held and the room has no state, so a reading that began
+// before a flush (and may miss bookings acknowledged since) is refused.
+func testLoadLease(f *fixture) {
+	a := busy("A", booking.KindBooking, at(0, 10, 0), at(0, 11, 0))
+	b := busy("B", booking.KindBooking, at(0, 12, 0), at(0, 13, 0))
+	snapA := booking.Snapshot{Token: "ta", Objects: map[string]booking.ObjectState{"A": obj("a", a)}}
+
+	// A flush during the reading: refused, the room stays without state.
+	lease, ok, err := f.g.Lock(f.ctx, f.room, time.Minute)
+	if err != nil || !ok {
+		f.t.Fatalf("Lock: %v %v", ok, err)
+	}
+	f.tg.Flush(f.t)
+	snapA.Lease = lease.ID
+	if err := f.g.Load(f.ctx, f.room, snapA); !errors.Is(err, booking.ErrLeaseLost) {
+		f.t.Fatalf("Load after a flush: got %v, want ErrLeaseLost", err)
+	}
+	if _, err := f.g.Token(f.ctx, f.room); !errors.Is(err, booking.ErrNoState) {
+		f.t.Fatalf("a refused Load left state: %v", err)
+	}
+
+	// A held lease on a room without state: installed.
+	lease, ok, err = f.g.Lock(f.ctx, f.room, time.Minute)
+	if err != nil || !ok {
+		f.t.Fatalf("Lock: %v %v", ok, err)
+	}
+	snapA.Lease = lease.ID
+	if err := f.g.Load(f.ctx, f.room, snapA); err != nil {
+		f.t.Fatalf("Load under a held lease: %v", err)
+	}
+	// The room has state now (and B was committed): a second snapshot,
+	// older, read under the same lease, leaves it alone.
+	if err := f.g.Commit(f.ctx, f.room, "gone", "B", "b", []booking.Busy{b}, 0); err != nil {
+		f.t.Fatal(err)
+	}
+	if err := f.g.Load(f.ctx, f.room, snapA); err != nil {
+		f.t.Fatalf("Load over existing state: %v", err)
+	}
+	same(f.t, "state kept", f.busy(at(0, 0, 0), at(1, 0, 0)), a, b)
+	lease.Release()
+	// A released lease is no lease.
+	f.tg.Flush(f.t)
+	if err := f.g.Load(f.ctx, f.room, snapA); !errors.Is(err, booking.ErrLeaseLost) {
+		f.t.Fatalf("Load with a released lease: got %v, want ErrLeaseLost", err)
+	}
+}
+
 func testApply(f *fixture) {
 	a := busy("A", booking.KindBooking, at(0, 10, 0), at(0, 11, 0))
 	b := busy("B", booking.KindExternal, at(0, 12, 0), at(0, 13, 0))
@@ -897,11 +946,14 @@ func testRoomsSeparate(f *fixture) {
 func testLock(f *fixture) {
 	lock := func(ttl time.Duration) (func(), bool) {
 		f.t.Helper()
-		unlock, ok, err := f.g.Lock(f.ctx, f.room, ttl)
+		lease, ok, err := f.g.Lock(f.ctx, f.room, ttl)
 		if err != nil {
 			f.t.Fatalf("Lock: %v", err)
 		}
-		return unlock, ok
+		if ok && lease.ID == "" {
+			f.t.Fatal("Lock granted with an empty lease id")
+		}
+		return lease.Release, ok
 	}
 	// No state is needed to lock.
 	unlock1, ok := lock(time.Minute)

@@ -18,6 +18,7 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -351,8 +352,16 @@ func (g *Gate) Load(ctx context.Context, roomID string, snap booking.Snapshot) e
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("load %s: %w", roomID, err)
 	}
-	r, _ := g.room(roomID)
+	r, now := g.room(roomID)
 	defer r.mu.Unlock()
+	if snap.Lease != "" {
+		if r.lock == nil || !now.Before(r.lock.expires) || strconv.FormatUint(r.lock.token, 10) != snap.Lease {
+			return fmt.Errorf("load %s: %w", roomID, booking.ErrLeaseLost)
+		}
+		if r.present {
+			return nil
+		}
+	}
 	r.objs = make(map[string]booking.ObjectState, len(snap.Objects))
 	r.busy = index{}
 	for ref, o := range snap.Objects {
@@ -365,17 +374,17 @@ func (g *Gate) Load(ctx context.Context, roomID string, snap booking.Snapshot) e
 
 // Lock implements booking.Gate. The lock expires after ttl by the Gate's
 // clock; unlock releases it only if it is still this holder's.
-func (g *Gate) Lock(ctx context.Context, roomID string, ttl time.Duration) (func(), bool, error) {
+func (g *Gate) Lock(ctx context.Context, roomID string, ttl time.Duration) (booking.Lease, bool, error) {
 	if roomID == "" || ttl <= 0 {
-		return nil, false, fmt.Errorf("lock %s: need a room and a positive ttl", roomID)
+		return booking.Lease{}, false, fmt.Errorf("lock %s: need a room and a positive ttl", roomID)
 	}
 	if err := ctx.Err(); err != nil {
-		return nil, false, fmt.Errorf("lock %s: %w", roomID, err)
+		return booking.Lease{}, false, fmt.Errorf("lock %s: %w", roomID, err)
 	}
 	r, now := g.room(roomID)
 	defer r.mu.Unlock()
 	if r.lock != nil && now.Before(r.lock.expires) {
-		return nil, false, nil
+		return booking.Lease{}, false, nil
 	}
 	token := g.seq.Add(1)
 	r.lock = &lock{token: token, expires: now.Add(ttl)}
@@ -386,7 +395,7 @@ func (g *Gate) Lock(ctx context.Context, roomID string, ttl time.Duration) (func
 			r.lock = nil
 		}
 	}
-	return unlock, true, nil
+	return booking.Lease{ID: strconv.FormatUint(token, 10), Release: unlock}, true, nil
 }
 
 // index holds busy intervals sorted by start. Intervals up to a day long

@@ -76,7 +76,7 @@ import (
 // ErrUnavailable is matched (errors.Is) by errors that come from Redis
 // being unreachable or unable to serve: the caller may retry later, or
 // report the service as unavailable.
-var ErrUnavailable = errors.New("redisgate: redis unavailable")
+var ErrUnavailable = fmt.Errorf("redisgate: redis unavailable: %w", booking.ErrUnavailable)
 
 var (
 	//go:embed lua/lib.lua
@@ -448,7 +448,7 @@ func (g *Gate) Load(ctx context.Context, room string, snap booking.Snapshot) err
 	}
 	var err error
 	for range loadAttempts {
-		if err = g.load(ctx, room, snap.Token, chunks); !errors.Is(err, errInterrupted) {
+		if err = g.load(ctx, room, snap.Token, snap.Lease, chunks); !errors.Is(err, errInterrupted) {
 			break
 		}
 	}
@@ -458,20 +458,23 @@ func (g *Gate) Load(ctx context.Context, room string, snap booking.Snapshot) err
 	return nil
 }
 
-var errInterrupted = errors.New("staging keys vanished during a chunked load")
+var errInterrupted = fmt.Errorf("staging keys vanished during a chunked load (state flushed meanwhile): %w", booking.ErrUnavailable)
 
 // load runs the chunks of one Load attempt under a fresh load id.
-func (g *Gate) load(ctx context.Context, room, token string, chunks [][]any) error {
+func (g *Gate) load(ctx context.Context, room, token, lease string, chunks [][]any) error {
 	k := g.keys(room)
-	keys := append(k.state(), k.staging(randomID())...)
+	keys := append(append(k.state(), k.staging(randomID())...), k.lockKey)
 	for i, objs := range chunks {
-		args := append([]any{token, i + 1, flag(i == len(chunks)-1), ms(stagingTTL)}, objs...)
+		args := append([]any{token, i + 1, flag(i == len(chunks)-1), ms(stagingTTL), lease}, objs...)
 		res, err := g.run(ctx, loadScript, keys, args)
 		if err != nil {
 			return err
 		}
-		if res[0] == "INTERRUPTED" {
+		switch res[0] {
+		case "INTERRUPTED":
 			return errInterrupted
+		case "LEASE":
+			return booking.ErrLeaseLost
 		}
 	}
 	return nil
@@ -516,25 +519,25 @@ func (g *Gate) chunks(objs map[string]booking.ObjectState, fence func(string) st
 // deletes the key only if it still holds that token (the lock may have
 // expired and been taken by another). unlock runs with its own 5s
 // timeout and ignores errors: at worst the lock expires after ttl.
-func (g *Gate) Lock(ctx context.Context, room string, ttl time.Duration) (func(), bool, error) {
+func (g *Gate) Lock(ctx context.Context, room string, ttl time.Duration) (booking.Lease, bool, error) {
 	if room == "" || ttl < time.Millisecond {
-		return nil, false, fmt.Errorf("lock %s: need a room and a ttl of at least 1ms", room)
+		return booking.Lease{}, false, fmt.Errorf("lock %s: need a room and a ttl of at least 1ms", room)
 	}
 	key := g.keys(room).lockKey
 	token := randomID()
 	ok, err := g.rdb.SetNX(ctx, key, token, ttl).Result()
 	if err != nil {
-		return nil, false, fmt.Errorf("lock %s: %w", room, classify(ctx, err))
+		return booking.Lease{}, false, fmt.Errorf("lock %s: %w", room, classify(ctx, err))
 	}
 	if !ok {
-		return nil, false, nil
+		return booking.Lease{}, false, nil
 	}
 	unlock := func() {
 		uctx, cancel := context.WithTimeout(context.Background(), unlockTimeout)
 		defer cancel()
 		_ = unlockScript.Run(uctx, g.rdb, []string{key}, token).Err()
 	}
-	return unlock, true, nil
+	return booking.Lease{ID: token, Release: unlock}, true, nil
 }
 
 // run runs a script whose answer is a table starting with a status word.

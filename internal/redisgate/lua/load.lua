@@ -4,15 +4,19 @@
 -- marker: until then the room's previous state, or its absence, stands.
 -- Holds are not touched: live holds survive a Load.
 --
--- KEYS: meta busy long etags objm smeta sbusy slong setags sobjm
--- ARGV: token seq last('1'|'0') staging_ttl_ms, then per object:
+-- KEYS: meta busy long etags objm smeta sbusy slong setags sobjm lock
+-- ARGV: token seq last('1'|'0') staging_ttl_ms lease, then per object:
 --       ref etag nmembers member...
+-- With a lease, the last chunk swaps in only if the lock key still holds
+-- the lease ({'LEASE'} otherwise: flushed or expired since the calendar
+-- was read) and the room has no state (else it leaves the state alone
+-- and answers {'OK'}).
 -- seq counts chunks from 1; a chunk whose predecessor is missing from the
 -- staging keys (expired or flushed) gets {'INTERRUPTED'}.
 -- Returns {'OK'} or {'INTERRUPTED'}.
 local live = {KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]}
 local stg = {KEYS[6], KEYS[7], KEYS[8], KEYS[9], KEYS[10]}
-local token, seq, last, ttl = ARGV[1], tonumber(ARGV[2]), ARGV[3] == '1', ARGV[4]
+local token, seq, last, ttl, lease = ARGV[1], tonumber(ARGV[2]), ARGV[3] == '1', ARGV[4], ARGV[5]
 
 if seq == 1 then
   redis.call('DEL', stg[1], stg[2], stg[3], stg[4], stg[5])
@@ -21,7 +25,7 @@ elseif num(redis.call('HGET', stg[1], 'seq'), 0) ~= seq - 1 then
 end
 redis.call('HSET', stg[1], 'seq', fmt(seq))
 
-local i = 5
+local i = 6
 while i <= #ARGV do
   local ref, etag, n = ARGV[i], ARGV[i + 1], tonumber(ARGV[i + 2])
   local members = {}
@@ -33,6 +37,17 @@ end
 if not last then
   for _, k in ipairs(stg) do redis.call('PEXPIRE', k, ttl) end
   return {'OK'}
+end
+
+if lease ~= '' then
+  if redis.call('GET', KEYS[11]) ~= lease then
+    redis.call('DEL', stg[1], stg[2], stg[3], stg[4], stg[5])
+    return {'LEASE'}
+  end
+  if redis.call('EXISTS', live[1]) == 1 then
+    redis.call('DEL', stg[1], stg[2], stg[3], stg[4], stg[5])
+    return {'OK'}
+  end
 end
 
 for j = 2, 5 do

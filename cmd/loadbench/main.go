@@ -1,0 +1,351 @@
+// Command loadbench measures roomcal against a real Radicale and Redis
+// (the ones `make bench` starts): it seeds room calendars with thousands of
+// events, then times cache rebuilds, site-week availability from the cache
+// and straight from CalDAV, booking throughput, and 200 contenders on one
+// slot. It prints a Markdown report for BENCHMARKS.md.
+//
+//	ROOMCAL_TEST_RADICALE_URL=http://127.0.0.1:P/ ROOMCAL_TEST_REDIS_URL=redis://127.0.0.1:Q/0 \
+//	  go run ./cmd/loadbench -rooms 10 -events 2000 -rps 500 -duration 10s
+//
+// Every request loop is bounded in count and time and targets loopback
+// only.
+package main
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"runtime"
+	"sort"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/roomcal/roomcal/api"
+	"github.com/roomcal/roomcal/booking"
+	"github.com/roomcal/roomcal/caldav"
+	"github.com/roomcal/roomcal/internal/redisgate"
+)
+
+func main() {
+	rooms := flag.Int("rooms", 10, "rooms in the benchmark site")
+	events := flag.Int("events", 2000, "events seeded in each room's calendar")
+	rps := flag.Int("rps", 500, "request rate of the availability load")
+	duration := flag.Duration("duration", 10*time.Second, "length of each timed load")
+	flag.Parse()
+	radicale, redisURL := os.Getenv("ROOMCAL_TEST_RADICALE_URL"), os.Getenv("ROOMCAL_TEST_REDIS_URL")
+	if radicale == "" || redisURL == "" {
+		fmt.Fprintln(os.Stderr, "loadbench: ROOMCAL_TEST_RADICALE_URL and ROOMCAL_TEST_REDIS_URL must point at a Radicale and a Redis (make bench starts them)")
+		os.Exit(2)
+	}
+	if err := run(*rooms, *events, *rps, *duration, radicale, redisURL); err != nil {
+		fmt.Fprintln(os.Stderr, "loadbench:", err)
+		os.Exit(1)
+	}
+}
+
+var paris, _ = time.LoadLocation("Europe/Paris")
+
+func run(nRooms, nEvents, rps int, dur time.Duration, radicale, redisURL string) error {
+	ctx := context.Background()
+	user := "bench-" + randHex(4)
+	home := strings.TrimRight(radicale, "/") + "/" + user + "/"
+	store, err := caldav.NewClient(home, caldav.ClientOptions{Username: user, Password: "x", Timeout: 60 * time.Second})
+	if err != nil {
+		return err
+	}
+	sites := []booking.Site{{ID: "bench", Name: "Banc d'essai", Location: paris}}
+	var rooms []booking.Room
+	for i := 0; i < nRooms; i++ {
+		rooms = append(rooms, booking.Room{ID: fmt.Sprintf("r%02d", i), SiteID: "bench", Name: fmt.Sprintf("Salle %d", i), Capacity: 10, Calendar: fmt.Sprintf("r%02d", i)})
+	}
+	cat, err := booking.NewCatalog(sites, rooms)
+	if err != nil {
+		return err
+	}
+
+	fmt.Printf("## loadbench — %s\n\n", time.Now().UTC().Format("2006-01-02 15:04 MST"))
+	fmt.Printf("- machine: %s, %d cores (GOMAXPROCS %d), %s\n", cpuModel(), runtime.NumCPU(), runtime.GOMAXPROCS(0), runtime.Version())
+	fmt.Printf("- servers: Radicale and Redis on loopback, as started by `make bench`\n")
+	fmt.Printf("- data: %d rooms × %d events (10%% weekly recurring), one site\n\n", nRooms, nEvents)
+
+	t0 := time.Now()
+	for _, r := range rooms {
+		if err := store.CreateCalendar(ctx, r.Calendar, r.Name); err != nil {
+			return fmt.Errorf("mkcalendar %s: %w", r.Calendar, err)
+		}
+		if err := seed(ctx, home+r.Calendar+"/", user, r.ID, nEvents); err != nil {
+			return fmt.Errorf("seed %s: %w", r.ID, err)
+		}
+	}
+	ch, err := store.Changes(ctx, rooms[0].Calendar, "")
+	if err != nil {
+		return err
+	}
+	if len(ch.Changed) != nEvents {
+		return fmt.Errorf("seeded %d events in %s, the server lists %d", nEvents, rooms[0].ID, len(ch.Changed))
+	}
+	fmt.Printf("Seeding took %s.\n\n", time.Since(t0).Round(time.Millisecond))
+
+	rc, err := redisgate.Dial(ctx, redisURL)
+	if err != nil {
+		return err
+	}
+	defer rc.Close()
+	if err := rc.FlushAll(ctx).Err(); err != nil {
+		return err
+	}
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	rcal := caldav.NewRoomCalendars(store, log)
+	svc, err := booking.NewService(booking.Options{Catalog: cat, Calendar: rcal, Gate: redisgate.New(rc), Recurrence: rcal, Logger: log, SyncInterval: time.Hour})
+	if err != nil {
+		return err
+	}
+
+	// 1. Rebuild of one room's cache after a flush.
+	var rebuilds []time.Duration
+	for _, r := range rooms {
+		if err := rc.FlushAll(ctx).Err(); err != nil {
+			return err
+		}
+		start := time.Now()
+		if err := svc.SyncRoom(ctx, r.ID); err != nil {
+			return fmt.Errorf("rebuild %s: %w", r.ID, err)
+		}
+		rebuilds = append(rebuilds, time.Since(start))
+	}
+	fmt.Printf("### Rebuild of one room's cache after FLUSHALL (%d events, read from Radicale, expanded, loaded into Redis)\n\n", nEvents)
+	fmt.Printf("| rooms | min | median | max |\n|---|---|---|---|\n| %d | %s | %s | %s |\n\n", len(rebuilds), ms(pct(rebuilds, 0)), ms(pct(rebuilds, 50)), ms(pct(rebuilds, 100)))
+	for _, r := range rooms { // every room cached again
+		if err := svc.SyncRoom(ctx, r.ID); err != nil {
+			return err
+		}
+	}
+
+	// 2. Site-week availability: cache vs straight from CalDAV, in process.
+	week := time.Now().In(paris).AddDate(0, 0, 7)
+	from := time.Date(week.Year(), week.Month(), week.Day(), 0, 0, 0, 0, paris)
+	to := from.AddDate(0, 0, 7)
+	var cached, direct []time.Duration
+	for i := 0; i < 200; i++ {
+		s := time.Now()
+		if _, err := svc.Availability(ctx, "bench", "", from, to); err != nil {
+			return err
+		}
+		cached = append(cached, time.Since(s))
+	}
+	for i := 0; i < 10; i++ {
+		s := time.Now()
+		for _, r := range rooms {
+			if _, _, err := rcal.Busy(ctx, r, paris, from, to); err != nil {
+				return err
+			}
+		}
+		direct = append(direct, time.Since(s))
+	}
+	fmt.Printf("### Site-week availability (%d rooms), one caller, in process\n\n", nRooms)
+	fmt.Printf("| source | runs | median | p99 |\n|---|---|---|---|\n")
+	fmt.Printf("| Redis cache | %d | %s | %s |\n", len(cached), ms(pct(cached, 50)), ms(pct(cached, 99)))
+	fmt.Printf("| straight from CalDAV (calendar-query per room, parse, expand) | %d | %s | %s |\n\n", len(direct), ms(pct(direct, 50)), ms(pct(direct, 99)))
+	fmt.Printf("Ratio of medians (CalDAV / cache): **%.0f×**.\n\n", float64(pct(direct, 50))/float64(pct(cached, 50)))
+
+	// 3. The same over HTTP at a fixed rate.
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return err
+	}
+	srv := &http.Server{Handler: api.New(api.Options{Logger: log, Catalog: cat, Bookings: svc, AuthMode: api.AuthDev}), ReadHeaderTimeout: 5 * time.Second}
+	go func() { _ = srv.Serve(ln) }()
+	defer srv.Close()
+	base := "http://" + ln.Addr().String()
+	client := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: 512, MaxConnsPerHost: 512}}
+	path := fmt.Sprintf("/api/v1/availability?site=bench&from=%s&to=%s", url.QueryEscape(from.Format(time.RFC3339)), url.QueryEscape(to.Format(time.RFC3339)))
+	lat, errs, achieved := openLoop(client, base+path, rps, dur)
+	fmt.Printf("### Site-week availability over HTTP at %d requests/s for %s (open loop, latency from the scheduled send)\n\n", rps, dur)
+	fmt.Printf("| requests | errors | achieved/s | p50 | p90 | p99 | max |\n|---|---|---|---|---|---|---|\n")
+	fmt.Printf("| %d | %d | %.0f | %s | %s | %s | %s |\n\n", len(lat), errs, achieved, ms(pct(lat, 50)), ms(pct(lat, 90)), ms(pct(lat, 99)), ms(pct(lat, 100)))
+
+	// 4. Booking throughput on distinct rooms: one booker per room, each
+	// taking consecutive evening slots (the seeded events are in the day).
+	var ok, refused atomic.Int64
+	var blat []time.Duration
+	var mu sync.Mutex
+	deadline := time.Now().Add(dur)
+	var wg sync.WaitGroup
+	start := time.Now()
+	for i, r := range rooms {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for n := 0; time.Now().Before(deadline) && n < 2000; n++ {
+				day := time.Now().In(paris).AddDate(0, 0, 2+n/4)
+				s := time.Date(day.Year(), day.Month(), day.Day(), 19+n%4, 0, 0, 0, paris)
+				t := time.Now()
+				code := post(client, base, fmt.Sprintf("booker-%d", i), r.ID, s, s.Add(time.Hour))
+				mu.Lock()
+				blat = append(blat, time.Since(t))
+				mu.Unlock()
+				if code == 201 {
+					ok.Add(1)
+				} else {
+					refused.Add(1)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	el := time.Since(start)
+	fmt.Printf("### Booking throughput, %d rooms, one booker each (claim in Redis, PUT If-None-Match to Radicale, commit)\n\n", nRooms)
+	fmt.Printf("| acknowledged | refused | seconds | bookings/s | p50 | p99 |\n|---|---|---|---|---|---|\n")
+	fmt.Printf("| %d | %d | %.1f | %.0f | %s | %s |\n\n", ok.Load(), refused.Load(), el.Seconds(), float64(ok.Load())/el.Seconds(), ms(pct(blat, 50)), ms(pct(blat, 99)))
+
+	// 5. 200 contenders on one slot.
+	day := time.Now().In(paris).AddDate(0, 0, 1)
+	s := time.Date(day.Year(), day.Month(), day.Day(), 23, 0, 0, 0, paris)
+	codes := make([]int, 200)
+	gate := make(chan struct{})
+	var cw sync.WaitGroup
+	for i := range codes {
+		cw.Add(1)
+		go func() {
+			defer cw.Done()
+			<-gate
+			codes[i] = post(client, base, fmt.Sprintf("contender-%d", i), rooms[0].ID, s, s.Add(30*time.Minute))
+		}()
+	}
+	cs := time.Now()
+	close(gate)
+	cw.Wait()
+	settle := time.Since(cs)
+	n := map[int]int{}
+	for _, c := range codes {
+		n[c]++
+	}
+	fmt.Printf("### 200 contenders on one slot\n\n| settled in | 201 | 409 | other |\n|---|---|---|---|\n| %s | %d | %d | %d |\n\n", ms(settle), n[201], n[409], 200-n[201]-n[409])
+	return nil
+}
+
+// seed replaces a calendar's content with n events in one PUT of the
+// collection (Radicale stores each UID as one object), which is how a
+// Nextcloud export is imported and far faster than n PUTs.
+func seed(ctx context.Context, calURL, user, room string, n int) error {
+	var b bytes.Buffer
+	b.WriteString("BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//roomcal loadbench//EN\r\n")
+	first := time.Now().In(paris).AddDate(0, 0, -180)
+	for i := 0; i < n; i++ {
+		day := first.AddDate(0, 0, i*365/n)
+		s := time.Date(day.Year(), day.Month(), day.Day(), 8+(i%5)*2, 0, 0, 0, paris)
+		fmt.Fprintf(&b, "BEGIN:VEVENT\r\nUID:%s-%05d@bench\r\nDTSTAMP:20261101T000000Z\r\nSUMMARY:Réunion %d\r\nDTSTART;TZID=Europe/Paris:%s\r\nDTEND;TZID=Europe/Paris:%s\r\n",
+			room, i, i, s.Format("20060102T150405"), s.Add(90*time.Minute).Format("20060102T150405"))
+		if i%10 == 0 {
+			b.WriteString("RRULE:FREQ=WEEKLY;COUNT=10\r\n")
+		}
+		b.WriteString("END:VEVENT\r\n")
+	}
+	b.WriteString("END:VCALENDAR\r\n")
+	req, err := http.NewRequestWithContext(ctx, http.MethodPut, calURL, &b)
+	if err != nil {
+		return err
+	}
+	req.SetBasicAuth(user, "x")
+	req.Header.Set("Content-Type", "text/calendar; charset=utf-8")
+	resp, err := (&http.Client{Timeout: 5 * time.Minute}).Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode/100 != 2 {
+		body, _ := io.ReadAll(io.LimitReader(resp.Body, 500))
+		return fmt.Errorf("PUT collection: %s: %s", resp.Status, body)
+	}
+	return nil
+}
+
+func post(c *http.Client, base, user, room string, s, e time.Time) int {
+	body, _ := json.Marshal(map[string]string{"room": room, "start": s.Format(time.RFC3339), "end": e.Format(time.RFC3339), "title": "Banc d'essai"})
+	req, _ := http.NewRequest(http.MethodPost, base+"/api/v1/bookings", bytes.NewReader(body))
+	req.Header.Set(api.HeaderUser, user)
+	resp, err := c.Do(req)
+	if err != nil {
+		return 0
+	}
+	_, _ = io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	return resp.StatusCode
+}
+
+// openLoop sends GETs at a fixed rate for dur, whatever the answers'
+// speed, and measures each from its scheduled send time.
+func openLoop(c *http.Client, u string, rps int, dur time.Duration) ([]time.Duration, int, float64) {
+	interval := time.Second / time.Duration(rps)
+	total := int(dur / interval)
+	lat := make([]time.Duration, total)
+	var errs atomic.Int64
+	var wg sync.WaitGroup
+	start := time.Now()
+	for i := 0; i < total; i++ {
+		at := start.Add(time.Duration(i) * interval)
+		if d := time.Until(at); d > 0 {
+			time.Sleep(d)
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			resp, err := c.Get(u)
+			if err == nil {
+				_, _ = io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
+			}
+			if err != nil || resp.StatusCode != 200 {
+				errs.Add(1)
+			}
+			lat[i] = time.Since(at)
+		}()
+	}
+	wg.Wait()
+	return lat, int(errs.Load()), float64(total) / time.Since(start).Seconds()
+}
+
+func pct(d []time.Duration, p float64) time.Duration {
+	if len(d) == 0 {
+		return 0
+	}
+	s := append([]time.Duration(nil), d...)
+	sort.Slice(s, func(i, j int) bool { return s[i] < s[j] })
+	i := int(p / 100 * float64(len(s)-1))
+	return s[i]
+}
+
+func ms(d time.Duration) string { return fmt.Sprintf("%.2f ms", float64(d)/float64(time.Millisecond)) }
+
+func randHex(n int) string {
+	b := make([]byte, n)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+func cpuModel() string {
+	data, err := os.ReadFile("/proc/cpuinfo")
+	if err != nil {
+		return runtime.GOARCH
+	}
+	for _, line := range strings.Split(string(data), "\n") {
+		if strings.HasPrefix(line, "model name") {
+			if i := strings.IndexByte(line, ':'); i > 0 {
+				return strings.TrimSpace(line[i+1:])
+			}
+		}
+	}
+	return runtime.GOARCH
+}
