@@ -8,7 +8,7 @@ BIN := bin/roomcal
 # assets (fetched and built with npm) will be a target listed here.
 PREREQS :=
 
-.PHONY: build run test vet fmt fmt-check clean
+.PHONY: build run test bench vet fmt fmt-check clean
 
 build: $(PREREQS)
 	$(GO) build -o $(BIN) ./cmd/roomcal
@@ -18,6 +18,11 @@ run: build
 
 test: $(PREREQS)
 	GO=$(GO) bash scripts/test.sh
+
+# Go benchmarks and the load driver against a private Redis and Radicale;
+# results go to BENCHMARKS.md by hand, with the machine and the date.
+bench: $(PREREQS)
+	GO=$(GO) bash scripts/bench.sh
 
 vet:
 	$(GO) vet ./...

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+	"sync"
 	"time"
 )
 
@@ -46,23 +47,40 @@ func (s *Service) Availability(ctx context.Context, siteID, roomID string, from,
 	if err != nil {
 		return Availability{}, err
 	}
-	var out Availability
+	// Rooms are read concurrently: a site's answer takes as long as its
+	// slowest room, not the sum.
 	now := s.now()
-	for _, p := range places {
-		busy, stale, err := s.busy(ctx, p, from, to)
-		if err != nil {
-			return Availability{}, err
-		}
-		out.Stale = out.Stale || stale
-		ra := RoomAvailability{Room: p.room, Busy: busy, Problems: s.roomProblems(p.room.ID)}
-		openFrom := from
-		if openFrom.Before(now) {
-			openFrom = now
-		}
-		if openFrom.Before(to) {
-			ra.Free = subtract(p.room.Hours.Open(openFrom.In(p.site.Location), to), busy, p.room.Rules.Buffer)
-		}
-		out.Rooms = append(out.Rooms, ra)
+	out := Availability{Rooms: make([]RoomAvailability, len(places))}
+	stale := make([]bool, len(places))
+	errs := make([]error, len(places))
+	var wg sync.WaitGroup
+	for i, p := range places {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			busy, st, err := s.busy(ctx, p, from, to)
+			if err != nil {
+				errs[i] = err
+				return
+			}
+			stale[i] = st
+			ra := RoomAvailability{Room: p.room, Busy: busy, Problems: s.roomProblems(p.room.ID)}
+			openFrom := from
+			if openFrom.Before(now) {
+				openFrom = now
+			}
+			if openFrom.Before(to) {
+				ra.Free = subtract(p.room.Hours.Open(openFrom.In(p.site.Location), to), busy, p.room.Rules.Buffer)
+			}
+			out.Rooms[i] = ra
+		}()
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return Availability{}, err
+	}
+	for _, st := range stale {
+		out.Stale = out.Stale || st
 	}
 	return out, nil
 }

@@ -21,6 +21,9 @@ const shutdownGrace = 20 * time.Second
 
 func serve(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 	log.Info("starting roomcal", "config", cfg)
+	if cfg.Auth.Mode == config.AuthOIDC {
+		return errors.New("ROOMCAL_AUTH_MODE=oidc is not built yet: use header behind an authenticating proxy (see README)")
+	}
 	d, err := open(ctx, cfg, log)
 	if err != nil {
 		return err
