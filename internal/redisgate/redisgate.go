@@ -66,6 +66,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -129,6 +130,7 @@ type Gate struct {
 	rdb    redis.UniversalClient
 	prefix string
 	chunk  int
+	memo   busyMemo
 }
 
 var _ booking.Gate = (*Gate)(nil)
@@ -323,6 +325,19 @@ func (g *Gate) Busy(ctx context.Context, room string, from, to time.Time) ([]boo
 		return nil, fmt.Errorf("busy %s: need a room and from before to", room)
 	}
 	k := g.keys(room)
+	// The room's version (bumped by every script that changes its
+	// intervals or adds a hold) says whether a memoised answer still
+	// holds: one HGET instead of the script and decoding.
+	key := memoKey{room: room, from: floorMs(from), to: ceilMs(to)}
+	ver, err := g.rdb.HGet(ctx, k.meta, "ver").Result()
+	if err != nil && !errors.Is(err, redis.Nil) {
+		return nil, fmt.Errorf("busy %s: %w", room, classify(ctx, err))
+	}
+	if ver != "" {
+		if out, ok := g.memo.get(key, ver); ok {
+			return out, nil
+		}
+	}
 	keys := []string{k.meta, k.busy, k.long, k.holds, k.holdexp, k.holdm, k.hmax}
 	res, err := g.run(ctx, busyScript, keys, []any{floorMs(from), ceilMs(to)})
 	if err != nil {
@@ -332,6 +347,13 @@ func (g *Gate) Busy(ctx context.Context, room string, from, to time.Time) ([]boo
 		return nil, fmt.Errorf("busy %s: %w", room, booking.ErrNoState)
 	}
 	out := make([]booking.Busy, 0, len(res)-2)
+	defer func() {
+		// An answer with live holds is not memoised: a hold expires
+		// without a script running, so no version would say it is gone.
+		if n, _ := res[1].(int64); ver != "" && int(n) == len(res)-2 && len(out) == len(res)-2 {
+			g.memo.put(key, ver, out)
+		}
+	}()
 	for _, v := range res[2:] {
 		m, _ := v.(string)
 		b, err := decode(m)
@@ -342,6 +364,46 @@ func (g *Gate) Busy(ctx context.Context, room string, from, to time.Time) ([]boo
 	}
 	sortBusy(out)
 	return out, nil
+}
+
+// busyMemo keeps decoded Busy answers by room, range and room version.
+// It is a memo, not state: every use checks the version in Redis first,
+// so an answer is reused only while the room is exactly as it was.
+type busyMemo struct {
+	mu sync.Mutex
+	m  map[memoKey]memoEntry
+}
+
+type memoKey struct {
+	room     string
+	from, to int64
+}
+
+type memoEntry struct {
+	ver  string
+	busy []booking.Busy
+}
+
+// memoSize bounds the memo; past it, it starts again empty.
+const memoSize = 4096
+
+func (m *busyMemo) get(k memoKey, ver string) ([]booking.Busy, bool) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	e, ok := m.m[k]
+	if !ok || e.ver != ver {
+		return nil, false
+	}
+	return append([]booking.Busy(nil), e.busy...), true
+}
+
+func (m *busyMemo) put(k memoKey, ver string, busy []booking.Busy) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.m == nil || len(m.m) >= memoSize {
+		m.m = make(map[memoKey]memoEntry)
+	}
+	m.m[k] = memoEntry{ver: ver, busy: append([]booking.Busy(nil), busy...)}
 }
 
 // Token implements booking.Gate.

@@ -44,4 +44,5 @@ end
 if ARGV[1] == '1' then
   redis.call('HSET', sk[1], 'token', ARGV[2])
 end
+bump(sk[1])
 return {'OK'}

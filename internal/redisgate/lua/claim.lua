@@ -40,4 +40,5 @@ end
 redis.call('HSET', hk[3], id, table.concat(members, '\n'))
 redis.call('ZADD', hk[2], fmt(now + ttl), id)
 redis.call('SET', hk[4], fmt(hmax))
+bump(sk[1])
 return {'OK'}

@@ -28,6 +28,7 @@ if held then
     redis.call('DEL', hk[1], hk[3], hk[4])
   end
   record(sk, ref, etag, members)
+  bump(sk[1])
   return {'OK', 'held'}
 end
 
@@ -38,4 +39,5 @@ if #found > 0 then
   return found
 end
 record(sk, ref, etag, members)
+bump(sk[1])
 return {'OK', 'checked'}

@@ -12,6 +12,13 @@
 
 local LONG = 86400000
 
+-- bump marks a change of the room's busy intervals or holds: meta's 'ver'
+-- only grows (load starts it at the server's clock in microseconds), and
+-- readers memoise answers on it (redisgate.go, Busy).
+local function bump(meta)
+  redis.call('HINCRBY', meta, 'ver', 1)
+end
+
 local function now_ms()
   local t = redis.call('TIME')
   return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)

@@ -60,5 +60,7 @@ for j = 2, 5 do
 end
 local v = redis.call('HMGET', stg[1], 'ms', 'ml')
 redis.call('DEL', live[1], stg[1])
-redis.call('HSET', live[1], 'v', '1', 'token', token, 'ms', v[1] or '-1', 'ml', v[2] or '-1')
+local t = redis.call('TIME')
+redis.call('HSET', live[1], 'v', '1', 'token', token, 'ms', v[1] or '-1', 'ml', v[2] or '-1',
+  'ver', t[1] .. string.format('%06d', tonumber(t[2])))
 return {'OK'}
