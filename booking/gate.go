@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sort"
 	"strings"
 	"time"
 )
@@ -171,4 +172,66 @@ type Gate interface {
 	// that only one replica rebuilds or syncs a room at a time. It returns
 	// the lease, or ok=false when another holder has it.
 	Lock(ctx context.Context, room string, ttl time.Duration) (lease Lease, ok bool, err error)
+}
+
+// Validate checks a claim's arguments before a Gate runs it (the Gate
+// implementations share it, so they refuse the same things).
+func (c Claim) Validate(room string) error {
+	switch {
+	case room == "":
+		return errors.New("room is required")
+	case c.HoldID == "":
+		return errors.New("hold id is required")
+	case len(c.Intervals) == 0:
+		return errors.New("no interval to claim")
+	case c.TTL < time.Millisecond:
+		return fmt.Errorf("hold ttl %v: need at least 1ms", c.TTL)
+	case c.Buffer < 0:
+		return fmt.Errorf("negative buffer %v", c.Buffer)
+	}
+	for _, b := range c.Intervals {
+		if !b.End.After(b.Start) {
+			return fmt.Errorf("interval [%s, %s) is empty", b.Start.Format(time.RFC3339), b.End.Format(time.RFC3339))
+		}
+	}
+	return nil
+}
+
+// ValidateCommit checks the arguments of Gate.Commit.
+func ValidateCommit(room, ref string, busy []Busy, buffer time.Duration) error {
+	switch {
+	case room == "":
+		return errors.New("room is required")
+	case buffer < 0:
+		return fmt.Errorf("negative buffer %v", buffer)
+	}
+	return ObjectState{Busy: busy}.Validate(ref)
+}
+
+// Validate checks an object's state before a Gate records it.
+func (o ObjectState) Validate(ref string) error {
+	if ref == "" {
+		return errors.New("object ref is required")
+	}
+	for _, b := range o.Busy {
+		if b.End.Before(b.Start) {
+			return fmt.Errorf("object %s: interval ends before it starts", ref)
+		}
+	}
+	return nil
+}
+
+// SortBusy orders intervals by start, then end, then ref: the order Gate
+// and Calendar answers are in.
+func SortBusy(bs []Busy) {
+	sort.SliceStable(bs, func(i, j int) bool {
+		a, b := bs[i], bs[j]
+		if !a.Start.Equal(b.Start) {
+			return a.Start.Before(b.Start)
+		}
+		if !a.End.Equal(b.End) {
+			return a.End.Before(b.End)
+		}
+		return a.Ref < b.Ref
+	})
 }

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"sort"
 	"strings"
 	"time"
 
@@ -158,7 +157,7 @@ func (rc *RoomCalendars) Busy(ctx context.Context, room booking.Room, loc *time.
 		}
 		out = append(out, busy...)
 	}
-	sortBusy(out)
+	booking.SortBusy(out)
 	return out, problems, nil
 }
 
@@ -346,8 +345,4 @@ func domainErr(err error) error {
 		return fmt.Errorf("%w: %w", booking.ErrNotFound, err)
 	}
 	return err
-}
-
-func sortBusy(b []booking.Busy) {
-	sort.Slice(b, func(i, j int) bool { return b[i].Start.Before(b[j].Start) })
 }

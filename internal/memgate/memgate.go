@@ -110,7 +110,7 @@ func (g *Gate) room(id string) (*room, time.Time) {
 // Claim implements booking.Gate. A live hold with the same HoldID is the
 // claimant's own: it does not clash, and is replaced.
 func (g *Gate) Claim(ctx context.Context, roomID string, c booking.Claim) error {
-	if err := validateClaim(roomID, c); err != nil {
+	if err := c.Validate(roomID); err != nil {
 		return fmt.Errorf("claim %s: %w", roomID, err)
 	}
 	if err := ctx.Err(); err != nil {
@@ -169,13 +169,13 @@ func (r *room) clashes(claimed []booking.Busy, buffer time.Duration, ignoreRef, 
 			}
 		}
 	}
-	sortBusy(out)
+	booking.SortBusy(out)
 	return out
 }
 
 // Commit implements booking.Gate.
 func (g *Gate) Commit(ctx context.Context, roomID, holdID, ref, etag string, busy []booking.Busy, buffer time.Duration) error {
-	if err := validateCommit(roomID, ref, busy, buffer); err != nil {
+	if err := booking.ValidateCommit(roomID, ref, busy, buffer); err != nil {
 		return fmt.Errorf("commit %s: %w", roomID, err)
 	}
 	if err := ctx.Err(); err != nil {
@@ -262,7 +262,7 @@ func (g *Gate) Busy(ctx context.Context, roomID string, from, to time.Time) ([]b
 			}
 		}
 	}
-	sortBusy(out)
+	booking.SortBusy(out)
 	return out, nil
 }
 
@@ -303,7 +303,7 @@ func (g *Gate) Apply(ctx context.Context, roomID, token string, put map[string]b
 		return errors.New("apply: room is required")
 	}
 	for ref, o := range put {
-		if err := validateObject(ref, o); err != nil {
+		if err := o.Validate(ref); err != nil {
 			return fmt.Errorf("apply %s: %w", roomID, err)
 		}
 	}
@@ -345,7 +345,7 @@ func (g *Gate) Load(ctx context.Context, roomID string, snap booking.Snapshot) e
 		return errors.New("load: room is required")
 	}
 	for ref, o := range snap.Objects {
-		if err := validateObject(ref, o); err != nil {
+		if err := o.Validate(ref); err != nil {
 			return fmt.Errorf("load %s: %w", roomID, err)
 		}
 	}
@@ -455,60 +455,4 @@ func (x *index) overlapping(from, to time.Time, fn func(booking.Busy)) {
 			fn(b)
 		}
 	}
-}
-
-func sortBusy(bs []booking.Busy) {
-	sort.SliceStable(bs, func(i, j int) bool {
-		a, b := bs[i], bs[j]
-		if !a.Start.Equal(b.Start) {
-			return a.Start.Before(b.Start)
-		}
-		if !a.End.Equal(b.End) {
-			return a.End.Before(b.End)
-		}
-		return a.Ref < b.Ref
-	})
-}
-
-func validateClaim(room string, c booking.Claim) error {
-	switch {
-	case room == "":
-		return errors.New("room is required")
-	case c.HoldID == "":
-		return errors.New("hold id is required")
-	case len(c.Intervals) == 0:
-		return errors.New("no interval to claim")
-	case c.TTL < time.Millisecond:
-		return fmt.Errorf("hold ttl %v: need at least 1ms", c.TTL)
-	case c.Buffer < 0:
-		return fmt.Errorf("negative buffer %v", c.Buffer)
-	}
-	for _, b := range c.Intervals {
-		if !b.End.After(b.Start) {
-			return fmt.Errorf("interval [%s, %s) is empty", b.Start.Format(time.RFC3339), b.End.Format(time.RFC3339))
-		}
-	}
-	return nil
-}
-
-func validateCommit(room, ref string, busy []booking.Busy, buffer time.Duration) error {
-	switch {
-	case room == "":
-		return errors.New("room is required")
-	case buffer < 0:
-		return fmt.Errorf("negative buffer %v", buffer)
-	}
-	return validateObject(ref, booking.ObjectState{Busy: busy})
-}
-
-func validateObject(ref string, o booking.ObjectState) error {
-	if ref == "" {
-		return errors.New("object ref is required")
-	}
-	for _, b := range o.Busy {
-		if b.End.Before(b.Start) {
-			return fmt.Errorf("object %s: interval ends before it starts", ref)
-		}
-	}
-	return nil
 }

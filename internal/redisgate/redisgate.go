@@ -239,7 +239,7 @@ func (k roomKeys) staging(loadID string) []string {
 // claimant's own: it does not clash, and is replaced (so a Claim retried
 // after a lost reply does not conflict with itself).
 func (g *Gate) Claim(ctx context.Context, room string, c booking.Claim) error {
-	if err := validateClaim(room, c); err != nil {
+	if err := c.Validate(room); err != nil {
 		return fmt.Errorf("claim %s: %w", room, err)
 	}
 	k := g.keys(room)
@@ -258,7 +258,7 @@ func (g *Gate) Claim(ctx context.Context, room string, c booking.Claim) error {
 
 // Commit implements booking.Gate.
 func (g *Gate) Commit(ctx context.Context, room, holdID, ref, etag string, busy []booking.Busy, buffer time.Duration) error {
-	if err := validateCommit(room, ref, busy, buffer); err != nil {
+	if err := booking.ValidateCommit(room, ref, busy, buffer); err != nil {
 		return fmt.Errorf("commit %s: %w", room, err)
 	}
 	k := g.keys(room)
@@ -297,7 +297,7 @@ func (g *Gate) outcome(op, room string, res []any, claimed []booking.Busy) error
 			}
 			ce.Conflicts = append(ce.Conflicts, b)
 		}
-		sortBusy(ce.Conflicts)
+		booking.SortBusy(ce.Conflicts)
 		return ce
 	}
 	return fmt.Errorf("%s %s: unexpected script answer %v", op, room, res[0])
@@ -362,7 +362,7 @@ func (g *Gate) Busy(ctx context.Context, room string, from, to time.Time) ([]boo
 		}
 		out = append(out, b)
 	}
-	sortBusy(out)
+	booking.SortBusy(out)
 	return out, nil
 }
 
@@ -448,7 +448,7 @@ func (g *Gate) Apply(ctx context.Context, room, token string, put map[string]boo
 		return errors.New("apply: room is required")
 	}
 	for ref, o := range put {
-		if err := validateObject(ref, o); err != nil {
+		if err := o.Validate(ref); err != nil {
 			return fmt.Errorf("apply %s: %w", room, err)
 		}
 	}
@@ -500,7 +500,7 @@ func (g *Gate) Load(ctx context.Context, room string, snap booking.Snapshot) err
 		return errors.New("load: room is required")
 	}
 	for ref, o := range snap.Objects {
-		if err := validateObject(ref, o); err != nil {
+		if err := o.Validate(ref); err != nil {
 			return fmt.Errorf("load %s: %w", room, err)
 		}
 	}
@@ -670,19 +670,6 @@ func decode(m string) (booking.Busy, error) {
 	}, nil
 }
 
-func sortBusy(bs []booking.Busy) {
-	sort.SliceStable(bs, func(i, j int) bool {
-		a, b := bs[i], bs[j]
-		if !a.Start.Equal(b.Start) {
-			return a.Start.Before(b.Start)
-		}
-		if !a.End.Equal(b.End) {
-			return a.End.Before(b.End)
-		}
-		return a.Ref < b.Ref
-	})
-}
-
 func floorMs(t time.Time) int64 {
 	ms := t.UnixMilli()
 	if time.UnixMilli(ms).After(t) {
@@ -717,47 +704,4 @@ func randomID() string {
 		panic(err)
 	}
 	return hex.EncodeToString(b[:])
-}
-
-func validateClaim(room string, c booking.Claim) error {
-	switch {
-	case room == "":
-		return errors.New("room is required")
-	case c.HoldID == "":
-		return errors.New("hold id is required")
-	case len(c.Intervals) == 0:
-		return errors.New("no interval to claim")
-	case c.TTL < time.Millisecond:
-		return fmt.Errorf("hold ttl %v: need at least 1ms", c.TTL)
-	case c.Buffer < 0:
-		return fmt.Errorf("negative buffer %v", c.Buffer)
-	}
-	for _, b := range c.Intervals {
-		if !b.End.After(b.Start) {
-			return fmt.Errorf("interval [%s, %s) is empty", b.Start.Format(time.RFC3339), b.End.Format(time.RFC3339))
-		}
-	}
-	return nil
-}
-
-func validateCommit(room, ref string, busy []booking.Busy, buffer time.Duration) error {
-	switch {
-	case room == "":
-		return errors.New("room is required")
-	case buffer < 0:
-		return fmt.Errorf("negative buffer %v", buffer)
-	}
-	return validateObject(ref, booking.ObjectState{Busy: busy})
-}
-
-func validateObject(ref string, o booking.ObjectState) error {
-	if ref == "" {
-		return errors.New("object ref is required")
-	}
-	for _, b := range o.Busy {
-		if b.End.Before(b.Start) {
-			return fmt.Errorf("object %s: interval ends before it starts", ref)
-		}
-	}
-	return nil
 }

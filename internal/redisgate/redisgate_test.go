@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -50,18 +51,35 @@ func prefixTarget(t *testing.T, c redis.UniversalClient, opts ...redisgate.Optio
 
 func sleep(_ *testing.T, d time.Duration) { time.Sleep(d) }
 
-// deleteKeys deletes every key under prefix, as one flush would.
+// deleteKeys deletes every key under prefix, as one flush would: the keys
+// of one room (one hash tag, so one slot) go in a single DEL, atomically,
+// so concurrent scripts never see a half-flushed room (FLUSHALL never
+// leaves one).
 func deleteKeys(t testing.TB, c redis.UniversalClient, prefix string) {
 	t.Helper()
 	ctx := context.Background()
 	del := func(ctx context.Context, node *redis.Client) error {
+		byTag := map[string][]string{}
 		iter := node.Scan(ctx, 0, prefix+"*", 1000).Iterator()
 		for iter.Next(ctx) {
-			if err := node.Del(ctx, iter.Val()).Err(); err != nil {
+			k := iter.Val()
+			tag := k
+			if i := strings.IndexByte(k, '{'); i >= 0 {
+				if j := strings.IndexByte(k[i:], '}'); j > 0 {
+					tag = k[i : i+j+1]
+				}
+			}
+			byTag[tag] = append(byTag[tag], k)
+		}
+		if err := iter.Err(); err != nil {
+			return err
+		}
+		for _, keys := range byTag {
+			if err := node.Del(ctx, keys...).Err(); err != nil {
 				return err
 			}
 		}
-		return iter.Err()
+		return nil
 	}
 	var err error
 	switch c := c.(type) {
@@ -129,18 +147,52 @@ func TestContractCluster(t *testing.T) {
 }
 
 // startCluster starts a private redis-server in cluster mode owning every
-// slot, and returns its address once the cluster is ok.
+// slot, and returns its address once the cluster is ok. A cluster node
+// also listens on port+10000 (the cluster bus): a start whose ports were
+// taken meanwhile exits, and is tried again on other ports.
 func startCluster(t *testing.T) string {
 	t.Helper()
 	startMu.Lock()
 	defer startMu.Unlock()
+	var last string
+	for attempt := 0; attempt < 5; attempt++ {
+		addr, out, ok := tryCluster(t, clusterPort(t))
+		if ok {
+			return addr
+		}
+		last = out
+	}
+	t.Fatalf("no Redis cluster node could start:\n%s", last)
+	return ""
+}
+
+// clusterPort returns a port that is free, as is port+10000.
+func clusterPort(t *testing.T) int {
+	t.Helper()
+	for {
+		port := testenv.FreePort(t)
+		if port+10000 > 65535 {
+			continue
+		}
+		l, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", port+10000))
+		if err != nil {
+			continue
+		}
+		l.Close()
+		return port
+	}
+}
+
+func tryCluster(t *testing.T, port int) (string, string, bool) {
+	t.Helper()
 	dir := t.TempDir()
-	port := testenv.FreePort(t)
 	addr := fmt.Sprintf("127.0.0.1:%d", port)
-	log, err := os.Create(filepath.Join(dir, "redis.log"))
+	logPath := filepath.Join(dir, "redis.log")
+	log, err := os.Create(logPath)
 	if err != nil {
 		t.Fatal(err)
 	}
+	defer log.Close()
 	cmd := exec.Command("/usr/bin/redis-server", "--port", fmt.Sprint(port), "--bind", "127.0.0.1",
 		"--save", "", "--appendonly", "no", "--dir", dir,
 		"--cluster-enabled", "yes", "--cluster-config-file", filepath.Join(dir, "nodes.conf"))
@@ -148,23 +200,33 @@ func startCluster(t *testing.T) string {
 	if err := cmd.Start(); err != nil {
 		t.Fatalf("start redis-server (apt-get install redis-server): %v", err)
 	}
-	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
+	exited := make(chan struct{})
+	go func() { _ = cmd.Wait(); close(exited) }()
+	stop := func() { _ = cmd.Process.Kill(); <-exited }
 	c := redis.NewClient(&redis.Options{Addr: addr})
 	defer c.Close()
 	ctx := context.Background()
 	deadline := time.Now().Add(15 * time.Second)
 	added := false
 	for {
+		select {
+		case <-exited:
+			out, _ := os.ReadFile(logPath)
+			return "", string(out), false
+		default:
+		}
 		if !added {
 			added = c.Do(ctx, "CLUSTER", "ADDSLOTSRANGE", 0, 16383).Err() == nil
 		}
 		info, _ := c.ClusterInfo(ctx).Result()
 		if added && strings.Contains(info, "cluster_state:ok") {
-			return addr
+			t.Cleanup(stop)
+			return addr, "", true
 		}
 		if time.Now().After(deadline) {
-			out, _ := os.ReadFile(log.Name())
-			t.Fatalf("cluster on %s not ok after 15s (%q):\n%s", addr, info, out)
+			stop()
+			out, _ := os.ReadFile(logPath)
+			return "", fmt.Sprintf("cluster on %s not ok after 15s (%q):\n%s", addr, info, out), false
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
