@@ -3,12 +3,17 @@ package main
 import (
 	"bytes"
 	"context"
+	"fmt"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/roomcal/roomcal/internal/config"
+	"github.com/roomcal/roomcal/internal/testenv"
 )
 
 // TestCommandsOnTheEmbeddedStore: check reports the missing room calendars
@@ -62,4 +67,77 @@ func TestBadConfigNamesKeyAndLine(t *testing.T) {
 	if msg := errs.String(); !strings.Contains(msg, "roomcal.yaml:8") || !strings.Contains(msg, "capacity") {
 		t.Errorf("error does not name the line and key: %s", msg)
 	}
+}
+
+// TestServeAndShutdown: serve on the embedded defaults answers /readyz
+// and the rooms, creates the room calendars itself, and stops cleanly
+// (exit 0) when its context ends, as on SIGTERM.
+func TestServeAndShutdown(t *testing.T) {
+	dir := t.TempDir()
+	addr := fmt.Sprintf("127.0.0.1:%d", testenv.FreePort(t))
+	env := config.MapEnv(map[string]string{"ROOMCAL_ADDR": addr, "ROOMCAL_DATA_DIR": filepath.Join(dir, "data")})
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var out, errs syncBuffer
+	done := make(chan int, 1)
+	go func() { done <- run(ctx, []string{"serve"}, env, &out, &errs) }()
+
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		resp, err := http.Get("http://" + addr + "/readyz")
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == 200 {
+				break
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("serve never became ready: %v\n%s", err, errs.String())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	req, _ := http.NewRequest("GET", "http://"+addr+"/api/v1/rooms", nil)
+	req.Header.Set("X-Remote-User", "amina")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil || resp.StatusCode != 200 {
+		t.Fatalf("rooms: %v %v", resp, err)
+	}
+	resp.Body.Close()
+	if _, err := os.Stat(filepath.Join(dir, "data", "nantes-loire")); err != nil {
+		t.Errorf("serve did not create the room calendars of the embedded store: %v", err)
+	}
+
+	cancel()
+	select {
+	case code := <-done:
+		if code != 0 {
+			t.Fatalf("serve exited %d:\n%s", code, errs.String())
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("serve did not stop within 30s of its context ending")
+	}
+	if !strings.Contains(errs.String(), "msg=stopped") {
+		t.Errorf("no clean stop in the log:\n%s", errs.String())
+	}
+	if _, err := http.Get("http://" + addr + "/healthz"); err == nil {
+		t.Error("still answering after shutdown")
+	}
+}
+
+// syncBuffer is a bytes.Buffer safe for the server's goroutines.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }
