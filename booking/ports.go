@@ -56,7 +56,8 @@ type Calendar interface {
 	// Update rewrites a booking only if its ETag is still etag
 	// (ErrStale otherwise).
 	Update(ctx context.Context, room Room, loc *time.Location, b Booking, etag string) (newETag string, err error)
-	// Delete removes a booking only if its ETag is still etag.
+	// Delete removes a booking only if its ETag is still etag (whatever
+	// its version when etag is empty).
 	Delete(ctx context.Context, room Room, id, etag string) error
 	// Get reads one booking and its ETag. Objects that are not roomcal
 	// bookings give ErrNotFound.

@@ -135,6 +135,9 @@ type Request struct {
 const (
 	maxTitle       = 200
 	maxDescription = 4000
+	// writeTimeout bounds a booking's calendar write and commit, which
+	// run even when the request that asked for them goes away.
+	writeTimeout = 30 * time.Second
 )
 
 func (r Request) validate() error {
@@ -227,19 +230,32 @@ func (s *Service) write(ctx context.Context, p place, b Booking, occ []Interval,
 	if err := s.withState(ctx, p, func() error { return s.g.Claim(ctx, p.room.ID, claim) }); err != nil {
 		return fmt.Errorf("claim %s: %w", p.room.ID, err)
 	}
+	// From here on the request may be abandoned (the member closed the
+	// page) but the write must not be: a PUT cut off mid-way may still
+	// land on the server. The write and the commit run to their end on a
+	// context of their own.
+	wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), writeTimeout)
+	defer cancel()
 	var newETag string
 	var err error
 	if prev == nil {
-		newETag, err = s.cal.Create(ctx, p.room, p.site.Location, b)
+		newETag, err = s.cal.Create(wctx, p.room, p.site.Location, b)
 	} else {
-		newETag, err = s.cal.Update(ctx, p.room, p.site.Location, b, etag)
+		newETag, err = s.cal.Update(wctx, p.room, p.site.Location, b, etag)
 	}
 	if err != nil {
+		if prev == nil && !errors.Is(err, ErrStale) {
+			// The server may have stored it before failing (a lost
+			// answer): the id is ours alone, so delete it unconditionally.
+			if derr := s.cal.Delete(wctx, p.room, b.ID, ""); derr != nil && !errors.Is(derr, ErrNotFound) {
+				s.log.WarnContext(ctx, "could not make sure a failed booking write left nothing", "room", p.room.ID, "booking", b.ID, "err", derr)
+			}
+		}
 		s.release(p.room.ID, holdID)
 		return fmt.Errorf("write booking %s: %w", b.ID, err)
 	}
-	err = s.withState(ctx, p, func() error {
-		return s.g.Commit(ctx, p.room.ID, holdID, b.ID, newETag, busy, p.room.Rules.Buffer)
+	err = s.withState(wctx, p, func() error {
+		return s.g.Commit(wctx, p.room.ID, holdID, b.ID, newETag, busy, p.room.Rules.Buffer)
 	})
 	if err == nil {
 		return nil
