@@ -3,6 +3,7 @@ package api
 import (
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"time"
 
@@ -56,10 +57,10 @@ func (s *Server) accessLog() gin.HandlerFunc {
 		c.Next()
 		s.stats.count(c.Writer.Status())
 		s.log.LogAttrs(c.Request.Context(), levelFor(c.Writer.Status()), "http",
-			slogStr("method", c.Request.Method),
-			slogStr("path", c.Request.URL.Path),
-			slogInt("status", c.Writer.Status()),
-			slogDur("took", time.Since(start)),
+			slog.String("method", c.Request.Method),
+			slog.String("path", c.Request.URL.Path),
+			slog.Int("status", c.Writer.Status()),
+			slog.Duration("took", time.Since(start)),
 		)
 	}
 }

@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"io"
 	"log/slog"
-	"time"
 )
 
 func jsonDecoder(r io.Reader) *json.Decoder {
@@ -22,7 +21,3 @@ func levelFor(status int) slog.Level {
 	}
 	return slog.LevelDebug
 }
-
-func slogStr(k, v string) slog.Attr               { return slog.String(k, v) }
-func slogInt(k string, v int) slog.Attr           { return slog.Int(k, v) }
-func slogDur(k string, v time.Duration) slog.Attr { return slog.Duration(k, v) }
