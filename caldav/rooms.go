@@ -312,7 +312,10 @@ func (rc *RoomCalendars) Occurrences(rule string, start, end time.Time, loc *tim
 		return nil, fmt.Errorf("%w: règle de récurrence invalide / invalid recurrence rule: %v", booking.ErrInvalid, errors.Unwrap(err))
 	}
 	instances, err := it.Instances(start, start.Add(occurrenceHorizon))
-	if err != nil && !errors.Is(err, ErrTooManyInstances) {
+	if errors.Is(err, ErrTooManyInstances) {
+		return nil, fmt.Errorf("%w: trop d'occurrences ; ajoutez COUNT ou UNTIL / too many occurrences: add COUNT or UNTIL", booking.ErrInvalid)
+	}
+	if err != nil {
 		return nil, fmt.Errorf("%w: règle de récurrence invalide / invalid recurrence rule: %v", booking.ErrInvalid, err)
 	}
 	out := make([]booking.Interval, 0, min(len(instances), limit))
@@ -321,12 +324,6 @@ func (rc *RoomCalendars) Occurrences(rule string, start, end time.Time, loc *tim
 			break
 		}
 		out = append(out, booking.Interval{Start: in.Start, End: in.End})
-	}
-	if errors.Is(err, ErrTooManyInstances) && len(out) < limit {
-		// Too many to expand: more than any limit the domain sets.
-		for len(out) < limit {
-			out = append(out, out[len(out)-1])
-		}
 	}
 	return out, nil
 }
