@@ -16,8 +16,9 @@ const MaxAvailabilitySpan = 31 * 24 * time.Hour
 type RoomAvailability struct {
 	Room Room
 	Busy []Busy
-	// Free lists the bookable intervals: open, not in the past, and clear
-	// of busy intervals widened by the room's buffer.
+	// Free lists the bookable intervals: open, within the minimum notice
+	// and the booking horizon from now, and clear of busy intervals
+	// widened by the room's buffer.
 	Free []Interval
 	// Problems lists calendar objects that could not be read.
 	Problems []ObjectProblem
@@ -65,12 +66,8 @@ func (s *Service) Availability(ctx context.Context, siteID, roomID string, from,
 			}
 			stale[i] = st
 			ra := RoomAvailability{Room: p.room, Busy: busy, Problems: s.roomProblems(p.room.ID)}
-			openFrom := from
-			if openFrom.Before(now) {
-				openFrom = now
-			}
-			if openFrom.Before(to) {
-				ra.Free = subtract(p.room.Hours.Open(openFrom.In(p.site.Location), to), busy, p.room.Rules.Buffer)
+			if bf, bt := bookable(p.room.Rules, now, from, to); bf.Before(bt) {
+				ra.Free = subtract(p.room.Hours.Open(bf.In(p.site.Location), bt), busy, p.room.Rules.Buffer)
 			}
 			out.Rooms[i] = ra
 		}()
@@ -83,6 +80,21 @@ func (s *Service) Availability(ctx context.Context, siteID, roomID string, from,
 		out.Stale = out.Stale || st
 	}
 	return out, nil
+}
+
+// bookable clips [from, to) to what the rules let a member book from now:
+// not before the minimum notice, not beyond the booking horizon. So free
+// intervals never offer a slot that a booking would be refused.
+func bookable(r Rules, now, from, to time.Time) (time.Time, time.Time) {
+	if earliest := now.Add(r.MinNotice); from.Before(earliest) {
+		from = earliest
+	}
+	if r.MaxAhead > 0 {
+		if latest := now.Add(r.MaxAhead); to.After(latest) {
+			to = latest
+		}
+	}
+	return from, to
 }
 
 // busy returns a room's busy intervals over [from, to): from the gate when

@@ -1,0 +1,76 @@
+package booking_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/roomcal/roomcal/booking"
+	"github.com/roomcal/roomcal/internal/memgate"
+)
+
+// emptyCalendar is a hand-written fake of the Calendar port: every room's
+// calendar is empty. Enough to exercise what the service computes itself.
+type emptyCalendar struct{ booking.Calendar }
+
+func (emptyCalendar) Read(context.Context, booking.Room, *time.Location, booking.Interval) (booking.Snapshot, []booking.ObjectProblem, error) {
+	return booking.Snapshot{Token: "t", Objects: map[string]booking.ObjectState{}}, nil, nil
+}
+
+func (emptyCalendar) Busy(context.Context, booking.Room, *time.Location, time.Time, time.Time) ([]booking.Busy, []booking.ObjectProblem, error) {
+	return nil, nil, nil
+}
+
+// TestFreeKeepsTheRules: free time starts no earlier than the minimum
+// notice, stops at the booking horizon, and keeps the opening hours, so
+// the page never offers a slot that a booking would be refused.
+func TestFreeKeepsTheRules(t *testing.T) {
+	paris, err := time.LoadLocation("Europe/Paris")
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Date(2026, 11, 24, 10, 7, 0, 0, paris) // a Tuesday
+	hours := booking.OpeningHours{Weekly: map[time.Weekday][]booking.TimeRange{}}
+	for d := time.Monday; d <= time.Friday; d++ {
+		hours.Weekly[d] = []booking.TimeRange{{From: booking.Clock(8, 0), To: booking.Clock(18, 0)}}
+	}
+	room := booking.Room{ID: "loire", SiteID: "nantes", Calendar: "loire", Hours: hours,
+		Rules: booking.Rules{MinNotice: time.Hour, MaxAhead: 2 * 24 * time.Hour}}
+	cat, err := booking.NewCatalog([]booking.Site{{ID: "nantes", Location: paris}}, []booking.Room{room})
+	if err != nil {
+		t.Fatal(err)
+	}
+	svc, err := booking.NewService(booking.Options{
+		Catalog: cat, Calendar: emptyCalendar{}, Gate: memgate.New(), Recurrence: noRecurrence{},
+		Now: func() time.Time { return now },
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	from := time.Date(2026, 11, 24, 0, 0, 0, 0, paris)
+	a, err := svc.Availability(context.Background(), "", "loire", from, from.AddDate(0, 0, 7))
+	if err != nil {
+		t.Fatal(err)
+	}
+	at := func(d, h, m int) time.Time { return time.Date(2026, 11, d, h, m, 0, 0, paris) }
+	want := []booking.Interval{
+		{Start: at(24, 11, 7), End: at(24, 18, 0)}, // today: from now + 1h notice
+		{Start: at(25, 8, 0), End: at(25, 18, 0)},
+		{Start: at(26, 8, 0), End: at(26, 10, 7)}, // the 2-day horizon
+	}
+	got := a.Rooms[0].Free
+	if len(got) != len(want) {
+		t.Fatalf("free %v, want %v", got, want)
+	}
+	for i := range want {
+		if !got[i].Start.Equal(want[i].Start) || !got[i].End.Equal(want[i].End) {
+			t.Errorf("free[%d] = [%v, %v), want [%v, %v)", i, got[i].Start, got[i].End, want[i].Start, want[i].End)
+		}
+	}
+}
+
+type noRecurrence struct{}
+
+func (noRecurrence) Occurrences(string, time.Time, time.Time, *time.Location, int) ([]booking.Interval, error) {
+	return nil, booking.ErrInvalid
+}
