@@ -87,6 +87,9 @@ func toProblem(err error) *Problem {
 		}
 		return pr
 	}
+	if p := eventProblem(err); p != nil {
+		return p
+	}
 	var re *booking.RuleError
 	if errors.As(err, &re) {
 		pr := problem(http.StatusUnprocessableEntity, CodeRuleViolation, re.Detail)

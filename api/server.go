@@ -10,6 +10,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/roomcal/roomcal/booking"
+	"github.com/roomcal/roomcal/events"
 )
 
 // Check is one dependency that /readyz probes.
@@ -23,6 +24,7 @@ type Options struct {
 	Logger   *slog.Logger
 	Catalog  *booking.Catalog
 	Bookings *booking.Service
+	Events   *events.Service
 	// AuthMode is AuthDev or AuthHeader; TrustedProxies are the peers
 	// whose identity headers are believed in header mode.
 	AuthMode       string
@@ -96,5 +98,13 @@ func (s *Server) routes() []route {
 		{http.MethodPatch, "/api/v1/bookings/:id", Member, s.patchBooking},
 		{http.MethodDelete, "/api/v1/bookings/:id", Member, s.deleteBooking},
 		{http.MethodGet, "/api/v1/conflicts", Admin, s.listConflicts},
+		{http.MethodPost, "/api/v1/events", Organiser, s.createEvent},
+		{http.MethodGet, "/api/v1/events", Member, s.listEvents},
+		{http.MethodGet, "/api/v1/events/:id", Member, s.getEvent},
+		{http.MethodPatch, "/api/v1/events/:id", Member, s.patchEvent},
+		{http.MethodDelete, "/api/v1/events/:id", Member, s.cancelEvent},
+		{http.MethodPost, "/api/v1/events/:id/registrations", Member, s.register},
+		{http.MethodDelete, "/api/v1/events/:id/registrations/me", Member, s.unregister},
+		{http.MethodGet, "/api/v1/events/:id/registrations", Member, s.listRegistrations},
 	}
 }

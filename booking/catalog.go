@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+	"time"
 )
 
 // ErrUnknownRoom and ErrUnknownSite are returned for ids that are not
@@ -101,4 +102,18 @@ func (c *Catalog) Rooms(f RoomFilter) ([]Room, error) {
 	}
 	sort.SliceStable(out, func(i, j int) bool { return c.siteBy[out[i].SiteID] < c.siteBy[out[j].SiteID] })
 	return out, nil
+}
+
+// Zone returns the time zone of a room's site, or nil for an unknown
+// room.
+func (c *Catalog) Zone(room string) *time.Location {
+	r, err := c.Room(room)
+	if err != nil {
+		return nil
+	}
+	s, err := c.Site(r.SiteID)
+	if err != nil {
+		return nil
+	}
+	return s.Location
 }

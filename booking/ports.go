@@ -17,7 +17,14 @@ type Booking struct {
 	// empty for a single booking.
 	Recurrence string
 	Created    time.Time
+	// Kind is KindBooking (also when empty) or KindEvent for the room
+	// booking of an internal event, which is changed only through its
+	// event.
+	Kind Kind
 }
+
+// IsEvent reports whether b is the room booking of an internal event.
+func (b Booking) IsEvent() bool { return b.Kind == KindEvent }
 
 // ObjectProblem is a calendar object that could not be read (malformed
 // iCalendar, unknown time zone…): it is reported, never taken as free.

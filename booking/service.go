@@ -130,6 +130,8 @@ type Request struct {
 	Title       string
 	Description string
 	Recurrence  string
+
+	forEvent bool // the room booking of an internal event (BookForEvent)
 }
 
 const (
@@ -208,6 +210,10 @@ func (s *Service) Book(ctx context.Context, m Member, r Request) (Booking, error
 		ID: newBookingID(p.room.ID), Room: p.room.ID, Start: r.Start, End: r.End,
 		Title: strings.TrimSpace(r.Title), Description: r.Description, Recurrence: r.Recurrence,
 		Organizer: Member{ID: m.ID, Name: m.Name, Email: m.Email}, Created: s.now(),
+		Kind: KindBooking,
+	}
+	if r.forEvent {
+		b.Kind = KindEvent
 	}
 	return b, s.write(ctx, p, b, occ, nil, "")
 }
@@ -224,6 +230,9 @@ func (s *Service) write(ctx context.Context, p place, b Booking, occ []Interval,
 	busy := make([]Busy, len(occ))
 	for i, o := range occ {
 		busy[i] = Busy{Ref: b.ID, Start: o.Start, End: o.End, Kind: KindBooking, Title: b.Title, Organizer: b.Organizer.ID}
+		if b.IsEvent() {
+			busy[i].Kind = KindEvent
+		}
 	}
 	holdID := newHoldID()
 	claim := Claim{HoldID: holdID, Intervals: busy, Buffer: p.room.Rules.Buffer, TTL: s.opt.HoldTTL, Ignore: ignore}
@@ -301,7 +310,11 @@ type Change struct {
 // booking as it was. Moving a recurring booking is refused (cancel and
 // book again).
 func (s *Service) Move(ctx context.Context, m Member, id string, ch Change) (Booking, error) {
-	p, b, etag, err := s.owned(ctx, m, id)
+	return s.move(ctx, m, id, ch, false)
+}
+
+func (s *Service) move(ctx context.Context, m Member, id string, ch Change, forEvent bool) (Booking, error) {
+	p, b, etag, err := s.owned(ctx, m, id, forEvent)
 	if err != nil {
 		return Booking{}, err
 	}
@@ -347,7 +360,11 @@ func (s *Service) Move(ctx context.Context, m Member, id string, ch Change) (Boo
 
 // Cancel deletes a booking of m's (or any, for an admin).
 func (s *Service) Cancel(ctx context.Context, m Member, id string) error {
-	p, b, etag, err := s.owned(ctx, m, id)
+	return s.cancel(ctx, m, id, false)
+}
+
+func (s *Service) cancel(ctx context.Context, m Member, id string, forEvent bool) error {
+	p, b, etag, err := s.owned(ctx, m, id, forEvent)
 	if err != nil {
 		return err
 	}
@@ -372,8 +389,9 @@ func (s *Service) Get(ctx context.Context, m Member, id string) (Booking, error)
 	return b, err
 }
 
-// owned reads a booking and checks that m may change it.
-func (s *Service) owned(ctx context.Context, m Member, id string) (place, Booking, string, error) {
+// owned reads a booking and checks that m may change it. The room
+// booking of an event is changed only through the event (forEvent).
+func (s *Service) owned(ctx context.Context, m Member, id string, forEvent bool) (place, Booking, string, error) {
 	p, err := s.placeOfBooking(id)
 	if err != nil {
 		return place{}, Booking{}, "", err
@@ -384,6 +402,12 @@ func (s *Service) owned(ctx context.Context, m Member, id string) (place, Bookin
 	}
 	if b.Organizer.ID != m.ID && !m.IsAdmin() {
 		return place{}, Booking{}, "", fmt.Errorf("booking %s of %s: %w", id, b.Organizer.ID, ErrForbidden)
+	}
+	if b.IsEvent() != forEvent {
+		if forEvent {
+			return place{}, Booking{}, "", fmt.Errorf("booking %s is not an event's: %w", id, ErrNotFound)
+		}
+		return place{}, Booking{}, "", fmt.Errorf("%w: cette réservation est celle d'un événement ; modifiez l'événement / this booking belongs to an event: change the event", ErrInvalid)
 	}
 	return p, b, etag, nil
 }
@@ -482,4 +506,39 @@ func randomToken(n int) string {
 		panic(err)
 	}
 	return strings.ToLower(b32.EncodeToString(b))
+}
+
+// BookForEvent books room for an internal event [start, end) in the
+// organiser's name: a booking of kind KindEvent, checked against the
+// room's rules and claimed at the gate like any booking. It returns the
+// booking's id.
+func (s *Service) BookForEvent(ctx context.Context, organiser Member, room, title string, start, end time.Time) (string, error) {
+	b, err := s.Book(ctx, organiser, Request{Room: room, Start: start, End: end, Title: title, forEvent: true})
+	return b.ID, err
+}
+
+// MoveForEvent moves or renames an event's room booking (the new slot is
+// claimed before the old one is given up).
+func (s *Service) MoveForEvent(ctx context.Context, organiser Member, id, title string, start, end time.Time) error {
+	_, err := s.move(ctx, organiser, id, Change{Start: &start, End: &end, Title: &title}, true)
+	return err
+}
+
+// CancelForEvent frees an event's room booking; one already gone is not
+// an error.
+func (s *Service) CancelForEvent(ctx context.Context, organiser Member, id string) error {
+	err := s.cancel(ctx, organiser, id, true)
+	if errors.Is(err, ErrNotFound) {
+		return nil
+	}
+	return err
+}
+
+// RoomName returns the name of a room (ErrUnknownRoom).
+func (s *Service) RoomName(room string) (string, error) {
+	p, err := s.place(room)
+	if err != nil {
+		return "", err
+	}
+	return p.room.Name, nil
 }

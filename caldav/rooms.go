@@ -244,7 +244,7 @@ func (rc *RoomCalendars) Get(ctx context.Context, room booking.Room, loc *time.L
 		return booking.Booking{}, "", fmt.Errorf("get booking %s: %w", id, err)
 	}
 	ev := it.Master()
-	if ev == nil || ev.XProps[propKind] != KindBooking {
+	if ev == nil || (ev.XProps[propKind] != KindBooking && ev.XProps[propKind] != KindEvent) {
 		return booking.Booking{}, "", fmt.Errorf("booking %s: %w", id, booking.ErrNotFound)
 	}
 	b := booking.Booking{
@@ -252,6 +252,10 @@ func (rc *RoomCalendars) Get(ctx context.Context, room booking.Room, loc *time.L
 		Title: ev.Summary, Description: ev.Description, Recurrence: ev.RRule,
 		Organizer: booking.Member{ID: ev.XProps[propOrganizerID], Name: ev.XProps[propOrganizerName], Email: ev.Organizer.Email},
 		Created:   ev.Created,
+		Kind:      booking.KindBooking,
+	}
+	if ev.XProps[propKind] == KindEvent {
+		b.Kind = booking.KindEvent
 	}
 	if b.Organizer.Name == "" {
 		b.Organizer.Name = ev.Organizer.Name
@@ -262,6 +266,10 @@ func (rc *RoomCalendars) Get(ctx context.Context, room booking.Room, loc *time.L
 // encodeBooking writes a booking as a VEVENT in loc.
 func encodeBooking(b booking.Booking, loc *time.Location, seq int) ([]byte, error) {
 	now := time.Now().UTC()
+	kind := KindBooking
+	if b.IsEvent() {
+		kind = KindEvent
+	}
 	ev := Event{
 		UID:          b.ID,
 		Summary:      b.Title,
@@ -277,7 +285,7 @@ func encodeBooking(b booking.Booking, loc *time.Location, seq int) ([]byte, erro
 		LastModified: now,
 		DTStamp:      now,
 		XProps: map[string]string{
-			propKind:          KindBooking,
+			propKind:          kind,
 			propOrganizerID:   b.Organizer.ID,
 			propOrganizerName: b.Organizer.Name,
 		},

@@ -6,7 +6,6 @@ import (
 	"io"
 	"log/slog"
 
-	"github.com/roomcal/roomcal/booking"
 	"github.com/roomcal/roomcal/internal/config"
 )
 
@@ -47,16 +46,16 @@ func check(ctx context.Context, cfg *config.Config, out io.Writer) error {
 	} else {
 		say(true, "calendar server %s answers", where)
 		cctx, cancel := timeout(ctx)
-		missing, err := missingCalendars(cctx, d.store, cfg.Rooms)
+		missing, err := missingCalendars(cctx, d.store, wantedCalendars(cfg))
 		cancel()
 		switch {
 		case err != nil:
 			say(false, "cannot list the calendars: %v", err)
 		case len(missing) == 0:
-			say(true, "every room has its calendar")
+			say(true, "every room has its calendar, and events theirs")
 		default:
-			for _, r := range missing {
-				say(false, "room %s (%s) has no calendar %q: run `roomcal rooms sync`", r.ID, r.Name, r.Calendar)
+			for _, c := range missing {
+				say(false, "%s (%s) has no calendar %q: run `roomcal rooms sync`", c.What, c.Name, c.Path)
 			}
 		}
 	}
@@ -88,19 +87,19 @@ func syncRooms(ctx context.Context, cfg *config.Config, out io.Writer) error {
 	defer d.close()
 	cctx, cancel := timeout(ctx)
 	defer cancel()
-	missing, err := missingCalendars(cctx, d.store, cfg.Rooms)
+	missing, err := missingCalendars(cctx, d.store, wantedCalendars(cfg))
 	if err != nil {
 		return err
 	}
 	if len(missing) == 0 {
-		fmt.Fprintf(out, "every room already has its calendar (%d rooms)\n", len(cfg.Rooms))
+		fmt.Fprintf(out, "every room already has its calendar (%d rooms), and events theirs\n", len(cfg.Rooms))
 		return nil
 	}
-	return createCalendars(cctx, d.store, missing, func(r booking.Room, err error) {
+	return createCalendars(cctx, d.store, missing, func(c calendarSpec, err error) {
 		if err != nil {
-			fmt.Fprintf(out, "FAIL room %s: could not create calendar %q: %v\n", r.ID, r.Calendar, err)
+			fmt.Fprintf(out, "FAIL %s: could not create calendar %q: %v\n", c.What, c.Path, err)
 			return
 		}
-		fmt.Fprintf(out, "created calendar %q for room %s (%s)\n", r.Calendar, r.ID, r.Name)
+		fmt.Fprintf(out, "created calendar %q for %s (%s)\n", c.Path, c.What, c.Name)
 	})
 }

@@ -23,11 +23,15 @@ import (
 	"github.com/roomcal/roomcal/api"
 	"github.com/roomcal/roomcal/booking"
 	"github.com/roomcal/roomcal/caldav"
+	"github.com/roomcal/roomcal/events"
 	"github.com/roomcal/roomcal/internal/redisgate"
 	"github.com/roomcal/roomcal/internal/testenv"
 )
 
 var paris = mustLoc("Europe/Paris")
+
+// eventsCalendar is the events calendar of the tests' CalDAV homes.
+const eventsCalendar = "evenements"
 
 func mustLoc(name string) *time.Location {
 	l, err := time.LoadLocation(name)
@@ -76,6 +80,9 @@ func newBackend(t *testing.T, home testenv.Home, redisURL string) *backend {
 			t.Fatalf("create calendar %s: %v", r.Calendar, err)
 		}
 	}
+	if err := store.CreateCalendar(ctx, eventsCalendar, "Événements"); err != nil {
+		t.Fatalf("create calendar %s: %v", eventsCalendar, err)
+	}
 	return &backend{home: home, redisURL: redisURL, store: store}
 }
 
@@ -83,6 +90,7 @@ func newBackend(t *testing.T, home testenv.Home, redisURL string) *backend {
 // service and HTTP server.
 type instance struct {
 	svc *booking.Service
+	ev  *events.Service
 	srv *httptest.Server
 }
 
@@ -125,13 +133,22 @@ func newInstance(t *testing.T, b *backend, o instanceOpts) *instance {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := httptest.NewServer(api.New(api.Options{Logger: log, Catalog: cat, Bookings: svc, AuthMode: api.AuthDev}))
+	evs, err := events.NewService(events.Options{
+		Calendar: caldav.NewEventCalendar(store, eventsCalendar, eventZone(cat), log),
+		Gate:     redisgate.NewEventGate(rc), Rooms: svc, Logger: log, SyncInterval: o.syncInterval,
+		Zone: eventZone(cat),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(api.New(api.Options{Logger: log, Catalog: cat, Bookings: svc, Events: evs, AuthMode: api.AuthDev}))
 	t.Cleanup(srv.Close)
 	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() { defer close(done); svc.RunSync(ctx) }()
-	t.Cleanup(func() { cancel(); <-done })
-	return &instance{svc: svc, srv: srv}
+	done := make(chan struct{}, 2)
+	go func() { defer func() { done <- struct{}{} }(); svc.RunSync(ctx) }()
+	go func() { defer func() { done <- struct{}{} }(); evs.RunSync(ctx) }()
+	t.Cleanup(func() { cancel(); <-done; <-done })
+	return &instance{svc: svc, ev: evs, srv: srv}
 }
 
 var client = &http.Client{Timeout: 60 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: 256}}

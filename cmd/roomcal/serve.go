@@ -13,6 +13,7 @@ import (
 	"github.com/roomcal/roomcal/api"
 	"github.com/roomcal/roomcal/booking"
 	"github.com/roomcal/roomcal/caldav"
+	"github.com/roomcal/roomcal/events"
 	"github.com/roomcal/roomcal/internal/config"
 )
 
@@ -31,16 +32,16 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 	defer d.close()
 
 	sctx, cancel := timeout(ctx)
-	missing, err := missingCalendars(sctx, d.store, cfg.Rooms)
+	missing, err := missingCalendars(sctx, d.store, wantedCalendars(cfg))
 	cancel()
 	switch {
 	case err != nil:
 		log.Warn("cannot list calendars yet; the service starts and /readyz reports it", "err", err)
 	case len(missing) > 0 && cfg.CalDAV.Embedded():
 		sctx, cancel := timeout(ctx)
-		err = createCalendars(sctx, d.store, missing, func(r booking.Room, err error) {
+		err = createCalendars(sctx, d.store, missing, func(c calendarSpec, err error) {
 			if err == nil {
-				log.Info("created room calendar in the embedded store", "room", r.ID, "calendar", r.Calendar)
+				log.Info("created calendar in the embedded store", "for", c.What, "calendar", c.Path)
 			}
 		})
 		cancel()
@@ -48,8 +49,8 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 			return err
 		}
 	case len(missing) > 0:
-		for _, r := range missing {
-			log.Warn("room calendar missing on the CalDAV server: run `roomcal rooms sync`", "room", r.ID, "calendar", r.Calendar)
+		for _, c := range missing {
+			log.Warn("calendar missing on the CalDAV server: run `roomcal rooms sync`", "for", c.What, "calendar", c.Path)
 		}
 	}
 
@@ -65,8 +66,15 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
+	evs, err := events.NewService(events.Options{
+		Calendar: caldav.NewEventCalendar(d.store, cfg.EventsCalendar, eventZone(cat), log),
+		Gate:     d.events, Rooms: svc, Logger: log, SyncInterval: cfg.SyncInterval, Zone: eventZone(cat),
+	})
+	if err != nil {
+		return err
+	}
 	handler := api.New(api.Options{
-		Logger: log, Catalog: cat, Bookings: svc,
+		Logger: log, Catalog: cat, Bookings: svc, Events: evs,
 		AuthMode: string(cfg.Auth.Mode), TrustedProxies: cfg.Auth.TrustedProxies,
 		Ready: []api.Check{{Name: "caldav", Ping: d.store.Ping}, {Name: "redis", Ping: d.pingGate}},
 	})
@@ -86,10 +94,14 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 
 	var wg sync.WaitGroup
 	syncCtx, stopSync := context.WithCancel(context.WithoutCancel(ctx))
-	wg.Add(1)
+	wg.Add(2)
 	go func() {
 		defer wg.Done()
 		svc.RunSync(syncCtx)
+	}()
+	go func() {
+		defer wg.Done()
+		evs.RunSync(syncCtx)
 	}()
 
 	errc := make(chan error, 1)

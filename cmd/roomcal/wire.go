@@ -5,9 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"time"
 
 	"github.com/roomcal/roomcal/booking"
 	"github.com/roomcal/roomcal/caldav"
+	"github.com/roomcal/roomcal/events"
 	"github.com/roomcal/roomcal/internal/config"
 	"github.com/roomcal/roomcal/internal/memgate"
 	"github.com/roomcal/roomcal/internal/redisgate"
@@ -17,6 +19,7 @@ import (
 type deps struct {
 	store    caldav.Store
 	gate     booking.Gate
+	events   events.Gate
 	pingGate func(context.Context) error
 	close    func()
 }
@@ -47,6 +50,7 @@ func open(ctx context.Context, cfg *config.Config, log *slog.Logger) (*deps, err
 	if cfg.RedisURL == "" {
 		g := memgate.New()
 		d.gate = g
+		d.events = memgate.NewEventGate()
 		d.pingGate = func(context.Context) error { return nil }
 	} else {
 		rc, err := redisgate.Dial(ctx, cfg.RedisURL)
@@ -55,6 +59,7 @@ func open(ctx context.Context, cfg *config.Config, log *slog.Logger) (*deps, err
 		}
 		g := redisgate.New(rc)
 		d.gate = g
+		d.events = redisgate.NewEventGate(rc)
 		d.pingGate = func(ctx context.Context) error { return rc.Ping(ctx).Err() }
 		closeStore := d.close
 		d.close = func() { _ = rc.Close(); closeStore() }
@@ -62,8 +67,24 @@ func open(ctx context.Context, cfg *config.Config, log *slog.Logger) (*deps, err
 	return d, nil
 }
 
-// missingCalendars lists the rooms whose calendar the store lacks.
-func missingCalendars(ctx context.Context, store caldav.Store, rooms []booking.Room) ([]booking.Room, error) {
+// calendarSpec is one calendar the configuration needs on the server.
+type calendarSpec struct {
+	What string // "room ID" or "events", for messages
+	Path string
+	Name string
+}
+
+// wantedCalendars lists the room calendars and the events calendar.
+func wantedCalendars(cfg *config.Config) []calendarSpec {
+	out := make([]calendarSpec, 0, len(cfg.Rooms)+1)
+	for _, r := range cfg.Rooms {
+		out = append(out, calendarSpec{What: "room " + r.ID, Path: r.Calendar, Name: r.Name})
+	}
+	return append(out, calendarSpec{What: "events", Path: cfg.EventsCalendar, Name: "Événements"})
+}
+
+// missingCalendars lists the wanted calendars the store lacks.
+func missingCalendars(ctx context.Context, store caldav.Store, want []calendarSpec) ([]calendarSpec, error) {
 	cals, err := store.Calendars(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("list calendars: %w", err)
@@ -72,28 +93,42 @@ func missingCalendars(ctx context.Context, store caldav.Store, rooms []booking.R
 	for _, c := range cals {
 		have[c.Name] = true
 	}
-	var missing []booking.Room
-	for _, r := range rooms {
-		if !have[r.Calendar] {
-			missing = append(missing, r)
+	var missing []calendarSpec
+	for _, c := range want {
+		if !have[c.Path] {
+			missing = append(missing, c)
 		}
 	}
 	return missing, nil
 }
 
-// createCalendars makes the missing room calendars; an ErrExists (created
+// createCalendars makes the missing calendars; an ErrExists (created
 // meanwhile by someone else) is not a failure.
-func createCalendars(ctx context.Context, store caldav.Store, rooms []booking.Room, report func(booking.Room, error)) error {
+func createCalendars(ctx context.Context, store caldav.Store, cals []calendarSpec, report func(calendarSpec, error)) error {
 	var errs []error
-	for _, r := range rooms {
-		err := store.CreateCalendar(ctx, r.Calendar, r.Name)
+	for _, c := range cals {
+		err := store.CreateCalendar(ctx, c.Path, c.Name)
 		if errors.Is(err, caldav.ErrExists) {
 			err = nil
 		}
-		report(r, err)
+		report(c, err)
 		if err != nil {
-			errs = append(errs, fmt.Errorf("room %s: %w", r.ID, err))
+			errs = append(errs, fmt.Errorf("%s: %w", c.What, err))
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// eventZone gives the time zone of events: their room's site's, or, for
+// an event not held in a room, the first site's (the organisation's).
+func eventZone(cat *booking.Catalog) func(room string) *time.Location {
+	return func(room string) *time.Location {
+		if loc := cat.Zone(room); loc != nil {
+			return loc
+		}
+		if sites := cat.Sites(); len(sites) > 0 && sites[0].Location != nil {
+			return sites[0].Location
+		}
+		return time.UTC
+	}
 }

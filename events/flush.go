@@ -1,0 +1,289 @@
+package events
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/roomcal/roomcal/booking"
+)
+
+// How decisions reach the calendar.
+//
+// A decision of the gate (register, unregister, configure) is taken at
+// once, in Redis, and gets a version. The caller then waits until that
+// version is durable: written to the event's calendar object. Writing is
+// done by whichever replica holds the event's write lock, for every
+// change pending at the time, whoever took it: while one conditional PUT
+// is on its way, the decisions taken meanwhile pile up and go together
+// in the next one. So a burst of 500 registrations on one event costs a
+// handful of PUTs, not 500.
+//
+// In each process one flusher per event does this on behalf of all the
+// local callers waiting on that event: it takes the lock when it is free
+// and writes, or else watches Progress while another replica writes, and
+// tells its waiters after each pass. A write that fails (the calendar
+// server is down) rolls every pending change back in the gate, so seats
+// go back and waiting callers get ErrRolledBack (503); a write that finds
+// another version (412) re-reads the object, reconciles what changed
+// outside roomcal, and writes again.
+
+// lockTTL bounds how long a dead writer keeps an event locked.
+func (s *Service) lockTTL() time.Duration { return 3 * s.opt.WriteTimeout }
+
+// decide runs a decision of the gate and waits until it is durable. A
+// decision lost in a flush of the gate is taken again on the rebuilt
+// state (register and unregister are idempotent).
+func (s *Service) decide(ctx context.Context, id string, fn func(context.Context) (Outcome, error)) error {
+	var err error
+	for attempt := 0; attempt < 4; attempt++ {
+		var out Outcome
+		out, err = s.withState(ctx, id, fn)
+		if err != nil {
+			return err
+		}
+		if out.Ver == 0 {
+			return nil
+		}
+		err = s.settle(ctx, id, out.Gen, out.Ver)
+		switch {
+		case err == nil:
+			return nil
+		case errors.Is(err, ErrNoState):
+			continue
+		case errors.Is(err, ErrRolledBack):
+			return fmt.Errorf("event %s: %w: %w", id, booking.ErrUnavailable, err)
+		default:
+			return fmt.Errorf("event %s: %w", id, err)
+		}
+	}
+	return fmt.Errorf("event %s: state lost again and again: %w: %w", id, booking.ErrUnavailable, err)
+}
+
+// withState runs fn, rebuilding the event's state from the calendar
+// when the gate has none.
+func (s *Service) withState(ctx context.Context, id string, fn func(context.Context) (Outcome, error)) (Outcome, error) {
+	for attempt := 0; ; attempt++ {
+		out, err := fn(ctx)
+		if !errors.Is(err, ErrNoState) || attempt == 3 {
+			if err != nil {
+				return out, fmt.Errorf("event %s: %w", id, gateErr(err))
+			}
+			return out, nil
+		}
+		if err := s.rebuild(ctx, id); err != nil {
+			return Outcome{}, err
+		}
+	}
+}
+
+// gateErr keeps the domain's errors and makes a lost state "try again".
+func gateErr(err error) error {
+	if errors.Is(err, ErrNoState) || errors.Is(err, ErrLeaseLost) {
+		return fmt.Errorf("%w: %w", booking.ErrUnavailable, err)
+	}
+	return err
+}
+
+// flusher writes one event's pending changes for the callers of this
+// process that wait on it.
+type flusher struct {
+	id string
+
+	mu      sync.Mutex
+	waiters int
+	seq     uint64 // publications so far
+	p       Progress
+	err     error
+	changed chan struct{} // closed at the next publication
+}
+
+// publish tells the waiters where the event stands.
+func (f *flusher) publish(p Progress, err error) {
+	f.mu.Lock()
+	f.seq++
+	f.p, f.err = p, err
+	close(f.changed)
+	f.changed = make(chan struct{})
+	f.mu.Unlock()
+}
+
+// settle waits until change ver of generation gen is durable (nil),
+// rolled back (ErrRolledBack) or lost in a flush (ErrNoState).
+func (s *Service) settle(ctx context.Context, id, gen string, ver int64) error {
+	f := s.join(id)
+	defer s.leave(f)
+	f.mu.Lock()
+	seen := f.seq
+	f.mu.Unlock()
+	for {
+		f.mu.Lock()
+		fresh, p, perr, ch := f.seq > seen, f.p, f.err, f.changed
+		f.mu.Unlock()
+		// Only publications made after the decision count: an older one
+		// may name the generation before a flush.
+		if fresh {
+			if perr != nil {
+				return perr
+			}
+			done, err := p.Settle(gen, ver)
+			if err != nil || done {
+				return err
+			}
+		}
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			// The flusher goes on: the change will still be written (or
+			// rolled back) for whoever looks next.
+			return ctx.Err()
+		}
+	}
+}
+
+// join registers a waiter on id's flusher, starting it if needed.
+func (s *Service) join(id string) *flusher {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	f, ok := s.flushers[id]
+	if !ok {
+		f = &flusher{id: id, changed: make(chan struct{})}
+		s.flushers[id] = f
+		go s.runFlusher(f)
+	}
+	f.mu.Lock()
+	f.waiters++
+	f.mu.Unlock()
+	return f
+}
+
+func (s *Service) leave(f *flusher) {
+	f.mu.Lock()
+	f.waiters--
+	f.mu.Unlock()
+}
+
+// runFlusher writes or watches until no local caller waits.
+func (s *Service) runFlusher(f *flusher) {
+	ctx := context.Background()
+	for {
+		lease, locked, err := s.g.Lock(ctx, f.id, s.lockTTL())
+		var ferr error
+		if err == nil && locked {
+			ferr = s.flush(ctx, f.id, lease, nil, f)
+			lease.Release()
+		}
+		p, perr := s.g.Progress(ctx, f.id)
+		if perr == nil && err != nil {
+			perr = err
+		}
+		f.publish(p, gateErr(perr))
+
+		s.mu.Lock()
+		f.mu.Lock()
+		idle := f.waiters == 0
+		f.mu.Unlock()
+		if idle {
+			delete(s.flushers, f.id)
+			s.mu.Unlock()
+			return
+		}
+		s.mu.Unlock()
+		switch {
+		case ferr != nil || perr != nil || err != nil:
+			// The calendar or the gate is failing: do not hammer it.
+			time.Sleep(50 * time.Millisecond)
+		case !locked || p.Durable >= p.Ver:
+			// Another replica is writing, or the waiters are about to
+			// leave: look again shortly.
+			time.Sleep(3 * time.Millisecond)
+		}
+	}
+}
+
+// flush writes the event's pending changes while holding lease. rec is
+// the object as just read, or nil to read it. f, when not nil, is told
+// after each write. It returns once nothing is pending, after a bounded
+// time (the lock would expire), or on failure, after rolling the pending
+// changes back.
+func (s *Service) flush(ctx context.Context, id string, lease booking.Lease, rec *Record, f *flusher) error {
+	deadline := time.Now().Add(s.opt.WriteTimeout)
+	for round := 0; time.Now().Before(deadline); round++ {
+		if rec == nil {
+			rctx, cancel := context.WithTimeout(ctx, s.opt.WriteTimeout)
+			r, err := s.cal.Read(rctx, id)
+			cancel()
+			if err != nil {
+				return s.fail(ctx, id, lease, fmt.Errorf("read event %s: %w", id, err))
+			}
+			rec = &r
+		}
+		st, err := s.g.Reconcile(ctx, id, rec.ETag, rec.Event, rec.Registrations, s.now())
+		if errors.Is(err, ErrNoState) {
+			// Flushed: the object just read is the record; install it
+			// while we hold the lock. Waiters see a new generation and
+			// decide again.
+			return s.g.Load(ctx, id, stateOf(*rec), lease.ID)
+		}
+		if err != nil {
+			return fmt.Errorf("reconcile event %s: %w", id, err)
+		}
+		if st.Durable >= st.Ver {
+			if rec.ETag != st.ETag {
+				// Changed outside roomcal, nothing of ours to add: adopt
+				// that version.
+				if err := s.g.Written(ctx, id, st.Gen, st.Ver, rec.ETag); err != nil && !errors.Is(err, ErrNoState) {
+					return err
+				}
+			}
+			return nil
+		}
+		out := *rec
+		out.Event, out.Registrations, out.Gen, out.Ver = st.Event, st.Registrations, st.Gen, st.Ver
+		wctx, cancel := context.WithTimeout(ctx, s.opt.WriteTimeout)
+		etag, err := s.cal.Update(wctx, out)
+		cancel()
+		if errors.Is(err, booking.ErrStale) {
+			rec = nil // changed meanwhile: read, reconcile, write again
+			continue
+		}
+		if err != nil {
+			return s.fail(ctx, id, lease, fmt.Errorf("write event %s: %w", id, err))
+		}
+		if err := s.g.Written(ctx, id, st.Gen, st.Ver, etag); err != nil {
+			return fmt.Errorf("record write of event %s: %w", id, err)
+		}
+		out.ETag = etag
+		rec = &out
+		if f != nil {
+			p, perr := s.g.Progress(ctx, id)
+			f.publish(p, gateErr(perr))
+		}
+	}
+	return nil
+}
+
+// fail rolls back what could not be written.
+func (s *Service) fail(ctx context.Context, id string, lease booking.Lease, cause error) error {
+	p, err := s.g.Progress(ctx, id)
+	if err != nil {
+		return fmt.Errorf("%w (and progress: %v)", cause, err)
+	}
+	if p.Durable >= p.Ver {
+		return cause
+	}
+	if err := s.g.Rollback(ctx, id, p.Gen, lease.ID); err != nil {
+		s.log.WarnContext(ctx, "pending event changes not rolled back", "event", id, "err", err)
+		return fmt.Errorf("%w (and rollback: %v)", cause, err)
+	}
+	s.log.WarnContext(ctx, "event changes rolled back: calendar write failed",
+		"event", id, "from", p.Durable, "to", p.Ver, "err", cause)
+	return cause
+}
+
+// stateOf is the gate state an object read from the calendar gives.
+func stateOf(rec Record) State {
+	return State{ETag: rec.ETag, Event: rec.Event, Registrations: rec.Registrations}
+}

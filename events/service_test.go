@@ -1,0 +1,346 @@
+package events_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/roomcal/roomcal/booking"
+	"github.com/roomcal/roomcal/caldav"
+	"github.com/roomcal/roomcal/events"
+	"github.com/roomcal/roomcal/internal/memgate"
+)
+
+const calendar = "evenements"
+
+// flaky is an events.Calendar whose writes fail while down is set.
+type flaky struct {
+	events.Calendar
+	down   atomic.Bool
+	writes atomic.Int64
+}
+
+func (f *flaky) Update(ctx context.Context, rec events.Record) (string, error) {
+	if f.down.Load() {
+		return "", fmt.Errorf("write: %w", booking.ErrUnavailable)
+	}
+	f.writes.Add(1)
+	return f.Calendar.Update(ctx, rec)
+}
+
+type fixture struct {
+	t     *testing.T
+	store *caldav.FileStore
+	cal   *flaky
+	gate  *memgate.EventGate
+	svc   *events.Service
+	now   time.Time
+}
+
+var (
+	paris = func() *time.Location {
+		l, err := time.LoadLocation("Europe/Paris")
+		if err != nil {
+			panic(err)
+		}
+		return l
+	}()
+	orga = events.Member{ID: "orga", Name: "Odile", Email: "odile@example.org", Groups: []string{booking.GroupOrganisers}}
+)
+
+func newFixture(t *testing.T) *fixture {
+	t.Helper()
+	store, err := caldav.OpenFileStore(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = store.Close() })
+	if err := store.CreateCalendar(context.Background(), calendar, "Événements"); err != nil {
+		t.Fatal(err)
+	}
+	zone := func(string) *time.Location { return paris }
+	f := &fixture{t: t, store: store, gate: memgate.NewEventGate(),
+		now: time.Date(2026, 11, 23, 10, 0, 0, 0, paris)}
+	f.cal = &flaky{Calendar: caldav.NewEventCalendar(store, calendar, zone, nil)}
+	f.svc, err = events.NewService(events.Options{
+		Calendar: f.cal, Gate: f.gate, Zone: zone, Now: func() time.Time { return f.now },
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return f
+}
+
+func member(i int) events.Member {
+	return events.Member{ID: fmt.Sprintf("m%03d", i), Name: fmt.Sprintf("Membre %d", i)}
+}
+
+func (f *fixture) create(r events.Request) events.Event {
+	f.t.Helper()
+	if r.Title == "" {
+		r.Title = "Atelier vélo"
+	}
+	if r.Start.IsZero() {
+		r.Start = time.Date(2026, 12, 5, 14, 0, 0, 0, paris)
+		r.End = r.Start.Add(2 * time.Hour)
+	}
+	ev, err := f.svc.Create(context.Background(), orga, r)
+	if err != nil {
+		f.t.Fatalf("create: %v", err)
+	}
+	return ev
+}
+
+func TestCreateRefusesBadInput(t *testing.T) {
+	f := newFixture(t)
+	start := time.Date(2026, 12, 5, 14, 0, 0, 0, paris)
+	ok := events.Request{Title: "Atelier", Start: start, End: start.Add(time.Hour), Capacity: 10}
+	tests := []struct {
+		name string
+		who  events.Member
+		mod  func(*events.Request)
+		want error
+	}{
+		{"member is not an organiser", member(1), func(*events.Request) {}, booking.ErrForbidden},
+		{"no title", orga, func(r *events.Request) { r.Title = "  " }, booking.ErrInvalid},
+		{"end before start", orga, func(r *events.Request) { r.End = r.Start.Add(-time.Hour) }, booking.ErrInvalid},
+		{"in the past", orga, func(r *events.Request) { r.Start = f.now.Add(-time.Hour); r.End = f.now }, booking.ErrInvalid},
+		{"no seat", orga, func(r *events.Request) { r.Capacity = 0 }, booking.ErrInvalid},
+		{"too long", orga, func(r *events.Request) { r.End = r.Start.Add(40 * 24 * time.Hour) }, booking.ErrInvalid},
+		{"window backwards", orga, func(r *events.Request) { r.Opens = start; r.Closes = start.Add(-time.Hour) }, booking.ErrInvalid},
+		{"closes after the end", orga, func(r *events.Request) { r.Closes = r.End.Add(time.Hour) }, booking.ErrInvalid},
+		{"room without a room service", orga, func(r *events.Request) { r.Room = "loire" }, booking.ErrInvalid},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := ok
+			tt.mod(&r)
+			if _, err := f.svc.Create(context.Background(), tt.who, r); !errors.Is(err, tt.want) {
+				t.Fatalf("got %v, want %v", err, tt.want)
+			}
+		})
+	}
+	ch, err := f.cal.Changes(context.Background(), "")
+	if err != nil || len(ch.Changed) != 0 {
+		t.Fatalf("refused events left objects: %+v %v", ch.Changed, err)
+	}
+}
+
+func TestRegisterWaitlistAndPromotion(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	ev := f.create(events.Request{Capacity: 2, Waitlist: true})
+	var got []events.Registration
+	for i := 0; i < 4; i++ {
+		r, created, err := f.svc.Register(ctx, member(i), ev.ID)
+		if err != nil || !created {
+			t.Fatalf("register %d: %v %v", i, created, err)
+		}
+		got = append(got, r)
+	}
+	want := []struct {
+		status events.RegStatus
+		pos    int
+	}{{events.Confirmed, 0}, {events.Confirmed, 0}, {events.Waitlisted, 1}, {events.Waitlisted, 2}}
+	for i, w := range want {
+		if got[i].Status != w.status || got[i].Position != w.pos {
+			t.Fatalf("registration %d: %+v, want %v/%d", i, got[i], w.status, w.pos)
+		}
+	}
+	again, created, err := f.svc.Register(ctx, member(3), ev.ID)
+	if err != nil || created || again.Position != 2 {
+		t.Fatalf("registering again: %+v %v %v", again, created, err)
+	}
+	if err := f.svc.Unregister(ctx, member(0), ev.ID); err != nil {
+		t.Fatal(err)
+	}
+	v, err := f.svc.Get(ctx, member(2), ev.ID)
+	if err != nil || v.Confirmed != 2 || v.Waitlisted != 1 || v.Mine == nil || v.Mine.Status != events.Confirmed {
+		t.Fatalf("after a confirmed member left: %+v %v", v, err)
+	}
+	rec, err := f.cal.Read(ctx, ev.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	status := map[string]events.RegStatus{}
+	for _, r := range rec.Registrations {
+		status[r.Member] = r.Status
+	}
+	if len(status) != 3 || status["m001"] != events.Confirmed || status["m002"] != events.Confirmed || status["m003"] != events.Waitlisted {
+		t.Fatalf("the calendar object says %v", status)
+	}
+}
+
+func TestRegistrationWindowAndFull(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	full := f.create(events.Request{Capacity: 1})
+	if _, _, err := f.svc.Register(ctx, member(1), full.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := f.svc.Register(ctx, member(2), full.ID); !errors.Is(err, events.ErrFull) {
+		t.Fatalf("no waiting list, full: %v", err)
+	}
+	later := f.create(events.Request{Capacity: 5, Opens: f.now.Add(time.Hour)})
+	if _, _, err := f.svc.Register(ctx, member(1), later.ID); !errors.Is(err, events.ErrClosed) {
+		t.Fatalf("before the window: %v", err)
+	}
+	f.now = f.now.Add(2 * time.Hour)
+	if _, _, err := f.svc.Register(ctx, member(1), later.ID); err != nil {
+		t.Fatalf("in the window: %v", err)
+	}
+	f.now = later.Start
+	if _, _, err := f.svc.Register(ctx, member(2), later.ID); !errors.Is(err, events.ErrClosed) {
+		t.Fatalf("at the start: %v", err)
+	}
+}
+
+// TestWriteFailureRollsBack: when the calendar cannot be written, the
+// caller gets ErrUnavailable and the seat is given back; nobody
+// acknowledged loses their place.
+func TestWriteFailureRollsBack(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	ev := f.create(events.Request{Capacity: 2, Waitlist: true})
+	if _, _, err := f.svc.Register(ctx, member(1), ev.ID); err != nil {
+		t.Fatal(err)
+	}
+	f.cal.down.Store(true)
+	if _, _, err := f.svc.Register(ctx, member(2), ev.ID); !errors.Is(err, booking.ErrUnavailable) {
+		t.Fatalf("register with the calendar down: %v", err)
+	}
+	if err := f.svc.Unregister(ctx, member(1), ev.ID); !errors.Is(err, booking.ErrUnavailable) {
+		t.Fatalf("unregister with the calendar down: %v", err)
+	}
+	v, err := f.svc.Get(ctx, member(1), ev.ID)
+	if err != nil || v.Confirmed != 1 || v.Waitlisted != 0 || v.Mine == nil {
+		t.Fatalf("after failed writes: %+v %v", v, err)
+	}
+	f.cal.down.Store(false)
+	r, _, err := f.svc.Register(ctx, member(2), ev.ID)
+	if err != nil || r.Status != events.Confirmed {
+		t.Fatalf("after the calendar came back: %+v %v", r, err)
+	}
+}
+
+// TestBurstIsGrouped: many registrations at once are written in far
+// fewer PUTs, and the cap holds.
+func TestBurstIsGrouped(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	ev := f.create(events.Request{Capacity: 30, Waitlist: true})
+	var wg sync.WaitGroup
+	errs := make(chan error, 200)
+	for i := 0; i < 200; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if _, _, err := f.svc.Register(ctx, member(i), ev.ID); err != nil {
+				errs <- err
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatal(err)
+	}
+	_, regs, err := f.svc.Registrations(ctx, orga, ev.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, w := 0, 0
+	for _, r := range regs {
+		if r.Status == events.Confirmed {
+			c++
+		} else {
+			w++
+			if r.Position != w {
+				t.Fatalf("position %d at rank %d", r.Position, w)
+			}
+		}
+	}
+	if c != 30 || w != 170 {
+		t.Fatalf("%d confirmed, %d waiting", c, w)
+	}
+	if n := f.cal.writes.Load(); n >= 200 {
+		t.Fatalf("%d writes for 200 registrations: not grouped", n)
+	}
+	t.Logf("200 registrations in %d writes", f.cal.writes.Load())
+}
+
+// TestFlushRebuildsIdentically: after the gate loses everything, the
+// event reads back the same from the calendar.
+func TestFlushRebuildsIdentically(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	ev := f.create(events.Request{Capacity: 3, Waitlist: true, Description: "Apportez vos outils ; merci !"})
+	for i := 0; i < 7; i++ {
+		if _, _, err := f.svc.Register(ctx, member(i), ev.ID); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := f.svc.Unregister(ctx, member(1), ev.ID); err != nil {
+		t.Fatal(err)
+	}
+	_, before, err := f.svc.Registrations(ctx, orga, ev.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	vb, _ := f.svc.Get(ctx, member(5), ev.ID)
+	f.gate.Flush()
+	_, after, err := f.svc.Registrations(ctx, orga, ev.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fmt.Sprint(before) != fmt.Sprint(after) {
+		t.Fatalf("registrations differ after a flush:\n before %v\n after  %v", before, after)
+	}
+	va, _ := f.svc.Get(ctx, member(5), ev.ID)
+	if fmt.Sprintf("%+v %+v", vb.Event, *vb.Mine) != fmt.Sprintf("%+v %+v", va.Event, *va.Mine) || vb.Confirmed != va.Confirmed || vb.Waitlisted != va.Waitlisted {
+		t.Fatalf("event differs after a flush:\n before %+v\n after  %+v", vb, va)
+	}
+	list, err := f.svc.List(ctx, f.now, f.now.AddDate(0, 1, 0))
+	if err != nil || len(list) != 1 || list[0].Confirmed != 3 || list[0].Waitlisted != 3 {
+		t.Fatalf("list after a flush: %+v %v", list, err)
+	}
+}
+
+// TestCapChanges: raising the cap confirms from the head at once;
+// lowering it removes no one.
+func TestCapChanges(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	ev := f.create(events.Request{Capacity: 2, Waitlist: true})
+	for i := 0; i < 6; i++ {
+		if _, _, err := f.svc.Register(ctx, member(i), ev.ID); err != nil {
+			t.Fatal(err)
+		}
+	}
+	four, one := 4, 1
+	v, err := f.svc.Update(ctx, orga, ev.ID, events.Change{Capacity: &four})
+	if err != nil || v.Confirmed != 4 || v.Waitlisted != 2 {
+		t.Fatalf("raised to 4: %+v %v", v, err)
+	}
+	v, err = f.svc.Update(ctx, orga, ev.ID, events.Change{Capacity: &one})
+	if err != nil || v.Confirmed != 4 || v.Waitlisted != 2 {
+		t.Fatalf("lowered to 1: %+v %v", v, err)
+	}
+	if err := f.svc.Unregister(ctx, member(0), ev.ID); err != nil {
+		t.Fatal(err)
+	}
+	if v, _ := f.svc.Get(ctx, member(4), ev.ID); v.Confirmed != 3 || v.Mine.Status != events.Waitlisted || v.Mine.Position != 1 {
+		t.Fatalf("a seat freed over a lowered cap went to the list: %+v %+v", v, v.Mine)
+	}
+	if _, err := f.svc.Update(ctx, member(9), ev.ID, events.Change{Capacity: &four}); !errors.Is(err, booking.ErrForbidden) {
+		t.Fatalf("a member changing the cap: %v", err)
+	}
+	rec, err := f.cal.Read(ctx, ev.ID)
+	if err != nil || rec.Event.Settings.Capacity != 1 {
+		t.Fatalf("capacity on the calendar: %+v %v", rec.Event.Settings, err)
+	}
+}

@@ -1,0 +1,255 @@
+package events
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/roomcal/roomcal/booking"
+)
+
+// indexLock names the lock that keeps the events calendar's sync (and
+// the index rebuild) to one replica at a time.
+const indexLock = "~index"
+
+// lockWait bounds how long a reader waits for another replica's rebuild.
+const lockWait = 15 * time.Second
+
+// state returns the event's state, rebuilding it from the calendar when
+// the gate has none.
+func (s *Service) state(ctx context.Context, id string) (State, error) {
+	for attempt := 0; ; attempt++ {
+		st, err := s.g.State(ctx, id)
+		if !errors.Is(err, ErrNoState) || attempt == 3 {
+			if err != nil {
+				return State{}, fmt.Errorf("event %s: %w", id, gateErr(err))
+			}
+			return st, nil
+		}
+		if err := s.rebuild(ctx, id); err != nil {
+			return State{}, err
+		}
+	}
+}
+
+// lock takes the write lock of key, waiting while another holds it.
+func (s *Service) lock(ctx context.Context, key string) (booking.Lease, error) {
+	deadline := time.Now().Add(lockWait)
+	for {
+		lease, ok, err := s.g.Lock(ctx, key, s.lockTTL())
+		if err != nil {
+			return booking.Lease{}, fmt.Errorf("lock %s: %w", key, err)
+		}
+		if ok {
+			return lease, nil
+		}
+		if time.Now().After(deadline) {
+			return booking.Lease{}, fmt.Errorf("lock %s: still held after %v: %w", key, lockWait, booking.ErrUnavailable)
+		}
+		select {
+		case <-ctx.Done():
+			return booking.Lease{}, ctx.Err()
+		case <-time.After(5 * time.Millisecond):
+		}
+	}
+}
+
+// rebuild reads the event's object and installs it in the gate, under
+// the event's lock so that no older reading replaces a newer state.
+func (s *Service) rebuild(ctx context.Context, id string) error {
+	lease, err := s.lock(ctx, id)
+	if err != nil {
+		return err
+	}
+	defer lease.Release()
+	if _, err := s.g.State(ctx, id); err == nil {
+		return nil // another caller rebuilt it while we waited
+	}
+	rctx, cancel := context.WithTimeout(ctx, s.opt.WriteTimeout)
+	rec, err := s.cal.Read(rctx, id)
+	cancel()
+	if err != nil {
+		return fmt.Errorf("rebuild event %s: %w", id, err)
+	}
+	if err := s.g.Load(ctx, id, stateOf(rec), lease.ID); err != nil {
+		return fmt.Errorf("rebuild event %s: %w", id, gateErr(err))
+	}
+	s.log.InfoContext(ctx, "event state rebuilt from the calendar", "event", id, "registrations", len(rec.Registrations))
+	return nil
+}
+
+// indexRange lists the ids of events starting in [from, to), rebuilding
+// the index when the gate lost it.
+func (s *Service) indexRange(ctx context.Context, from, to time.Time) ([]string, error) {
+	ids, err := s.g.IndexRange(ctx, from, to)
+	if errors.Is(err, ErrNoState) {
+		if err := s.rebuildIndex(ctx); err != nil {
+			return nil, err
+		}
+		ids, err = s.g.IndexRange(ctx, from, to)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("list events: %w", gateErr(err))
+	}
+	return ids, nil
+}
+
+// rebuildIndex lists the events calendar and installs the index.
+func (s *Service) rebuildIndex(ctx context.Context) error {
+	lease, err := s.lock(ctx, indexLock)
+	if err != nil {
+		return err
+	}
+	defer lease.Release()
+	if _, err := s.g.IndexToken(ctx); err == nil {
+		return nil
+	}
+	return s.loadIndex(ctx)
+}
+
+// loadIndex reads every event of the calendar; the caller holds the
+// index lock.
+func (s *Service) loadIndex(ctx context.Context) error {
+	ch, err := s.cal.Changes(ctx, "")
+	if err != nil {
+		return fmt.Errorf("list events calendar: %w", err)
+	}
+	starts := make(map[string]time.Time, len(ch.Changed))
+	for _, ref := range ch.Changed {
+		rec, err := s.cal.Read(ctx, ref.ID)
+		if errors.Is(err, booking.ErrNotFound) {
+			continue // not an internal event, or gone meanwhile
+		}
+		if err != nil {
+			if errors.Is(err, booking.ErrInvalid) {
+				s.log.WarnContext(ctx, "event object cannot be read; left out", "event", ref.ID, "err", err)
+				continue
+			}
+			return fmt.Errorf("read event %s: %w", ref.ID, err)
+		}
+		starts[ref.ID] = rec.Event.Start
+	}
+	if err := s.g.IndexLoad(ctx, ch.Token, starts); err != nil {
+		return fmt.Errorf("load events index: %w", gateErr(err))
+	}
+	s.log.InfoContext(ctx, "events index rebuilt from the calendar", "events", len(starts))
+	return nil
+}
+
+// RunSync checks the events calendar for outside edits every
+// SyncInterval until ctx ends.
+func (s *Service) RunSync(ctx context.Context) {
+	t := time.NewTicker(s.opt.SyncInterval)
+	defer t.Stop()
+	for {
+		if err := s.Sync(ctx); err != nil && ctx.Err() == nil {
+			s.log.WarnContext(ctx, "events sync failed", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// Sync runs one pass over the events calendar: events changed outside
+// roomcal are reconciled (attendees added or removed in Nextcloud are
+// counted, seats freed go to the waiting list) and written back when the
+// reconciliation changed something; deleted events are forgotten. Only
+// one replica syncs at a time; the others return at once.
+func (s *Service) Sync(ctx context.Context) error {
+	lease, ok, err := s.g.Lock(ctx, indexLock, s.lockTTL())
+	if err != nil || !ok {
+		return err
+	}
+	defer lease.Release()
+	token, err := s.g.IndexToken(ctx)
+	if errors.Is(err, ErrNoState) {
+		return s.loadIndex(ctx)
+	}
+	if err != nil {
+		return fmt.Errorf("events sync: %w", err)
+	}
+	ch, err := s.cal.Changes(ctx, token)
+	if err != nil {
+		return fmt.Errorf("events sync: %w", err)
+	}
+	complete := true
+	listed := make(map[string]bool, len(ch.Changed))
+	for _, ref := range ch.Changed {
+		listed[ref.ID] = true
+		done, err := s.syncEvent(ctx, ref)
+		if err != nil {
+			s.log.WarnContext(ctx, "event not synced", "event", ref.ID, "err", err)
+		}
+		complete = complete && done && err == nil
+	}
+	deleted := ch.Deleted
+	if ch.Full {
+		all, err := s.g.IndexRange(ctx, time.Unix(0, 0), time.Date(9999, 1, 1, 0, 0, 0, 0, time.UTC))
+		if err != nil {
+			return fmt.Errorf("events sync: %w", err)
+		}
+		for _, id := range all {
+			if !listed[id] {
+				deleted = append(deleted, id)
+			}
+		}
+	}
+	for _, id := range deleted {
+		s.forget(ctx, id)
+	}
+	if !complete {
+		return nil // the same changes are listed again next pass
+	}
+	return s.g.SetIndexToken(ctx, ch.Token)
+}
+
+// syncEvent reconciles one changed event. It reports false when the
+// event was locked by a writer (it is looked at again next pass).
+func (s *Service) syncEvent(ctx context.Context, ref Ref) (bool, error) {
+	if st, err := s.g.State(ctx, ref.ID); err == nil && st.ETag == ref.ETag && st.Durable >= st.Ver {
+		return true, nil // our own write
+	}
+	lease, ok, err := s.g.Lock(ctx, ref.ID, s.lockTTL())
+	if err != nil || !ok {
+		return false, err
+	}
+	defer lease.Release()
+	rctx, cancel := context.WithTimeout(ctx, s.opt.WriteTimeout)
+	rec, err := s.cal.Read(rctx, ref.ID)
+	cancel()
+	if errors.Is(err, booking.ErrNotFound) {
+		s.forget(ctx, ref.ID)
+		return true, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	if err := s.g.IndexPut(ctx, ref.ID, rec.Event.Start); err != nil {
+		return false, err
+	}
+	if _, err := s.g.State(ctx, ref.ID); errors.Is(err, ErrNoState) {
+		return true, nil // rebuilt from the calendar when next needed
+	}
+	return true, s.flush(ctx, ref.ID, lease, &rec, s.peek(ref.ID))
+}
+
+// peek returns the local flusher of id, if one runs, to tell its waiters.
+func (s *Service) peek(id string) *flusher {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.flushers[id]
+}
+
+// forget drops an event whose object is gone from the calendar.
+func (s *Service) forget(ctx context.Context, id string) {
+	if err := s.g.IndexDel(ctx, id); err != nil {
+		s.log.WarnContext(ctx, "deleted event still indexed", "event", id, "err", err)
+	}
+	if err := s.g.Drop(ctx, id); err != nil {
+		s.log.WarnContext(ctx, "deleted event still in the gate", "event", id, "err", err)
+	}
+}
