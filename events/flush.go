@@ -216,7 +216,13 @@ func (s *Service) flush(ctx context.Context, id string, lease booking.Lease, rec
 			r, err := s.cal.Read(rctx, id)
 			cancel()
 			if err != nil {
-				return s.fail(ctx, id, lease, fmt.Errorf("read event %s: %w", id, err))
+				err = s.fail(ctx, id, lease, fmt.Errorf("read event %s: %w", id, err))
+				if errors.Is(err, booking.ErrNotFound) {
+					// Deleted from the calendar: callers get "not found"
+					// from now on rather than "try again".
+					s.forget(ctx, id)
+				}
+				return err
 			}
 			rec = &r
 		}

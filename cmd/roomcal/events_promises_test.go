@@ -19,6 +19,8 @@ import (
 	"testing"
 	"time"
 
+	ical "github.com/emersion/go-ical"
+
 	"github.com/roomcal/roomcal/api"
 	"github.com/roomcal/roomcal/caldav"
 	"github.com/roomcal/roomcal/events"
@@ -552,4 +554,98 @@ func TestEventRules(t *testing.T) {
 			t.Fatalf("csv row %d: %q, want %q", i, rows[i], w)
 		}
 	}
+}
+
+// TestEventOutsideEdits: an attendee added straight in the calendar (as
+// Nextcloud does) and one removed there are picked up by the sync loop:
+// the added one is counted, the removed one's seat goes to the head of
+// the waiting list, and the object is written back to agree.
+func TestEventOutsideEdits(t *testing.T) {
+	b := newBackend(t, testenv.RadicaleHome(t), testenv.StartRedis(t).URL())
+	in := newInstance(t, b, instanceOpts{syncInterval: 200 * time.Millisecond})
+	id := in.createEvent(t, map[string]any{"capacity": 3, "waitlist": true})
+	for i := 0; i < 5; i++ {
+		if a := in.as(t, memberNo(i), "POST", "/api/v1/events/"+id+"/registrations", nil, ""); a.status != 201 {
+			t.Fatalf("register: %d %s", a.status, a.body)
+		}
+	}
+
+	ctx := context.Background()
+	obj, err := b.store.Get(ctx, eventsCalendar, caldav.ObjectName(id))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cal, err := ical.NewDecoder(bytes.NewReader(obj.Data)).Decode()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range cal.Children {
+		if c.Name != ical.CompEvent {
+			continue
+		}
+		var kept []ical.Prop
+		for _, p := range c.Props[ical.PropAttendee] {
+			if p.Params.Get("X-ROOMCAL-MEMBER") != memberNo(0).id {
+				kept = append(kept, p)
+			}
+		}
+		marie := ical.NewProp(ical.PropAttendee)
+		marie.Value = "mailto:marie@example.org"
+		marie.Params.Set("CN", "Marie Curie")
+		marie.Params.Set("PARTSTAT", "NEEDS-ACTION")
+		marie.Params.Set("RSVP", "TRUE")
+		c.Props[ical.PropAttendee] = append(kept, *marie)
+	}
+	var buf bytes.Buffer
+	if err := ical.NewEncoder(&buf).Encode(cal); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.store.Update(ctx, eventsCalendar, obj.Name, buf.Bytes(), obj.ETag); err != nil {
+		t.Fatalf("outside edit: %v", err)
+	}
+
+	var regs []regAnswer
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		regs = in.attendees(t, id)
+		if len(regs) == 5 && regs[0].Member != memberNo(0).id {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("outside edit not picked up within 10 s: %+v", regs)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	want := []regAnswer{
+		{Member: memberNo(1).id, Status: "confirmed"},
+		{Member: memberNo(2).id, Status: "confirmed"},
+		{Member: memberNo(3).id, Status: "confirmed"},
+		{Member: memberNo(4).id, Status: "waitlisted", Position: 1},
+		{Member: "mailto:marie@example.org", Status: "waitlisted", Position: 2},
+	}
+	for i, w := range want {
+		if regs[i].Member != w.Member || regs[i].Status != w.Status || regs[i].Position != w.Position {
+			t.Fatalf("after the outside edit #%d: %+v, want %+v", i, regs[i], w)
+		}
+	}
+	if regs[4].Name != "Marie Curie" {
+		t.Fatalf("outside attendee's name: %q", regs[4].Name)
+	}
+	// The promotion is written back.
+	deadline = time.Now().Add(10 * time.Second)
+	for {
+		rec := onServer(t, b, id)
+		promoted := false
+		for _, r := range rec.Registrations {
+			promoted = promoted || (r.Member == memberNo(3).id && r.Status == events.Confirmed)
+		}
+		if promoted {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the promotion after the outside removal is not on the server")
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	assertServerAgrees(t, b, id, regs)
 }

@@ -53,9 +53,9 @@
 // failed). Written, Rollback, Load, Drop, Reconcile and the index scripts
 // are idempotent. A retried Register finds its own registration and
 // answers Created false; a retried Unregister answers Found false with
-// the version of its removal; a retried Configure takes one more version
-// (written like any other). Only those answers differ: the state is the
-// same.
+// the version of its removal (so callers still wait for the right
+// version); a retried Configure takes one more version, which changes
+// nothing but is written like any other.
 
 package redisgate
 
@@ -131,8 +131,9 @@ var (
 // number of EventGates in any number of processes may share one Redis
 // (and a Gate: their keys do not meet).
 type EventGate struct {
-	rdb    redis.UniversalClient
-	prefix string
+	// gate is a rooms' Gate on the same client and options, for its
+	// client, prefix and script runner.
+	gate *Gate
 }
 
 var _ events.Gate = (*EventGate)(nil)
@@ -142,23 +143,29 @@ var _ events.Gate = (*EventGate)(nil)
 // Gate's options: WithPrefix applies (and panics on '{' or '}' as New
 // does); the others do not concern events.
 func NewEventGate(client redis.UniversalClient, opts ...Option) *EventGate {
-	g := New(client, opts...)
-	return &EventGate{rdb: client, prefix: g.prefix}
+	return &EventGate{gate: New(client, opts...)}
 }
 
-// eventKeys are the keys of one event, in the order every event script
-// takes them.
-type eventKeys [8]string
+// eventKeys are the keys of one event.
+type eventKeys struct{ st, m, cz, wz, t, log, fail, lock string }
 
-func (g *EventGate) keys(event string) []string {
-	t := g.prefix + "{event:" + event + "}:"
-	k := eventKeys{t + "st", t + "m", t + "cz", t + "wz", t + "t", t + "log", t + "fail", t + "lock"}
-	return k[:]
+func (g *EventGate) keys(event string) eventKeys {
+	p := g.gate.prefix + "{event:" + event + "}:"
+	return eventKeys{
+		st: p + "st", m: p + "m", cz: p + "cz", wz: p + "wz",
+		t: p + "t", log: p + "log", fail: p + "fail", lock: p + "lock",
+	}
+}
+
+// all lists the keys in the order every event script takes them (see
+// lua/ev_lib.lua).
+func (k eventKeys) all() []string {
+	return []string{k.st, k.m, k.cz, k.wz, k.t, k.log, k.fail, k.lock}
 }
 
 func (g *EventGate) indexKeys() []string {
-	t := g.prefix + "{events}:"
-	return []string{t + "idx", t + "meta"}
+	p := g.gate.prefix + "{events}:"
+	return []string{p + "idx", p + "meta"}
 }
 
 // Register implements events.Gate.
@@ -166,7 +173,7 @@ func (g *EventGate) Register(ctx context.Context, event string, r events.Registr
 	if event == "" || r.Member == "" {
 		return events.Outcome{}, fmt.Errorf("register %s: event and member are required", event)
 	}
-	res, err := g.run(ctx, evRegisterScript, g.keys(event), []any{r.Member, r.Name, r.Email, msOf(now)})
+	res, err := g.run(ctx, evRegisterScript, g.keys(event).all(), []any{r.Member, r.Name, r.Email, msOf(now)})
 	if err != nil {
 		return events.Outcome{}, fmt.Errorf("register %s: %w", event, err)
 	}
@@ -189,7 +196,7 @@ func (g *EventGate) Unregister(ctx context.Context, event, member string) (event
 	if event == "" || member == "" {
 		return events.Outcome{}, fmt.Errorf("unregister %s: event and member are required", event)
 	}
-	res, err := g.run(ctx, evUnregisterScript, g.keys(event), []any{member})
+	res, err := g.run(ctx, evUnregisterScript, g.keys(event).all(), []any{member})
 	if err != nil {
 		return events.Outcome{}, fmt.Errorf("unregister %s: %w", event, err)
 	}
@@ -214,7 +221,7 @@ func (g *EventGate) Configure(ctx context.Context, event string, ev events.Event
 	}
 	s := ev.Settings
 	args := []any{info, s.Capacity, flag(s.Waitlist), msOf(s.Opens), msOf(s.Closes), msOf(s.Start), flag(s.Cancelled)}
-	res, err := g.run(ctx, evConfigureScript, g.keys(event), args)
+	res, err := g.run(ctx, evConfigureScript, g.keys(event).all(), args)
 	if err != nil {
 		return events.Outcome{}, fmt.Errorf("configure %s: %w", event, err)
 	}
@@ -249,7 +256,7 @@ func (g *EventGate) Reconcile(ctx context.Context, event, etag string, ev events
 		return events.State{}, fmt.Errorf("reconcile %s: %w", event, err)
 	}
 	args := []any{etag, info, msOf(start), msOf(now), regs}
-	res, err := g.run(ctx, evReconcileScript, g.keys(event), args)
+	res, err := g.run(ctx, evReconcileScript, g.keys(event).all(), args)
 	if err != nil {
 		return events.State{}, fmt.Errorf("reconcile %s: %w", event, err)
 	}
@@ -265,7 +272,7 @@ func (g *EventGate) State(ctx context.Context, event string) (events.State, erro
 	if event == "" {
 		return events.State{}, errors.New("state: event is required")
 	}
-	res, err := g.run(ctx, evStateScript, g.keys(event), nil)
+	res, err := g.run(ctx, evStateScript, g.keys(event).all(), nil)
 	if err != nil {
 		return events.State{}, fmt.Errorf("state %s: %w", event, err)
 	}
@@ -282,7 +289,7 @@ func (g *EventGate) Progress(ctx context.Context, event string) (events.Progress
 	if event == "" {
 		return events.Progress{}, errors.New("progress: event is required")
 	}
-	res, err := g.run(ctx, evProgressScript, g.keys(event), nil)
+	res, err := g.run(ctx, evProgressScript, g.keys(event).all(), nil)
 	if err != nil {
 		return events.Progress{}, fmt.Errorf("progress %s: %w", event, err)
 	}
@@ -339,11 +346,11 @@ func (g *EventGate) Summaries(ctx context.Context, ids []string) ([]events.Summa
 // summaries runs the summary script of every id in one pipeline, with
 // EVALSHA or (whole) EVAL. It returns the first error of any command.
 func (g *EventGate) summaries(ctx context.Context, ids []string, whole bool) ([]*redis.Cmd, error) {
-	pipe := g.rdb.Pipeline()
+	pipe := g.gate.rdb.Pipeline()
 	cmds := make([]*redis.Cmd, len(ids))
 	for i, id := range ids {
 		k := g.keys(id)
-		keys := []string{k[0], k[2], k[3]}
+		keys := []string{k.st, k.cz, k.wz}
 		if whole {
 			cmds[i] = evSummaryScript.Eval(ctx, pipe, keys)
 		} else {
@@ -370,7 +377,7 @@ func (g *EventGate) Written(ctx context.Context, event, gen string, ver int64, e
 	if event == "" {
 		return errors.New("written: event is required")
 	}
-	res, err := g.run(ctx, evWrittenScript, g.keys(event), []any{gen, ver, etag})
+	res, err := g.run(ctx, evWrittenScript, g.keys(event).all(), []any{gen, ver, etag})
 	if err != nil {
 		return fmt.Errorf("written %s: %w", event, err)
 	}
@@ -387,7 +394,7 @@ func (g *EventGate) Rollback(ctx context.Context, event, gen, lease string) erro
 	if event == "" {
 		return errors.New("rollback: event is required")
 	}
-	res, err := g.run(ctx, evRollbackScript, g.keys(event), []any{gen, lease})
+	res, err := g.run(ctx, evRollbackScript, g.keys(event).all(), []any{gen, lease})
 	if err != nil {
 		return fmt.Errorf("rollback %s: %w", event, err)
 	}
@@ -421,7 +428,7 @@ func (g *EventGate) Load(ctx context.Context, event string, st events.State, lea
 	s := ev.Settings
 	args := []any{lease, gen, st.Ver, st.ETag, st.Seq, info,
 		s.Capacity, flag(s.Waitlist), msOf(s.Opens), msOf(s.Closes), msOf(s.Start), flag(s.Cancelled), regs}
-	res, err := g.run(ctx, evLoadScript, g.keys(event), args)
+	res, err := g.run(ctx, evLoadScript, g.keys(event).all(), args)
 	if err != nil {
 		return fmt.Errorf("load %s: %w", event, err)
 	}
@@ -437,7 +444,7 @@ func (g *EventGate) Drop(ctx context.Context, event string) error {
 	if event == "" {
 		return errors.New("drop: event is required")
 	}
-	if _, err := g.run(ctx, evDropScript, g.keys(event), nil); err != nil {
+	if _, err := g.run(ctx, evDropScript, g.keys(event).all(), nil); err != nil {
 		return fmt.Errorf("drop %s: %w", event, err)
 	}
 	return nil
@@ -451,9 +458,9 @@ func (g *EventGate) Lock(ctx context.Context, event string, ttl time.Duration) (
 	if event == "" || ttl < time.Millisecond {
 		return booking.Lease{}, false, fmt.Errorf("lock %s: need an event and a ttl of at least 1ms", event)
 	}
-	key := g.keys(event)[7]
+	key := g.keys(event).lock
 	token := randomID()
-	ok, err := g.rdb.SetNX(ctx, key, token, ttl).Result()
+	ok, err := g.gate.rdb.SetNX(ctx, key, token, ttl).Result()
 	if err != nil {
 		return booking.Lease{}, false, fmt.Errorf("lock %s: %w", event, classify(ctx, err))
 	}
@@ -463,7 +470,7 @@ func (g *EventGate) Lock(ctx context.Context, event string, ttl time.Duration) (
 	unlock := func() {
 		uctx, cancel := context.WithTimeout(context.Background(), unlockTimeout)
 		defer cancel()
-		_ = unlockScript.Run(uctx, g.rdb, []string{key}, token).Err()
+		_ = unlockScript.Run(uctx, g.gate.rdb, []string{key}, token).Err()
 	}
 	return booking.Lease{ID: token, Release: unlock}, true, nil
 }
@@ -533,7 +540,7 @@ func (g *EventGate) IndexDel(ctx context.Context, id string) error {
 
 // IndexToken implements events.Gate (one HMGET: atomic as it stands).
 func (g *EventGate) IndexToken(ctx context.Context) (string, error) {
-	v, err := g.rdb.HMGet(ctx, g.indexKeys()[1], "v", "token").Result()
+	v, err := g.gate.rdb.HMGet(ctx, g.indexKeys()[1], "v", "token").Result()
 	if err != nil {
 		return "", fmt.Errorf("index token: %w", classify(ctx, err))
 	}
@@ -560,15 +567,7 @@ func (g *EventGate) SetIndexToken(ctx context.Context, token string) error {
 
 // run runs a script whose answer is a table starting with a status word.
 func (g *EventGate) run(ctx context.Context, s *redis.Script, keys []string, args []any) ([]any, error) {
-	v, err := s.Run(ctx, g.rdb, keys, args...).Result()
-	if err != nil {
-		return nil, classify(ctx, err)
-	}
-	res, ok := v.([]any)
-	if !ok || len(res) == 0 {
-		return nil, fmt.Errorf("unexpected script answer %T %v", v, v)
-	}
-	return res, nil
+	return g.gate.run(ctx, s, keys, args)
 }
 
 // statusErr maps a script's status word to the events errors.

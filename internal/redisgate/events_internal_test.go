@@ -628,8 +628,8 @@ func TestEventWrittenGC(t *testing.T) {
 		}
 		return n
 	}
-	if count(k[5]) != 5 || count(k[4]) != 2 {
-		t.Fatalf("log %d, tombstones %d", count(k[5]), count(k[4]))
+	if count(k.log) != 5 || count(k.t) != 2 {
+		t.Fatalf("log %d, tombstones %d", count(k.log), count(k.t))
 	}
 
 	if err := g.Written(ctx, id, "other", 5, `"x"`); !errors.Is(err, events.ErrNoState) {
@@ -638,8 +638,8 @@ func TestEventWrittenGC(t *testing.T) {
 	if err := g.Written(ctx, id, st.Gen, 4, `"e4"`); err != nil {
 		t.Fatal(err)
 	}
-	if count(k[5]) != 1 || count(k[4]) != 1 {
-		t.Fatalf("after written 4: log %d, tombstones %d", count(k[5]), count(k[4]))
+	if count(k.log) != 1 || count(k.t) != 1 {
+		t.Fatalf("after written 4: log %d, tombstones %d", count(k.log), count(k.t))
 	}
 	if s := mustState(t, g, id); s.Durable != 4 || s.ETag != `"e4"` {
 		t.Fatalf("durable %d etag %s", s.Durable, s.ETag)
@@ -658,8 +658,8 @@ func TestEventWrittenGC(t *testing.T) {
 	if s := mustState(t, g, id); s.Durable != 5 || s.Ver != 5 {
 		t.Fatalf("durable %d ver %d", s.Durable, s.Ver)
 	}
-	if count(k[5]) != 0 || count(k[4]) != 0 {
-		t.Fatalf("after written 5: log %d, tombstones %d", count(k[5]), count(k[4]))
+	if count(k.log) != 0 || count(k.t) != 0 {
+		t.Fatalf("after written 5: log %d, tombstones %d", count(k.log), count(k.t))
 	}
 	if err := g.Written(ctx, "nothing"+id, st.Gen, 1, ""); !errors.Is(err, events.ErrNoState) {
 		t.Fatalf("Written without state: %v", err)
@@ -701,7 +701,7 @@ func TestEventProgressFailedRanges(t *testing.T) {
 
 	// A range recorded more than ten minutes ago is no longer reported,
 	// and the next rollback forgets it.
-	fail := g.keys(id)[6]
+	fail := g.keys(id).fail
 	old := strconv.FormatInt(time.Now().Add(-11*time.Minute).UnixMilli(), 10)
 	if err := c.LSet(ctx, fail, 0, "0 2 "+old).Err(); err != nil {
 		t.Fatal(err)
@@ -964,7 +964,7 @@ func TestEventSummaries(t *testing.T) {
 }
 
 func TestEventIndex(t *testing.T) {
-	g, c := eventGate(t)
+	g, _ := eventGate(t)
 	ctx := context.Background()
 	day := func(d int) time.Time { return evStart.AddDate(0, 0, d) }
 
@@ -1047,12 +1047,12 @@ func TestEventIndex(t *testing.T) {
 	if tok, err := g.IndexToken(ctx); err != nil || tok != "" {
 		t.Errorf("empty index token %q %v", tok, err)
 	}
-	_ = c
 }
 
 func TestEventUnavailable(t *testing.T) {
 	port := testenv.FreePort(t)
-	c := redis.NewClient(&redis.Options{Addr: fmt.Sprintf("127.0.0.1:%d", port), MaxRetries: -1, DialTimeout: 200 * time.Millisecond})
+	c := redis.NewClient(&redis.Options{Addr: fmt.Sprintf("127.0.0.1:%d", port), MaxRetries: -1,
+		DialTimeout: 200 * time.Millisecond, DialerRetries: 1, DialerRetryTimeout: time.Millisecond})
 	defer c.Close()
 	g := NewEventGate(c)
 	ctx := context.Background()
@@ -1078,7 +1078,7 @@ func TestEventScriptsTwice(t *testing.T) {
 	g, _ := eventGate(t)
 	ctx := context.Background()
 	id, st := newEvent(t, g, 1, true)
-	k := g.keys(id)
+	k := g.keys(id).all()
 	twice := func(s *redis.Script, args ...any) {
 		t.Helper()
 		for range 2 {

@@ -87,7 +87,7 @@ func TestEventKeys(t *testing.T) {
 		if _, err := g.Unregister(ctx, id, "y"); err != nil {
 			t.Fatal(err)
 		}
-		if err := g.Written(ctx, id, st.Gen, 2, "e"); err != nil {
+		if err := g.Written(ctx, id, st.Gen, 4, "e"); err != nil {
 			t.Fatal(err)
 		}
 		lease, ok, err := g.Lock(ctx, id, time.Minute)
@@ -101,6 +101,9 @@ func TestEventKeys(t *testing.T) {
 			t.Fatal(err)
 		}
 		if _, err := g.Unregister(ctx, id, "z"); err != nil { // a tombstone and a log entry stay
+			t.Fatal(err)
+		}
+		if _, err := g.Register(ctx, id, events.Registration{Member: "w"}, now); err != nil { // waits
 			t.Fatal(err)
 		}
 	}
