@@ -34,4 +34,16 @@ func (s *Server) metrics(c *gin.Context) {
 		fmt.Fprintln(w, "# TYPE roomcal_calendar_overlaps_total counter")
 		fmt.Fprintf(w, "roomcal_calendar_overlaps_total %d\n", s.opts.Bookings.ConflictsSeen())
 	}
+	if s.opts.Events != nil {
+		st := s.opts.Events.Stats()
+		fmt.Fprintln(w, "# HELP roomcal_event_writes_total Conditional PUTs of event objects (each carries every decision pending at the time).")
+		fmt.Fprintln(w, "# TYPE roomcal_event_writes_total counter")
+		fmt.Fprintf(w, "roomcal_event_writes_total %d\n", st.Writes)
+		fmt.Fprintln(w, "# HELP roomcal_event_write_conflicts_total Event writes that found another version (412) and were made again.")
+		fmt.Fprintln(w, "# TYPE roomcal_event_write_conflicts_total counter")
+		fmt.Fprintf(w, "roomcal_event_write_conflicts_total %d\n", st.Stale)
+		fmt.Fprintln(w, "# HELP roomcal_event_rollbacks_total Times pending event decisions were undone because the calendar could not be written.")
+		fmt.Fprintln(w, "# TYPE roomcal_event_rollbacks_total counter")
+		fmt.Fprintf(w, "roomcal_event_rollbacks_total %d\n", st.Rollbacks)
+	}
 }

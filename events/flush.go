@@ -252,12 +252,14 @@ func (s *Service) flush(ctx context.Context, id string, lease booking.Lease, rec
 		etag, err := s.cal.Update(wctx, out)
 		cancel()
 		if errors.Is(err, booking.ErrStale) {
+			s.stale.Add(1)
 			rec = nil // changed meanwhile: read, reconcile, write again
 			continue
 		}
 		if err != nil {
 			return s.fail(ctx, id, lease, fmt.Errorf("write event %s: %w", id, err))
 		}
+		s.writes.Add(1)
 		if err := s.g.Written(ctx, id, st.Gen, st.Ver, etag); err != nil {
 			return fmt.Errorf("record write of event %s: %w", id, err)
 		}
@@ -284,6 +286,7 @@ func (s *Service) fail(ctx context.Context, id string, lease booking.Lease, caus
 		s.log.WarnContext(ctx, "pending event changes not rolled back", "event", id, "err", err)
 		return fmt.Errorf("%w (and rollback: %v)", cause, err)
 	}
+	s.rollbacks.Add(1)
 	s.log.WarnContext(ctx, "event changes rolled back: calendar write failed",
 		"event", id, "from", p.Durable, "to", p.Ver, "err", cause)
 	return cause

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 	"unicode/utf8"
 
@@ -55,6 +56,20 @@ type Service struct {
 
 	mu       sync.Mutex
 	flushers map[string]*flusher
+
+	writes, stale, rollbacks atomic.Int64
+}
+
+// Stats counts what this process did to event objects.
+type Stats struct {
+	Writes    int64 // conditional PUTs that succeeded
+	Stale     int64 // writes that found another version (412)
+	Rollbacks int64 // rollbacks of pending decisions after a failed write
+}
+
+// Stats returns the counters since the start.
+func (s *Service) Stats() Stats {
+	return Stats{Writes: s.writes.Load(), Stale: s.stale.Load(), Rollbacks: s.rollbacks.Load()}
 }
 
 // NewService checks opts and returns a Service.
@@ -437,12 +452,15 @@ func (s *Service) Register(ctx context.Context, m Member, id string) (Registrati
 		return Registration{}, false, err
 	}
 	// The position may have moved up while the write was made.
+	r := out.Reg
 	if st, err := s.g.State(ctx, id); err == nil {
-		if r, ok := st.Find(m.ID); ok {
-			return r, out.Created, nil
+		if mine, ok := st.Find(m.ID); ok {
+			r = mine
 		}
+		s.normalise(&st.Event)
+		r.At = r.At.In(st.Event.Start.Location())
 	}
-	return out.Reg, out.Created, nil
+	return r, out.Created, nil
 }
 
 // Unregister removes m's registration; the head of the waiting list

@@ -258,6 +258,12 @@ func TestPromiseEventCapHeld(t *testing.T) {
 			t.Fatalf("waiting position %d given %d times", p, positions[p])
 		}
 	}
+	// Grouped: far fewer writes than registrations.
+	if w := ins[0].ev.Stats().Writes + ins[1].ev.Stats().Writes; w >= 250 {
+		t.Fatalf("500 registrations took %d writes of the event", w)
+	} else {
+		t.Logf("500 registrations written in %d PUTs", w)
+	}
 	regs := ins[1].attendees(t, id)
 	if c, w := counts(regs); c != 50 || w != 450 {
 		t.Fatalf("attendee list: %d confirmed, %d waiting", c, w)
@@ -417,6 +423,9 @@ func TestPromiseEventServerDown(t *testing.T) {
 	}
 	if n[201] == 0 || n[503] == 0 {
 		t.Fatalf("the stop did not fall in the middle of the burst: %v", n)
+	}
+	if in.ev.Stats().Rollbacks == 0 {
+		t.Fatalf("503s without a rollback of the pending registrations")
 	}
 	rad.Start()
 	// One more registration: it writes whatever the gate holds.
