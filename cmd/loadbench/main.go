@@ -43,15 +43,28 @@ func main() {
 	events := flag.Int("events", 2000, "events seeded in each room's calendar")
 	rps := flag.String("rps", "500", "request rates of the availability load, comma-separated (each run for -duration)")
 	duration := flag.Duration("duration", 10*time.Second, "length of each timed load")
+	only := flag.String("only", "all", "what to run: rooms (the room benchmarks), events (registrations on one hot event, see events.go) or all")
 	flag.Parse()
+	if *only != "rooms" && *only != "events" && *only != "all" {
+		fmt.Fprintf(os.Stderr, "loadbench: -only must be rooms, events or all, not %q\n", *only)
+		os.Exit(2)
+	}
 	radicale, redisURL := os.Getenv("ROOMCAL_TEST_RADICALE_URL"), os.Getenv("ROOMCAL_TEST_REDIS_URL")
 	if radicale == "" || redisURL == "" {
 		fmt.Fprintln(os.Stderr, "loadbench: ROOMCAL_TEST_RADICALE_URL and ROOMCAL_TEST_REDIS_URL must point at a Radicale and a Redis (make bench starts them)")
 		os.Exit(2)
 	}
-	if err := run(*rooms, *events, *rps, *duration, radicale, redisURL); err != nil {
-		fmt.Fprintln(os.Stderr, "loadbench:", err)
-		os.Exit(1)
+	if *only != "events" {
+		if err := run(*rooms, *events, *rps, *duration, radicale, redisURL); err != nil {
+			fmt.Fprintln(os.Stderr, "loadbench:", err)
+			os.Exit(1)
+		}
+	}
+	if *only != "rooms" {
+		if err := runEvents(radicale, redisURL, *only == "events"); err != nil {
+			fmt.Fprintln(os.Stderr, "loadbench:", err)
+			os.Exit(1)
+		}
 	}
 }
 
