@@ -202,6 +202,10 @@ type Gate interface {
 
 	// State returns the event's whole state.
 	State(ctx context.Context, event string) (State, error)
+	// Mine returns member's live registration with its current Position;
+	// ok is false when the member is not registered. It reads one
+	// registration, not the whole event.
+	Mine(ctx context.Context, event, member string) (reg Registration, ok bool, err error)
 	// Progress returns what waiting callers need to settle.
 	Progress(ctx context.Context, event string) (Progress, error)
 	// Summaries returns the events of ids that have state, with their

@@ -224,16 +224,21 @@ func (s *Service) Create(ctx context.Context, m Member, r Request) (Event, error
 // calendar keeps seconds), so that answers read back from the calendar
 // after a rebuild are the same.
 func (s *Service) normalise(ev *Event) {
-	loc := s.opt.Zone(ev.Room)
-	if loc == nil {
-		loc = time.UTC
-	}
+	loc := s.zone(ev.Room)
 	for _, t := range []*time.Time{&ev.Start, &ev.End, &ev.Settings.Opens, &ev.Settings.Closes, &ev.Settings.Start} {
 		if !t.IsZero() {
 			*t = t.Truncate(time.Second).In(loc)
 		}
 	}
 	ev.Created = ev.Created.Truncate(time.Second).UTC()
+}
+
+// zone is the time zone of events held in room (UTC when unknown).
+func (s *Service) zone(room string) *time.Location {
+	if loc := s.opt.Zone(room); loc != nil {
+		return loc
+	}
+	return time.UTC
 }
 
 // freeRoom gives back the room booking of an event that was not made.
@@ -453,13 +458,10 @@ func (s *Service) Register(ctx context.Context, m Member, id string) (Registrati
 	}
 	// The position may have moved up while the write was made.
 	r := out.Reg
-	if st, err := s.g.State(ctx, id); err == nil {
-		if mine, ok := st.Find(m.ID); ok {
-			r = mine
-		}
-		s.normalise(&st.Event)
-		r.At = r.At.In(st.Event.Start.Location())
+	if mine, ok, err := s.g.Mine(ctx, id, m.ID); err == nil && ok {
+		r = mine
 	}
+	r.At = r.At.In(s.zone(""))
 	return r, out.Created, nil
 }
 

@@ -65,6 +65,7 @@ func Run(t *testing.T, newTarget func(t *testing.T) Target) {
 		{"RegisterIdempotent", testRegisterIdempotent},
 		{"RegisterClosed", testRegisterClosed},
 		{"Unregister", testUnregister},
+		{"Mine", testMine},
 		{"ConfigureRaisesCap", testConfigureRaise},
 		{"ConfigureLowersCap", testConfigureLower},
 		{"ConfigureFields", testConfigureFields},
@@ -462,6 +463,7 @@ func testNoState(f *fixture) {
 			return err
 		}},
 		{"State", func() error { _, err := f.g.State(f.ctx, f.ev); return err }},
+		{"Mine", func() error { _, _, err := f.g.Mine(f.ctx, f.ev, "m1"); return err }},
 		{"Progress", func() error { _, err := f.g.Progress(f.ctx, f.ev); return err }},
 		{"Written", func() error { return f.g.Written(f.ctx, f.ev, "gen-1", 1, "etag-1") }},
 	}
@@ -1893,5 +1895,36 @@ func testConcurrentSameMember(f *fixture) {
 	c, w := st.Counts()
 	if c > seats || (c < seats && w > 0) {
 		f.t.Errorf("%d confirmed and %d waiting for %d seats", c, w, seats)
+	}
+}
+
+// testMine: Mine gives one member's registration as State does, with its
+// current position, and nothing for a member not (or no longer)
+// registered.
+func testMine(f *fixture) {
+	f.open(settings(1, true))
+	for _, m := range []string{"a", "b", "c", "d"} {
+		f.register(m)
+	}
+	f.unregister("b") // the first waiting: c and d move up
+	st := f.state()
+	for _, m := range []string{"a", "c", "d"} {
+		want, _ := st.Find(m)
+		got, ok, err := f.g.Mine(f.ctx, f.ev, m)
+		if err != nil || !ok {
+			f.t.Fatalf("Mine(%s) = %v, %v", m, ok, err)
+		}
+		if got.Member != want.Member || got.Status != want.Status || got.Position != want.Position ||
+			got.Seq != want.Seq || !got.At.Equal(want.At) || got.Name != want.Name {
+			f.t.Errorf("Mine(%s) = %+v, State says %+v", m, got, want)
+		}
+	}
+	if got, _, _ := f.g.Mine(f.ctx, f.ev, "d"); got.Status != events.Waitlisted || got.Position != 2 {
+		f.t.Errorf("Mine(d) after b left = %+v, want waitlisted at 2", got)
+	}
+	for _, m := range []string{"b", "nobody"} {
+		if _, ok, err := f.g.Mine(f.ctx, f.ev, m); ok || err != nil {
+			f.t.Errorf("Mine(%s) of a member not registered = %v, %v", m, ok, err)
+		}
 	}
 }

@@ -369,6 +369,34 @@ func (g *EventGate) State(ctx context.Context, id string) (events.State, error) 
 	return st, nil
 }
 
+// Mine implements events.Gate.
+func (g *EventGate) Mine(ctx context.Context, id, memberID string) (events.Registration, bool, error) {
+	var (
+		reg events.Registration
+		ok  bool
+	)
+	err := g.withState(ctx, "mine", id, func(e *event, _ time.Time) error {
+		m, found := e.members[memberID]
+		if !found || !m.live {
+			return nil
+		}
+		reg, ok = m.reg, true
+		if reg.Status == events.Waitlisted {
+			reg.Position = 1
+			for _, o := range e.members {
+				if o.live && o.reg.Status == events.Waitlisted && o.reg.Seq < reg.Seq {
+					reg.Position++
+				}
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return events.Registration{}, false, err
+	}
+	return reg, ok, nil
+}
+
 // Progress implements events.Gate.
 func (g *EventGate) Progress(ctx context.Context, id string) (events.Progress, error) {
 	var p events.Progress

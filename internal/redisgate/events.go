@@ -87,6 +87,8 @@ var (
 	evReconcileSrc string
 	//go:embed lua/ev_state.lua
 	evStateSrc string
+	//go:embed lua/ev_mine.lua
+	evMineSrc string
 	//go:embed lua/ev_progress.lua
 	evProgressSrc string
 	//go:embed lua/ev_written.lua
@@ -115,6 +117,7 @@ var (
 	evConfigureScript  = redis.NewScript(evLibSrc + evConfigureSrc)
 	evReconcileScript  = redis.NewScript(evLibSrc + evReconcileSrc)
 	evStateScript      = redis.NewScript(evLibSrc + evStateSrc)
+	evMineScript       = redis.NewScript(evLibSrc + evMineSrc)
 	evProgressScript   = redis.NewScript(evLibSrc + evProgressSrc)
 	evWrittenScript    = redis.NewScript(evLibSrc + evWrittenSrc)
 	evRollbackScript   = redis.NewScript(evLibSrc + evRollbackSrc)
@@ -281,6 +284,32 @@ func (g *EventGate) State(ctx context.Context, event string) (events.State, erro
 		return events.State{}, fmt.Errorf("state %s: %w", event, err)
 	}
 	return st, nil
+}
+
+// Mine implements events.Gate: one HGET and one ZRANK.
+func (g *EventGate) Mine(ctx context.Context, event, member string) (events.Registration, bool, error) {
+	if event == "" || member == "" {
+		return events.Registration{}, false, fmt.Errorf("mine %s: event and member are required", event)
+	}
+	res, err := g.run(ctx, evMineScript, g.keys(event).all(), []any{member})
+	if err != nil {
+		return events.Registration{}, false, fmt.Errorf("mine %s: %w", event, err)
+	}
+	if err := statusErr(res); err != nil {
+		return events.Registration{}, false, fmt.Errorf("mine %s: %w", event, err)
+	}
+	// {'OK', 0} or {'OK', 1, member, record, position}
+	if len(res) == 2 && num(res[1]) == 0 {
+		return events.Registration{}, false, nil
+	}
+	if len(res) != 5 {
+		return events.Registration{}, false, fmt.Errorf("mine %s: unexpected script answer %v", event, res)
+	}
+	reg, err := decodeReg(str(res[2]), str(res[3]), int(num(res[4])))
+	if err != nil {
+		return events.Registration{}, false, fmt.Errorf("mine %s: %w", event, err)
+	}
+	return reg, true, nil
 }
 
 // Progress implements events.Gate. Failed lists the ranges rolled back
