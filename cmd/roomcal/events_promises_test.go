@@ -16,6 +16,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -393,19 +394,30 @@ func TestPromiseEventServerDown(t *testing.T) {
 	in := newInstance(t, b, instanceOpts{})
 	id := in.createEvent(t, map[string]any{"capacity": 100, "waitlist": true})
 
+	// A stream of registrations over ~1.5 s; Radicale is stopped once 20
+	// have been acknowledged, whatever the machine's speed.
 	answers := make([]answer, 300)
+	var ok atomic.Int32
+	stopped := make(chan struct{})
 	var wg sync.WaitGroup
 	for i := range answers {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			time.Sleep(time.Duration(i) * 2 * time.Millisecond) // a stream over ~600 ms
+			time.Sleep(time.Duration(i) * 5 * time.Millisecond)
 			answers[i] = in.as(t, memberNo(i), "POST", "/api/v1/events/"+id+"/registrations", nil, "")
+			if answers[i].status == 201 && ok.Add(1) == 20 {
+				rad.Stop()
+				close(stopped)
+			}
 		}()
 	}
-	time.Sleep(250 * time.Millisecond)
-	rad.Stop()
 	wg.Wait()
+	select {
+	case <-stopped:
+	default:
+		t.Fatalf("fewer than 20 registrations acknowledged before the stop")
+	}
 	acked := map[string]bool{}
 	n := map[int]int{}
 	for i, a := range answers {
