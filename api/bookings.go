@@ -1,7 +1,9 @@
 package api
 
 import (
+	"encoding/json"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -51,6 +53,13 @@ func (s *Server) availability(c *gin.Context) {
 		writeError(c, s.log, err)
 		return
 	}
+	c.Header("Cache-Control", "no-store")
+	if a.Key != "" {
+		if body, ok := s.encoded.get(a.Key); ok {
+			c.Data(http.StatusOK, "application/json; charset=utf-8", body)
+			return
+		}
+	}
 	out := availabilityJSON{Rooms: []roomAvailabilityJSON{}, Stale: a.Stale}
 	for _, r := range a.Rooms {
 		rj := roomAvailabilityJSON{Room: r.Room.ID, Busy: []busyJSON{}, Free: []intervalJSON{}}
@@ -62,8 +71,41 @@ func (s *Server) availability(c *gin.Context) {
 		}
 		out.Rooms = append(out.Rooms, rj)
 	}
-	c.Header("Cache-Control", "no-store")
-	c.JSON(http.StatusOK, out)
+	body, err := json.Marshal(out)
+	if err != nil {
+		writeError(c, s.log, err)
+		return
+	}
+	if a.Key != "" {
+		s.encoded.put(a.Key, body)
+	}
+	c.Data(http.StatusOK, "application/json; charset=utf-8", body)
+}
+
+// encodedMemo keeps encoded availability answers by their Key (see
+// booking.Availability): the same answer is encoded once.
+type encodedMemo struct {
+	mu sync.Mutex
+	m  map[string][]byte
+}
+
+// encodedMemoSize bounds the memo; past it, it starts again empty.
+const encodedMemoSize = 256
+
+func (m *encodedMemo) get(key string) ([]byte, bool) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	b, ok := m.m[key]
+	return b, ok
+}
+
+func (m *encodedMemo) put(key string, b []byte) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.m == nil || len(m.m) >= encodedMemoSize {
+		m.m = make(map[string][]byte)
+	}
+	m.m[key] = b
 }
 
 type bookingRequestJSON struct {

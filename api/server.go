@@ -41,6 +41,8 @@ type Server struct {
 	log    *slog.Logger
 	engine *gin.Engine
 	stats  metrics
+	// encoded keeps encoded availability answers (bookings.go).
+	encoded encodedMemo
 }
 
 // New builds the handler with every route of the route table.

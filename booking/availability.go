@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+	"strings"
 	"sync"
 	"time"
 )
@@ -30,10 +31,21 @@ type Availability struct {
 	// Stale is true when the answer comes from a copy that could not be
 	// refreshed lately because the calendar server cannot be reached.
 	Stale bool
+	// Key names this answer: two answers with the same non-empty Key are
+	// equal (the rooms' versions, the range, the clipping by the rules and
+	// the staleness all went into it), so callers may reuse what they made
+	// of one (an encoded response) for the other. Empty when the answer
+	// cannot be reused (it holds live holds, or was read straight from
+	// the calendars). Answers with a Key are shared: do not modify them.
+	Key string
 }
 
 // Availability returns busy and free intervals of one room (roomID) or of
 // every room of a site (siteID) over [from, to).
+//
+// Each room's version is read first (one small read per room); when no
+// room changed since an answer for the same question was made, that
+// answer is given again without reading the busy intervals.
 func (s *Service) Availability(ctx context.Context, siteID, roomID string, from, to time.Time) (Availability, error) {
 	if (siteID == "") == (roomID == "") {
 		return Availability{}, fmt.Errorf("%w: précisez site ou room / give either site or room", ErrInvalid)
@@ -48,53 +60,189 @@ func (s *Service) Availability(ctx context.Context, siteID, roomID string, from,
 	if err != nil {
 		return Availability{}, err
 	}
+	now := s.now()
 	// Rooms are read concurrently: a site's answer takes as long as its
 	// slowest room, not the sum.
-	now := s.now()
+	stamps := make([]stamp, len(places))
+	if err := each(places, func(i int, p place) error {
+		var err error
+		stamps[i], err = s.stamp(ctx, p, from, to, now)
+		return err
+	}); err != nil {
+		return Availability{}, err
+	}
+	key := s.answerKey(siteID, roomID, from, to, places, stamps)
+	if key != "" {
+		if a, ok := s.answers.get(key); ok {
+			return a, nil
+		}
+	}
+
 	out := Availability{Rooms: make([]RoomAvailability, len(places))}
-	stale := make([]bool, len(places))
+	if err := each(places, func(i int, p place) error {
+		busy, err := s.busyAt(ctx, p, from, to, stamps[i])
+		if err != nil {
+			return err
+		}
+		ra := RoomAvailability{Room: p.room, Busy: busy, Problems: s.roomProblems(p.room.ID)}
+		if bf, bt := stamps[i].bookFrom, stamps[i].bookTo; bf.Before(bt) {
+			ra.Free = subtract(p.room.Hours.Open(bf.In(p.site.Location), bt), busy, p.room.Rules.Buffer)
+		}
+		out.Rooms[i] = ra
+		return nil
+	}); err != nil {
+		return Availability{}, err
+	}
+	for i, st := range stamps {
+		out.Stale = out.Stale || st.stale
+		for _, b := range out.Rooms[i].Busy {
+			if b.Kind == KindHold {
+				key = "" // a hold expires without a version to say so
+			}
+		}
+	}
+	if key != "" {
+		out.Key = key
+		s.answers.put(key, out)
+	}
+	return out, nil
+}
+
+// each runs fn for every place concurrently and joins the errors.
+func each(places []place, fn func(int, place) error) error {
 	errs := make([]error, len(places))
 	var wg sync.WaitGroup
 	for i, p := range places {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			busy, st, err := s.busy(ctx, p, from, to)
-			if err != nil {
-				errs[i] = err
-				return
-			}
-			stale[i] = st
-			ra := RoomAvailability{Room: p.room, Busy: busy, Problems: s.roomProblems(p.room.ID)}
-			if bf, bt := bookable(p.room.Rules, now, from, to); bf.Before(bt) {
-				ra.Free = subtract(p.room.Hours.Open(bf.In(p.site.Location), bt), busy, p.room.Rules.Buffer)
-			}
-			out.Rooms[i] = ra
+			errs[i] = fn(i, p)
 		}()
 	}
 	wg.Wait()
-	if err := errors.Join(errs...); err != nil {
-		return Availability{}, err
+	return errors.Join(errs...)
+}
+
+// stamp is what one room's part of an availability answer depends on
+// besides its busy intervals.
+type stamp struct {
+	version string // the gate's version of the room ("" when read from the calendar)
+	cached  bool   // the gate's window covers the range
+	stale   bool
+	// bookFrom and bookTo are the range clipped by the rules from now.
+	bookFrom, bookTo time.Time
+}
+
+// stamp reads a room's version and token from the gate, rebuilding the
+// room's state first if the gate has none.
+func (s *Service) stamp(ctx context.Context, p place, from, to, now time.Time) (stamp, error) {
+	var raw, ver string
+	err := s.withState(ctx, p, func() error {
+		var err error
+		raw, ver, err = s.g.Version(ctx, p.room.ID)
+		return err
+	})
+	if err != nil {
+		return stamp{}, fmt.Errorf("availability of %s: %w", p.room.ID, err)
 	}
-	for _, st := range stale {
-		out.Stale = out.Stale || st
+	st := stamp{version: ver}
+	st.bookFrom, st.bookTo = bookable(p.room.Rules, now, from, to)
+	tok, ok := parseStateToken(raw)
+	if ok && !from.Before(tok.window.Start) && !to.After(tok.window.End) {
+		st.cached = true
+		st.stale = now.Sub(tok.syncedAt) > 3*s.opt.SyncInterval
 	}
-	return out, nil
+	return st, nil
+}
+
+// answerKey names an availability answer by everything it depends on, or
+// "" when it is not to be reused.
+func (s *Service) answerKey(siteID, roomID string, from, to time.Time, places []place, stamps []stamp) string {
+	s.mu.Lock()
+	gen := s.problemsGen
+	s.mu.Unlock()
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s|%s|%d|%d|%d", siteID, roomID, from.UnixNano(), to.UnixNano(), gen)
+	for i, st := range stamps {
+		if !st.cached || st.version == "" {
+			return ""
+		}
+		fmt.Fprintf(&b, "|%s:%s:%t:%d:%d", places[i].room.ID, st.version, st.stale, st.bookFrom.UnixNano(), st.bookTo.UnixNano())
+	}
+	return b.String()
+}
+
+// answerMemo keeps recent availability answers by key. It is a memo,
+// not state: a key holds the versions read from the gate, so an answer
+// is reused only while every room is as it was.
+type answerMemo struct {
+	mu sync.Mutex
+	m  map[string]Availability
+}
+
+// answerMemoSize bounds the memo; past it, it starts again empty.
+const answerMemoSize = 256
+
+func (m *answerMemo) get(key string) (Availability, bool) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	a, ok := m.m[key]
+	return a, ok
+}
+
+func (m *answerMemo) put(key string, a Availability) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.m == nil || len(m.m) >= answerMemoSize {
+		m.m = make(map[string]Availability)
+	}
+	m.m[key] = a
 }
 
 // bookable clips [from, to) to what the rules let a member book from now:
 // not before the minimum notice, not beyond the booking horizon. So free
-// intervals never offer a slot that a booking would be refused.
+// intervals never offer a slot that a booking would be refused. The
+// bounds move by whole minutes, and only inwards (the earliest start is
+// rounded up, the horizon down), so that answers can be reused within a
+// minute without ever offering more than the rules allow.
 func bookable(r Rules, now, from, to time.Time) (time.Time, time.Time) {
-	if earliest := now.Add(r.MinNotice); from.Before(earliest) {
+	if earliest := ceilMinute(now.Add(r.MinNotice)); from.Before(earliest) {
 		from = earliest
 	}
 	if r.MaxAhead > 0 {
-		if latest := now.Add(r.MaxAhead); to.After(latest) {
+		if latest := now.Add(r.MaxAhead).Truncate(time.Minute); to.After(latest) {
 			to = latest
 		}
 	}
 	return from, to
+}
+
+func ceilMinute(t time.Time) time.Time {
+	if c := t.Truncate(time.Minute); c.Before(t) {
+		return c.Add(time.Minute)
+	}
+	return t
+}
+
+// busyAt returns a room's busy intervals over [from, to): from the gate
+// when its cached window covers the range, straight from the calendar
+// otherwise.
+func (s *Service) busyAt(ctx context.Context, p place, from, to time.Time, st stamp) ([]Busy, error) {
+	if !st.cached {
+		busy, _, err := s.cal.Busy(ctx, p.room, p.site.Location, from, to)
+		if err != nil {
+			return nil, fmt.Errorf("availability of %s: %w", p.room.ID, err)
+		}
+		return busy, nil
+	}
+	busy, err := s.g.Busy(ctx, p.room.ID, from, to)
+	if errors.Is(err, ErrNoState) {
+		busy, _, err = s.busy(ctx, p, from, to)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("availability of %s: %w", p.room.ID, err)
+	}
+	return busy, nil
 }
 
 // busy returns a room's busy intervals over [from, to): from the gate when

@@ -69,6 +69,79 @@ func TestFreeKeepsTheRules(t *testing.T) {
 	}
 }
 
+// TestAvailabilityReuse: an answer is given again only while no room
+// changed, never when it shows a hold, and the clipping by the minimum
+// notice moves by whole minutes.
+func TestAvailabilityReuse(t *testing.T) {
+	now := time.Date(2026, 11, 24, 10, 7, 30, 0, time.UTC)
+	room := booking.Room{ID: "loire", SiteID: "nantes", Calendar: "loire", Rules: booking.Rules{MinNotice: time.Hour}}
+	cat, err := booking.NewCatalog([]booking.Site{{ID: "nantes", Location: time.UTC}}, []booking.Room{room})
+	if err != nil {
+		t.Fatal(err)
+	}
+	g := memgate.New()
+	svc, err := booking.NewService(booking.Options{
+		Catalog: cat, Calendar: emptyCalendar{}, Gate: g, Recurrence: noRecurrence{},
+		Now: func() time.Time { return now },
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	from := time.Date(2026, 11, 24, 0, 0, 0, 0, time.UTC)
+	ask := func() booking.Availability {
+		t.Helper()
+		a, err := svc.Availability(ctx, "nantes", "", from, from.AddDate(0, 0, 2))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return a
+	}
+	first := ask()
+	if first.Key == "" || len(first.Rooms[0].Free) == 0 {
+		t.Fatalf("first answer: %+v", first)
+	}
+	if got := first.Rooms[0].Free[0].Start; !got.Equal(time.Date(2026, 11, 24, 11, 8, 0, 0, time.UTC)) {
+		t.Fatalf("free from %v: the notice is not rounded up to the minute", got)
+	}
+	if again := ask(); again.Key != first.Key {
+		t.Fatalf("nothing changed, yet the key moved: %q then %q", first.Key, again.Key)
+	}
+
+	slot := booking.Busy{Ref: "b1", Kind: booking.KindBooking, Start: from.Add(14 * time.Hour), End: from.Add(15 * time.Hour)}
+	if err := g.Apply(ctx, "loire", "", map[string]booking.ObjectState{"b1": {ETag: "e", Busy: []booking.Busy{slot}}}, nil, nil); err != nil {
+		t.Fatal(err)
+	}
+	changed := ask()
+	if changed.Key == first.Key || len(changed.Rooms[0].Busy) != 1 {
+		t.Fatalf("a change in the gate is not seen: %+v", changed)
+	}
+
+	hold := booking.Claim{HoldID: "h", TTL: time.Hour, Intervals: []booking.Busy{{Start: from.Add(16 * time.Hour), End: from.Add(17 * time.Hour)}}}
+	if err := g.Claim(ctx, "loire", hold); err != nil {
+		t.Fatal(err)
+	}
+	if held := ask(); held.Key != "" || len(held.Rooms[0].Busy) != 2 {
+		t.Fatalf("an answer with a hold: key %q, busy %v", held.Key, held.Rooms[0].Busy)
+	}
+	if err := g.Release(ctx, "loire", "h"); err != nil {
+		t.Fatal(err)
+	}
+	if released := ask(); released.Key == "" || len(released.Rooms[0].Busy) != 1 {
+		t.Fatalf("after the release: %+v", released)
+	}
+
+	before := ask().Key
+	now = now.Add(20 * time.Second) // 10:07:50, still the same minute
+	if ask().Key != before {
+		t.Fatalf("the key moved within the minute")
+	}
+	now = now.Add(20 * time.Second) // 10:08:10
+	if later := ask(); later.Key == before || !later.Rooms[0].Free[0].Start.Equal(time.Date(2026, 11, 24, 11, 9, 0, 0, time.UTC)) {
+		t.Fatalf("a minute later: key %q (was %q), free from %v", later.Key, before, later.Rooms[0].Free[0].Start)
+	}
+}
+
 type noRecurrence struct{}
 
 func (noRecurrence) Occurrences(string, time.Time, time.Time, *time.Location, int) ([]booking.Interval, error) {

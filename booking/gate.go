@@ -141,6 +141,12 @@ type Gate interface {
 	// Token returns the room's change token (as last set by Load or
 	// Apply), or ErrNoState.
 	Token(ctx context.Context, room string) (string, error)
+	// Version returns the room's change token (as Token does) and its
+	// version: a value that changes with every change of the room's busy
+	// intervals or holds (a Load or a flush included), so that two equal
+	// versions give equal Busy answers, live holds aside (a hold expires
+	// without a change). ErrNoState when the room has no state.
+	Version(ctx context.Context, room string) (token, version string, err error)
 	// Objects returns the change token and the ETag of every object known
 	// for the room, for the sync loop to compare with the calendar.
 	Objects(ctx context.Context, room string) (token string, etags map[string]string, err error)

@@ -52,8 +52,11 @@ type Service struct {
 	log *slog.Logger
 	now func() time.Time
 
-	mu       sync.Mutex
-	problems map[string][]ObjectProblem // room → objects that could not be read
+	mu          sync.Mutex
+	problems    map[string][]ObjectProblem // room → objects that could not be read
+	problemsGen uint64                     // changes with problems
+
+	answers answerMemo
 
 	conflictsSeen atomic.Int64
 }

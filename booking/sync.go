@@ -237,6 +237,7 @@ func (s *Service) setProblems(room string, ps []ObjectProblem, replace bool) {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.problemsGen++
 	if replace {
 		s.problems[room] = nil
 	}
@@ -265,6 +266,7 @@ func (s *Service) hasProblem(room, ref string) bool {
 func (s *Service) clearProblem(room, ref string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.problemsGen++
 	kept := s.problems[room][:0]
 	for _, p := range s.problems[room] {
 		if p.Ref != ref {

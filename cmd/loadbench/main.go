@@ -126,7 +126,21 @@ func run(nRooms, nEvents int, rates string, dur time.Duration, radicale, redisUR
 		return err
 	}
 
-	// 1. Rebuild of one room's cache after a flush.
+	// 1. Rebuild of one room's cache after a flush. Radicale builds its
+	// own item cache (kept on disk) on the first listing of a calendar
+	// imported in one PUT; a server in service has it. The first reading
+	// of each room is timed apart.
+	var cold []time.Duration
+	for _, r := range rooms {
+		if err := rc.FlushAll(ctx).Err(); err != nil {
+			return err
+		}
+		start := time.Now()
+		if err := svc.SyncRoom(ctx, r.ID); err != nil {
+			return fmt.Errorf("first rebuild %s: %w", r.ID, err)
+		}
+		cold = append(cold, time.Since(start))
+	}
 	var rebuilds []time.Duration
 	for _, r := range rooms {
 		if err := rc.FlushAll(ctx).Err(); err != nil {
@@ -139,7 +153,9 @@ func run(nRooms, nEvents int, rates string, dur time.Duration, radicale, redisUR
 		rebuilds = append(rebuilds, time.Since(start))
 	}
 	fmt.Printf("### Rebuild of one room's cache after FLUSHALL (%d events, read from Radicale, expanded, loaded into Redis)\n\n", nEvents)
-	fmt.Printf("| rooms | min | median | max |\n|---|---|---|---|\n| %d | %s | %s | %s |\n\n", len(rebuilds), ms(pct(rebuilds, 0)), ms(pct(rebuilds, 50)), ms(pct(rebuilds, 100)))
+	fmt.Printf("| reading | rooms | min | median | max |\n|---|---|---|---|---|\n")
+	fmt.Printf("| first after the import (Radicale builds its item cache) | %d | %s | %s | %s |\n", len(cold), ms(pct(cold, 0)), ms(pct(cold, 50)), ms(pct(cold, 100)))
+	fmt.Printf("| server in service (its cache built) | %d | %s | %s | %s |\n\n", len(rebuilds), ms(pct(rebuilds, 0)), ms(pct(rebuilds, 50)), ms(pct(rebuilds, 100)))
 	for _, r := range rooms { // every room cached again
 		if err := svc.SyncRoom(ctx, r.ID); err != nil {
 			return err

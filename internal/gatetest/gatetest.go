@@ -79,6 +79,7 @@ func Run(t *testing.T, newTarget func(t *testing.T) Target) {
 		{"LoadKeepsHolds", testLoadKeepsHolds},
 		{"LoadLarge", testLoadLarge},
 		{"ObjectsAndToken", testObjectsAndToken},
+		{"Version", testVersion},
 		{"BusyRange", testBusyRange},
 		{"RoomsAreSeparate", testRoomsSeparate},
 		{"Lock", testLock},
@@ -267,6 +268,7 @@ func testNoState(f *fixture) {
 		{"Commit", func() error { return f.g.Commit(f.ctx, f.room, "h", "b", "e1", iv, 0) }},
 		{"Busy", func() error { _, err := f.g.Busy(f.ctx, f.room, at(0, 0, 0), at(1, 0, 0)); return err }},
 		{"Token", func() error { _, err := f.g.Token(f.ctx, f.room); return err }},
+		{"Version", func() error { _, _, err := f.g.Version(f.ctx, f.room); return err }},
 		{"Objects", func() error { _, _, err := f.g.Objects(f.ctx, f.room); return err }},
 		{"Apply", func() error {
 			return f.g.Apply(f.ctx, f.room, "t", map[string]booking.ObjectState{"b": obj("e", iv...)}, nil, nil)
@@ -1197,4 +1199,61 @@ func testConcurrentNoOverlap(f *fixture) {
 			f.t.Errorf("acknowledged booking %v is not busy in the gate", keyOf(b))
 		}
 	}
+}
+
+// testVersion: the version changes with every change of busy intervals
+// (claim, commit, apply, load, a flush and load), stays while nothing
+// changes, and comes with the token.
+func testVersion(f *fixture) {
+	f.load(f.room, map[string]booking.ObjectState{"a": obj("e1", busy("a", booking.KindBooking, at(1, 9, 0), at(1, 10, 0)))})
+	version := func() string {
+		f.t.Helper()
+		tok, v, err := f.g.Version(f.ctx, f.room)
+		if err != nil {
+			f.t.Fatalf("Version: %v", err)
+		}
+		if want, _ := f.g.Token(f.ctx, f.room); tok != want {
+			f.t.Fatalf("Version's token %q, Token gives %q", tok, want)
+		}
+		if v == "" {
+			f.t.Fatalf("empty version")
+		}
+		return v
+	}
+	seen := map[string]string{}
+	step := func(what string, changed bool) {
+		f.t.Helper()
+		v := version()
+		if prev, ok := seen["last"]; ok && (v != prev) != changed {
+			f.t.Fatalf("after %s: version %q, before %q (want changed=%v)", what, v, prev, changed)
+		}
+		if changed {
+			if by, dup := seen[v]; dup {
+				f.t.Fatalf("after %s: version %q was already that of %s", what, v, by)
+			}
+			seen[v] = what
+		}
+		seen["last"] = v
+	}
+	step("load", true)
+	f.busy(at(1, 0, 0), at(2, 0, 0))
+	step("a read", false)
+	f.mustClaim(booking.Claim{HoldID: "h1", Intervals: []booking.Busy{busy("b", booking.KindBooking, at(1, 11, 0), at(1, 12, 0))}, TTL: longTTL})
+	step("claim", true)
+	if err := f.g.Commit(f.ctx, f.room, "h1", "b", "e2", []booking.Busy{busy("b", booking.KindBooking, at(1, 11, 0), at(1, 12, 0))}, 0); err != nil {
+		f.t.Fatal(err)
+	}
+	step("commit", true)
+	if err := f.g.Apply(f.ctx, f.room, "", nil, []string{"a"}, nil); err != nil {
+		f.t.Fatal(err)
+	}
+	step("apply", true)
+	f.load(f.room, map[string]booking.ObjectState{})
+	step("load again", true)
+	f.tg.Flush(f.t)
+	if _, _, err := f.g.Version(f.ctx, f.room); !errors.Is(err, booking.ErrNoState) {
+		f.t.Fatalf("Version after a flush: %v, want ErrNoState", err)
+	}
+	f.load(f.room, map[string]booking.ObjectState{})
+	step("flush and load", true)
 }

@@ -37,6 +37,7 @@ type Gate struct {
 	mu    sync.Mutex
 	rooms map[string]*room
 	seq   atomic.Uint64 // lock tokens
+	vseq  atomic.Uint64 // room versions, unique across rooms and flushes
 }
 
 var _ booking.Gate = (*Gate)(nil)
@@ -70,6 +71,7 @@ func (g *Gate) Flush() {
 
 type room struct {
 	mu      sync.Mutex
+	ver     uint64 // changes with the busy intervals and holds (Version)
 	present bool
 	token   string
 	objs    map[string]booking.ObjectState
@@ -93,7 +95,7 @@ func (g *Gate) room(id string) (*room, time.Time) {
 	g.mu.Lock()
 	r := g.rooms[id]
 	if r == nil {
-		r = &room{objs: map[string]booking.ObjectState{}, holds: map[string]hold{}}
+		r = &room{objs: map[string]booking.ObjectState{}, holds: map[string]hold{}, ver: g.vseq.Add(1)}
 		g.rooms[id] = r
 	}
 	g.mu.Unlock()
@@ -130,6 +132,7 @@ func (g *Gate) Claim(ctx context.Context, roomID string, c booking.Claim) error 
 		h.busy[i] = b
 	}
 	r.holds[c.HoldID] = h
+	r.ver = g.vseq.Add(1)
 	return nil
 }
 
@@ -192,6 +195,7 @@ func (g *Gate) Commit(ctx context.Context, roomID, holdID, ref, etag string, bus
 		return &booking.ConflictError{Room: roomID, Conflicts: cs}
 	}
 	r.put(ref, booking.ObjectState{ETag: etag, Busy: busy})
+	r.ver = g.vseq.Add(1)
 	return nil
 }
 
@@ -237,6 +241,7 @@ func (g *Gate) Release(ctx context.Context, roomID, holdID string) error {
 		return fmt.Errorf("release %s hold %s: %w", roomID, holdID, booking.ErrHoldLost)
 	}
 	delete(r.holds, holdID)
+	r.ver = g.vseq.Add(1)
 	return nil
 }
 
@@ -277,6 +282,19 @@ func (g *Gate) Token(ctx context.Context, roomID string) (string, error) {
 		return "", fmt.Errorf("token %s: %w", roomID, booking.ErrNoState)
 	}
 	return r.token, nil
+}
+
+// Version implements booking.Gate.
+func (g *Gate) Version(ctx context.Context, roomID string) (string, string, error) {
+	if err := ctx.Err(); err != nil {
+		return "", "", fmt.Errorf("version %s: %w", roomID, err)
+	}
+	r, _ := g.room(roomID)
+	defer r.mu.Unlock()
+	if !r.present {
+		return "", "", fmt.Errorf("version %s: %w", roomID, booking.ErrNoState)
+	}
+	return r.token, strconv.FormatUint(r.ver, 10), nil
 }
 
 // Objects implements booking.Gate.
@@ -336,6 +354,7 @@ func (g *Gate) Apply(ctx context.Context, roomID, token string, put map[string]b
 	if token != "" {
 		r.token = token
 	}
+	r.ver = g.vseq.Add(1)
 	return nil
 }
 
@@ -369,6 +388,7 @@ func (g *Gate) Load(ctx context.Context, roomID string, snap booking.Snapshot) e
 	}
 	r.token = snap.Token
 	r.present = true
+	r.ver = g.vseq.Add(1)
 	return nil
 }
 

@@ -419,6 +419,22 @@ func (g *Gate) Token(ctx context.Context, room string) (string, error) {
 	return token, nil
 }
 
+// Version implements booking.Gate: one HMGET. The version is meta's
+// 'ver', which Load starts at the server's clock in microseconds and
+// every script that changes intervals or holds bumps.
+func (g *Gate) Version(ctx context.Context, room string) (string, string, error) {
+	v, err := g.rdb.HMGet(ctx, g.keys(room).meta, "v", "token", "ver").Result()
+	if err != nil {
+		return "", "", fmt.Errorf("version %s: %w", room, classify(ctx, err))
+	}
+	if v[0] == nil {
+		return "", "", fmt.Errorf("version %s: %w", room, booking.ErrNoState)
+	}
+	token, _ := v[1].(string)
+	ver, _ := v[2].(string)
+	return token, ver, nil
+}
+
 // Objects implements booking.Gate.
 func (g *Gate) Objects(ctx context.Context, room string) (string, map[string]string, error) {
 	k := g.keys(room)
