@@ -25,7 +25,10 @@ const (
 	HeaderGroups = "X-Remote-Groups"
 )
 
-const memberKey = "roomcal.member"
+const (
+	memberKey  = "roomcal.member"
+	sessionKey = "roomcal.session"
+)
 
 // identify establishes who is calling, for every request: in header mode
 // from the identity headers when the peer is a trusted proxy; in dev mode
@@ -33,6 +36,19 @@ const memberKey = "roomcal.member"
 // else are ignored and logged.
 func (s *Server) identify() gin.HandlerFunc {
 	return func(c *gin.Context) {
+		if sess, err := s.sessions.read(c.Request); err == nil {
+			// A page's session. Its writes must carry the CSRF token: a
+			// cookie goes along with requests other sites make too.
+			if !csrfOK(c.Request, sess) {
+				renderProblem(c, problem(http.StatusForbidden, CodeForbidden,
+					"Jeton anti-falsification manquant ou faux ; rechargez la page. / Missing or wrong CSRF token; reload the page."))
+				return
+			}
+			c.Set(memberKey, sess.Member)
+			c.Set(sessionKey, sess)
+			c.Next()
+			return
+		}
 		user := strings.TrimSpace(c.GetHeader(HeaderUser))
 		if user == "" {
 			c.Next()
@@ -104,6 +120,9 @@ type meJSON struct {
 	Email  string   `json:"email"`
 	Roles  []string `json:"roles"`
 	Groups []string `json:"groups"`
+	// CSRFToken is the session's token, for pages to send in
+	// X-CSRF-Token with their writes (only with a session cookie).
+	CSRFToken string `json:"csrf_token,omitempty"`
 }
 
 func (s *Server) me(c *gin.Context) {
@@ -115,5 +134,10 @@ func (s *Server) me(c *gin.Context) {
 	if m.IsAdmin() {
 		roles = append(roles, "admin")
 	}
-	c.JSON(http.StatusOK, meJSON{ID: m.ID, Name: m.Name, Email: m.Email, Roles: roles, Groups: nonNil(m.Groups)})
+	out := meJSON{ID: m.ID, Name: m.Name, Email: m.Email, Roles: roles, Groups: nonNil(m.Groups)}
+	if v, ok := c.Get(sessionKey); ok {
+		out.CSRFToken = v.(session).CSRF
+	}
+	c.Header("Cache-Control", "no-store")
+	c.JSON(http.StatusOK, out)
 }

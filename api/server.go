@@ -29,6 +29,15 @@ type Options struct {
 	// whose identity headers are believed in header mode.
 	AuthMode       string
 	TrustedProxies []netip.Prefix
+	// SessionKey signs session cookies; every replica must share it. A
+	// random key is made when empty (one replica, sessions lost on
+	// restart: the dev mode's case).
+	SessionKey []byte
+	// SessionTTL is how long a session lasts (default 8h).
+	SessionTTL time.Duration
+	// SecureCookies sets the Secure attribute on cookies (served over
+	// TLS, perhaps by a proxy in front).
+	SecureCookies bool
 	// Ready lists the dependencies /readyz probes (CalDAV, Redis).
 	Ready []Check
 	// ReadyTimeout bounds each probe (default 2s).
@@ -42,7 +51,8 @@ type Server struct {
 	engine *gin.Engine
 	stats  metrics
 	// encoded keeps encoded availability answers (bookings.go).
-	encoded encodedMemo
+	encoded  encodedMemo
+	sessions *sessions
 }
 
 // New builds the handler with every route of the route table.
@@ -53,10 +63,18 @@ func New(opts Options) *Server {
 	if opts.ReadyTimeout == 0 {
 		opts.ReadyTimeout = 2 * time.Second
 	}
+	if opts.SessionTTL == 0 {
+		opts.SessionTTL = 8 * time.Hour
+	}
+	key := opts.SessionKey
+	if len(key) == 0 {
+		key = []byte(randomToken(32))
+	}
 	gin.SetMode(gin.ReleaseMode)
 	e := gin.New()
 	e.HandleMethodNotAllowed = true
-	s := &Server{opts: opts, log: opts.Logger, engine: e}
+	s := &Server{opts: opts, log: opts.Logger, engine: e,
+		sessions: &sessions{key: key, ttl: opts.SessionTTL, secure: opts.SecureCookies}}
 	e.Use(s.recoverer(), s.accessLog(), limitBody(maxBodyBytes), s.identify())
 	e.NoRoute(func(c *gin.Context) {
 		renderProblem(c, problem(http.StatusNotFound, CodeNotFound, "Cette adresse n'existe pas. / No such route."))
