@@ -75,6 +75,10 @@ type Config struct {
 	// EventsCalendar is the name of the calendar that holds internal
 	// events (ROOMCAL_EVENTS_CALENDAR); never one of the rooms' calendars.
 	EventsCalendar string
+	// RateLimit bounds each member's writes (ROOMCAL_RATE_LIMIT, like
+	// "30/1m"; "0" turns it off): counted in Redis, so it holds across
+	// replicas.
+	RateLimit RateLimit
 	LogLevel       slog.Level // ROOMCAL_LOG_LEVEL
 
 	// Sites in the order of the file.
@@ -105,6 +109,15 @@ type Auth struct {
 	// empty.
 	TrustedProxies []netip.Prefix
 	OIDC           OIDC
+	// SessionKey signs the session cookies of pages
+	// (ROOMCAL_SESSION_KEY); every replica must have the same. Required
+	// (at least 32 characters) in oidc mode; dev mode makes one per
+	// process when empty.
+	SessionKey Secret
+	// DevForce lets dev mode run against a real CalDAV server
+	// (ROOMCAL_AUTH_DEV_FORCE): without it, dev mode (anyone may say
+	// who they are) is refused unless the calendars are embedded.
+	DevForce bool
 }
 
 // OIDC is the OpenID Connect client; Issuer and ClientID are set whenever
@@ -113,6 +126,24 @@ type OIDC struct {
 	Issuer       string // ROOMCAL_OIDC_ISSUER
 	ClientID     string // ROOMCAL_OIDC_CLIENT_ID
 	ClientSecret Secret // ROOMCAL_OIDC_CLIENT_SECRET
+	// GroupsClaim names the claim that lists a member's groups
+	// (ROOMCAL_OIDC_GROUPS_CLAIM, default "groups"); organisers and
+	// admins are recognised by group name.
+	GroupsClaim string
+}
+
+// RateLimit is at most N requests per Per; N = 0 is no limit.
+type RateLimit struct {
+	N   int
+	Per time.Duration
+}
+
+// String gives "N/DURATION", or "0" for no limit.
+func (r RateLimit) String() string {
+	if r.N == 0 {
+		return "0"
+	}
+	return fmt.Sprintf("%d/%s", r.N, r.Per)
 }
 
 // Secret is a password or a client secret. Every way of printing or
@@ -274,8 +305,16 @@ func (c Config) String() string {
 	case AuthHeader:
 		fmt.Fprintf(&b, " trusted_proxies=%s", joinPrefixes(c.Auth.TrustedProxies))
 	case AuthOIDC:
-		fmt.Fprintf(&b, " oidc_issuer=%s oidc_client_id=%s oidc_client_secret=%s", c.Auth.OIDC.Issuer, c.Auth.OIDC.ClientID, c.Auth.OIDC.ClientSecret)
+		fmt.Fprintf(&b, " oidc_issuer=%s oidc_client_id=%s oidc_client_secret=%s oidc_groups_claim=%s", c.Auth.OIDC.Issuer, c.Auth.OIDC.ClientID, c.Auth.OIDC.ClientSecret, c.Auth.OIDC.GroupsClaim)
+	case AuthDev:
+		if c.Auth.DevForce {
+			b.WriteString(" auth_dev_force=true")
+		}
 	}
+	if c.Auth.SessionKey != "" {
+		fmt.Fprintf(&b, " session_key=%s", c.Auth.SessionKey)
+	}
+	fmt.Fprintf(&b, " rate_limit=%s", c.RateLimit)
 	fmt.Fprintf(&b, " sync_interval=%s events_calendar=%s log_level=%s sites=%d rooms=%d",
 		c.SyncInterval, c.EventsCalendar, c.LogLevel, len(c.Sites), len(c.Rooms))
 	return b.String()
@@ -300,6 +339,10 @@ func (c Config) LogValue() slog.Value {
 		slog.String("oidc_issuer", c.Auth.OIDC.Issuer),
 		slog.String("oidc_client_id", c.Auth.OIDC.ClientID),
 		slog.Any("oidc_client_secret", c.Auth.OIDC.ClientSecret),
+		slog.String("oidc_groups_claim", c.Auth.OIDC.GroupsClaim),
+		slog.Any("session_key", c.Auth.SessionKey),
+		slog.Bool("auth_dev_force", c.Auth.DevForce),
+		slog.String("rate_limit", c.RateLimit.String()),
 		slog.Duration("sync_interval", c.SyncInterval),
 		slog.String("events_calendar", c.EventsCalendar),
 		slog.String("log_level", c.LogLevel.String()),

@@ -390,6 +390,14 @@ func TestSettingsPrecedence(t *testing.T) {
 
 		{"file oidc", fromFile.Auth.OIDC.Issuer + " " + fromFile.Auth.OIDC.ClientID + " " + fromFile.Auth.OIDC.ClientSecret.Reveal(), "https://sso.example.coop/realms/coop roomcal file-oidc-secret"},
 
+		{"file oidc_groups_claim", fromFile.Auth.OIDC.GroupsClaim, "roles"},
+		{"default oidc_groups_claim", defaults.Auth.OIDC.GroupsClaim, "groups"},
+		{"file session_key", fromFile.Auth.SessionKey.Reveal(), "file-session-key-of-at-least-32-characters"},
+		{"file auth_dev_force", fromFile.Auth.DevForce, true},
+		{"default auth_dev_force", defaults.Auth.DevForce, false},
+		{"file rate_limit", fromFile.RateLimit, RateLimit{N: 20, Per: 30 * time.Second}},
+		{"default rate_limit", defaults.RateLimit, RateLimit{N: 60, Per: time.Minute}},
+
 		{"file sync_interval", fromFile.SyncInterval, time.Minute},
 		{"env sync_interval", fromEnv.SyncInterval, 2 * time.Minute},
 		{"default sync_interval", defaults.SyncInterval, 30 * time.Second},
@@ -424,7 +432,11 @@ func TestEnvErrors(t *testing.T) {
 		{map[string]string{"ROOMCAL_EVENTS_CALENDAR": "../events"}, `ROOMCAL_EVENTS_CALENDAR: must not start with "."`},
 		{map[string]string{"ROOMCAL_EVENTS_CALENDAR": "nantes-loire"}, `ROOMCAL_EVENTS_CALENDAR: "nantes-loire" is also the calendar of room "nantes-loire"`},
 		{map[string]string{"ROOMCAL_LOG_LEVEL": "loud"}, `ROOMCAL_LOG_LEVEL: must be debug, info, warn or error, got "loud"`},
-		{map[string]string{"ROOMCAL_AUTH_MODE": "oidc", "ROOMCAL_OIDC_ISSUER": "https://sso"}, `server.oidc_client_id: required when auth_mode is oidc (set it here or in ROOMCAL_OIDC_CLIENT_ID)`},
+		{map[string]string{"ROOMCAL_AUTH_MODE": "oidc", "ROOMCAL_OIDC_ISSUER": "https://sso", "ROOMCAL_SESSION_KEY": strings.Repeat("k", 32)}, `server.oidc_client_id: required when auth_mode is oidc (set it here or in ROOMCAL_OIDC_CLIENT_ID)`},
+		{map[string]string{"ROOMCAL_SESSION_KEY": "short"}, `ROOMCAL_SESSION_KEY: must be at least 32 characters`},
+		{map[string]string{"ROOMCAL_RATE_LIMIT": "lots"}, `ROOMCAL_RATE_LIMIT: must be N/DURATION like 60/1m, or 0 for none, got "lots"`},
+		{map[string]string{"ROOMCAL_RATE_LIMIT": "10/0s"}, `ROOMCAL_RATE_LIMIT: must be N/DURATION like 60/1m with a duration of at least 1s`},
+		{map[string]string{"ROOMCAL_AUTH_DEV_FORCE": "maybe"}, `ROOMCAL_AUTH_DEV_FORCE: must be true or false, got "maybe"`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.want, func(t *testing.T) {

@@ -90,6 +90,39 @@ func settings() []setting {
 		}},
 		{"oidc_client_id", "", func(c *Config, v string) error { c.Auth.OIDC.ClientID = v; return nil }},
 		{"oidc_client_secret", "", func(c *Config, v string) error { c.Auth.OIDC.ClientSecret = Secret(v); return nil }},
+		{"oidc_groups_claim", "groups", func(c *Config, v string) error { c.Auth.OIDC.GroupsClaim = v; return nil }},
+		{"session_key", "", func(c *Config, v string) error {
+			if len(v) < 32 {
+				return fmt.Errorf("must be at least 32 characters (e.g. openssl rand -base64 48), got %d", len(v))
+			}
+			c.Auth.SessionKey = Secret(v)
+			return nil
+		}},
+		{"auth_dev_force", "false", func(c *Config, v string) error {
+			b, err := strconv.ParseBool(v)
+			if err != nil {
+				return fmt.Errorf("must be true or false, got %q", v)
+			}
+			c.Auth.DevForce = b
+			return nil
+		}},
+		{"rate_limit", "60/1m", func(c *Config, v string) error {
+			if v == "0" {
+				c.RateLimit = RateLimit{}
+				return nil
+			}
+			n, per, ok := strings.Cut(v, "/")
+			count, err := strconv.Atoi(n)
+			if !ok || err != nil || count < 1 {
+				return fmt.Errorf("must be N/DURATION like 60/1m, or 0 for none, got %q", v)
+			}
+			d, err := parseDuration(per)
+			if err != nil || d < time.Second {
+				return fmt.Errorf("must be N/DURATION like 60/1m with a duration of at least 1s, got %q", v)
+			}
+			c.RateLimit = RateLimit{N: count, Per: d}
+			return nil
+		}},
 		{"sync_interval", "30s", func(c *Config, v string) error {
 			d, err := parseDuration(v)
 			if err != nil {
@@ -164,7 +197,7 @@ func resolveSettings(ps *problems, c *Config, f *fileSettings, env func(string) 
 	}
 
 	if c.Auth.Mode == AuthOIDC {
-		for _, key := range []string{"oidc_issuer", "oidc_client_id"} {
+		for _, key := range []string{"oidc_issuer", "oidc_client_id", "session_key"} {
 			if !from[key].set {
 				ps.at(f.serverLine, "server."+key, "required when auth_mode is oidc (set it here or in ROOMCAL_%s)", strings.ToUpper(key))
 			}
