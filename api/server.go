@@ -38,6 +38,11 @@ type Options struct {
 	// SecureCookies sets the Secure attribute on cookies (served over
 	// TLS, perhaps by a proxy in front).
 	SecureCookies bool
+	// Limiter counts each member's writes (nil: no limit); RateLimit and
+	// RatePer are the limit: at most RateLimit writes per RatePer.
+	Limiter   Limiter
+	RateLimit int
+	RatePer   time.Duration
 	// Ready lists the dependencies /readyz probes (CalDAV, Redis).
 	Ready []Check
 	// ReadyTimeout bounds each probe (default 2s).
@@ -75,7 +80,7 @@ func New(opts Options) *Server {
 	e.HandleMethodNotAllowed = true
 	s := &Server{opts: opts, log: opts.Logger, engine: e,
 		sessions: &sessions{key: key, ttl: opts.SessionTTL, secure: opts.SecureCookies}}
-	e.Use(s.recoverer(), s.accessLog(), limitBody(maxBodyBytes), s.identify())
+	e.Use(s.recoverer(), s.securityHeaders(), s.accessLog(), limitBody(maxBodyBytes), s.identify(), s.rateLimit())
 	e.NoRoute(func(c *gin.Context) {
 		renderProblem(c, problem(http.StatusNotFound, CodeNotFound, "Cette adresse n'existe pas. / No such route."))
 	})
@@ -102,7 +107,7 @@ type route struct {
 // routes is the route table: every route roomcal serves, in one place,
 // with the policy that says who may call it.
 func (s *Server) routes() []route {
-	return []route{
+	rs := []route{
 		{http.MethodGet, "/healthz", Anyone, s.healthz},
 		{http.MethodGet, "/readyz", Anyone, s.readyz},
 		{http.MethodGet, "/metrics", Anyone, s.metrics},
@@ -127,4 +132,6 @@ func (s *Server) routes() []route {
 		{http.MethodDelete, "/api/v1/events/:id/registrations/me", Member, s.unregister},
 		{http.MethodGet, "/api/v1/events/:id/registrations", Member, s.listRegistrations},
 	}
+	rs = append(rs, s.loginRoutes()...)  // login.go: the dev mode's login page
+	return append(rs, s.oidcRoutes()...) // oidc.go: sign-in with OpenID Connect
 }

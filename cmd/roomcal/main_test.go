@@ -141,3 +141,16 @@ func (s *syncBuffer) String() string {
 	defer s.mu.Unlock()
 	return s.b.String()
 }
+
+// TestDevModeRefusedWithRealCalendars: dev mode (anyone says who they
+// are) does not start against a real CalDAV server unless forced.
+func TestDevModeRefusedWithRealCalendars(t *testing.T) {
+	env := config.MapEnv(map[string]string{
+		"ROOMCAL_CALDAV_URL": "http://127.0.0.1:1/remote.php/dav/calendars/roomcal/",
+		"ROOMCAL_ADDR":       fmt.Sprintf("127.0.0.1:%d", testenv.FreePort(t)),
+	})
+	var out, errs bytes.Buffer
+	if code := run(context.Background(), []string{"serve"}, env, &out, &errs); code == 0 || !strings.Contains(errs.String(), "ROOMCAL_AUTH_DEV_FORCE") {
+		t.Fatalf("dev mode with a real CalDAV server: exit %d\n%s", code, errs.String())
+	}
+}

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"strings"
 	"sync"
 	"time"
 
@@ -24,6 +25,10 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 	log.Info("starting roomcal", "config", cfg)
 	if cfg.Auth.Mode == config.AuthOIDC {
 		return errors.New("ROOMCAL_AUTH_MODE=oidc is not built yet: use header behind an authenticating proxy (see README)")
+	}
+	if cfg.Auth.Mode == config.AuthDev && !cfg.CalDAV.Embedded() && !cfg.Auth.DevForce {
+		return errors.New("ROOMCAL_AUTH_MODE=dev lets anyone say who they are: it is refused with a real CalDAV server " +
+			"(ROOMCAL_CALDAV_URL). Use header or oidc, or set ROOMCAL_AUTH_DEV_FORCE=true for a trial")
 	}
 	d, err := open(ctx, cfg, log)
 	if err != nil {
@@ -76,6 +81,9 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 	handler := api.New(api.Options{
 		Logger: log, Catalog: cat, Bookings: svc, Events: evs,
 		AuthMode: string(cfg.Auth.Mode), TrustedProxies: cfg.Auth.TrustedProxies,
+		SessionKey:    []byte(cfg.Auth.SessionKey.Reveal()),
+		SecureCookies: strings.HasPrefix(cfg.PublicURL, "https://"),
+		RateLimit:     cfg.RateLimit.N, RatePer: cfg.RateLimit.Per,
 		Ready: []api.Check{{Name: "caldav", Ping: d.store.Ping}, {Name: "redis", Ping: d.pingGate}},
 	})
 
