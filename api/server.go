@@ -25,6 +25,10 @@ type Options struct {
 	Catalog  *booking.Catalog
 	Bookings *booking.Service
 	Events   *events.Service
+	// FeedTokens keeps personal feed tokens (nil: no personal feeds).
+	FeedTokens FeedTokens
+	// PublicURL is the address members reach roomcal at (feed links).
+	PublicURL string
 	// AuthMode is AuthDev or AuthHeader; TrustedProxies are the peers
 	// whose identity headers are believed in header mode.
 	AuthMode       string

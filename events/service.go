@@ -496,3 +496,32 @@ func newEventID() string {
 	}
 	return "ev_" + strings.ToLower(base32.StdEncoding.WithPadding(base32.NoPadding).EncodeToString(b[:]))
 }
+
+// Mine is an event and a member's registration to it.
+type Mine struct {
+	Summary      Summary
+	Registration Registration
+}
+
+// MyRegistrations lists the events overlapping [from, to) that member is
+// registered to (confirmed or waiting), by start.
+func (s *Service) MyRegistrations(ctx context.Context, member string, from, to time.Time) ([]Mine, error) {
+	list, err := s.List(ctx, from, to)
+	if err != nil {
+		return nil, err
+	}
+	var out []Mine
+	for _, sm := range list {
+		r, ok, err := s.g.Mine(ctx, sm.Event.ID, member)
+		if errors.Is(err, ErrNoState) {
+			continue // flushed meanwhile: rebuilt on its next read
+		}
+		if err != nil {
+			return nil, fmt.Errorf("registrations of %s: %w", member, gateErr(err))
+		}
+		if ok {
+			out = append(out, Mine{Summary: sm, Registration: r})
+		}
+	}
+	return out, nil
+}

@@ -1,0 +1,270 @@
+package api
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/roomcal/roomcal/booking"
+	"github.com/roomcal/roomcal/caldav"
+	"github.com/roomcal/roomcal/events"
+)
+
+// Calendar feeds that calendar apps subscribe to (webcal://). Room and
+// site feeds show busy times only, titles hidden: who meets about what is
+// not public. The events feed shows the internal events, cancelled ones
+// as STATUS:CANCELLED so that subscribed calendars drop them. Feeds are
+// read from the cache, carry a VTIMEZONE for every TZID they use, and
+// answer conditional GETs (ETag, If-None-Match → 304).
+
+// feedID strips the ".ics" of a feed's last path segment.
+func feedID(c *gin.Context) (string, bool) {
+	id, ok := strings.CutSuffix(c.Param("file"), ".ics")
+	return id, ok && id != ""
+}
+
+// busyEvent is one busy interval as a feed VEVENT, its title hidden.
+func busyEvent(b booking.Busy, loc *time.Location, summary, location string, stamp time.Time) caldav.Event {
+	return caldav.Event{
+		// One VEVENT per occurrence: a recurring booking's instances are
+		// listed one by one (busy times, not the series).
+		UID:      fmt.Sprintf("%s-%d@roomcal", b.Ref, b.Start.Unix()),
+		Summary:  summary,
+		Location: location,
+		Start:    b.Start.In(loc),
+		End:      b.End.In(loc),
+		Status:   "CONFIRMED",
+		Transp:   "OPAQUE",
+		Class:    "PUBLIC",
+		DTStamp:  stamp,
+	}
+}
+
+func (s *Server) roomFeed(c *gin.Context) {
+	id, ok := feedID(c)
+	if !ok {
+		writeError(c, s.log, problem(http.StatusNotFound, CodeNotFound, "Flux inconnu. / No such feed."))
+		return
+	}
+	from, to := s.opts.Bookings.FeedRange()
+	room, site, busy, err := s.opts.Bookings.RoomBusy(c.Request.Context(), id, from, to)
+	if err != nil {
+		writeError(c, s.log, err)
+		return
+	}
+	evs := make([]caldav.Event, 0, len(busy))
+	for _, b := range busy {
+		evs = append(evs, busyEvent(b, site.Location, "Occupé", room.Name, from))
+	}
+	s.writeFeed(c, room.Name+" — "+site.Name, evs)
+}
+
+func (s *Server) siteFeed(c *gin.Context) {
+	id, ok := feedID(c)
+	if !ok {
+		writeError(c, s.log, problem(http.StatusNotFound, CodeNotFound, "Flux inconnu. / No such feed."))
+		return
+	}
+	site, err := s.opts.Catalog.Site(id)
+	if err != nil {
+		writeError(c, s.log, err)
+		return
+	}
+	rooms, err := s.opts.Catalog.Rooms(booking.RoomFilter{Site: id})
+	if err != nil {
+		writeError(c, s.log, err)
+		return
+	}
+	from, to := s.opts.Bookings.FeedRange()
+	var evs []caldav.Event
+	for _, r := range rooms {
+		_, _, busy, err := s.opts.Bookings.RoomBusy(c.Request.Context(), r.ID, from, to)
+		if err != nil {
+			writeError(c, s.log, err)
+			return
+		}
+		for _, b := range busy {
+			evs = append(evs, busyEvent(b, site.Location, "Occupé — "+r.Name, r.Name, from))
+		}
+	}
+	s.writeFeed(c, "Salles — "+site.Name, evs)
+}
+
+func (s *Server) eventsFeed(c *gin.Context) {
+	from, to := s.opts.Bookings.FeedRange()
+	list, err := s.opts.Events.List(c.Request.Context(), from, to)
+	if err != nil {
+		writeError(c, s.log, err)
+		return
+	}
+	evs := make([]caldav.Event, 0, len(list))
+	for _, sm := range list {
+		evs = append(evs, eventFeedEvent(sm, from))
+	}
+	s.writeFeed(c, "Événements", evs)
+}
+
+// eventFeedEvent is an internal event as the public feed shows it: no
+// attendee, the seats left in the description.
+func eventFeedEvent(sm events.Summary, stamp time.Time) caldav.Event {
+	ev := sm.Event
+	desc := ev.Description
+	if !ev.Settings.Cancelled {
+		left := ev.Settings.Capacity - sm.Confirmed
+		if left < 0 {
+			left = 0
+		}
+		seats := fmt.Sprintf("Places restantes : %d sur %d.", left, ev.Settings.Capacity)
+		if desc != "" {
+			desc += "\n\n"
+		}
+		desc += seats
+	}
+	status := "CONFIRMED"
+	if ev.Settings.Cancelled {
+		status = "CANCELLED"
+	}
+	return caldav.Event{
+		UID: ev.ID, Summary: ev.Title, Description: desc, Location: ev.Location,
+		Start: ev.Start, End: ev.End, Status: status, Transp: "OPAQUE", Class: "PUBLIC",
+		DTStamp: stamp,
+	}
+}
+
+// writeFeed encodes a feed and answers it, or 304 when the client has it.
+func (s *Server) writeFeed(c *gin.Context, name string, evs []caldav.Event) {
+	body, err := caldav.EncodeFeed(name, evs)
+	if err != nil {
+		writeError(c, s.log, err)
+		return
+	}
+	sum := sha256.Sum256(body)
+	etag := `"` + hex.EncodeToString(sum[:16]) + `"`
+	c.Header("ETag", etag)
+	c.Header("Cache-Control", "public, max-age=60")
+	if match := c.GetHeader("If-None-Match"); match != "" && etagMatches(match, etag) {
+		c.Status(http.StatusNotModified)
+		return
+	}
+	c.Data(http.StatusOK, "text/calendar; charset=utf-8", body)
+}
+
+// etagMatches reports whether an If-None-Match header names etag (weak
+// comparison, "*" matching anything).
+func etagMatches(header, etag string) bool {
+	for _, part := range strings.Split(header, ",") {
+		p := strings.TrimSpace(part)
+		if p == "*" || strings.TrimPrefix(p, "W/") == etag {
+			return true
+		}
+	}
+	return false
+}
+
+// FeedTokens keeps the members' personal feed tokens (the CalDAV adapter
+// implements it).
+type FeedTokens interface {
+	// Issue makes a new token for m, revoking the previous one.
+	Issue(ctx context.Context, m booking.Member) (string, error)
+	// Revoke removes memberID's token.
+	Revoke(ctx context.Context, memberID string) error
+	// Member says whose token this is; an error wrapping
+	// caldav.ErrUnknownToken when no one's.
+	Member(ctx context.Context, token string) (booking.Member, error)
+}
+
+type feedTokenJSON struct {
+	URL string `json:"url"`
+}
+
+// issueFeedToken makes (or renews) the caller's personal feed token and
+// answers its URL: the only time the token is shown.
+func (s *Server) issueFeedToken(c *gin.Context) {
+	m, _ := member(c)
+	token, err := s.opts.FeedTokens.Issue(c.Request.Context(), m)
+	if err != nil {
+		writeError(c, s.log, err)
+		return
+	}
+	base := s.opts.PublicURL
+	if base == "" {
+		scheme := "http"
+		if c.Request.TLS != nil {
+			scheme = "https"
+		}
+		base = scheme + "://" + c.Request.Host
+	}
+	c.Header("Cache-Control", "no-store")
+	c.JSON(http.StatusCreated, feedTokenJSON{URL: base + "/feeds/me/" + token + ".ics"})
+}
+
+func (s *Server) revokeFeedToken(c *gin.Context) {
+	m, _ := member(c)
+	if err := s.opts.FeedTokens.Revoke(c.Request.Context(), m.ID); err != nil {
+		writeError(c, s.log, err)
+		return
+	}
+	c.Status(http.StatusNoContent)
+}
+
+// personalFeed is the holder's bookings and registrations, with their
+// titles: the token is the credential.
+func (s *Server) personalFeed(c *gin.Context) {
+	token, ok := feedID(c)
+	if !ok {
+		writeError(c, s.log, problem(http.StatusNotFound, CodeNotFound, "Flux inconnu. / No such feed."))
+		return
+	}
+	m, err := s.opts.FeedTokens.Member(c.Request.Context(), token)
+	if errors.Is(err, caldav.ErrUnknownToken) {
+		writeError(c, s.log, problem(http.StatusNotFound, CodeNotFound, "Ce lien d'abonnement n'est plus valable. / This feed link is no longer valid."))
+		return
+	}
+	if err != nil {
+		writeError(c, s.log, err)
+		return
+	}
+	ctx := c.Request.Context()
+	from, to := s.opts.Bookings.FeedRange()
+	mine, err := s.opts.Bookings.List(ctx, booking.Filter{Organizer: m.ID, From: from, To: to})
+	if err != nil {
+		writeError(c, s.log, err)
+		return
+	}
+	var evs []caldav.Event
+	for _, b := range mine {
+		room, err := s.opts.Catalog.Room(booking.RoomOf(b.Ref))
+		if err != nil {
+			continue
+		}
+		loc := s.opts.Catalog.Zone(room.ID)
+		ev := busyEvent(b, loc, b.Title, room.Name, from)
+		ev.Class = "PRIVATE"
+		evs = append(evs, ev)
+	}
+	if s.opts.Events != nil {
+		regs, err := s.opts.Events.MyRegistrations(ctx, m.ID, from, to)
+		if err != nil {
+			writeError(c, s.log, err)
+			return
+		}
+		for _, r := range regs {
+			ev := eventFeedEvent(r.Summary, from)
+			if r.Registration.Status == events.Waitlisted {
+				ev.Summary = fmt.Sprintf("[liste d'attente n°%d] %s", r.Registration.Position, ev.Summary)
+				ev.Transp = "TRANSPARENT"
+			}
+			ev.Class = "PRIVATE"
+			evs = append(evs, ev)
+		}
+	}
+	c.Header("Referrer-Policy", "no-referrer")
+	s.writeFeed(c, "Mes réservations et inscriptions — "+m.Name, evs)
+}

@@ -1,0 +1,37 @@
+package booking
+
+import (
+	"context"
+	"time"
+)
+
+// FeedRange is the span calendar feeds cover from now: from six days
+// back (within the cache's window, which starts a week back) to a year
+// ahead.
+func (s *Service) FeedRange() (from, to time.Time) {
+	now := s.now()
+	return now.Add(-6 * 24 * time.Hour).Truncate(time.Hour), now.AddDate(1, 0, 0).Truncate(time.Hour)
+}
+
+// RoomBusy returns a room's busy intervals over [from, to), with the room
+// and its site: from the gate when its window covers the range (the
+// state is rebuilt from the calendar if the gate lost it), straight from
+// the calendar otherwise. Live holds are left out: they are not bookings
+// yet.
+func (s *Service) RoomBusy(ctx context.Context, roomID string, from, to time.Time) (Room, Site, []Busy, error) {
+	p, err := s.place(roomID)
+	if err != nil {
+		return Room{}, Site{}, nil, err
+	}
+	busy, _, err := s.busy(ctx, p, from, to)
+	if err != nil {
+		return Room{}, Site{}, nil, err
+	}
+	out := busy[:0:0]
+	for _, b := range busy {
+		if b.Kind != KindHold {
+			out = append(out, b)
+		}
+	}
+	return p.room, p.site, out, nil
+}

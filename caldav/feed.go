@@ -1,0 +1,68 @@
+package caldav
+
+import (
+	"bytes"
+	"fmt"
+	"sort"
+	"strings"
+
+	ical "github.com/emersion/go-ical"
+)
+
+// EncodeFeed writes a calendar feed: one VCALENDAR (METHOD:PUBLISH, with
+// X-WR-CALNAME name) holding the VEVENTs of evs, any number of UIDs, and
+// a VTIMEZONE for every TZID they use. Events are escaped and validated
+// as EncodeObject does; errors wrap ErrInvalidEvent.
+func EncodeFeed(name string, evs []Event) ([]byte, error) {
+	cal := ical.NewCalendar()
+	cal.Props.SetText(ical.PropProductID, ProdID)
+	cal.Props.SetText(ical.PropVersion, "2.0")
+	cal.Props.SetText(ical.PropCalendarScale, "GREGORIAN")
+	cal.Props.SetText(ical.PropMethod, "PUBLISH")
+	if name != "" {
+		cal.Props.SetText("X-WR-CALNAME", cleanText(name))
+	}
+	zones := make(map[string]zoneUse)
+	events := make([]*ical.Component, 0, len(evs))
+	for _, ev := range evs {
+		c, err := eventComponent(ev, zones)
+		if err != nil {
+			return nil, fmt.Errorf("%w: feed %q, event %q: %v", ErrInvalidEvent, name, ev.UID, err)
+		}
+		events = append(events, c)
+	}
+	names := make([]string, 0, len(zones))
+	for n := range zones {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		tz, err := VTimezone(zones[n].loc, zones[n].around)
+		if err != nil {
+			return nil, fmt.Errorf("%w: feed %q: %v", ErrInvalidEvent, name, err)
+		}
+		cal.Children = append(cal.Children, tz)
+	}
+	cal.Children = append(cal.Children, events...)
+	if len(events) == 0 {
+		// go-ical refuses a VCALENDAR without components; an empty feed
+		// is still a valid calendar for clients.
+		return emptyFeed(name), nil
+	}
+	var buf bytes.Buffer
+	if err := ical.NewEncoder(&buf).Encode(cal); err != nil {
+		return nil, fmt.Errorf("%w: feed %q: %v", ErrInvalidEvent, name, err)
+	}
+	return foldLines(buf.Bytes()), nil
+}
+
+func emptyFeed(name string) []byte {
+	var b bytes.Buffer
+	b.WriteString("BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:" + ProdID + "\r\nCALSCALE:GREGORIAN\r\nMETHOD:PUBLISH\r\n")
+	if name != "" {
+		r := strings.NewReplacer(`\`, `\\`, ";", `\;`, ",", `\,`, "\n", `\n`)
+		b.WriteString("X-WR-CALNAME:" + r.Replace(cleanText(name)) + "\r\n")
+	}
+	b.WriteString("END:VCALENDAR\r\n")
+	return foldLines(b.Bytes())
+}
