@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/roomcal/roomcal/api"
 	"github.com/roomcal/roomcal/booking"
 	"github.com/roomcal/roomcal/caldav"
 	"github.com/roomcal/roomcal/events"
@@ -21,6 +22,7 @@ type deps struct {
 	gate     booking.Gate
 	events   events.Gate
 	pingGate func(context.Context) error
+	limiter  api.Limiter // counts each member's writes (issue 5)
 	close    func()
 }
 
@@ -51,6 +53,7 @@ func open(ctx context.Context, cfg *config.Config, log *slog.Logger) (*deps, err
 		g := memgate.New()
 		d.gate = g
 		d.events = memgate.NewEventGate()
+		d.limiter = memgate.NewLimiter()
 		d.pingGate = func(context.Context) error { return nil }
 	} else {
 		rc, err := redisgate.Dial(ctx, cfg.RedisURL)
@@ -60,6 +63,7 @@ func open(ctx context.Context, cfg *config.Config, log *slog.Logger) (*deps, err
 		g := redisgate.New(rc)
 		d.gate = g
 		d.events = redisgate.NewEventGate(rc)
+		d.limiter = redisgate.NewLimiter(rc)
 		d.pingGate = func(ctx context.Context) error { return rc.Ping(ctx).Err() }
 		closeStore := d.close
 		d.close = func() { _ = rc.Close(); closeStore() }

@@ -79,7 +79,7 @@ type Config struct {
 	// "30/1m"; "0" turns it off): counted in Redis, so it holds across
 	// replicas.
 	RateLimit RateLimit
-	LogLevel       slog.Level // ROOMCAL_LOG_LEVEL
+	LogLevel  slog.Level // ROOMCAL_LOG_LEVEL
 
 	// Sites in the order of the file.
 	Sites []booking.Site
