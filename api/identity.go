@@ -1,6 +1,7 @@
 package api
 
 import (
+	"errors"
 	"net"
 	"net/http"
 	"net/netip"
@@ -30,12 +31,21 @@ const (
 	sessionKey = "roomcal.session"
 )
 
-// identify establishes who is calling, for every request: in header mode
-// from the identity headers when the peer is a trusted proxy; in dev mode
-// from the same headers when the peer is on loopback. Headers from anyone
-// else are ignored and logged.
+// identify establishes who is calling, for every request: in oidc mode
+// from a bearer access token, when the request has one (oidc.go; an
+// invalid one is 401, whatever else the request carries); else from the
+// session cookie of a page; else, in header mode, from the identity
+// headers when the peer is a trusted proxy, or in dev mode from the same
+// headers when the peer is on loopback. Headers from anyone else, and
+// every identity header in oidc mode, are ignored and logged.
 func (s *Server) identify() gin.HandlerFunc {
 	return func(c *gin.Context) {
+		if raw, ok := bearerToken(c.Request); ok && s.opts.AuthMode == AuthOIDC {
+			// An API client. No CSRF token: a bearer token is not sent
+			// along by browsers the way a cookie is.
+			s.identifyBearer(c, raw)
+			return
+		}
 		if sess, err := s.sessions.read(c.Request); err == nil {
 			// A page's session. Its writes must carry the CSRF token: a
 			// cookie goes along with requests other sites make too.
@@ -51,6 +61,12 @@ func (s *Server) identify() gin.HandlerFunc {
 		}
 		user := strings.TrimSpace(c.GetHeader(HeaderUser))
 		if user == "" {
+			c.Next()
+			return
+		}
+		if s.opts.AuthMode == AuthOIDC {
+			s.log.WarnContext(c.Request.Context(), "identity headers ignored in oidc mode",
+				"peer", c.Request.RemoteAddr, "user", user)
 			c.Next()
 			return
 		}
@@ -78,6 +94,41 @@ func (s *Server) identify() gin.HandlerFunc {
 		c.Set(memberKey, m)
 		c.Next()
 	}
+}
+
+// bearerToken returns the token of an "Authorization: Bearer" header.
+func bearerToken(r *http.Request) (string, bool) {
+	scheme, tok, ok := strings.Cut(strings.TrimSpace(r.Header.Get("Authorization")), " ")
+	if !ok || !strings.EqualFold(scheme, "Bearer") {
+		return "", false
+	}
+	tok = strings.TrimSpace(tok)
+	return tok, tok != ""
+}
+
+// identifyBearer believes a bearer access token verified against the
+// issuer's keys, and answers 401 to any other (503 while the issuer
+// cannot be discovered). The reason is logged, never the token.
+func (s *Server) identifyBearer(c *gin.Context, raw string) {
+	ctx := c.Request.Context()
+	if s.opts.OIDC == nil {
+		renderProblem(c, unavailableProvider())
+		return
+	}
+	m, err := s.opts.OIDC.verifyAccess(ctx, raw)
+	switch {
+	case errors.Is(err, errProviderDown):
+		renderProblem(c, unavailableProvider())
+		return
+	case err != nil:
+		s.log.WarnContext(ctx, "bearer token refused", "reason", err.Error(), "peer", c.Request.RemoteAddr)
+		c.Header("WWW-Authenticate", `Bearer error="invalid_token"`)
+		renderProblem(c, problem(http.StatusUnauthorized, CodeUnauthenticated,
+			"Jeton d'accès refusé (expiré, ou d'un autre émetteur). / Access token refused (expired, or not from the issuer)."))
+		return
+	}
+	c.Set(memberKey, m)
+	c.Next()
 }
 
 func (s *Server) trusted(peer netip.Addr) bool {

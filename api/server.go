@@ -29,10 +29,14 @@ type Options struct {
 	FeedTokens FeedTokens
 	// PublicURL is the address members reach roomcal at (feed links).
 	PublicURL string
-	// AuthMode is AuthDev or AuthHeader; TrustedProxies are the peers
-	// whose identity headers are believed in header mode.
+	// AuthMode is AuthDev, AuthHeader or AuthOIDC; TrustedProxies are the
+	// peers whose identity headers are believed in header mode.
 	AuthMode       string
 	TrustedProxies []netip.Prefix
+	// OIDC is the OpenID Connect client of the oidc mode (oidc.go):
+	// its sign-in routes are served and bearer tokens believed only with
+	// AuthMode AuthOIDC and OIDC set.
+	OIDC *OIDCClient
 	// SessionKey signs session cookies; every replica must share it. A
 	// random key is made when empty (one replica, sessions lost on
 	// restart: the dev mode's case).

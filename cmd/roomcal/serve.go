@@ -23,9 +23,6 @@ const shutdownGrace = 20 * time.Second
 
 func serve(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 	log.Info("starting roomcal", "config", cfg)
-	if cfg.Auth.Mode == config.AuthOIDC {
-		return errors.New("ROOMCAL_AUTH_MODE=oidc is not built yet: use header behind an authenticating proxy (see README)")
-	}
 	if cfg.Auth.Mode == config.AuthDev && !cfg.CalDAV.Embedded() && !cfg.Auth.DevForce {
 		return errors.New("ROOMCAL_AUTH_MODE=dev lets anyone say who they are: it is refused with a real CalDAV server " +
 			"(ROOMCAL_CALDAV_URL). Use header or oidc, or set ROOMCAL_AUTH_DEV_FORCE=true for a trial")
@@ -78,11 +75,26 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
+	var oidcClient *api.OIDCClient
+	if cfg.Auth.Mode == config.AuthOIDC {
+		// Discovery is tried now, within its timeout; an issuer that
+		// does not answer is logged and retried at the first sign-in
+		// (api/oidc.go), so that a provider outage does not stop roomcal.
+		oidcClient, err = api.NewOIDCClient(ctx, api.OIDCConfig{
+			Issuer: cfg.Auth.OIDC.Issuer, ClientID: cfg.Auth.OIDC.ClientID,
+			ClientSecret: cfg.Auth.OIDC.ClientSecret.Reveal(), GroupsClaim: cfg.Auth.OIDC.GroupsClaim,
+			PublicURL: cfg.PublicURL, Logger: log,
+		})
+		if err != nil {
+			return err
+		}
+	}
 	handler := api.New(api.Options{
 		Logger: log, Catalog: cat, Bookings: svc, Events: evs,
-		AuthMode: string(cfg.Auth.Mode), TrustedProxies: cfg.Auth.TrustedProxies,
+		AuthMode: string(cfg.Auth.Mode), TrustedProxies: cfg.Auth.TrustedProxies, OIDC: oidcClient,
 		SessionKey:    []byte(cfg.Auth.SessionKey.Reveal()),
 		SecureCookies: strings.HasPrefix(cfg.PublicURL, "https://"),
+		Limiter:       d.limiter,
 		RateLimit:     cfg.RateLimit.N, RatePer: cfg.RateLimit.Per,
 		Ready: []api.Check{{Name: "caldav", Ping: d.store.Ping}, {Name: "redis", Ping: d.pingGate}},
 	})
