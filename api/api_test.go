@@ -192,7 +192,16 @@ func TestOpenAPICoversRoutes(t *testing.T) {
 	}
 	param := regexp.MustCompile(`:([a-z_]+)`)
 	want := map[string]bool{}
-	for _, r := range New(Options{Catalog: testCatalog(t)}).routes() {
+	// Every mode's routes: dev (with personal feeds), header, oidc.
+	var routes []route
+	for _, o := range []Options{
+		{Catalog: testCatalog(t), AuthMode: AuthDev, FeedTokens: noTokens{}},
+		{Catalog: testCatalog(t), AuthMode: AuthHeader},
+		{Catalog: testCatalog(t), AuthMode: AuthOIDC, OIDC: &OIDCClient{}},
+	} {
+		routes = append(routes, New(o).routes()...)
+	}
+	for _, r := range routes {
 		path := param.ReplaceAllString(r.Path, "{$1}")
 		key := strings.ToLower(r.Method) + " " + path
 		want[key] = true
@@ -207,4 +216,13 @@ func TestOpenAPICoversRoutes(t *testing.T) {
 			}
 		}
 	}
+}
+
+// noTokens is a FeedTokens that knows no one, for listing routes.
+type noTokens struct{}
+
+func (noTokens) Issue(context.Context, booking.Member) (string, error) { return "", errors.New("none") }
+func (noTokens) Revoke(context.Context, string) error                  { return nil }
+func (noTokens) Member(context.Context, string) (booking.Member, error) {
+	return booking.Member{}, errors.New("none")
 }

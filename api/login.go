@@ -249,16 +249,10 @@ func (s *Server) logout(c *gin.Context) {
 	c.Redirect(http.StatusSeeOther, "/login")
 }
 
-// safeNext returns next if it is a path on this site, "/" otherwise: an
-// absolute URL, a scheme-relative one (//evil.example) or anything a
-// browser could read as one is refused (no open redirect).
+// safeNext returns next if it is a path on this site (localPath), "/"
+// otherwise: no open redirect.
 func safeNext(next string) string {
-	if next == "" || len(next) > 1024 || next[0] != '/' || strings.HasPrefix(next, "//") ||
-		strings.ContainsAny(next, "\\") || strings.IndexFunc(next, unicode.IsControl) >= 0 || !utf8.ValidString(next) {
-		return "/"
-	}
-	u, err := url.Parse(next)
-	if err != nil || u.Scheme != "" || u.Host != "" || u.User != nil || !strings.HasPrefix(u.Path, "/") || strings.HasPrefix(u.Path, "//") {
+	if !localPath(next) {
 		return "/"
 	}
 	return next

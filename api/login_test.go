@@ -179,11 +179,18 @@ func TestLoginFlow(t *testing.T) {
 	}
 
 	// Signing in as someone else is a write of the session: it carries
-	// the session's token (login.js sends it), else identify refuses it.
-	form = url.Values{"name": {"Ada"}, "groups": {"admins"}, "login_token": {b.loginForm("/login")}, "csrf_token": {me.CSRFToken}}
+	// the session's token (as a form field, or the header login.js
+	// sends), else identify refuses it.
+	form = url.Values{"name": {"Ada"}, "groups": {"admins"}, "login_token": {b.loginForm("/login")}}
 	if resp, body := b.do("POST", "/login", form, nil); resp.StatusCode != http.StatusForbidden {
-		t.Fatalf("switching without the CSRF header: %d %s", resp.StatusCode, body)
+		t.Fatalf("switching without the CSRF token: %d %s", resp.StatusCode, body)
 	}
+	form.Set("csrf_token", "forged")
+	form.Set("login_token", b.loginForm("/login"))
+	if resp, body := b.do("POST", "/login", form, nil); resp.StatusCode != http.StatusForbidden {
+		t.Fatalf("switching with a wrong CSRF token: %d %s", resp.StatusCode, body)
+	}
+	form.Set("csrf_token", me.CSRFToken)
 	form.Set("login_token", b.loginForm("/login"))
 	resp, body = b.do("POST", "/login", form, map[string]string{HeaderCSRF: me.CSRFToken})
 	if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/" {

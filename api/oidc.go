@@ -358,7 +358,9 @@ func localPath(next string) bool {
 		return false
 	}
 	u, err := url.Parse(next)
-	return err == nil && u.Scheme == "" && u.Host == "" && u.User == nil
+	// The path as decoded too: "/%2F%2Fhost" is no way out either.
+	return err == nil && u.Scheme == "" && u.Host == "" && u.User == nil &&
+		!strings.HasPrefix(u.Path, "//") && !strings.HasPrefix(u.Path, "/\\")
 }
 
 func (s *Server) oauth2Config(p *oidcProvider, redirect string) *oauth2.Config {

@@ -129,6 +129,16 @@ var policyTable = map[string]policyCase{
 	"POST /api/v1/events/:id/registrations":      {target: "/api/v1/events/{event}/registrations", want: members(201)},
 	"DELETE /api/v1/events/:id/registrations/me": {target: "/api/v1/events/{event}/registrations/me", want: members(204)},
 
+	// Feeds: room, site and events feeds are public (titles hidden);
+	// the personal feed's token is its credential.
+	"GET /feeds/rooms/:file": {target: "/feeds/rooms/loire.ics", want: all(200)},
+	"GET /feeds/sites/:file": {target: "/feeds/sites/nantes.ics", want: all(200)},
+	"GET /feeds/events.ics":  {target: "/feeds/events.ics", want: all(200)},
+	"GET /feeds/me/:file":    {target: "/feeds/me/{feedtoken}.ics", want: all(200)},
+	// One's own feed token: any member, for themselves.
+	"POST /api/v1/me/feed":   {target: "/api/v1/me/feed", want: members(201)},
+	"DELETE /api/v1/me/feed": {target: "/api/v1/me/feed", want: members(204)},
+
 	// The dev mode's login page.
 	"GET /login":     {target: "/login", want: all(200)},
 	"GET /login.js":  {target: "/login.js", want: all(200)},

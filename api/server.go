@@ -139,6 +139,16 @@ func (s *Server) routes() []route {
 		{http.MethodPost, "/api/v1/events/:id/registrations", Member, s.register},
 		{http.MethodDelete, "/api/v1/events/:id/registrations/me", Member, s.unregister},
 		{http.MethodGet, "/api/v1/events/:id/registrations", Member, s.listRegistrations},
+		{http.MethodGet, "/feeds/rooms/:file", Anyone, s.roomFeed},
+		{http.MethodGet, "/feeds/sites/:file", Anyone, s.siteFeed},
+		{http.MethodGet, "/feeds/events.ics", Anyone, s.eventsFeed},
+	}
+	if s.opts.FeedTokens != nil {
+		rs = append(rs,
+			route{http.MethodPost, "/api/v1/me/feed", Member, s.issueFeedToken},
+			route{http.MethodDelete, "/api/v1/me/feed", Member, s.revokeFeedToken},
+			// The token in the path is the credential.
+			route{http.MethodGet, "/feeds/me/:file", Anyone, s.personalFeed})
 	}
 	rs = append(rs, s.loginRoutes()...)  // login.go: the dev mode's login page
 	return append(rs, s.oidcRoutes()...) // oidc.go: sign-in with OpenID Connect

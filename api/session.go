@@ -139,6 +139,11 @@ func csrfOK(r *http.Request, s session) bool {
 		return true
 	}
 	got := r.Header.Get(HeaderCSRF)
+	if got == "" && strings.HasPrefix(r.Header.Get("Content-Type"), "application/x-www-form-urlencoded") {
+		// A plain HTML form (a page without JavaScript) sends it as a
+		// field.
+		got = r.PostFormValue("csrf_token")
+	}
 	return got != "" && subtle.ConstantTimeCompare([]byte(got), []byte(s.CSRF)) == 1
 }
 

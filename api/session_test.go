@@ -71,6 +71,16 @@ func TestCSRF(t *testing.T) {
 		{http.MethodDelete, "", false},
 		{http.MethodPatch, "tok", true},
 	}
+	form := httptest.NewRequest(http.MethodPost, "/logout", strings.NewReader("csrf_token=tok"))
+	form.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	if !csrfOK(form, s) {
+		t.Errorf("a form post with the token as a field is refused")
+	}
+	jsonBody := httptest.NewRequest(http.MethodPost, "/api/v1/bookings", strings.NewReader(`{"csrf_token":"tok"}`))
+	jsonBody.Header.Set("Content-Type", "application/json")
+	if csrfOK(jsonBody, s) {
+		t.Errorf("a JSON body is taken for a form")
+	}
 	for _, tt := range tests {
 		r := httptest.NewRequest(tt.method, "/api/v1/bookings", nil)
 		if tt.header != "" {

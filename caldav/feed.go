@@ -20,7 +20,10 @@ func EncodeFeed(name string, evs []Event) ([]byte, error) {
 	cal.Props.SetText(ical.PropCalendarScale, "GREGORIAN")
 	cal.Props.SetText(ical.PropMethod, "PUBLISH")
 	if name != "" {
-		cal.Props.SetText("X-WR-CALNAME", cleanText(name))
+		// Set by hand: SetText would add VALUE=TEXT to an X- property.
+		p := ical.NewProp("X-WR-CALNAME")
+		p.Value = escapeName(name)
+		cal.Props.Set(p)
 	}
 	zones := make(map[string]zoneUse)
 	events := make([]*ical.Component, 0, len(evs))
@@ -60,9 +63,13 @@ func emptyFeed(name string) []byte {
 	var b bytes.Buffer
 	b.WriteString("BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:" + ProdID + "\r\nCALSCALE:GREGORIAN\r\nMETHOD:PUBLISH\r\n")
 	if name != "" {
-		r := strings.NewReplacer(`\`, `\\`, ";", `\;`, ",", `\,`, "\n", `\n`)
-		b.WriteString("X-WR-CALNAME:" + r.Replace(cleanText(name)) + "\r\n")
+		b.WriteString("X-WR-CALNAME:" + escapeName(name) + "\r\n")
 	}
 	b.WriteString("END:VCALENDAR\r\n")
 	return foldLines(b.Bytes())
+}
+
+// escapeName escapes a calendar name as TEXT (RFC 5545 3.3.11).
+func escapeName(name string) string {
+	return strings.NewReplacer(`\`, `\\`, ";", `\;`, ",", `\,`, "\n", `\n`).Replace(cleanText(name))
 }

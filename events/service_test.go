@@ -38,7 +38,25 @@ type fixture struct {
 	cal   *flaky
 	gate  *memgate.EventGate
 	svc   *events.Service
-	now   time.Time
+	clock *clock
+}
+
+// clock is the fixture's time, read by the service's goroutines.
+type clock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func (c *clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+func (c *clock) Set(t time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = t
 }
 
 var (
@@ -64,10 +82,10 @@ func newFixture(t *testing.T) *fixture {
 	}
 	zone := func(string) *time.Location { return paris }
 	f := &fixture{t: t, store: store, gate: memgate.NewEventGate(),
-		now: time.Date(2026, 11, 23, 10, 0, 0, 0, paris)}
+		clock: &clock{now: time.Date(2026, 11, 23, 10, 0, 0, 0, paris)}}
 	f.cal = &flaky{Calendar: caldav.NewEventCalendar(store, calendar, zone, nil)}
 	f.svc, err = events.NewService(events.Options{
-		Calendar: f.cal, Gate: f.gate, Zone: zone, Now: func() time.Time { return f.now },
+		Calendar: f.cal, Gate: f.gate, Zone: zone, Now: f.clock.Now,
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -108,7 +126,7 @@ func TestCreateRefusesBadInput(t *testing.T) {
 		{"member is not an organiser", member(1), func(*events.Request) {}, booking.ErrForbidden},
 		{"no title", orga, func(r *events.Request) { r.Title = "  " }, booking.ErrInvalid},
 		{"end before start", orga, func(r *events.Request) { r.End = r.Start.Add(-time.Hour) }, booking.ErrInvalid},
-		{"in the past", orga, func(r *events.Request) { r.Start = f.now.Add(-time.Hour); r.End = f.now }, booking.ErrInvalid},
+		{"in the past", orga, func(r *events.Request) { r.Start = f.clock.Now().Add(-time.Hour); r.End = f.clock.Now() }, booking.ErrInvalid},
 		{"no seat", orga, func(r *events.Request) { r.Capacity = 0 }, booking.ErrInvalid},
 		{"too long", orga, func(r *events.Request) { r.End = r.Start.Add(40 * 24 * time.Hour) }, booking.ErrInvalid},
 		{"window backwards", orga, func(r *events.Request) { r.Opens = start; r.Closes = start.Add(-time.Hour) }, booking.ErrInvalid},
@@ -185,15 +203,15 @@ func TestRegistrationWindowAndFull(t *testing.T) {
 	if _, _, err := f.svc.Register(ctx, member(2), full.ID); !errors.Is(err, events.ErrFull) {
 		t.Fatalf("no waiting list, full: %v", err)
 	}
-	later := f.create(events.Request{Capacity: 5, Opens: f.now.Add(time.Hour)})
+	later := f.create(events.Request{Capacity: 5, Opens: f.clock.Now().Add(time.Hour)})
 	if _, _, err := f.svc.Register(ctx, member(1), later.ID); !errors.Is(err, events.ErrClosed) {
 		t.Fatalf("before the window: %v", err)
 	}
-	f.now = f.now.Add(2 * time.Hour)
+	f.clock.Set(f.clock.Now().Add(2 * time.Hour))
 	if _, _, err := f.svc.Register(ctx, member(1), later.ID); err != nil {
 		t.Fatalf("in the window: %v", err)
 	}
-	f.now = later.Start
+	f.clock.Set(later.Start)
 	if _, _, err := f.svc.Register(ctx, member(2), later.ID); !errors.Is(err, events.ErrClosed) {
 		t.Fatalf("at the start: %v", err)
 	}
@@ -304,7 +322,7 @@ func TestFlushRebuildsIdentically(t *testing.T) {
 	if fmt.Sprintf("%+v %+v", vb.Event, *vb.Mine) != fmt.Sprintf("%+v %+v", va.Event, *va.Mine) || vb.Confirmed != va.Confirmed || vb.Waitlisted != va.Waitlisted {
 		t.Fatalf("event differs after a flush:\n before %+v\n after  %+v", vb, va)
 	}
-	list, err := f.svc.List(ctx, f.now, f.now.AddDate(0, 1, 0))
+	list, err := f.svc.List(ctx, f.clock.Now(), f.clock.Now().AddDate(0, 1, 0))
 	if err != nil || len(list) != 1 || list[0].Confirmed != 3 || list[0].Waitlisted != 3 {
 		t.Fatalf("list after a flush: %+v %v", list, err)
 	}

@@ -52,7 +52,7 @@ func check(ctx context.Context, cfg *config.Config, out io.Writer) error {
 		case err != nil:
 			say(false, "cannot list the calendars: %v", err)
 		case len(missing) == 0:
-			say(true, "every room has its calendar, and events theirs")
+			say(true, "every room has its calendar, and so do events and feed tokens")
 		default:
 			for _, c := range missing {
 				say(false, "%s (%s) has no calendar %q: run `roomcal rooms sync`", c.What, c.Name, c.Path)
@@ -92,7 +92,7 @@ func syncRooms(ctx context.Context, cfg *config.Config, out io.Writer) error {
 		return err
 	}
 	if len(missing) == 0 {
-		fmt.Fprintf(out, "every room already has its calendar (%d rooms), and events theirs\n", len(cfg.Rooms))
+		fmt.Fprintf(out, "every room already has its calendar (%d rooms), and so do events and feed tokens\n", len(cfg.Rooms))
 		return nil
 	}
 	return createCalendars(cctx, d.store, missing, func(c calendarSpec, err error) {

@@ -78,13 +78,19 @@ type calendarSpec struct {
 	Name string
 }
 
+// tokensCalendar keeps the personal feed tokens (hashed): a calendar of
+// the service account, never shared.
+const tokensCalendar = "roomcal-jetons"
+
 // wantedCalendars lists the room calendars and the events calendar.
 func wantedCalendars(cfg *config.Config) []calendarSpec {
 	out := make([]calendarSpec, 0, len(cfg.Rooms)+1)
 	for _, r := range cfg.Rooms {
 		out = append(out, calendarSpec{What: "room " + r.ID, Path: r.Calendar, Name: r.Name})
 	}
-	return append(out, calendarSpec{What: "events", Path: cfg.EventsCalendar, Name: "Événements"})
+	return append(out,
+		calendarSpec{What: "events", Path: cfg.EventsCalendar, Name: "Événements"},
+		calendarSpec{What: "feed tokens", Path: tokensCalendar, Name: "roomcal : jetons d'abonnement (ne pas partager)"})
 }
 
 // missingCalendars lists the wanted calendars the store lacks.

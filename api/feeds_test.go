@@ -1,0 +1,170 @@
+package api
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"os/exec"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/roomcal/roomcal/booking"
+	"github.com/roomcal/roomcal/caldav"
+	"github.com/roomcal/roomcal/events"
+	"github.com/roomcal/roomcal/internal/memgate"
+)
+
+// feedServer is a server on the embedded store with a booking in
+// loire, an external event in it, and an internal event.
+func feedServer(t *testing.T) (srv string, stop func()) {
+	t.Helper()
+	ctx := context.Background()
+	cat := testCatalog(t)
+	store, err := caldav.OpenFileStore(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range []string{"loire", "erdre", "estuaire", "evenements"} {
+		if err := store.CreateCalendar(ctx, r, r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	rc := caldav.NewRoomCalendars(store, nil)
+	bk, err := booking.NewService(booking.Options{Catalog: cat, Calendar: rc, Gate: memgate.New(), Recurrence: rc})
+	if err != nil {
+		t.Fatal(err)
+	}
+	zone := func(string) *time.Location { return cat.Zone("loire") }
+	ev, err := events.NewService(events.Options{
+		Calendar: caldav.NewEventCalendar(store, "evenements", zone, nil),
+		Gate:     memgate.NewEventGate(), Rooms: bk, Zone: zone,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	paris := cat.Zone("loire")
+	day := time.Now().In(paris).AddDate(0, 0, 14)
+	monday := time.Date(day.Year(), day.Month(), day.Day(), 10, 0, 0, 0, paris)
+	for monday.Weekday() != time.Monday {
+		monday = monday.AddDate(0, 0, 1)
+	}
+	amina := booking.Member{ID: "amina", Name: "Amina"}
+	if _, err := bk.Book(ctx, amina, booking.Request{Room: "loire", Start: monday, End: monday.Add(time.Hour), Title: "Entretien confidentiel ; RH"}); err != nil {
+		t.Fatal(err)
+	}
+	ext := []byte("BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//test//EN\r\nBEGIN:VEVENT\r\nUID:ext-1\r\nDTSTAMP:20261101T000000Z\r\nSUMMARY:Réunion privée\r\n" +
+		"DTSTART;TZID=Europe/Paris:" + monday.Add(3*time.Hour).Format("20060102T150405") + "\r\nDTEND;TZID=Europe/Paris:" + monday.Add(4*time.Hour).Format("20060102T150405") +
+		"\r\nRRULE:FREQ=WEEKLY;COUNT=3\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n")
+	if _, err := store.Create(ctx, "loire", "ext-1.ics", ext); err != nil {
+		t.Fatal(err)
+	}
+	if err := bk.SyncRoom(ctx, "loire"); err != nil {
+		t.Fatal(err)
+	}
+	orga := booking.Member{ID: "odile", Name: "Odile", Groups: []string{"organisers"}}
+	if _, err := ev.Create(ctx, orga, events.Request{Title: "Assemblée générale, 2027", Start: monday.AddDate(0, 0, 2), End: monday.AddDate(0, 0, 2).Add(2 * time.Hour),
+		Location: "Hangar", Capacity: 80, Waitlist: true}); err != nil {
+		t.Fatal(err)
+	}
+	ts := newTestServer(t, Options{Catalog: cat, Bookings: bk, Events: ev, AuthMode: AuthDev})
+	return ts.URL, ts.Close
+}
+
+func TestFeeds(t *testing.T) {
+	srv, stop := feedServer(t)
+	defer stop()
+	tests := []struct {
+		path     string
+		events   int
+		want     []string
+		mustNot  []string
+		tzNeeded bool
+	}{
+		{"/feeds/rooms/loire.ics", 4, []string{"SUMMARY:Occupé", "X-WR-CALNAME:Salle Loire — Nantes"}, []string{"Entretien", "Réunion privée"}, true},
+		{"/feeds/sites/nantes.ics", 4, []string{"SUMMARY:Occupé — Salle Loire"}, []string{"Entretien", "Réunion privée"}, true},
+		{"/feeds/events.ics", 1, []string{"SUMMARY:Assemblée générale\\, 2027", "Places restantes : 80 sur 80."}, []string{"ATTENDEE"}, true},
+		{"/feeds/rooms/erdre.ics", 0, []string{"X-WR-CALNAME:Salle Erdre — Nantes"}, nil, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.path, func(t *testing.T) {
+			resp, body := do(t, "GET", srv+tt.path, nil)
+			if resp.StatusCode != 200 || !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/calendar") {
+				t.Fatalf("%d %s: %s", resp.StatusCode, resp.Header.Get("Content-Type"), body)
+			}
+			text := strings.ReplaceAll(string(body), "\r\n ", "")
+			for _, w := range tt.want {
+				if !strings.Contains(text, w) {
+					t.Errorf("feed lacks %q", w)
+				}
+			}
+			for _, w := range tt.mustNot {
+				if strings.Contains(text, w) {
+					t.Errorf("feed shows %q", w)
+				}
+			}
+			got := pythonEvents(t, body)
+			if got.events != tt.events {
+				t.Errorf("python3-icalendar reads %d events, want %d", got.events, tt.events)
+			}
+			if tt.tzNeeded && !got.allTZIDsHaveVTimezone {
+				t.Errorf("a TZID without its VTIMEZONE")
+			}
+
+			// Conditional GET.
+			etag := resp.Header.Get("ETag")
+			req, _ := http.NewRequest("GET", srv+tt.path, nil)
+			req.Header.Set("If-None-Match", etag)
+			r2, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			r2.Body.Close()
+			if etag == "" || r2.StatusCode != http.StatusNotModified {
+				t.Fatalf("If-None-Match %s: %d", etag, r2.StatusCode)
+			}
+		})
+	}
+	if resp, _ := do(t, "GET", srv+"/feeds/rooms/nowhere.ics", nil); resp.StatusCode != 404 {
+		t.Fatalf("unknown room feed: %d", resp.StatusCode)
+	}
+}
+
+type feedReading struct {
+	events                int
+	allTZIDsHaveVTimezone bool
+}
+
+// pythonEvents reads a feed with Debian's python3-icalendar, a parser
+// roomcal does not use, and counts its VEVENTs and checks that every
+// TZID has its VTIMEZONE.
+func pythonEvents(t *testing.T, body []byte) feedReading {
+	t.Helper()
+	const script = `
+import sys, icalendar
+cal = icalendar.Calendar.from_ical(sys.stdin.buffer.read())
+tzs = {str(c['TZID']) for c in cal.walk('VTIMEZONE')}
+used = set()
+n = 0
+for ev in cal.walk('VEVENT'):
+    n += 1
+    for p in ('DTSTART', 'DTEND'):
+        if p in ev and 'TZID' in ev[p].params:
+            used.add(str(ev[p].params['TZID']))
+    ev.decoded('DTSTART')
+print(n, int(used <= tzs))
+`
+	cmd := exec.Command("/usr/bin/python3", "-c", script)
+	cmd.Stdin = strings.NewReader(string(body))
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("python3-icalendar cannot read the feed (apt-get install python3-icalendar): %v\n%s", err, out)
+	}
+	var r feedReading
+	var ok int
+	if _, err := fmt.Sscan(string(out), &r.events, &ok); err != nil {
+		t.Fatalf("python says %q", out)
+	}
+	r.allTZIDsHaveVTimezone = ok == 1
+	return r
+}
