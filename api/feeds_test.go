@@ -2,7 +2,9 @@ package api
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"os/exec"
 	"strings"
@@ -25,7 +27,7 @@ func feedServer(t *testing.T) (srv string, stop func()) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, r := range []string{"loire", "erdre", "estuaire", "evenements"} {
+	for _, r := range []string{"loire", "erdre", "estuaire", "evenements", "jetons"} {
 		if err := store.CreateCalendar(ctx, r, r); err != nil {
 			t.Fatal(err)
 		}
@@ -63,11 +65,22 @@ func feedServer(t *testing.T) (srv string, stop func()) {
 		t.Fatal(err)
 	}
 	orga := booking.Member{ID: "odile", Name: "Odile", Groups: []string{"organisers"}}
+	if _, err := bk.Book(ctx, orga, booking.Request{Room: "erdre", Start: monday.AddDate(0, 0, 1), End: monday.AddDate(0, 0, 1).Add(time.Hour), Title: "Préparation AG"}); err != nil {
+		t.Fatal(err)
+	}
 	if _, err := ev.Create(ctx, orga, events.Request{Title: "Assemblée générale, 2027", Start: monday.AddDate(0, 0, 2), End: monday.AddDate(0, 0, 2).Add(2 * time.Hour),
 		Location: "Hangar", Capacity: 80, Waitlist: true}); err != nil {
 		t.Fatal(err)
 	}
-	ts := newTestServer(t, Options{Catalog: cat, Bookings: bk, Events: ev, AuthMode: AuthDev})
+	list, err := ev.List(ctx, time.Now(), time.Now().AddDate(0, 2, 0))
+	if err != nil || len(list) != 1 {
+		t.Fatalf("events: %v %v", list, err)
+	}
+	if _, _, err := ev.Register(ctx, amina, list[0].Event.ID); err != nil {
+		t.Fatal(err)
+	}
+	ts := newTestServer(t, Options{Catalog: cat, Bookings: bk, Events: ev, AuthMode: AuthDev,
+		FeedTokens: caldav.NewFeedTokens(store, "jetons")})
 	return ts.URL, ts.Close
 }
 
@@ -82,9 +95,9 @@ func TestFeeds(t *testing.T) {
 		tzNeeded bool
 	}{
 		{"/feeds/rooms/loire.ics", 4, []string{"SUMMARY:Occupé", "X-WR-CALNAME:Salle Loire — Nantes"}, []string{"Entretien", "Réunion privée"}, true},
-		{"/feeds/sites/nantes.ics", 4, []string{"SUMMARY:Occupé — Salle Loire"}, []string{"Entretien", "Réunion privée"}, true},
-		{"/feeds/events.ics", 1, []string{"SUMMARY:Assemblée générale\\, 2027", "Places restantes : 80 sur 80."}, []string{"ATTENDEE"}, true},
-		{"/feeds/rooms/erdre.ics", 0, []string{"X-WR-CALNAME:Salle Erdre — Nantes"}, nil, false},
+		{"/feeds/sites/nantes.ics", 5, []string{"SUMMARY:Occupé — Salle Loire"}, []string{"Entretien", "Réunion privée"}, true},
+		{"/feeds/events.ics", 1, []string{"SUMMARY:Assemblée générale\\, 2027", "Places restantes : 79 sur 80."}, []string{"ATTENDEE"}, true},
+		{"/feeds/rooms/estuaire.ics", 0, []string{"X-WR-CALNAME:Estuaire — Saint-Nazaire"}, nil, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.path, func(t *testing.T) {
@@ -167,4 +180,48 @@ print(n, int(used <= tzs))
 	}
 	r.allTZIDsHaveVTimezone = ok == 1
 	return r
+}
+
+// TestPersonalFeed: a member's token gives a feed of their own bookings
+// (with titles) and registrations, nobody else's; a new token revokes the
+// old one, and a revoked token gives 404.
+func TestPersonalFeed(t *testing.T) {
+	srv, stop := feedServer(t)
+	defer stop()
+	resp, body := do(t, "POST", srv+"/api/v1/me/feed", nil) // as amina
+	var tok struct{ URL string }
+	if resp.StatusCode != 201 || json.Unmarshal(body, &tok) != nil || !strings.Contains(tok.URL, "/feeds/me/") {
+		t.Fatalf("issue: %d %s", resp.StatusCode, body)
+	}
+	path := tok.URL[strings.Index(tok.URL, "/feeds/me/"):]
+	feed, err := http.Get(srv + path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, _ := io.ReadAll(feed.Body)
+	feed.Body.Close()
+	text := strings.ReplaceAll(string(data), "\r\n ", "")
+	if feed.StatusCode != 200 || !strings.Contains(text, `SUMMARY:Entretien confidentiel \; RH`) ||
+		!strings.Contains(text, `SUMMARY:Assemblée générale\, 2027`) || strings.Contains(text, "Préparation AG") {
+		t.Fatalf("personal feed: %d\n%s", feed.StatusCode, text)
+	}
+	if got := pythonEvents(t, data); got.events != 2 || !got.allTZIDsHaveVTimezone {
+		t.Fatalf("python3-icalendar reads %+v", got)
+	}
+
+	resp, body = do(t, "POST", srv+"/api/v1/me/feed", nil)
+	if resp.StatusCode != 201 {
+		t.Fatalf("renew: %d %s", resp.StatusCode, body)
+	}
+	if r, _ := http.Get(srv + path); r == nil || r.StatusCode != 404 {
+		t.Fatalf("the old token after renewal: %v", r)
+	}
+	_ = json.Unmarshal(body, &tok)
+	path = tok.URL[strings.Index(tok.URL, "/feeds/me/"):]
+	if resp, _ := do(t, "DELETE", srv+"/api/v1/me/feed", nil); resp.StatusCode != 204 {
+		t.Fatalf("revoke: %d", resp.StatusCode)
+	}
+	if r, _ := http.Get(srv + path); r == nil || r.StatusCode != 404 {
+		t.Fatalf("a revoked token: %v", r)
+	}
 }
