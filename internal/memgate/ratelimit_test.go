@@ -35,7 +35,7 @@ func (c *limitClock) Advance(_ *testing.T, d time.Duration) {
 }
 
 func TestLimiterContract(t *testing.T) {
-	limittest.Run(t, func(t *testing.T) limittest.Target {
+	limittest.RunSingle(t, func(t *testing.T) limittest.Target {
 		c := newLimitClock()
 		l := NewLimiter(WithLimiterClock(c.Now))
 		return limittest.Target{Limiter: l, Flush: func(*testing.T) { l.Flush() }, Elapse: c.Advance}
@@ -44,7 +44,7 @@ func TestLimiterContract(t *testing.T) {
 
 // The real clock works too: windows end in real time.
 func TestLimiterContractRealClock(t *testing.T) {
-	limittest.Run(t, func(t *testing.T) limittest.Target {
+	limittest.RunSingle(t, func(t *testing.T) limittest.Target {
 		l := NewLimiter()
 		return limittest.Target{
 			Limiter: l,
