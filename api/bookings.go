@@ -27,6 +27,29 @@ type availabilityJSON struct {
 	Stale bool                   `json:"stale"`
 }
 
+// timeField is an optional time of a PATCH body: raw as given (nil when
+// absent), parsed into *dst.
+type timeField struct {
+	name string
+	raw  *string
+	dst  **time.Time
+}
+
+// parseTimeFields parses the fields that were given.
+func parseTimeFields(fields ...timeField) error {
+	for _, f := range fields {
+		if f.raw == nil {
+			continue
+		}
+		t, err := parseTime(f.name, *f.raw)
+		if err != nil {
+			return err
+		}
+		*f.dst = &t
+	}
+	return nil
+}
+
 // parseTime reads an RFC 3339 time with an offset from a query or body
 // field, with an error that names the field.
 func parseTime(field, v string) (time.Time, error) {
@@ -249,20 +272,9 @@ func (s *Server) patchBooking(c *gin.Context) {
 		return
 	}
 	var ch booking.Change
-	for _, f := range []struct {
-		name string
-		raw  *string
-		dst  **time.Time
-	}{{"start", req.Start, &ch.Start}, {"end", req.End, &ch.End}} {
-		if f.raw == nil {
-			continue
-		}
-		t, err := parseTime(f.name, *f.raw)
-		if err != nil {
-			writeError(c, s.log, err)
-			return
-		}
-		*f.dst = &t
+	if err := parseTimeFields(timeField{"start", req.Start, &ch.Start}, timeField{"end", req.End, &ch.End}); err != nil {
+		writeError(c, s.log, err)
+		return
 	}
 	ch.Title, ch.Description = req.Title, req.Description
 	m, _ := member(c)

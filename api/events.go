@@ -223,20 +223,9 @@ func (s *Server) patchEvent(c *gin.Context) {
 		Title: req.Title, Description: req.Description, Location: req.Location,
 		Capacity: req.Capacity, Waitlist: req.Waitlist,
 	}
-	for _, f := range []struct {
-		name string
-		raw  *string
-		dst  **time.Time
-	}{{"start", req.Start, &ch.Start}, {"end", req.End, &ch.End}} {
-		if f.raw == nil {
-			continue
-		}
-		t, err := parseTime(f.name, *f.raw)
-		if err != nil {
-			writeError(c, s.log, err)
-			return
-		}
-		*f.dst = &t
+	if err := parseTimeFields(timeField{"start", req.Start, &ch.Start}, timeField{"end", req.End, &ch.End}); err != nil {
+		writeError(c, s.log, err)
+		return
 	}
 	for _, f := range []struct {
 		name string
