@@ -3,7 +3,6 @@ package caldav
 import (
 	"bytes"
 	"fmt"
-	"sort"
 	"strings"
 
 	ical "github.com/emersion/go-ical"
@@ -34,19 +33,11 @@ func EncodeFeed(name string, evs []Event) ([]byte, error) {
 		}
 		events = append(events, c)
 	}
-	names := make([]string, 0, len(zones))
-	for n := range zones {
-		names = append(names, n)
+	tzs, err := vtimezones(zones)
+	if err != nil {
+		return nil, fmt.Errorf("%w: feed %q: %v", ErrInvalidEvent, name, err)
 	}
-	sort.Strings(names)
-	for _, n := range names {
-		tz, err := VTimezone(zones[n].loc, zones[n].around)
-		if err != nil {
-			return nil, fmt.Errorf("%w: feed %q: %v", ErrInvalidEvent, name, err)
-		}
-		cal.Children = append(cal.Children, tz)
-	}
-	cal.Children = append(cal.Children, events...)
+	cal.Children = append(append(cal.Children, tzs...), events...)
 	if len(events) == 0 {
 		// go-ical refuses a VCALENDAR without components; an empty feed
 		// is still a valid calendar for clients.

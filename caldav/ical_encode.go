@@ -81,26 +81,35 @@ func EncodeObject(evs []Event) ([]byte, error) {
 		}
 		events = append(events, c)
 	}
-	names := make([]string, 0, len(zones))
-	for name := range zones {
-		names = append(names, name)
+	tzs, err := vtimezones(zones)
+	if err != nil {
+		return nil, fmt.Errorf("%w: event %q: %v", ErrInvalidEvent, uid, err)
 	}
-	sort.Strings(names)
-	for _, name := range names {
-		z := zones[name]
-		tz, err := VTimezone(z.loc, z.around)
-		if err != nil {
-			return nil, fmt.Errorf("%w: event %q: %v", ErrInvalidEvent, uid, err)
-		}
-		cal.Children = append(cal.Children, tz)
-	}
-	cal.Children = append(cal.Children, events...)
+	cal.Children = append(append(cal.Children, tzs...), events...)
 
 	var buf bytes.Buffer
 	if err := ical.NewEncoder(&buf).Encode(cal); err != nil {
 		return nil, fmt.Errorf("%w: event %q: %v", ErrInvalidEvent, uid, err)
 	}
 	return foldLines(buf.Bytes()), nil
+}
+
+// vtimezones returns the VTIMEZONE of every zone used, by TZID.
+func vtimezones(zones map[string]zoneUse) ([]*ical.Component, error) {
+	names := make([]string, 0, len(zones))
+	for name := range zones {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	out := make([]*ical.Component, 0, len(names))
+	for _, name := range names {
+		tz, err := VTimezone(zones[name].loc, zones[name].around)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, tz)
+	}
+	return out, nil
 }
 
 // zoneUse is a location used by an object, and the earliest time used in

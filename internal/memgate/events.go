@@ -603,19 +603,8 @@ func (g *EventGate) Lock(ctx context.Context, id string, ttl time.Duration) (boo
 	}
 	e, now := g.locked(id, true)
 	defer e.mu.Unlock()
-	if e.lock != nil && now.Before(e.lock.expires) {
-		return booking.Lease{}, false, nil
-	}
-	token := g.tokens.Add(1)
-	e.lock = &lock{token: token, expires: now.Add(ttl)}
-	release := func() {
-		e.mu.Lock()
-		defer e.mu.Unlock()
-		if e.lock != nil && e.lock.token == token {
-			e.lock = nil
-		}
-	}
-	return booking.Lease{ID: strconv.FormatUint(token, 10), Release: release}, true, nil
+	lease, ok := takeLock(&e.mu, &e.lock, now, ttl, &g.tokens)
+	return lease, ok, nil
 }
 
 // holds reports whether lease is the event's live write lock at now.

@@ -403,19 +403,27 @@ func (g *Gate) Lock(ctx context.Context, roomID string, ttl time.Duration) (book
 	}
 	r, now := g.room(roomID)
 	defer r.mu.Unlock()
-	if r.lock != nil && now.Before(r.lock.expires) {
-		return booking.Lease{}, false, nil
+	lease, ok := takeLock(&r.mu, &r.lock, now, ttl, &g.seq)
+	return lease, ok, nil
+}
+
+// takeLock sets *slot to a new lock expiring after ttl, unless a live one
+// is there; the caller holds mu, which the lease's Release takes again
+// to give the lock back only if it is still this holding's.
+func takeLock(mu *sync.Mutex, slot **lock, now time.Time, ttl time.Duration, tokens *atomic.Uint64) (booking.Lease, bool) {
+	if *slot != nil && now.Before((*slot).expires) {
+		return booking.Lease{}, false
 	}
-	token := g.seq.Add(1)
-	r.lock = &lock{token: token, expires: now.Add(ttl)}
-	unlock := func() {
-		r.mu.Lock()
-		defer r.mu.Unlock()
-		if r.lock != nil && r.lock.token == token {
-			r.lock = nil
+	token := tokens.Add(1)
+	*slot = &lock{token: token, expires: now.Add(ttl)}
+	release := func() {
+		mu.Lock()
+		defer mu.Unlock()
+		if *slot != nil && (*slot).token == token {
+			*slot = nil
 		}
 	}
-	return booking.Lease{ID: strconv.FormatUint(token, 10), Release: unlock}, true, nil
+	return booking.Lease{ID: strconv.FormatUint(token, 10), Release: release}, true
 }
 
 // index holds busy intervals sorted by start. Intervals up to a day long
