@@ -165,28 +165,7 @@ func (in *instance) call(t testing.TB, method, path, user string, body any) answ
 
 func (in *instance) callAs(t testing.TB, method, path, user, groups string, body any) answer {
 	t.Helper()
-	var rd io.Reader
-	if body != nil {
-		buf, err := json.Marshal(body)
-		if err != nil {
-			t.Fatal(err)
-		}
-		rd = bytes.NewReader(buf)
-	}
-	req, err := http.NewRequest(method, in.srv.URL+path, rd)
-	if err != nil {
-		t.Fatal(err)
-	}
-	req.Header.Set(api.HeaderUser, user)
-	req.Header.Set(api.HeaderGroups, groups)
-	resp, err := client.Do(req)
-	if err != nil {
-		t.Errorf("%s %s: %v", method, path, err)
-		return answer{}
-	}
-	defer resp.Body.Close()
-	out, _ := io.ReadAll(resp.Body)
-	return answer{resp.StatusCode, out}
+	return in.as(t, person{id: user, groups: groups}, method, path, body, "")
 }
 
 func (in *instance) book(t testing.TB, user, room string, start, end time.Time) answer {
