@@ -4,11 +4,13 @@
 GO  ?= go
 BIN := bin/roomcal
 
-# What build, run and test need besides the Go sources. The front-end
-# assets (fetched and built with npm) will be a target listed here.
-PREREQS :=
+# What build, run and test need besides the Go sources: the front-end
+# assets (the calendar bundle, fetched with npm ci from web/package-lock.json
+# and copied into web/static/vendor/, which git ignores; go:embed takes
+# them from there).
+PREREQS := assets
 
-.PHONY: build run test bench vet fmt fmt-check clean
+.PHONY: build run test bench vet fmt fmt-check clean assets
 
 build: $(PREREQS)
 	$(GO) build -o $(BIN) ./cmd/roomcal
@@ -16,7 +18,9 @@ build: $(PREREQS)
 run: build
 	./$(BIN) serve
 
-test: $(PREREQS)
+# scripts/test.sh installs what is missing (npm among it), then runs
+# make assets itself.
+test:
 	GO=$(GO) bash scripts/test.sh
 
 # Go benchmarks and the load driver against a private Redis and Radicale;
@@ -33,5 +37,11 @@ fmt:
 fmt-check:
 	GO=$(GO) bash scripts/fmt-check.sh
 
+# assets: the front-end files (scripts/assets.sh: npm ci when the lock
+# file changed, then web/static/vendor/). A plain `go build` without them
+# still works: the day view then offers its booking form alone.
+assets:
+	bash scripts/assets.sh
+
 clean:
-	rm -rf bin
+	rm -rf bin web/static/vendor web/node_modules

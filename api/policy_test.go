@@ -81,6 +81,13 @@ func members(status int) [nRoles]int {
 	return w
 }
 
+// pageWant is a member page's row: sign in first, then the page.
+func pageWant() [nRoles]int {
+	w := all(http.StatusNotFound)
+	w[asAnon] = http.StatusSeeOther
+	return w
+}
+
 // policyTable maps every route of dev mode ("METHOD path", as gin has it)
 // to who may call it. Columns of want: anonymous, member, booking owner,
 // event organiser, another organiser, admin.
@@ -138,6 +145,17 @@ var policyTable = map[string]policyCase{
 	// One's own feed token: any member, for themselves.
 	"POST /api/v1/me/feed":   {target: "/api/v1/me/feed", want: members(201)},
 	"DELETE /api/v1/me/feed": {target: "/api/v1/me/feed", want: members(204)},
+
+	// The member pages (pages.go): anyone without a member is sent to
+	// sign in (303 to /login); members get through to Options.Pages,
+	// which this fixture lacks (404: package web's tests and the browser
+	// test in cmd/roomcal render the pages themselves). Their static
+	// files are anyone's.
+	"GET /":                  {target: "/", want: pageWant()},
+	"GET /sites/:id":         {target: "/sites/nantes", want: pageWant()},
+	"GET /mes-reservations":  {target: "/mes-reservations", want: pageWant()},
+	"GET /evenements":        {target: "/evenements", want: pageWant()},
+	"GET /static/:tag/:file": {target: "/static/0123456789abcdef/app.css", want: all(404)},
 
 	// The dev mode's login page.
 	"GET /login":     {target: "/login", want: all(200)},

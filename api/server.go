@@ -55,6 +55,9 @@ type Options struct {
 	Ready []Check
 	// ReadyTimeout bounds each probe (default 2s).
 	ReadyTimeout time.Duration
+	// Pages renders the member pages (pages.go; nil: their routes
+	// answer 404).
+	Pages Pages
 }
 
 // Server is roomcal's HTTP handler.
@@ -150,6 +153,7 @@ func (s *Server) routes() []route {
 			// The token in the path is the credential.
 			route{http.MethodGet, "/feeds/me/:file", Anyone, s.personalFeed})
 	}
+	rs = append(rs, s.pageRoutes()...)   // pages.go: the member pages
 	rs = append(rs, s.loginRoutes()...)  // login.go: the dev mode's login page
 	return append(rs, s.oidcRoutes()...) // oidc.go: sign-in with OpenID Connect
 }

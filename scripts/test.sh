@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # scripts/test.sh — the whole test run behind `make test` and .ci/run.
 #
-#   1. installs the Debian packages the tests need, if missing (apt-get);
+#   1. installs the Debian packages the tests need, if missing (apt-get),
+#      among them chromium and npm for the browser tests, then the
+#      front-end assets (`make assets`: npm ci, web/static/vendor/);
 #   2. static checks: gofmt, go vet, docker-compose.yml;
 #   3. starts a private Redis and a private Radicale on free loopback ports,
 #      with throw-away data folders, and exports their URLs:
@@ -20,6 +22,8 @@
 #   ROOMCAL_TEST_CMD    a shell command run instead of the Go steps (gofmt,
 #                       vet, test), with the servers up; for testing this
 #                       script itself, e.g. ROOMCAL_TEST_CMD='exit 3'.
+#
+# Exported to the tests: ROOMCAL_TEST_CHROMIUM=/usr/bin/chromium.
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -32,6 +36,7 @@ REDIS_BIN=/usr/bin/redis-server
 RADICALE_BIN=/usr/bin/radicale
 COMPOSE_BIN=/usr/bin/docker-compose
 PYTHON_BIN=/usr/bin/python3
+CHROMIUM_BIN=/usr/bin/chromium
 
 step() { printf '==> [%3ss] %s\n' "$SECONDS" "$*"; }
 die() {
@@ -131,8 +136,10 @@ missing=()
 { [[ -x $PYTHON_BIN ]] && "$PYTHON_BIN" -c 'import icalendar' 2>/dev/null; } || missing+=(python3-icalendar)
 # go test -race needs cgo, hence a C compiler.
 command -v "$("$GO" env CC)" >/dev/null || missing+=(gcc libc6-dev)
-# Add here what later tests need, e.g. the browser tests:
-#   [[ -x /usr/bin/chromium ]] || missing+=(chromium)
+# The browser tests: headless Chromium, and npm for the front-end assets.
+[[ -x $CHROMIUM_BIN ]] || missing+=(chromium)
+command -v npm >/dev/null || missing+=(npm)
+command -v make >/dev/null || missing+=(make)
 
 if ((${#missing[@]})); then
 	step "installing ${missing[*]} (apt-get)"
@@ -148,11 +155,17 @@ if ((${#missing[@]})); then
 		"${apt_get[@]}" install --no-install-recommends "${missing[@]}" >/dev/null; }; then
 		die "could not install ${missing[*]} with apt-get; install them and run again"
 	fi
-	if ! [[ -x $REDIS_BIN && -x $RADICALE_BIN && -x $COMPOSE_BIN ]] ||
+	if ! [[ -x $REDIS_BIN && -x $RADICALE_BIN && -x $COMPOSE_BIN && -x $CHROMIUM_BIN ]] ||
 		! "$PYTHON_BIN" -c 'import icalendar' 2>/dev/null; then
-		die "installed ${missing[*]}, yet $REDIS_BIN, $RADICALE_BIN, $COMPOSE_BIN or python3-icalendar is still missing"
+		die "installed ${missing[*]}, yet $REDIS_BIN, $RADICALE_BIN, $COMPOSE_BIN, $CHROMIUM_BIN or python3-icalendar is still missing"
 	fi
 fi
+
+# The front-end assets the pages embed and the browser test loads (npm ci
+# from web/package-lock.json when it changed; nothing to do otherwise).
+step "front-end assets (make assets)"
+run make -s assets || die "make assets failed: the front-end assets could not be fetched with npm"
+export ROOMCAL_TEST_CHROMIUM=$CHROMIUM_BIN
 
 # ---------------------------------------------------------------------------
 # 2. Static checks.

@@ -16,6 +16,7 @@ import (
 	"github.com/roomcal/roomcal/caldav"
 	"github.com/roomcal/roomcal/events"
 	"github.com/roomcal/roomcal/internal/config"
+	"github.com/roomcal/roomcal/web"
 )
 
 // shutdownGrace is how long in-flight requests get to finish on SIGTERM.
@@ -98,6 +99,7 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 		Limiter:       d.limiter,
 		RateLimit:     cfg.RateLimit.N, RatePer: cfg.RateLimit.Per,
 		Ready: []api.Check{{Name: "caldav", Ping: d.store.Ping}, {Name: "redis", Ping: d.pingGate}},
+		Pages: web.New(web.Options{Logger: log, Catalog: cat}),
 	})
 
 	ln, err := net.Listen("tcp", cfg.Addr)

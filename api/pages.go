@@ -1,0 +1,147 @@
+package api
+
+import (
+	"html/template"
+	"net/http"
+	"net/url"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/roomcal/roomcal/booking"
+)
+
+// The member pages (package web renders them) hang off the route table
+// here. api decides who may see a page: a page needs a signed-in member.
+// A visitor without one is sent to sign in: in dev mode straight to
+// /login?next=the page; in oidc mode a short page (401) offers the link
+// to /auth/login?next=the page rather than going there by itself, because
+// signing out ends at "/" and, with a provider that keeps its own session
+// (or has no end_session endpoint), going to /auth/login at once would
+// sign the member straight back in. In header mode the proxy has signed
+// members in, so a visitor without identity headers gets 401. What a
+// page shows is the Pages implementation's business.
+
+// Page names, as Page.Name gives them to Pages.
+const (
+	PageDay    = "day"    // a site's rooms for one day: GET / and /sites/:id
+	PageMine   = "mine"   // the member's own bookings: GET /mes-reservations
+	PageEvents = "events" // internal events: GET /evenements
+)
+
+// Pages renders the member pages and serves their static files; package
+// web implements it and cmd/roomcal wires it in Options.Pages. Its
+// methods write a whole answer, errors included.
+type Pages interface {
+	// ServePage writes the page p for its signed-in member.
+	ServePage(w http.ResponseWriter, r *http.Request, p Page)
+	// ServeStatic writes the static file named file whose content tag is
+	// tag (the URL /static/{tag}/{file}); a wrong tag or an unknown file
+	// is 404.
+	ServeStatic(w http.ResponseWriter, r *http.Request, tag, file string)
+}
+
+// Page is one page request that api let through.
+type Page struct {
+	// Name is PageDay, PageMine or PageEvents.
+	Name string
+	// SiteID is the site of the day view ("" for the default one).
+	SiteID string
+	// Member is who is signed in.
+	Member booking.Member
+	// CSRFToken is the session's token, for the page's writes
+	// (X-CSRF-Token, or the csrf_token field of a plain form); empty when
+	// the member is not identified by a session cookie (header mode).
+	CSRFToken string
+	// LogoutURL is where the sign-out form posts ("" when roomcal does
+	// not sign members out itself: header mode).
+	LogoutURL string
+}
+
+// pageRoutes are the member pages' routes. They are in the route table
+// in every mode, served by Options.Pages; without it they answer 404.
+// Their policy is Anyone: the handler itself sends visitors without a
+// member to sign in, which a 401 problem would not do for a browser.
+func (s *Server) pageRoutes() []route {
+	return []route{
+		{http.MethodGet, "/", Anyone, s.page(PageDay)},
+		{http.MethodGet, "/sites/:id", Anyone, s.page(PageDay)},
+		{http.MethodGet, "/mes-reservations", Anyone, s.page(PageMine)},
+		{http.MethodGet, "/evenements", Anyone, s.page(PageEvents)},
+		{http.MethodGet, "/static/:tag/:file", Anyone, s.static},
+	}
+}
+
+// page is the handler of the page named name.
+func (s *Server) page(name string) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		m, ok := member(c)
+		if !ok {
+			s.signInFirst(c)
+			return
+		}
+		if s.opts.Pages == nil {
+			renderProblem(c, problem(http.StatusNotFound, CodeNotFound, "Les pages ne sont pas servies ici. / Pages are not served here."))
+			return
+		}
+		p := Page{Name: name, SiteID: c.Param("id"), Member: m}
+		if v, ok := c.Get(sessionKey); ok {
+			p.CSRFToken = v.(session).CSRF
+			switch s.opts.AuthMode {
+			case AuthDev:
+				p.LogoutURL = "/logout"
+			case AuthOIDC:
+				p.LogoutURL = "/auth/logout"
+			}
+		}
+		c.Header("Cache-Control", "no-store")
+		s.opts.Pages.ServePage(c.Writer, c.Request, p)
+	}
+}
+
+// signInFirst sends a visitor without a member to the sign-in page of the
+// mode, back to the page afterwards.
+func (s *Server) signInFirst(c *gin.Context) {
+	next := url.QueryEscape(c.Request.URL.RequestURI())
+	c.Header("Cache-Control", "no-store")
+	switch {
+	case s.opts.AuthMode == AuthDev:
+		c.Redirect(http.StatusSeeOther, "/login?next="+next)
+	case s.opts.AuthMode == AuthOIDC && s.opts.OIDC != nil:
+		c.Header("Content-Type", "text/html; charset=utf-8")
+		c.Status(http.StatusUnauthorized)
+		if err := signInTemplate.Execute(c.Writer, "/auth/login?next="+next); err != nil {
+			s.log.ErrorContext(c.Request.Context(), "sign-in page", "err", err)
+		}
+	default:
+		renderProblem(c, problem(http.StatusUnauthorized, CodeUnauthenticated,
+			"Connectez-vous d'abord. / Log in first."))
+	}
+}
+
+// static serves the pages' static files.
+func (s *Server) static(c *gin.Context) {
+	if s.opts.Pages == nil {
+		renderProblem(c, problem(http.StatusNotFound, CodeNotFound, "Cette adresse n'existe pas. / No such route."))
+		return
+	}
+	s.opts.Pages.ServeStatic(c.Writer, c.Request, c.Param("tag"), c.Param("file"))
+}
+
+// signInTemplate is the oidc mode's invitation to sign in; its data is
+// the sign-in URL.
+var signInTemplate = template.Must(template.New("signin").Parse(`<!doctype html>
+<html lang="fr">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Connexion — roomcal</title>
+</head>
+<body>
+<main>
+<h1>roomcal</h1>
+<p>Vous n'êtes pas connecté·e. <span lang="en">You are not signed in.</span></p>
+<p><a href="{{.}}">Se connecter <span lang="en">Sign in</span></a></p>
+</main>
+</body>
+</html>
+`))

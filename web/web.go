@@ -1,0 +1,274 @@
+package web
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"html/template"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/roomcal/roomcal/api"
+	"github.com/roomcal/roomcal/booking"
+)
+
+// Options are what the pages need; cmd/roomcal fills them.
+type Options struct {
+	Logger  *slog.Logger
+	Catalog *booking.Catalog
+	// Now is the clock (default time.Now), for tests.
+	Now func() time.Time
+}
+
+// Site renders the member pages; it implements api.Pages. It is safe for
+// concurrent use.
+type Site struct {
+	log      *slog.Logger
+	catalog  *booking.Catalog
+	now      func() time.Time
+	pages    map[string]*template.Template
+	msgs     map[string]catalogue
+	assets   map[string]asset
+	calendar bool // the vendor calendar files are embedded
+}
+
+var _ api.Pages = (*Site)(nil)
+
+// New loads the templates, catalogues and static files. They are built
+// into the binary, so New panics if they are broken (a test catches it),
+// and so it does without a catalog.
+func New(opts Options) *Site {
+	s, err := load(opts)
+	if err != nil {
+		panic(err)
+	}
+	return s
+}
+
+func load(opts Options) (*Site, error) {
+	if opts.Catalog == nil {
+		return nil, errors.New("web: no catalog")
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	s := &Site{log: opts.Logger, catalog: opts.Catalog, now: opts.Now, pages: map[string]*template.Template{}}
+	var err error
+	if s.msgs, err = loadCatalogues(); err != nil {
+		return nil, err
+	}
+	if s.assets, err = loadAssets(); err != nil {
+		return nil, fmt.Errorf("web: static files: %w", err)
+	}
+	_, js := s.assets[calendarJS]
+	_, css := s.assets[calendarCSS]
+	s.calendar = js && css
+	if !s.calendar {
+		s.log.Warn("web: the calendar files are not built in (run `make assets` before go build); the day view shows the booking form only")
+	}
+	for _, name := range []string{"day", "mine", "events", "notfound"} {
+		t, err := template.New("base.html").ParseFS(files, "templates/base.html", "templates/"+name+".html")
+		if err != nil {
+			return nil, fmt.Errorf("web: templates: %w", err)
+		}
+		s.pages[name] = t
+	}
+	return s, nil
+}
+
+// view is what every template gets; Data is the page's own part.
+type view struct {
+	Lang      string
+	msgs      catalogue
+	Title     string
+	Nav       string
+	Member    booking.Member
+	CSRFToken string
+	LogoutURL string
+	CSS       string
+	JS        string
+	// OtherLang is the language the switch link offers, and its link.
+	OtherLang, OtherLangURL string
+	// Messages are the keys the page's script needs, in the page's
+	// language, for a JSON data block.
+	Messages map[string]string
+	Data     any
+}
+
+// T returns the message key in the page's language, with its {name}
+// placeholders replaced by the pairs in args.
+func (v view) T(key string, args ...string) string { return v.msgs.t(key, args...) }
+
+// ServePage implements api.Pages.
+func (s *Site) ServePage(w http.ResponseWriter, r *http.Request, p api.Page) {
+	lang := chooseLang(r)
+	if l := r.URL.Query().Get("lang"); known(l) {
+		lang = l
+		http.SetCookie(w, &http.Cookie{Name: langCookie, Value: l, Path: "/", MaxAge: 365 * 24 * 3600,
+			SameSite: http.SameSiteLaxMode, Secure: r.TLS != nil})
+	}
+	v := view{Lang: lang, msgs: s.msgs[lang], Member: p.Member, CSRFToken: p.CSRFToken, LogoutURL: p.LogoutURL,
+		CSS: s.assetURL("app.css")}
+	v.OtherLang = "en"
+	if lang == "en" {
+		v.OtherLang = "fr"
+	}
+	q := r.URL.Query()
+	q.Set("lang", v.OtherLang)
+	v.OtherLangURL = r.URL.Path + "?" + q.Encode()
+
+	status := http.StatusOK
+	page := p.Name
+	switch p.Name {
+	case api.PageDay:
+		d, ok := s.dayData(r, p.SiteID)
+		if !ok {
+			status, page = http.StatusNotFound, "notfound"
+			v.Title, v.Data = v.T("not_found_title"), d
+			break
+		}
+		v.Title, v.Nav, v.JS, v.Data = v.T("day_title", "site", d.Site.Name), "rooms", s.assetURL("day.js"), d
+		v.Messages = s.jsMessages(lang)
+	case api.PageMine:
+		v.Title, v.Nav, v.JS, v.Data = v.T("mine_title"), "mine", s.assetURL("mine.js"), s.mineData()
+		v.Messages = s.jsMessages(lang)
+	case api.PageEvents:
+		v.Title, v.Nav = v.T("events_title"), "events"
+	default:
+		status, page = http.StatusNotFound, "notfound"
+		v.Title = v.T("not_found_title")
+	}
+	var buf bytes.Buffer
+	if err := s.pages[page].Execute(&buf, v); err != nil {
+		s.log.ErrorContext(r.Context(), "web: render", "page", page, "err", err)
+		http.Error(w, "500 — erreur interne / internal error", http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("Content-Language", lang)
+	w.Header().Set("Vary", "Cookie, Accept-Language")
+	w.WriteHeader(status)
+	_, _ = w.Write(buf.Bytes())
+}
+
+// jsMessages is the whole catalogue of lang: the scripts take their
+// words from it.
+func (s *Site) jsMessages(lang string) map[string]string { return s.msgs[lang] }
+
+// siteView is one site in the site picker.
+type siteView struct {
+	ID, Name, URL string
+	Current       bool
+}
+
+// roomView is one room of the day view.
+type roomView struct {
+	ID, Name  string
+	Capacity  int
+	Equipment string
+}
+
+// dayData is the day view's part of the view.
+type dayData struct {
+	Sites     []siteView
+	Site      siteView
+	Timezone  string
+	Date      string // YYYY-MM-DD, in the site's zone
+	PrevURL   string
+	NextURL   string
+	Rooms     []roomView
+	Equipment []string
+	// CalendarJS and CalendarCSS are the calendar's files ("" when the
+	// build has none).
+	CalendarJS, CalendarCSS string
+}
+
+// dayData prepares the day view of site id ("" for the first site) on
+// the day ?date= (today in the site's zone by default); false when there
+// is no such site.
+func (s *Site) dayData(r *http.Request, id string) (dayData, bool) {
+	var d dayData
+	sites := s.catalog.Sites()
+	for _, st := range sites {
+		d.Sites = append(d.Sites, siteView{ID: st.ID, Name: st.Name, URL: "/sites/" + url.PathEscape(st.ID)})
+	}
+	if len(sites) == 0 {
+		return d, false
+	}
+	site := sites[0]
+	if id != "" {
+		var err error
+		if site, err = s.catalog.Site(id); err != nil {
+			return d, false
+		}
+	}
+	for i := range d.Sites {
+		if d.Sites[i].ID == site.ID {
+			d.Sites[i].Current = true
+			d.Site = d.Sites[i]
+		}
+	}
+	d.Timezone = site.Location.String()
+	day, err := time.ParseInLocation(time.DateOnly, r.URL.Query().Get("date"), site.Location)
+	if err != nil {
+		y, m, dd := s.now().In(site.Location).Date()
+		day = time.Date(y, m, dd, 0, 0, 0, 0, site.Location)
+	}
+	d.Date = day.Format(time.DateOnly)
+	d.PrevURL = d.Site.URL + "?date=" + day.AddDate(0, 0, -1).Format(time.DateOnly)
+	d.NextURL = d.Site.URL + "?date=" + day.AddDate(0, 0, 1).Format(time.DateOnly)
+	rooms, err := s.catalog.Rooms(booking.RoomFilter{Site: site.ID})
+	if err != nil {
+		return d, false
+	}
+	equipment := map[string]bool{}
+	for _, rm := range rooms {
+		d.Rooms = append(d.Rooms, roomView{ID: rm.ID, Name: rm.Name, Capacity: rm.Capacity, Equipment: strings.Join(rm.Equipment, ", ")})
+		for _, e := range rm.Equipment {
+			equipment[e] = true
+		}
+	}
+	for e := range equipment {
+		d.Equipment = append(d.Equipment, e)
+	}
+	sort.Strings(d.Equipment)
+	if s.calendar {
+		d.CalendarJS, d.CalendarCSS = s.assetURL(calendarJS), s.assetURL(calendarCSS)
+	}
+	return d, true
+}
+
+// mineData is the bookings page's part of the view: the room names, for
+// the script to show.
+type mineData struct {
+	Rooms map[string]roomInfo
+}
+
+// roomInfo is what the bookings page's script knows of a room.
+type roomInfo struct {
+	Name     string `json:"name"`
+	Timezone string `json:"tz"`
+}
+
+func (s *Site) mineData() mineData {
+	d := mineData{Rooms: map[string]roomInfo{}}
+	rooms, err := s.catalog.Rooms(booking.RoomFilter{})
+	if err != nil {
+		return d
+	}
+	for _, rm := range rooms {
+		info := roomInfo{Name: rm.Name, Timezone: "UTC"}
+		if site, err := s.catalog.Site(rm.SiteID); err == nil {
+			info.Timezone = site.Location.String()
+		}
+		d.Rooms[rm.ID] = info
+	}
+	return d
+}

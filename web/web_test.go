@@ -1,0 +1,286 @@
+package web
+
+import (
+	"io"
+	"io/fs"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"regexp"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/roomcal/roomcal/api"
+	"github.com/roomcal/roomcal/booking"
+)
+
+func testSite(t *testing.T) *Site {
+	t.Helper()
+	paris, err := time.LoadLocation("Europe/Paris")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cat, err := booking.NewCatalog(
+		[]booking.Site{{ID: "nantes", Name: "Nantes", Location: paris}, {ID: "brest", Name: "Brest", Location: paris}},
+		[]booking.Room{
+			{ID: "loire", SiteID: "nantes", Name: "Salle Loire", Capacity: 12, Equipment: []string{"visio"}, Calendar: "loire"},
+			{ID: "erdre", SiteID: "nantes", Name: "Salle Erdre", Capacity: 6, Calendar: "erdre"},
+			{ID: "iroise", SiteID: "brest", Name: "Iroise", Capacity: 8, Calendar: "iroise"},
+		})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return New(Options{Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Catalog: cat,
+		Now: func() time.Time { return time.Date(2026, 11, 23, 23, 30, 0, 0, time.UTC) }})
+}
+
+// TestCataloguesHaveSameKeys: every message exists in every language.
+func TestCataloguesHaveSameKeys(t *testing.T) {
+	msgs, err := loadCatalogues()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, l := range languages {
+		for _, other := range languages {
+			for k := range msgs[l] {
+				if _, ok := msgs[other][k]; !ok {
+					t.Errorf("key %q is in %s.json but not in %s.json", k, l, other)
+				}
+			}
+		}
+		for k, v := range msgs[l] {
+			if strings.TrimSpace(v) == "" {
+				t.Errorf("%s.json: %q is empty", l, k)
+			}
+		}
+	}
+}
+
+// TestUsedKeysExist: every key the templates (T "key") and the scripts
+// (t("key")) use is in the catalogues.
+func TestUsedKeysExist(t *testing.T) {
+	msgs, err := loadCatalogues()
+	if err != nil {
+		t.Fatal(err)
+	}
+	uses := map[string]*regexp.Regexp{
+		".html": regexp.MustCompile(`\.T "([a-z0-9_]+)"`),
+		".js":   regexp.MustCompile(`\bt\("([a-z0-9_]+)"`),
+	}
+	found := 0
+	err = fs.WalkDir(files, ".", func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() || strings.Contains(p, "vendor/") {
+			return err
+		}
+		for ext, re := range uses {
+			if !strings.HasSuffix(p, ext) {
+				continue
+			}
+			b, err := files.ReadFile(p)
+			if err != nil {
+				return err
+			}
+			for _, m := range re.FindAllStringSubmatch(string(b), -1) {
+				found++
+				if _, ok := msgs["fr"][m[1]]; !ok {
+					t.Errorf("%s uses %q, which the catalogues lack", p, m[1])
+				}
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if found < 50 {
+		t.Errorf("found only %d uses of messages: is the pattern still right?", found)
+	}
+}
+
+func TestAcceptLanguage(t *testing.T) {
+	for _, c := range []struct{ header, want string }{
+		{"", "fr"},
+		{"de-DE,de;q=0.9", "fr"},
+		{"en-GB,en;q=0.9", "en"},
+		{"fr-FR,fr;q=0.9,en;q=0.8", "fr"},
+		{"de;q=1, en;q=0.5, fr;q=0.7", "fr"},
+		{"en;q=0", "fr"},
+		{"EN-us", "en"},
+	} {
+		if got := acceptLanguage(c.header); got != c.want {
+			t.Errorf("acceptLanguage(%q) = %q, want %q", c.header, got, c.want)
+		}
+	}
+}
+
+func render(t *testing.T, s *Site, target string, p api.Page, header map[string]string) *httptest.ResponseRecorder {
+	t.Helper()
+	r := httptest.NewRequest(http.MethodGet, target, nil)
+	for k, v := range header {
+		r.Header.Set(k, v)
+	}
+	w := httptest.NewRecorder()
+	s.ServePage(w, r, p)
+	return w
+}
+
+var (
+	inlineScript = regexp.MustCompile(`<script(?:\s+type="module")?>`)
+	inlineStyle  = regexp.MustCompile(`(?i)<style|\sstyle=`)
+	unreplaced   = regexp.MustCompile(`\{[a-z_]+\}`)
+)
+
+// TestPages: every page renders in both languages, with no inline script
+// or style (the CSP forbids them), every placeholder filled, hashed asset
+// URLs, and the member's name and sign-out form.
+func TestPages(t *testing.T) {
+	s := testSite(t)
+	amina := booking.Member{ID: "amina", Name: "Amina <Diallo>"}
+	for _, c := range []struct {
+		name, target string
+		page         api.Page
+		status       int
+		want         []string
+	}{
+		{"day", "/", api.Page{Name: api.PageDay}, 200, []string{"Salles de Nantes", `value="loire"`, `value="erdre"`, `data-date="2026-11-24"`, "/static/", "day.js", `name="date"`}},
+		{"day other site", "/sites/brest?date=2026-12-02", api.Page{Name: api.PageDay, SiteID: "brest"}, 200, []string{"Salles de Brest", `value="iroise"`, `data-date="2026-12-02"`, `href="/sites/brest?date=2026-12-01"`, `href="/sites/brest?date=2026-12-03"`}},
+		{"day english", "/?lang=en", api.Page{Name: api.PageDay}, 200, []string{"Rooms at Nantes", `lang="en"`, "Book with the form"}},
+		{"unknown site", "/sites/nowhere", api.Page{Name: api.PageDay, SiteID: "nowhere"}, 404, []string{"Page introuvable", `href="/sites/nantes"`}},
+		{"mine", "/mes-reservations", api.Page{Name: api.PageMine}, 200, []string{"Mes réservations", "mine.js", `"Salle Loire"`}},
+		{"events", "/evenements", api.Page{Name: api.PageEvents}, 200, []string{"Événements", "bientôt"}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			c.page.Member, c.page.CSRFToken, c.page.LogoutURL = amina, "tok-123", "/logout"
+			w := render(t, s, c.target, c.page, nil)
+			body := w.Body.String()
+			if w.Code != c.status {
+				t.Fatalf("status %d, want %d:\n%s", w.Code, c.status, body)
+			}
+			want := append([]string{"Amina &lt;Diallo&gt;", `action="/logout"`, `name="csrf_token" value="tok-123"`, "/static/"}, c.want...)
+			for _, x := range want {
+				if !strings.Contains(body, x) {
+					t.Errorf("page lacks %q", x)
+				}
+			}
+			if m := inlineScript.FindString(body); m != "" {
+				t.Errorf("inline script %q", m)
+			}
+			if m := inlineStyle.FindString(body); m != "" {
+				t.Errorf("inline style %q", m)
+			}
+			if m := unreplaced.FindString(body); m != "" && !strings.Contains(c.name, "day") && !strings.Contains(c.name, "mine") {
+				t.Errorf("placeholder left: %q", m)
+			}
+		})
+	}
+	// The lang link sets the cookie; the cookie then chooses.
+	w := render(t, s, "/?lang=en", api.Page{Name: api.PageDay, Member: amina}, nil)
+	if ck := w.Result().Cookies(); len(ck) != 1 || ck[0].Name != "lang" || ck[0].Value != "en" {
+		t.Errorf("lang link cookies: %v", ck)
+	}
+	w = render(t, s, "/", api.Page{Name: api.PageMine, Member: amina}, map[string]string{"Cookie": "lang=en", "Accept-Language": "fr"})
+	if !strings.Contains(w.Body.String(), "My bookings") {
+		t.Errorf("the lang cookie did not choose English")
+	}
+	w = render(t, s, "/", api.Page{Name: api.PageMine, Member: amina}, map[string]string{"Accept-Language": "en-US,en;q=0.9"})
+	if !strings.Contains(w.Body.String(), "My bookings") {
+		t.Errorf("Accept-Language did not choose English")
+	}
+	// Header mode: no session, no sign-out form.
+	w = render(t, s, "/", api.Page{Name: api.PageDay, Member: amina}, nil)
+	if strings.Contains(w.Body.String(), "csrf_token") {
+		t.Errorf("a sign-out form without a session")
+	}
+}
+
+// TestWithoutCalendarFiles: a build without `make assets` still serves
+// the day view, which says so and keeps the booking form.
+func TestWithoutCalendarFiles(t *testing.T) {
+	s := testSite(t)
+	delete(s.assets, calendarJS)
+	delete(s.assets, calendarCSS)
+	s.calendar = false
+	w := render(t, s, "/", api.Page{Name: api.PageDay, Member: booking.Member{ID: "a", Name: "A"}}, nil)
+	body := w.Body.String()
+	if w.Code != 200 || !strings.Contains(body, "make assets") || !strings.Contains(body, `id="book-form"`) || strings.Contains(body, "event-calendar") {
+		t.Errorf("day view without the calendar files: %d\n%s", w.Code, body)
+	}
+}
+
+func TestStatic(t *testing.T) {
+	s := testSite(t)
+	var names []string
+	for n := range s.assets {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, want := range []string{"app.css", "day.js", "mine.js"} {
+		if _, ok := s.assets[want]; !ok {
+			t.Errorf("asset %s missing; have %v", want, names)
+		}
+	}
+	a := s.assets["app.css"]
+	get := func(tag, name string, header map[string]string) *httptest.ResponseRecorder {
+		r := httptest.NewRequest(http.MethodGet, "/static/"+tag+"/"+name, nil)
+		for k, v := range header {
+			r.Header.Set(k, v)
+		}
+		w := httptest.NewRecorder()
+		s.ServeStatic(w, r, tag, name)
+		return w
+	}
+	w := get(a.tag, "app.css", nil)
+	if w.Code != 200 || !strings.HasPrefix(w.Header().Get("Content-Type"), "text/css") ||
+		!strings.Contains(w.Header().Get("Cache-Control"), "max-age=31536000") || w.Body.Len() != len(a.body) {
+		t.Errorf("app.css: %d %v", w.Code, w.Header())
+	}
+	if w := get(a.tag, "app.css", map[string]string{"If-None-Match": `"` + a.tag + `"`}); w.Code != http.StatusNotModified {
+		t.Errorf("If-None-Match: %d", w.Code)
+	}
+	if w := get("0000000000000000", "app.css", nil); w.Code != 404 {
+		t.Errorf("stale tag: %d", w.Code)
+	}
+	if w := get(a.tag, "nope.js", nil); w.Code != 404 {
+		t.Errorf("unknown file: %d", w.Code)
+	}
+	if got := s.assetURL("app.css"); got != "/static/"+a.tag+"/app.css" {
+		t.Errorf("assetURL = %q", got)
+	}
+}
+
+// TestThroughAPI: the pages behind api's route table: a visitor without
+// a member is sent to sign in, a member gets the page, static files are
+// anyone's.
+func TestThroughAPI(t *testing.T) {
+	s := testSite(t)
+	srv := httptest.NewServer(api.New(api.Options{Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Catalog: s.catalog, AuthMode: api.AuthDev, Pages: s}))
+	defer srv.Close()
+	noFollow := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	get := func(path string, user string) *http.Response {
+		req, _ := http.NewRequest(http.MethodGet, srv.URL+path, nil)
+		if user != "" {
+			req.Header.Set(api.HeaderUser, user)
+		}
+		resp, err := noFollow.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp
+	}
+	if r := get("/mes-reservations?x=1", ""); r.StatusCode != http.StatusSeeOther || r.Header.Get("Location") != "/login?next=%2Fmes-reservations%3Fx%3D1" {
+		t.Errorf("anonymous: %d %q", r.StatusCode, r.Header.Get("Location"))
+	}
+	if r := get("/sites/nantes", "amina"); r.StatusCode != 200 || !strings.Contains(r.Header.Get("Content-Security-Policy"), "script-src 'self'") {
+		t.Errorf("member: %d %v", r.StatusCode, r.Header)
+	}
+	if r := get("/sites/nowhere", "amina"); r.StatusCode != 404 {
+		t.Errorf("unknown site: %d", r.StatusCode)
+	}
+	if r := get(s.assetURL("day.js"), ""); r.StatusCode != 200 {
+		t.Errorf("static: %d", r.StatusCode)
+	}
+}
