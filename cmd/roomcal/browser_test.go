@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
 	"net/http"
 	"os"
 	"os/exec"
@@ -321,6 +322,26 @@ func TestBrowserBooking(t *testing.T) {
 	amina.waitText(t, "#mine-table", "Atelier vélo")
 	amina.check(t, axe, "4-mes-reservations")
 
+	// 4b. Her personal calendar link: made on the page, it serves her
+	// bookings to any calendar app; deleted on the page, it serves
+	// nothing.
+	amina.do(t, "make my feed link", chromedp.Click("#feed-new"))
+	amina.waitText(t, "#feed-status", "Nouveau lien créé")
+	feedURL, err := chromedp.Run(amina.ctx, chromedp.Evaluate[string](`document.getElementById("feed-url").value`))
+	if err != nil || !strings.Contains(feedURL, "/feeds/me/") {
+		t.Fatalf("feed link %q", feedURL)
+	}
+	feedPath := feedURL[strings.Index(feedURL, "/feeds/me/"):]
+	if code, body := httpGet(t, base+feedPath); code != 200 || !strings.Contains(body, "Réunion du bureau") {
+		t.Fatalf("personal feed: %d\n%s", code, body)
+	}
+	amina.check(t, axe, "4c-lien-agenda")
+	amina.do(t, "delete my feed link", chromedp.Click("#feed-revoke"))
+	amina.waitText(t, "#feed-status", "Lien supprimé")
+	if code, _ := httpGet(t, base+feedPath); code != 404 {
+		t.Fatalf("deleted feed link still answers %d", code)
+	}
+
 	// 5. Someone else, in a browser context of their own, wants the same
 	// slot and reads, in plain French, which slot is taken.
 	bruno := &browserTab{}
@@ -407,4 +428,16 @@ func (b *browserTab) selectRange(t *testing.T, room string, from, to int) {
 // roomLabel is how the calendar names a demo room.
 func roomLabel(room string) string {
 	return map[string]string{"nantes-loire": "Salle Loire", "nantes-erdre": "Salle Erdre"}[room]
+}
+
+// httpGet fetches url outside the browser (as a calendar app would).
+func httpGet(t *testing.T, url string) (int, string) {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatalf("GET %s: %v", url, err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(body)
 }

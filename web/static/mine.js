@@ -137,3 +137,51 @@ async function load() {
 }
 
 load();
+
+// My personal feed: POST /api/v1/me/feed makes a new token (revoking the
+// previous one) and answers its URL, shown this once; DELETE revokes it.
+const feedStatus = document.getElementById("feed-status");
+const feedLink = document.getElementById("feed-link");
+const feedURL = document.getElementById("feed-url");
+const feedWebcal = document.getElementById("feed-webcal");
+
+async function feedCall(method) {
+  try {
+    return await fetch("/api/v1/me/feed", {
+      method,
+      credentials: "same-origin",
+      headers: { Accept: "application/json", "X-CSRF-Token": csrf },
+    });
+  } catch (err) {
+    feedStatus.textContent = t("err_network");
+    return null;
+  }
+}
+
+document.getElementById("feed-new").addEventListener("click", async () => {
+  const resp = await feedCall("POST");
+  if (!resp) return;
+  if (resp.status !== 201) {
+    feedStatus.textContent = errorMessage(resp.status);
+    return;
+  }
+  const { url } = await resp.json();
+  feedURL.value = url;
+  feedWebcal.href = url.replace(/^https?:/, "webcal:");
+  feedLink.hidden = false;
+  feedStatus.textContent = t("feed_created");
+  feedURL.focus();
+  feedURL.select();
+});
+
+document.getElementById("feed-revoke").addEventListener("click", async () => {
+  const resp = await feedCall("DELETE");
+  if (!resp) return;
+  if (resp.status !== 204) {
+    feedStatus.textContent = errorMessage(resp.status);
+    return;
+  }
+  feedLink.hidden = true;
+  feedURL.value = "";
+  feedStatus.textContent = t("feed_revoked");
+});
