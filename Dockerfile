@@ -1,13 +1,20 @@
 # roomcal: a static Go binary on a small Debian.
 # Build: docker build -t roomcal .   (or docker-compose build)
 
+# The pages' calendar component, from npm (web/package-lock.json); the
+# files go:embed takes are copied into the Go stage.
+FROM node:22-bookworm-slim AS assets
+WORKDIR /web
+COPY web/package.json web/package-lock.json ./
+RUN npm ci --no-audit --no-fund --omit=dev
+
 FROM golang:1.26 AS build
 WORKDIR /src
 COPY go.mod go.sum ./
 RUN go mod download
 COPY . .
-# Front-end assets, once web/ has an npm build, come from a node stage
-# copied in here before the Go build (they are embedded in the binary).
+COPY --from=assets /web/node_modules/@event-calendar/build/dist/event-calendar.min.js \
+     /web/node_modules/@event-calendar/build/dist/event-calendar.min.css web/static/vendor/
 RUN CGO_ENABLED=0 go build -trimpath -o /roomcal ./cmd/roomcal
 
 FROM debian:trixie-slim
