@@ -26,6 +26,9 @@ const (
 	PageDay    = "day"    // a site's rooms for one day: GET / and /sites/:id
 	PageMine   = "mine"   // the member's own bookings: GET /mes-reservations
 	PageEvents = "events" // internal events: GET /evenements
+	// PageConflicts lists overlaps made outside roomcal (for admins):
+	// GET /conflits.
+	PageConflicts = "conflicts"
 )
 
 // Pages renders the member pages and serves their static files; package
@@ -42,7 +45,7 @@ type Pages interface {
 
 // Page is one page request that api let through.
 type Page struct {
-	// Name is PageDay, PageMine or PageEvents.
+	// Name is PageDay, PageMine, PageEvents or PageConflicts.
 	Name string
 	// SiteID is the site of the day view ("" for the default one).
 	SiteID string
@@ -67,6 +70,7 @@ func (s *Server) pageRoutes() []route {
 		{http.MethodGet, "/sites/:id", Anyone, s.page(PageDay)},
 		{http.MethodGet, "/mes-reservations", Anyone, s.page(PageMine)},
 		{http.MethodGet, "/evenements", Anyone, s.page(PageEvents)},
+		{http.MethodGet, "/conflits", Anyone, s.page(PageConflicts)},
 		{http.MethodGet, "/static/:tag/:file", Anyone, s.static},
 	}
 }

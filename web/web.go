@@ -73,7 +73,7 @@ func load(opts Options) (*Site, error) {
 	if !s.calendar {
 		s.log.Warn("web: the calendar files are not built in (run `make assets` before go build); the day view shows the booking form only")
 	}
-	for _, name := range []string{"day", "mine", "events", "notfound"} {
+	for _, name := range []string{"day", "mine", "events", "conflicts", "notfound"} {
 		t, err := template.New("base.html").ParseFS(files, "templates/base.html", "templates/"+name+".html")
 		if err != nil {
 			return nil, fmt.Errorf("web: templates: %w", err)
@@ -140,7 +140,13 @@ func (s *Site) ServePage(w http.ResponseWriter, r *http.Request, p api.Page) {
 		v.Title, v.Nav, v.JS, v.Data = v.T("mine_title"), "mine", s.assetURL("mine.js"), s.mineData()
 		v.Messages = s.jsMessages(lang)
 	case api.PageEvents:
-		v.Title, v.Nav = v.T("events_title"), "events"
+		v.Title, v.Nav, v.JS, v.Data = v.T("events_title"), "events", s.assetURL("events.js"), s.eventsData(p.Member)
+		v.Messages = s.jsMessages(lang)
+	case api.PageConflicts:
+		v.Title, v.Data = v.T("conflicts_title"), s.eventsData(p.Member)
+		if p.Member.IsAdmin() {
+			v.JS, v.Messages = s.assetURL("conflicts.js"), s.jsMessages(lang)
+		}
 	default:
 		status, page = http.StatusNotFound, "notfound"
 		v.Title = v.T("not_found_title")
@@ -269,6 +275,54 @@ func (s *Site) mineData() mineData {
 			info.Timezone = site.Location.String()
 		}
 		d.Rooms[rm.ID] = info
+	}
+	return d
+}
+
+// roomChoice is one room of the event form's room list.
+type roomChoice struct {
+	ID, Name string
+	Capacity int
+}
+
+// siteRooms is one site's rooms, for a group of the room list.
+type siteRooms struct {
+	Name  string
+	Rooms []roomChoice
+}
+
+// eventsData is the events page's (and the conflicts page's) part of the
+// view: who the member is, the rooms and the organisation's time zone.
+type eventsData struct {
+	MemberID  string
+	Organiser bool
+	Admin     bool
+	// Zone is the time zone of events not held in a room (the first
+	// site's, as the events service has it).
+	Zone  string
+	Rooms map[string]roomInfo
+	Sites []siteRooms
+	// CSS is the pages' own stylesheet.
+	CSS string
+}
+
+func (s *Site) eventsData(m booking.Member) eventsData {
+	d := eventsData{MemberID: m.ID, Organiser: m.IsOrganiser(), Admin: m.IsAdmin(), Zone: "UTC", Rooms: s.mineData().Rooms,
+		CSS: s.assetURL("events.css")}
+	sites := s.catalog.Sites()
+	if len(sites) > 0 && sites[0].Location != nil {
+		d.Zone = sites[0].Location.String()
+	}
+	for _, st := range sites {
+		rooms, err := s.catalog.Rooms(booking.RoomFilter{Site: st.ID})
+		if err != nil || len(rooms) == 0 {
+			continue
+		}
+		g := siteRooms{Name: st.Name}
+		for _, rm := range rooms {
+			g.Rooms = append(g.Rooms, roomChoice{ID: rm.ID, Name: rm.Name, Capacity: rm.Capacity})
+		}
+		d.Sites = append(d.Sites, g)
 	}
 	return d
 }

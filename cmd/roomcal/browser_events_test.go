@@ -1,0 +1,263 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/roomcal/roomcal/internal/config"
+	"github.com/roomcal/roomcal/internal/testenv"
+)
+
+// The events page in a real browser (same needs as TestBrowserBooking):
+// an organiser creates an event in a room with one seat and a waiting
+// list, and reads in plain French that the same slot is then taken; a
+// member registers (confirmed), another, in a browser context of their
+// own, lands on the waiting list, position 1; the first unregisters and
+// the second, after a refresh, is confirmed. The organiser sees the
+// attendee list, downloads it as CSV, raises the number of seats and
+// cancels the event, which the member then sees cancelled. An admin reads
+// the conflicts page. Each page is checked with axe-core and saved as a
+// screenshot (testdata/screenshots/e*.png).
+func TestBrowserEvents(t *testing.T) {
+	chromium, axe := browserNeeds(t)
+	began := time.Now()
+	base := startServe(t)
+
+	opts := append(chromedp.DefaultExecAllocatorOptions[:],
+		chromedp.ExecPath(chromium),
+		chromedp.NoSandbox,
+		chromedp.DisableGPU,
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("lang", "fr-FR"),
+		chromedp.Flag("accept-lang", "fr-FR,fr"),
+		chromedp.WindowSize(1280, 900),
+	)
+	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+	t.Cleanup(cancelAlloc)
+	olga := &browserTab{}
+	ctxO, cancelO := chromedp.NewContext(allocCtx, chromedp.WithListener(func(ev any) { olga.listen(ev) }))
+	t.Cleanup(cancelO)
+	olga.ctx = ctxO
+	if err := chromedp.Do(ctxO); err != nil {
+		t.Fatalf("starting Chromium: %v", err)
+	}
+	testCtx, cancelTest := context.WithTimeout(context.Background(), 90*time.Second)
+	defer cancelTest()
+	go func() {
+		<-testCtx.Done()
+		if testCtx.Err() == context.DeadlineExceeded {
+			cancelO()
+		}
+	}()
+	// newTab is another member's browser, a context of its own.
+	newTab := func() *browserTab {
+		b := &browserTab{}
+		ctx, cancel := chromedp.NewContext(ctxO, chromedp.WithNewBrowserContext(), chromedp.WithListener(func(ev any) { b.listen(ev) }))
+		t.Cleanup(cancel)
+		b.ctx = ctx
+		if err := chromedp.Do(ctx); err != nil {
+			t.Fatalf("a new browser context: %v", err)
+		}
+		return b
+	}
+
+	date := bookingDay().Format(time.DateOnly)
+	const title = "Atelier compost"
+
+	// 1. The organiser signs in and creates an event in the Salle Loire:
+	// one seat, a waiting list.
+	olga.loginEvents(t, base, "Olga Orga", "g-organisers")
+	olga.waitText(t, "#ev-status", "Aucun événement prévu pour le moment")
+	olga.check(t, axe, "e1-evenements-organisatrice")
+	olga.do(t, "fill the event form",
+		chromedp.SendKeys("#nf-title", title),
+		chromedp.SetValue("#nf-date", date),
+		chromedp.SetValue("#nf-start", "10:00"),
+		chromedp.SetValue("#nf-end", "11:00"),
+		chromedp.SetValue("#nf-room", "nantes-loire"),
+		chromedp.SendKeys("#nf-capacity", "1"),
+		chromedp.Click(`#ev-form button[type="submit"]`),
+	)
+	olga.waitText(t, "#nf-result", "L'événement « "+title+" » est créé")
+	olga.waitText(t, "#ev-list", "Il reste 1 place sur 1")
+	olga.waitText(t, "#ev-list", "Lieu : Salle Loire")
+
+	// The same slot again: the room is taken, and the message says when.
+	olga.do(t, "the same slot again",
+		chromedp.SendKeys("#nf-title", "Atelier doublon"),
+		chromedp.SetValue("#nf-date", date),
+		chromedp.SetValue("#nf-start", "10:30"),
+		chromedp.SetValue("#nf-end", "11:30"),
+		chromedp.SetValue("#nf-room", "nantes-loire"),
+		chromedp.SendKeys("#nf-capacity", "5"),
+		chromedp.Click(`#ev-form button[type="submit"]`),
+	)
+	msg := olga.waitText(t, "#nf-result", "Ce créneau est déjà pris")
+	if !strings.Contains(msg, "Salle Loire") || !strings.Contains(msg, "de 10:00 à 11:00") {
+		t.Errorf("conflict message %q does not say which slot is taken", msg)
+	}
+	olga.check(t, axe, "e2-evenement-cree-conflit", "status of 409")
+
+	// 2. A member registers: confirmed, and the event is now full.
+	amina := newTab()
+	amina.loginEvents(t, base, "Amina Diallo", "")
+	amina.waitText(t, "#ev-list", title)
+	if n, err := chromedp.Run(amina.ctx, chromedp.Evaluate[int](`document.querySelectorAll("#ev-form, #ev-list details.manage").length`)); err != nil || n != 0 {
+		t.Errorf("a plain member sees %d organiser tool(s) (%v)", n, err)
+	}
+	amina.clickInEvent(t, title, "button.register")
+	amina.waitText(t, "#ev-list", "C'est fait : vous êtes inscrit·e à « "+title+" »")
+	amina.waitText(t, "#ev-list", "Vous êtes inscrit·e.")
+	amina.waitText(t, "#ev-list", "Complet — la liste d'attente est ouverte")
+	if shown, err := chromedp.Run(amina.ctx, chromedp.Evaluate[string](`[...document.querySelectorAll("#ev-list button")].filter(b => b.getClientRects().length > 0).map(b => b.textContent).join("|")`)); err != nil || shown != "Me désinscrire" {
+		t.Errorf("once registered, the buttons shown are %q, want only Me désinscrire (%v)", shown, err)
+	}
+	amina.check(t, axe, "e3-inscrite")
+
+	// 3. Another member lands on the waiting list.
+	bruno := newTab()
+	bruno.loginEvents(t, base, "Bruno Martin", "")
+	bruno.waitText(t, "#ev-list", "Complet — la liste d'attente est ouverte")
+	bruno.waitText(t, "#ev-list", "S'inscrire sur la liste d'attente")
+	bruno.clickInEvent(t, title, "button.register")
+	bruno.waitText(t, "#ev-list", "Vous êtes sur la liste d'attente, position 1")
+	bruno.waitText(t, "#ev-list", "Complet — liste d'attente : 1 personne")
+	bruno.check(t, axe, "e4-liste-attente")
+
+	// 4. The first unregisters; the second, after a refresh, is
+	// confirmed.
+	amina.clickInEvent(t, title, "button.unregister")
+	amina.waitText(t, "#ev-list", "vous n'êtes plus inscrit·e")
+	amina.waitText(t, "#ev-list", "Complet — la liste d'attente est ouverte")
+	bruno.do(t, "refresh", chromedp.Click("#ev-refresh"))
+	bruno.waitText(t, "#ev-status", "Liste à jour")
+	bruno.waitText(t, "#ev-list", "Vous êtes inscrit·e.")
+
+	// 5. The organiser: who registered, the CSV, more seats.
+	olga.do(t, "manage", chromedp.Click("#ev-refresh"))
+	olga.waitText(t, "#ev-status", "Liste à jour")
+	olga.clickInEvent(t, title, "details.manage summary")
+	olga.clickInEvent(t, title, ".manage .actions button:first-child")
+	olga.waitText(t, "#ev-list .attendees", "Bruno Martin")
+	olga.waitText(t, "#ev-list .attendees", "Confirmé·e")
+	olga.clickInEvent(t, title, ".manage .actions button:last-child")
+	olga.waitText(t, "#ev-list", "La liste est téléchargée (inscriptions-ev_")
+	olga.do(t, "raise the cap",
+		chromedp.SetValue("#ev-list .manage input[type=number]", "3"),
+		chromedp.Click("#ev-list .manage form.capacity button"),
+	)
+	olga.waitText(t, "#ev-list", "« "+title+" » a maintenant 3 places")
+	olga.waitText(t, "#ev-list", "Il reste 2 places sur 3")
+	olga.check(t, axe, "e5-gerer")
+
+	// 6. Amina registers again and sees it in her seats; then the
+	// organiser cancels the event, with a confirmation.
+	amina.do(t, "refresh", chromedp.Click("#ev-refresh"))
+	amina.waitText(t, "#ev-list", "Il reste 2 places sur 3")
+	amina.clickInEvent(t, title, "button.register")
+	amina.waitText(t, "#ev-list", "Il reste 1 place sur 3")
+	olga.clickInEvent(t, title, ".cancel-box button.danger")
+	olga.waitText(t, "#ev-list", "Annuler vraiment l'événement « "+title+" »")
+	olga.check(t, axe, "e6-annuler-confirmer")
+	olga.clickInEvent(t, title, ".confirm-yes")
+	olga.waitText(t, "#ev-list", "L'événement « "+title+" » est annulé")
+	olga.waitText(t, "#ev-list .seats", "Annulé")
+	bruno.do(t, "refresh", chromedp.Click("#ev-refresh"))
+	bruno.waitText(t, "#ev-list .seats", "Annulé")
+	if n, err := chromedp.Run(bruno.ctx, chromedp.Evaluate[int](`[...document.querySelectorAll("#ev-list button")].filter(b => b.getClientRects().length > 0).length`)); err != nil || n != 0 {
+		t.Errorf("a cancelled event still offers %d button(s) (%v)", n, err)
+	}
+	bruno.check(t, axe, "e7-annule")
+	bruno.do(t, "English, 360 px wide", chromedp.Navigate(base+"/evenements?lang=en"), chromedp.EmulateViewport(360, 740))
+	bruno.waitText(t, "#ev-list .seats", "Cancelled")
+	bruno.check(t, axe, "e7b-events-en-360px")
+
+	// 7. The conflicts page: admins only.
+	olga.do(t, "conflicts as an organiser", chromedp.Navigate(base+"/conflits"), chromedp.WaitVisible("main h1"))
+	olga.waitText(t, "main", "réservée aux administrateurs")
+	ada := newTab()
+	ada.loginEvents(t, base, "Ada Admin", "g-admins")
+	ada.do(t, "conflicts", chromedp.Navigate(base+"/conflits"))
+	ada.waitText(t, "#cf-status", "Aucun conflit")
+	ada.check(t, axe, "e8-conflits")
+
+	t.Logf("events browser test took %s", time.Since(began).Round(time.Millisecond))
+}
+
+// loginEvents signs in as name through the dev login page, with the role
+// checkbox id (if any), landing on the events page.
+func (b *browserTab) loginEvents(t *testing.T, base, name, role string) {
+	t.Helper()
+	actions := []chromedp.Action[chromedp.Void]{
+		chromedp.Navigate(base + "/evenements"),
+		chromedp.WaitVisible("#name"),
+		chromedp.SendKeys("#name", name),
+	}
+	if role != "" {
+		actions = append(actions, chromedp.Click("#"+role))
+	}
+	actions = append(actions, chromedp.Submit("#name"), chromedp.WaitVisible("#events"))
+	b.do(t, "login as "+name, actions...)
+}
+
+// clickInEvent clicks the element sel in the card of the event titled
+// title.
+func (b *browserTab) clickInEvent(t *testing.T, title, sel string) {
+	t.Helper()
+	js := fmt.Sprintf(`(() => {
+		const li = [...document.querySelectorAll("#ev-list > li")].find(li => li.querySelector("h2")?.textContent === %q);
+		const e = li?.querySelector(%q);
+		if (!e || e.hidden || e.disabled) return false;
+		e.focus();
+		e.click();
+		return true;
+	})()`, title, sel)
+	ctx, cancel := context.WithTimeout(b.ctx, 10*time.Second)
+	defer cancel()
+	if _, err := chromedp.Run(ctx, chromedp.Poll[bool](js, chromedp.WithPollingInterval(50*time.Millisecond))); err != nil {
+		t.Fatalf("no %s to click in the event %q: %v (console: %v)", sel, title, err, b.errors())
+	}
+}
+
+// startServe runs `roomcal serve` in dev mode over an embedded store, and
+// returns its base URL once it is ready.
+func startServe(t *testing.T) string {
+	t.Helper()
+	addr := fmt.Sprintf("127.0.0.1:%d", testenv.FreePort(t))
+	base := "http://" + addr
+	env := config.MapEnv(map[string]string{"ROOMCAL_ADDR": addr, "ROOMCAL_DATA_DIR": filepath.Join(t.TempDir(), "data")})
+	srvCtx, stopSrv := context.WithCancel(context.Background())
+	var out, errs syncBuffer
+	done := make(chan int, 1)
+	go func() { done <- run(srvCtx, []string{"serve"}, env, &out, &errs) }()
+	t.Cleanup(func() {
+		stopSrv()
+		select {
+		case <-done:
+		case <-time.After(20 * time.Second):
+			t.Error("serve did not stop")
+		}
+	})
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		resp, err := http.Get(base + "/readyz")
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return base
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("serve never became ready: %v\n%s", err, errs.String())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}

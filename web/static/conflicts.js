@@ -1,0 +1,69 @@
+// The conflicts page (web/templates/conflicts.html, admins only): the
+// overlapping bookings of GET /api/v1/conflicts, one sentence each.
+"use strict";
+
+const root = document.getElementById("conflicts");
+const lang = root.dataset.lang;
+const defaultZone = root.dataset.tz || "UTC";
+const msgs = JSON.parse(document.getElementById("messages").textContent);
+const rooms = JSON.parse(document.getElementById("rooms").textContent) ?? {};
+const status = document.getElementById("cf-status");
+const list = document.getElementById("cf-list");
+
+function t(key, params = {}) {
+  let s = msgs[key] ?? key;
+  for (const [k, v] of Object.entries(params)) {
+    s = s.replaceAll("{" + k + "}", String(v));
+  }
+  return s;
+}
+
+const locale = lang === "en" ? "en-GB" : "fr-FR";
+const fmt = (iso, zone, opts) => new Intl.DateTimeFormat(locale, { timeZone: zone, ...opts }).format(new Date(iso));
+const fmtDate = (iso, zone) => fmt(iso, zone, { weekday: "long", day: "numeric", month: "long", year: "numeric" });
+const fmtTime = (iso, zone) => fmt(iso, zone, { hour: "2-digit", minute: "2-digit" });
+
+function errorMessage(code) {
+  switch (code) {
+    case 401: return t("err_auth");
+    case 403: return t("err_forbidden");
+    case 429: return t("err_rate");
+    case 503: return t("err_unavailable");
+  }
+  return t("err_generic", { status: code });
+}
+
+// item says one of the two bookings in words.
+function item(b, zone) {
+  const kind = msgs["kind_" + b.kind] ?? b.kind;
+  const params = { title: b.title, kind, start: fmtTime(b.start, zone), end: fmtTime(b.end, zone) };
+  return b.title ? t("conflict_item", params) : t("conflict_item_untitled", params);
+}
+
+async function load() {
+  let data;
+  try {
+    const resp = await fetch("/api/v1/conflicts", { credentials: "same-origin", headers: { Accept: "application/json" } });
+    if (!resp.ok) {
+      status.textContent = errorMessage(resp.status);
+      return;
+    }
+    data = await resp.json();
+  } catch (err) {
+    status.textContent = t("err_network");
+    return;
+  }
+  data.sort((a, b) => Date.parse(a.a.start) - Date.parse(b.a.start));
+  list.replaceChildren();
+  for (const c of data) {
+    const zone = rooms[c.room]?.tz ?? defaultZone;
+    const li = document.createElement("li");
+    li.textContent = t("conflict_line", {
+      room: rooms[c.room]?.name ?? c.room, date: fmtDate(c.a.start, zone), a: item(c.a, zone), b: item(c.b, zone),
+    });
+    list.append(li);
+  }
+  status.textContent = data.length ? t("conflicts_count", { n: data.length }) : t("conflicts_none");
+}
+
+load();

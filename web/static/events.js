@@ -1,0 +1,642 @@
+// The events page (web/templates/events.html): the coming events
+// (GET /api/v1/events, then GET /api/v1/events/{id} for each, which adds
+// the member's own registration), registering and unregistering
+// (POST /api/v1/events/{id}/registrations, DELETE …/registrations/me),
+// and for organisers: creating an event (POST /api/v1/events), changing
+// its number of seats (PATCH), cancelling it (DELETE), the attendee list
+// (GET …/registrations) and its CSV download (the same with
+// Accept: text/csv, saved as a file from a Blob).
+//
+// The seat counts follow without a reload: the list is fetched again
+// every data-refresh seconds while the page is visible, when it becomes
+// visible again, and right after each action. The event cards are
+// updated in place, so that a refresh neither moves the keyboard focus
+// nor repeats what the status lines said.
+"use strict";
+
+const root = document.getElementById("events");
+const lang = root.dataset.lang;
+const defaultZone = root.dataset.tz || "UTC";
+const me = root.dataset.me;
+const isOrganiser = root.dataset.organiser === "true";
+const isAdmin = root.dataset.admin === "true";
+const refreshSeconds = Number(root.dataset.refresh) || 15;
+const msgs = JSON.parse(document.getElementById("messages").textContent);
+const rooms = JSON.parse(document.getElementById("rooms").textContent) ?? {};
+const csrf = document.querySelector('meta[name="csrf-token"]')?.content ?? "";
+
+const status = document.getElementById("ev-status");
+const list = document.getElementById("ev-list");
+
+// t returns the message key with its {name} placeholders filled.
+function t(key, params = {}) {
+  let s = msgs[key] ?? key;
+  for (const [k, v] of Object.entries(params)) {
+    s = s.replaceAll("{" + k + "}", String(v));
+  }
+  return s;
+}
+
+// ---------------------------------------------------------------------------
+// Times: an event is shown in its room's zone, else the organisation's.
+
+const locale = lang === "en" ? "en-GB" : "fr-FR";
+const pad = (n) => String(n).padStart(2, "0");
+const zoneOf = (ev) => rooms[ev.room]?.tz ?? defaultZone;
+const fmt = (iso, zone, opts) => new Intl.DateTimeFormat(locale, { timeZone: zone, ...opts }).format(new Date(iso));
+const fmtDate = (iso, zone) => fmt(iso, zone, { weekday: "long", day: "numeric", month: "long", year: "numeric" });
+const fmtTime = (iso, zone) => fmt(iso, zone, { hour: "2-digit", minute: "2-digit" });
+const fmtDateTime = (iso, zone) => t("ev_datetime", { date: fmtDate(iso, zone), time: fmtTime(iso, zone) });
+
+// when says when an event is, in words.
+function when(ev) {
+  const zone = zoneOf(ev);
+  if (fmtDate(ev.start, zone) === fmtDate(ev.end, zone)) {
+    return t("ev_when", { date: fmtDate(ev.start, zone), start: fmtTime(ev.start, zone), end: fmtTime(ev.end, zone) });
+  }
+  return t("ev_when_days", { start: fmtDateTime(ev.start, zone), end: fmtDateTime(ev.end, zone) });
+}
+
+// wallParts gives the wall-clock fields of the instant ms in zone.
+function wallParts(ms, zone) {
+  const f = new Intl.DateTimeFormat("en-US", {
+    timeZone: zone, hourCycle: "h23",
+    year: "numeric", month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit", second: "2-digit",
+  });
+  const p = {};
+  for (const { type, value } of f.formatToParts(new Date(ms))) {
+    p[type] = Number(value);
+  }
+  return p;
+}
+
+function offsetMinutes(ms, zone) {
+  const p = wallParts(ms, zone);
+  return Math.round((Date.UTC(p.year, p.month - 1, p.day, p.hour, p.minute, p.second) - ms) / 60000);
+}
+
+// zoned turns a wall-clock date and time in zone into RFC 3339 with the
+// zone's offset ("2026-12-01T09:00:00+01:00").
+function zoned(date, time, zone) {
+  const [y, mo, d] = date.split("-").map(Number);
+  const [h, mi] = time.split(":").map(Number);
+  const guess = Date.UTC(y, mo - 1, d, h, mi);
+  let off = offsetMinutes(guess, zone);
+  off = offsetMinutes(guess - off * 60000, zone);
+  const sign = off < 0 ? "-" : "+";
+  const a = Math.abs(off);
+  return `${date}T${pad(h)}:${pad(mi)}:00${sign}${pad(Math.floor(a / 60))}:${pad(a % 60)}`;
+}
+
+// ---------------------------------------------------------------------------
+// Calling the API.
+
+// detailIn picks the page's language from a bilingual "français / English"
+// detail.
+function detailIn(detail) {
+  const parts = (detail ?? "").split(" / ");
+  return (lang === "en" && parts.length > 1 ? parts[parts.length - 1] : parts[0]).trim();
+}
+
+// call sends a request; it returns {resp, body} (body: the parsed JSON,
+// or {}), or {resp: null} when the server could not be reached.
+async function call(method, path, body) {
+  const headers = { Accept: "application/json" };
+  if (method !== "GET") headers["X-CSRF-Token"] = csrf;
+  if (body !== undefined) headers["Content-Type"] = "application/json";
+  let resp;
+  try {
+    resp = await fetch(path, {
+      method, credentials: "same-origin", headers,
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+  } catch (err) {
+    return { resp: null, body: {} };
+  }
+  const parsed = resp.status === 204 ? {} : await resp.json().catch(() => ({}));
+  return { resp, body: parsed };
+}
+
+// problemMessage says in plain words why a request failed.
+function problemMessage(resp, body) {
+  if (!resp) return t("err_network");
+  switch (resp.status) {
+    case 400:
+      return t("err_invalid", { detail: detailIn(body.detail) });
+    case 401: return t("err_auth");
+    case 403: return t("err_forbidden");
+    case 404: return t("err_event_gone");
+    case 409:
+      if (body.code === "full") return t("err_full");
+      break;
+    case 422:
+      if (body.code === "registration_closed") return t("err_registration_closed");
+      if (body.code === "rule_violation") {
+        return t("err_rule", { rule: msgs["rule_" + body.rule] ?? body.rule, detail: detailIn(body.detail) });
+      }
+      return t("err_invalid", { detail: detailIn(body.detail) });
+    case 429: return t("err_rate");
+    case 503: return t("err_unavailable");
+  }
+  if (body.detail) return detailIn(body.detail);
+  return t("err_generic", { status: resp.status });
+}
+
+// say shows a message in an aria-live line, as an error or not.
+function say(el, text, kind = "") {
+  el.classList.remove("ok", "error");
+  if (kind) el.classList.add(kind);
+  el.textContent = text;
+}
+
+// ---------------------------------------------------------------------------
+// The cards.
+
+const cards = new Map(); // event id → card
+
+function el(tag, props = {}, ...children) {
+  const e = document.createElement(tag);
+  for (const [k, v] of Object.entries(props)) {
+    if (k === "class") e.className = v;
+    else if (k in e) e[k] = v;
+    else e.setAttribute(k, v);
+  }
+  e.append(...children);
+  return e;
+}
+
+// seatsText says how many seats are left.
+function seatsText(ev) {
+  if (ev.status === "cancelled") return t("ev_cancelled");
+  const left = ev.capacity - ev.confirmed_count;
+  if (left > 1) return t("seats_left", { left, capacity: ev.capacity });
+  if (left === 1) return t("seats_left_one", { capacity: ev.capacity });
+  if (!ev.waitlist) return t("seats_full");
+  if (ev.waitlist_count === 0) return t("seats_full_waitlist_empty");
+  if (ev.waitlist_count === 1) return t("seats_full_waitlist_one");
+  return t("seats_full_waitlist", { n: ev.waitlist_count });
+}
+
+// windowText says when registration opens or closes ("" when it is open
+// with no end but the event's start); open tells whether it is open now.
+function windowState(ev) {
+  const now = Date.now();
+  const zone = zoneOf(ev);
+  if (ev.registration_opens_at && Date.parse(ev.registration_opens_at) > now) {
+    return { open: false, text: t("reg_opens", { date: fmtDateTime(ev.registration_opens_at, zone) }) };
+  }
+  const closes = ev.registration_closes_at || ev.start;
+  if (Date.parse(closes) <= now) return { open: false, text: t("reg_closed") };
+  if (ev.registration_closes_at) {
+    return { open: true, text: t("reg_closes", { date: fmtDateTime(ev.registration_closes_at, zone) }) };
+  }
+  return { open: true, text: "" };
+}
+
+const canManage = (ev) => isAdmin || (isOrganiser && ev.organizer?.id === me);
+
+// makeCard builds the card of one event; update fills it.
+function makeCard(ev) {
+  const c = { ev };
+  const hid = "ev-h-" + ev.id;
+  c.title = el("h2", { id: hid });
+  c.when = el("p", { class: "when" });
+  c.where = el("p", { class: "where" });
+  c.by = el("p", { class: "by" });
+  c.description = el("p", { class: "description" });
+  c.seats = el("p", { class: "seats" });
+  c.window = el("p", { class: "window" });
+  c.mine = el("p", { class: "mine" });
+  c.register = el("button", { type: "button", class: "register" });
+  c.unregister = el("button", { type: "button", class: "secondary unregister" });
+  c.register.addEventListener("click", () => register(c));
+  c.unregister.addEventListener("click", () => unregister(c));
+  c.msg = el("p", { class: "result", role: "status", "aria-live": "polite" });
+  c.actions = el("p", { class: "actions" }, c.register, c.unregister);
+  c.li = el("li", { class: "event" });
+  c.article = el("article", { "aria-labelledby": hid },
+    c.title, c.when, c.where, c.by, c.description, c.seats, c.window, c.mine, c.actions, c.msg);
+  c.li.append(c.article);
+  update(c, ev);
+  return c;
+}
+
+// update fills the card c with ev. A change seen by a background
+// refresh (someone else's action) clears the card's last message, which
+// would otherwise tell an outdated story; keepMsg keeps it (the member's
+// own action just said what happened).
+function update(c, ev, keepMsg = false) {
+  c.ev = ev;
+  const key = [ev.status, ev.my_registration?.status, ev.my_registration?.position].join("|");
+  if (!keepMsg && c.key !== undefined && c.key !== key) say(c.msg, "");
+  c.key = key;
+  const cancelled = ev.status === "cancelled";
+  c.li.classList.toggle("cancelled", cancelled);
+  c.title.textContent = ev.title;
+  c.when.textContent = when(ev);
+  c.where.textContent = ev.location || rooms[ev.room]?.name
+    ? t("ev_where", { place: ev.location || rooms[ev.room]?.name }) : t("ev_where_none");
+  c.by.textContent = t("ev_by", { name: ev.organizer?.name ?? "" });
+  c.description.textContent = ev.description ?? "";
+  c.description.hidden = !ev.description;
+  c.seats.textContent = seatsText(ev);
+  c.seats.classList.toggle("full", !cancelled && ev.confirmed_count >= ev.capacity);
+
+  const mine = ev.my_registration;
+  c.mine.hidden = !mine || cancelled;
+  c.mine.classList.toggle("ok", !!mine && mine.status === "confirmed");
+  if (mine?.status === "confirmed") c.mine.textContent = t("my_confirmed");
+  else if (mine?.status === "waitlisted") c.mine.textContent = t("my_waitlisted", { n: mine.position });
+  else c.mine.textContent = "";
+
+  const win = windowState(ev);
+  c.window.textContent = cancelled ? "" : win.text;
+  c.window.hidden = cancelled || !win.text;
+
+  const full = ev.confirmed_count >= ev.capacity;
+  const waitlistJoin = full && ev.waitlist;
+  c.register.textContent = t(waitlistJoin ? "ev_register_waitlist" : "ev_register");
+  c.register.setAttribute("aria-label", t(waitlistJoin ? "ev_register_waitlist_label" : "ev_register_label", { title: ev.title }));
+  c.unregister.textContent = t("ev_unregister");
+  c.unregister.setAttribute("aria-label", t("ev_unregister_label", { title: ev.title }));
+  const focused = document.activeElement;
+  c.register.hidden = cancelled || !!mine || !win.open || (full && !ev.waitlist);
+  c.unregister.hidden = cancelled || !mine;
+  c.actions.hidden = c.register.hidden && c.unregister.hidden;
+  // A button that went away takes the focus to its twin, or the title.
+  if (focused && focused.hidden && (focused === c.register || focused === c.unregister)) {
+    const twin = focused === c.register ? c.unregister : c.register;
+    (twin.hidden ? c.title : twin).focus();
+  }
+
+  if (canManage(ev) && !cancelled) {
+    if (!c.manage) makeManage(c);
+    c.capacity.placeholder = String(ev.capacity);
+    if (document.activeElement !== c.capacity && !c.capacityDirty) c.capacity.value = String(ev.capacity);
+    if (c.attendeesShown) loadAttendees(c);
+  } else if (c.manage) {
+    c.manage.remove();
+    c.manage = null;
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Registering.
+
+async function register(c) {
+  gen++;
+  const ev = c.ev;
+  c.register.disabled = true;
+  say(c.msg, t("ev_in_progress"));
+  const { resp, body } = await call("POST", "/api/v1/events/" + encodeURIComponent(ev.id) + "/registrations");
+  gen++; // loads begun meanwhile are outdated too
+  c.register.disabled = false;
+  if (resp && (resp.status === 201 || resp.status === 200)) {
+    if (body.status === "waitlisted") say(c.msg, t("ev_waitlisted_ok", { title: ev.title, n: body.position }), "ok");
+    else say(c.msg, t("ev_registered_ok", { title: ev.title }), "ok");
+  } else {
+    say(c.msg, problemMessage(resp, body), "error");
+  }
+  await refreshOne(c);
+  refresh();
+}
+
+async function unregister(c) {
+  gen++;
+  const ev = c.ev;
+  c.unregister.disabled = true;
+  say(c.msg, t("ev_in_progress"));
+  const { resp, body } = await call("DELETE", "/api/v1/events/" + encodeURIComponent(ev.id) + "/registrations/me");
+  gen++; // loads begun meanwhile are outdated too
+  c.unregister.disabled = false;
+  if (resp && resp.status === 204) say(c.msg, t("ev_unregistered_ok", { title: ev.title }), "ok");
+  else say(c.msg, problemMessage(resp, body), "error");
+  await refreshOne(c);
+  refresh();
+}
+
+// refreshOne fetches one event again and updates its card.
+async function refreshOne(c) {
+  const { resp, body } = await call("GET", "/api/v1/events/" + encodeURIComponent(c.ev.id));
+  if (resp?.ok) update(c, body, true);
+}
+
+// ---------------------------------------------------------------------------
+// Organisers: seats, cancelling, who registered.
+
+function makeManage(c) {
+  const ev = c.ev;
+  const id = ev.id;
+  c.manage = el("details", { class: "manage" });
+  const summary = el("summary", {}, t("ev_manage"));
+
+  // The number of seats.
+  const capId = "cap-" + id;
+  c.capacity = el("input", { type: "number", id: capId, min: "1", max: "5000", inputMode: "numeric", required: true });
+  c.capacity.addEventListener("input", () => { c.capacityDirty = true; });
+  const capForm = el("form", { class: "capacity" },
+    el("label", { htmlFor: capId }, t("ev_capacity_label")), " ", c.capacity, " ",
+    el("button", { type: "submit", class: "secondary" }, t("ev_capacity_save")));
+  capForm.addEventListener("submit", (e) => {
+    e.preventDefault();
+    changeCapacity(c);
+  });
+
+  // Who registered.
+  c.attendees = el("div", { class: "attendees" });
+  const show = el("button", { type: "button", class: "secondary" }, t("ev_attendees_show"));
+  show.addEventListener("click", async () => {
+    c.attendeesShown = true;
+    await loadAttendees(c);
+    c.attendees.querySelector("table, p")?.focus();
+  });
+  const csv = el("button", { type: "button", class: "secondary" }, t("ev_csv"));
+  csv.addEventListener("click", () => downloadCSV(c, csv));
+
+  // Cancelling, with a confirmation.
+  const cancelBox = el("div", { class: "cancel-box" });
+  const cancel = el("button", { type: "button", class: "danger" }, t("ev_cancel"));
+  cancel.addEventListener("click", () => askCancel(c, cancelBox, cancel));
+  cancelBox.append(cancel);
+
+  c.manageMsg = el("p", { class: "result", role: "status", "aria-live": "polite" });
+  c.manage.append(summary, capForm, el("p", { class: "actions" }, show, " ", csv), c.attendees, cancelBox, c.manageMsg);
+  c.article.append(c.manage);
+}
+
+async function changeCapacity(c) {
+  gen++;
+  const n = Number(c.capacity.value);
+  if (!Number.isInteger(n) || n < 1) {
+    say(c.manageMsg, t("err_invalid", { detail: t("ev_capacity_label") }), "error");
+    c.capacity.focus();
+    return;
+  }
+  const { resp, body } = await call("PATCH", "/api/v1/events/" + encodeURIComponent(c.ev.id), { capacity: n });
+  gen++; // loads begun meanwhile are outdated too
+  if (resp?.ok) {
+    c.capacityDirty = false;
+    say(c.manageMsg, t("ev_capacity_ok", { title: body.title ?? c.ev.title, n: body.capacity ?? n }), "ok");
+    update(c, body, true);
+  } else {
+    say(c.manageMsg, problemMessage(resp, body), "error");
+  }
+  refresh();
+}
+
+// loadAttendees shows the registrations: confirmed first, then the
+// waiting list in order (the API's order).
+async function loadAttendees(c) {
+  const { resp, body } = await call("GET", "/api/v1/events/" + encodeURIComponent(c.ev.id) + "/registrations");
+  if (!resp?.ok) {
+    say(c.manageMsg, problemMessage(resp, body), "error");
+    return;
+  }
+  const regs = Array.isArray(body) ? body : [];
+  const confirmed = regs.filter((r) => r.status === "confirmed");
+  const waiting = regs.filter((r) => r.status !== "confirmed");
+  if (!regs.length) {
+    c.attendees.replaceChildren(el("p", { tabIndex: -1 }, t("ev_attendees_none")));
+    return;
+  }
+  const tbody = el("tbody");
+  for (const r of [...confirmed, ...waiting]) {
+    tbody.append(el("tr", {},
+      el("td", {}, r.name || r.member || ""),
+      el("td", {}, r.email ?? ""),
+      el("td", {}, r.status === "confirmed" ? t("att_confirmed") : t("att_waitlisted", { n: r.position }))));
+  }
+  const table = el("table", { class: "attendees-table", tabIndex: -1 },
+    el("caption", {}, t("ev_attendees_caption", { title: c.ev.title, confirmed: confirmed.length, waiting: waiting.length })),
+    el("thead", {}, el("tr", {},
+      el("th", { scope: "col" }, t("col_name")),
+      el("th", { scope: "col" }, t("col_email")),
+      el("th", { scope: "col" }, t("col_status")))),
+    tbody);
+  c.attendees.replaceChildren(table);
+}
+
+// downloadCSV fetches the list as CSV (a link cannot ask for text/csv)
+// and saves it as a file.
+async function downloadCSV(c, button) {
+  button.disabled = true;
+  let resp;
+  try {
+    resp = await fetch("/api/v1/events/" + encodeURIComponent(c.ev.id) + "/registrations", {
+      credentials: "same-origin", headers: { Accept: "text/csv" },
+    });
+  } catch (err) {
+    button.disabled = false;
+    say(c.manageMsg, t("err_network"), "error");
+    return;
+  }
+  button.disabled = false;
+  if (!resp.ok) {
+    const body = await resp.json().catch(() => ({}));
+    say(c.manageMsg, problemMessage(resp, body), "error");
+    return;
+  }
+  const blob = await resp.blob();
+  const m = /filename="([^"]+)"/.exec(resp.headers.get("Content-Disposition") ?? "");
+  const file = m ? m[1] : "inscriptions-" + c.ev.id + ".csv";
+  const url = URL.createObjectURL(blob);
+  const a = el("a", { href: url, download: file, hidden: true });
+  document.body.append(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 10000);
+  say(c.manageMsg, t("ev_csv_ok", { file }), "ok");
+}
+
+function askCancel(c, box, button) {
+  const q = el("p", {}, t("ev_cancel_confirm", { title: c.ev.title }));
+  const yes = el("button", { type: "button", class: "danger confirm-yes" }, t("ev_cancel_yes"));
+  const no = el("button", { type: "button", class: "secondary" }, t("ev_cancel_no"));
+  no.addEventListener("click", () => {
+    box.replaceChildren(button);
+    button.focus();
+  });
+  yes.addEventListener("click", async () => {
+    yes.disabled = true;
+    gen++;
+    const { resp, body } = await call("DELETE", "/api/v1/events/" + encodeURIComponent(c.ev.id));
+    gen++; // loads begun meanwhile are outdated too
+    if (resp?.status === 204) {
+      say(c.msg, t("ev_cancelled_ok", { title: c.ev.title }), "ok");
+      c.title.tabIndex = -1;
+      c.title.focus();
+      await refreshOne(c);
+    } else {
+      yes.disabled = false;
+      say(c.manageMsg, problemMessage(resp, body), "error");
+    }
+    refresh();
+  });
+  box.replaceChildren(el("div", { class: "confirm" }, q, yes, " ", no));
+  no.focus();
+}
+
+// ---------------------------------------------------------------------------
+// The list, fetched again and again.
+
+let loading = null;
+let again = false; // load once more when the running load ends
+let loadedOnce = false;
+let lastCount = 0; // how many events the status line last counted
+// gen counts the member's actions: a load that began before one is
+// outdated, and its answers are dropped.
+let gen = 0;
+
+// load fetches the coming events, then each one (for the member's own
+// registration), and updates the cards; announce says so in the status
+// line (a manual refresh), a background refresh says nothing unless it
+// fails.
+async function load() {
+  const g = gen;
+  const announce = announceNext;
+  const { resp, body } = await call("GET", "/api/v1/events");
+  if (!resp?.ok) {
+    say(status, problemMessage(resp, body), "error");
+    return;
+  }
+  const summaries = Array.isArray(body) ? body : [];
+  const full = await Promise.all(summaries.map(async (s) => {
+    const one = await call("GET", "/api/v1/events/" + encodeURIComponent(s.id));
+    return one.resp?.ok ? one.body : s;
+  }));
+  if (g !== gen) {
+    again = true;
+    return;
+  }
+  full.sort((a, b) => Date.parse(a.start) - Date.parse(b.start));
+  const seen = new Set();
+  let prev = null;
+  for (const ev of full) {
+    seen.add(ev.id);
+    let c = cards.get(ev.id);
+    if (c) {
+      update(c, ev);
+    } else {
+      c = makeCard(ev);
+      cards.set(ev.id, c);
+    }
+    // Keep the order by start, moving nodes only when needed.
+    const want = prev ? prev.li.nextSibling : list.firstChild;
+    if (want !== c.li) list.insertBefore(c.li, want);
+    prev = c;
+  }
+  for (const [id, c] of cards) {
+    if (!seen.has(id)) {
+      c.li.remove();
+      cards.delete(id);
+    }
+  }
+  const count = full.length ? t("events_loaded", { n: full.length }) : t("events_empty");
+  if (!loadedOnce || full.length !== lastCount) {
+    say(status, count);
+    loadedOnce = true;
+    lastCount = full.length;
+  } else if (announce) {
+    announceNext = false;
+    say(status, t("events_updated", { time: new Intl.DateTimeFormat(locale, { hour: "2-digit", minute: "2-digit", second: "2-digit" }).format(new Date()) }));
+  } else if (status.classList.contains("error")) {
+    say(status, "");
+  }
+}
+
+// refresh loads the list; while a load runs, it asks for one more after
+// it (the running one may have begun before the latest change).
+let announceNext = false; // a manual refresh waits to be announced
+function refresh(announce = false) {
+  announceNext ||= announce;
+  if (loading) {
+    again = true;
+    return loading;
+  }
+  loading = load().finally(() => {
+    loading = null;
+    if (again) {
+      again = false;
+      refresh();
+    }
+  });
+  return loading;
+}
+
+let timer = null;
+function schedule() {
+  clearInterval(timer);
+  timer = null;
+  if (document.visibilityState === "visible") {
+    timer = setInterval(() => refresh(), refreshSeconds * 1000);
+  }
+}
+
+document.addEventListener("visibilitychange", () => {
+  if (document.visibilityState === "visible") refresh();
+  schedule();
+});
+window.addEventListener("focus", () => refresh());
+document.getElementById("ev-refresh").addEventListener("click", () => refresh(true));
+
+refresh();
+schedule();
+
+// ---------------------------------------------------------------------------
+// Creating an event (organisers).
+
+const form = document.getElementById("ev-form");
+if (form) {
+  const result = document.getElementById("nf-result");
+  const field = (name) => form.elements[name];
+  form.addEventListener("submit", async (e) => {
+    e.preventDefault();
+    const title = field("title").value.trim();
+    const date = field("date").value;
+    const start = field("start").value;
+    const end = field("end").value;
+    const capacity = Number(field("capacity").value);
+    const room = field("room").value;
+    if (!title || !date || !start || !end || !Number.isInteger(capacity) || capacity < 1) {
+      say(result, t("ev_err_missing"), "error");
+      (!title ? field("title") : !date ? field("date") : !start ? field("start") : !end ? field("end") : field("capacity")).focus();
+      return;
+    }
+    if (end <= start) {
+      say(result, t("err_end_before_start"), "error");
+      field("end").focus();
+      return;
+    }
+    const zone = rooms[room]?.tz ?? defaultZone;
+    const req = {
+      title, start: zoned(date, start, zone), end: zoned(date, end, zone), capacity,
+      waitlist: field("waitlist").checked,
+    };
+    const description = field("description").value.trim();
+    if (description) req.description = description;
+    if (room) req.room = room;
+    else if (field("location").value.trim()) req.location = field("location").value.trim();
+    for (const [name, key] of [["opens", "registration_opens_at"], ["closes", "registration_closes_at"]]) {
+      const v = field(name).value; // YYYY-MM-DDTHH:MM
+      if (v) req[key] = zoned(v.slice(0, 10), v.slice(11, 16), zone);
+    }
+    const button = form.querySelector('button[type="submit"]');
+    button.disabled = true;
+    say(result, t("ev_creating"));
+    const { resp, body } = await call("POST", "/api/v1/events", req);
+    button.disabled = false;
+    if (resp?.status === 201) {
+      say(result, t("ev_created_ok", { title: body.title ?? title, when: when(body.start ? body : req) }), "ok");
+      form.reset();
+      refresh();
+      return;
+    }
+    if (resp?.status === 409 && body.code === "conflict") {
+      const slots = (body.conflicts ?? []).map((c) => t("err_conflict_slot", { start: fmtTime(c.start, zone), end: fmtTime(c.end, zone) }));
+      const whenTaken = slots.length ? slots.join(t("err_conflict_and")) : t("err_conflict_slot", { start, end });
+      say(result, t("err_conflict", { room: rooms[room]?.name ?? room, slots: whenTaken }), "error");
+      return;
+    }
+    say(result, problemMessage(resp, body), "error");
+  });
+}
