@@ -29,6 +29,8 @@ const (
 	// PageConflicts lists overlaps made outside roomcal (for admins):
 	// GET /conflits.
 	PageConflicts = "conflicts"
+	// PageRoom is one room's week: GET /salles/:id?week=YYYY-MM-DD.
+	PageRoom = "room"
 )
 
 // Pages renders the member pages and serves their static files; package
@@ -45,10 +47,12 @@ type Pages interface {
 
 // Page is one page request that api let through.
 type Page struct {
-	// Name is PageDay, PageMine, PageEvents or PageConflicts.
+	// Name is PageDay, PageMine, PageEvents, PageConflicts or PageRoom.
 	Name string
 	// SiteID is the site of the day view ("" for the default one).
 	SiteID string
+	// RoomID is the room of the room page (PageRoom).
+	RoomID string
 	// Member is who is signed in.
 	Member booking.Member
 	// CSRFToken is the session's token, for the page's writes
@@ -71,6 +75,7 @@ func (s *Server) pageRoutes() []route {
 		{http.MethodGet, "/mes-reservations", Anyone, s.page(PageMine)},
 		{http.MethodGet, "/evenements", Anyone, s.page(PageEvents)},
 		{http.MethodGet, "/conflits", Anyone, s.page(PageConflicts)},
+		{http.MethodGet, "/salles/:id", Anyone, s.page(PageRoom)},
 		{http.MethodGet, "/static/:tag/:file", Anyone, s.static},
 	}
 }
@@ -88,6 +93,9 @@ func (s *Server) page(name string) gin.HandlerFunc {
 			return
 		}
 		p := Page{Name: name, SiteID: c.Param("id"), Member: m}
+		if name == PageRoom {
+			p.SiteID, p.RoomID = "", c.Param("id")
+		}
 		if v, ok := c.Get(sessionKey); ok {
 			p.CSRFToken = v.(session).CSRF
 			switch s.opts.AuthMode {

@@ -156,6 +156,7 @@ var policyTable = map[string]policyCase{
 	"GET /mes-reservations":  {target: "/mes-reservations", want: pageWant()},
 	"GET /evenements":        {target: "/evenements", want: pageWant()},
 	"GET /conflits":          {target: "/conflits", want: pageWant()},
+	"GET /salles/:id":        {target: "/salles/loire", want: pageWant()},
 	"GET /static/:tag/:file": {target: "/static/0123456789abcdef/app.css", want: all(404)},
 
 	// The dev mode's login page.

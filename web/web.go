@@ -73,7 +73,7 @@ func load(opts Options) (*Site, error) {
 	if !s.calendar {
 		s.log.Warn("web: the calendar files are not built in (run `make assets` before go build); the day view shows the booking form only")
 	}
-	for _, name := range []string{"day", "mine", "events", "conflicts", "notfound"} {
+	for _, name := range []string{"day", "mine", "events", "conflicts", "notfound", "room"} {
 		t, err := template.New("base.html").ParseFS(files, "templates/base.html", "templates/"+name+".html")
 		if err != nil {
 			return nil, fmt.Errorf("web: templates: %w", err)
@@ -141,6 +141,15 @@ func (s *Site) ServePage(w http.ResponseWriter, r *http.Request, p api.Page) {
 		v.Messages = s.jsMessages(lang)
 	case api.PageEvents:
 		v.Title, v.Nav, v.JS, v.Data = v.T("events_title"), "events", s.assetURL("events.js"), s.eventsData(p.Member)
+		v.Messages = s.jsMessages(lang)
+	case api.PageRoom:
+		d, ok := s.roomData(r, p.RoomID, v.msgs)
+		if !ok {
+			status, page = http.StatusNotFound, "notfound"
+			v.Title = v.T("not_found_title")
+			break
+		}
+		v.Title, v.Nav, v.JS, v.Data = v.T("room_title", "room", d.Name), "rooms", s.assetURL("room.js"), d
 		v.Messages = s.jsMessages(lang)
 	case api.PageConflicts:
 		v.Title, v.Data = v.T("conflicts_title"), s.eventsData(p.Member)
@@ -255,6 +264,8 @@ func (s *Site) dayData(r *http.Request, id string) (dayData, bool) {
 // the script to show.
 type mineData struct {
 	Rooms map[string]roomInfo
+	// CSS is the stylesheet of the moves and registrations.
+	CSS string
 }
 
 // roomInfo is what the bookings page's script knows of a room.
@@ -264,7 +275,7 @@ type roomInfo struct {
 }
 
 func (s *Site) mineData() mineData {
-	d := mineData{Rooms: map[string]roomInfo{}}
+	d := mineData{Rooms: map[string]roomInfo{}, CSS: s.assetURL("room.css")}
 	rooms, err := s.catalog.Rooms(booking.RoomFilter{})
 	if err != nil {
 		return d
@@ -325,4 +336,175 @@ func (s *Site) eventsData(m booking.Member) eventsData {
 		d.Sites = append(d.Sites, g)
 	}
 	return d
+}
+
+// ruleView is one booking rule of a room, in words.
+type ruleView struct{ Name, Text string }
+
+// hoursView is one weekday's opening hours, in words.
+type hoursView struct{ Day, Hours string }
+
+// roomPageData is the room page's part of the view.
+type roomPageData struct {
+	ID, Name, SiteName, SiteURL string
+	Timezone                    string
+	Capacity                    int
+	Equipment                   []string
+	Week                        string // the Monday, YYYY-MM-DD
+	WeekEnd                     string // the Sunday, YYYY-MM-DD
+	WeekFrom, WeekTo            string // the Monday and Sunday, DD/MM/YYYY
+	FormDate                    string // the booking form's day: today if in the week, else the Monday
+	PrevURL, NextURL            string
+	SlotMin, SlotMax            string // the hours the calendar shows
+	Rules                       []ruleView
+	Hours                       []hoursView
+	Closures                    []string
+	FeedURL                     string
+	WebcalURL                   template.URL
+	// CalendarJS and CalendarCSS are the calendar's files ("" when the
+	// build has none).
+	CalendarJS, CalendarCSS string
+	// CSS is the page's own stylesheet.
+	CSS string
+}
+
+// shortDate is how the room page writes a day in figures (as in French
+// and British English).
+const shortDate = "02/01/2006"
+
+// humanDuration says d in hours and minutes ("4 h", "1 h 30 min", "15 min").
+func humanDuration(d time.Duration) string {
+	m := int(d / time.Minute)
+	switch {
+	case m%60 == 0:
+		return fmt.Sprintf("%d h", m/60)
+	case m < 60:
+		return fmt.Sprintf("%d min", m)
+	}
+	return fmt.Sprintf("%d h %d min", m/60, m%60)
+}
+
+// roomData prepares the room page of room id for the week holding
+// ?week= (this week in the site's zone by default); false when there is
+// no such room.
+func (s *Site) roomData(r *http.Request, id string, msgs catalogue) (roomPageData, bool) {
+	var d roomPageData
+	rm, err := s.catalog.Room(id)
+	if err != nil {
+		return d, false
+	}
+	site, err := s.catalog.Site(rm.SiteID)
+	if err != nil {
+		return d, false
+	}
+	d.ID, d.Name, d.Capacity, d.Equipment = rm.ID, rm.Name, rm.Capacity, rm.Equipment
+	d.SiteName, d.SiteURL, d.Timezone = site.Name, "/sites/"+url.PathEscape(site.ID), site.Location.String()
+	now := s.now().In(site.Location)
+	day, err := time.ParseInLocation(time.DateOnly, r.URL.Query().Get("week"), site.Location)
+	if err != nil {
+		y, m, dd := now.Date()
+		day = time.Date(y, m, dd, 0, 0, 0, 0, site.Location)
+	}
+	monday := day.AddDate(0, 0, -((int(day.Weekday()) + 6) % 7))
+	d.Week, d.WeekEnd = monday.Format(time.DateOnly), monday.AddDate(0, 0, 6).Format(time.DateOnly)
+	d.WeekFrom, d.WeekTo = monday.Format(shortDate), monday.AddDate(0, 0, 6).Format(shortDate)
+	d.FormDate = d.Week
+	if today := now.Format(time.DateOnly); today > d.Week && today <= d.WeekEnd {
+		d.FormDate = today
+	}
+	self := "/salles/" + url.PathEscape(rm.ID)
+	d.PrevURL = self + "?week=" + monday.AddDate(0, 0, -7).Format(time.DateOnly)
+	d.NextURL = self + "?week=" + monday.AddDate(0, 0, 7).Format(time.DateOnly)
+
+	// The rules, in words.
+	ru := rm.Rules
+	rule := func(name, text string) { d.Rules = append(d.Rules, ruleView{msgs.t(name), text}) }
+	if ru.MaxDuration > 0 {
+		rule("room_rule_max_duration", msgs.t("room_rule_max_duration_text", "d", humanDuration(ru.MaxDuration)))
+	} else {
+		rule("room_rule_max_duration", msgs.t("room_rule_no_limit"))
+	}
+	if ru.MinNotice > 0 {
+		rule("room_rule_min_notice", msgs.t("room_rule_min_notice_text", "d", humanDuration(ru.MinNotice)))
+	} else {
+		rule("room_rule_min_notice", msgs.t("room_rule_min_notice_none"))
+	}
+	if ru.MaxAhead > 0 {
+		days := int(ru.MaxAhead / (24 * time.Hour))
+		text := msgs.t("room_rule_max_ahead_text", "n", fmt.Sprint(days))
+		if ru.MaxAhead%(24*time.Hour) != 0 {
+			text = msgs.t("room_rule_max_ahead_text_d", "d", humanDuration(ru.MaxAhead))
+		}
+		rule("room_rule_max_ahead", text)
+	} else {
+		rule("room_rule_max_ahead", msgs.t("room_rule_no_limit"))
+	}
+	if ru.Buffer > 0 {
+		rule("room_rule_buffer", msgs.t("room_rule_buffer_text", "d", humanDuration(ru.Buffer)))
+	} else {
+		rule("room_rule_buffer", msgs.t("room_rule_buffer_none"))
+	}
+	if len(ru.AllowedGroups) > 0 {
+		rule("room_rule_who", msgs.t("room_rule_who_groups", "groups", strings.Join(ru.AllowedGroups, ", ")))
+	} else {
+		rule("room_rule_who", msgs.t("room_rule_who_all"))
+	}
+
+	// The opening hours, Monday first, and the hours the calendar shows.
+	minT, maxT := booking.ClockTime(24*60), booking.ClockTime(0)
+	if len(rm.Hours.Weekly) == 0 {
+		d.Hours = append(d.Hours, hoursView{msgs.t("room_hours_every_day"), msgs.t("room_hours_always")})
+		minT, maxT = 0, 24*60
+	} else {
+		for i := 1; i <= 7; i++ {
+			wd := time.Weekday(i % 7)
+			var parts []string
+			for _, tr := range rm.Hours.Weekly[wd] {
+				parts = append(parts, msgs.t("room_hours_range", "from", tr.From.String(), "to", tr.To.String()))
+				minT, maxT = min(minT, tr.From), max(maxT, tr.To)
+			}
+			text := strings.Join(parts, ", ")
+			if text == "" {
+				text = msgs.t("room_hours_closed")
+			}
+			d.Hours = append(d.Hours, hoursView{msgs.t("weekday_" + [...]string{"sun", "mon", "tue", "wed", "thu", "fri", "sat"}[wd]), text})
+		}
+		if minT >= maxT {
+			minT, maxT = 0, 24*60
+		}
+	}
+	d.SlotMin = booking.ClockTime(int(minT) / 60 * 60).String()
+	d.SlotMax = booking.ClockTime((int(maxT) + 59) / 60 * 60).String()
+	if maxT >= 24*60 {
+		d.SlotMax = "24:00"
+	}
+	today := booking.Date{Year: now.Year(), Month: now.Month(), Day: now.Day()}
+	for _, cl := range rm.Hours.Closures {
+		if cl.To.String() < today.String() {
+			continue
+		}
+		from, to := cl.From.In(time.UTC).Format(shortDate), cl.To.In(time.UTC).Format(shortDate)
+		text := msgs.t("room_closure_days", "from", from, "to", to)
+		if cl.From == cl.To {
+			text = msgs.t("room_closure_day", "day", from)
+		}
+		if cl.Reason != "" {
+			text += " — " + cl.Reason
+		}
+		d.Closures = append(d.Closures, text)
+	}
+
+	// The room's feed, as a calendar app reaches it.
+	scheme := "http"
+	if r.TLS != nil || strings.EqualFold(r.Header.Get("X-Forwarded-Proto"), "https") {
+		scheme = "https"
+	}
+	feedPath := "/feeds/rooms/" + url.PathEscape(rm.ID) + ".ics"
+	d.FeedURL = scheme + "://" + r.Host + feedPath
+	d.WebcalURL = template.URL("webcal://" + r.Host + feedPath)
+	if s.calendar {
+		d.CalendarJS, d.CalendarCSS = s.assetURL(calendarJS), s.assetURL(calendarCSS)
+	}
+	d.CSS = s.assetURL("room.css")
+	return d, true
 }

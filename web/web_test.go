@@ -285,3 +285,61 @@ func TestThroughAPI(t *testing.T) {
 		t.Errorf("static: %d", r.StatusCode)
 	}
 }
+
+// TestRoomPage: a room's week, its rules and hours in words, its feed
+// link, and the weeks around it.
+func TestRoomPage(t *testing.T) {
+	paris, err := time.LoadLocation("Europe/Paris")
+	if err != nil {
+		t.Fatal(err)
+	}
+	weekdays := map[time.Weekday][]booking.TimeRange{}
+	for d := time.Monday; d <= time.Friday; d++ {
+		weekdays[d] = []booking.TimeRange{{From: booking.Clock(8, 0), To: booking.Clock(20, 0)}}
+	}
+	cat, err := booking.NewCatalog(
+		[]booking.Site{{ID: "nantes", Name: "Nantes", Location: paris}},
+		[]booking.Room{{ID: "loire", SiteID: "nantes", Name: "Salle Loire", Capacity: 12, Equipment: []string{"visio", "écran"}, Calendar: "loire",
+			Hours: booking.OpeningHours{Weekly: weekdays, Closures: []booking.Closure{{From: booking.Date{Year: 2026, Month: 12, Day: 24}, To: booking.Date{Year: 2027, Month: 1, Day: 1}, Reason: "Fin d'année"}}},
+			Rules: booking.Rules{MaxDuration: 4 * time.Hour, MinNotice: 15 * time.Minute, MaxAhead: 90 * 24 * time.Hour, Buffer: 90 * time.Minute, AllowedGroups: []string{"salaries"}}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := New(Options{Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Catalog: cat,
+		Now: func() time.Time { return time.Date(2026, 11, 23, 23, 30, 0, 0, time.UTC) }})
+	amina := booking.Member{ID: "amina", Name: "Amina"}
+	w := render(t, s, "/salles/loire", api.Page{Name: api.PageRoom, RoomID: "loire", Member: amina, CSRFToken: "tok"}, nil)
+	body := w.Body.String()
+	if w.Code != 200 {
+		t.Fatalf("status %d:\n%s", w.Code, body)
+	}
+	for _, x := range []string{
+		"<h1>Salle Loire</h1>", "room.js", `data-week="2026-11-23"`, `data-slot-min="08:00"`, `data-slot-max="20:00"`,
+		"12 personnes assises", "visio, écran",
+		"4 h par réservation", "réservez au moins 15 min avant le début", "jusqu&#39;à 90 jours à l&#39;avance",
+		"1 h 30 min libres entre deux réservations", "seulement les membres de ces groupes : salaries",
+		"<th scope=\"row\">Lundi</th><td>de 08:00 à 20:00</td>", "<th scope=\"row\">Samedi</th><td>fermée</td>",
+		"du 24/12/2026 au 01/01/2027 — Fin d&#39;année", "La semaine du 23/11/2026 au 29/11/2026",
+		`value="http://example.com/feeds/rooms/loire.ics"`, `href="webcal://example.com/feeds/rooms/loire.ics"`,
+		`href="/salles/loire?week=2026-11-16"`, `href="/salles/loire?week=2026-11-30"`,
+	} {
+		if !strings.Contains(body, x) {
+			t.Errorf("room page lacks %q", x)
+		}
+	}
+	if m := inlineScript.FindString(body); m != "" {
+		t.Errorf("inline script %q", m)
+	}
+	// Another week; English; an unknown room.
+	w = render(t, s, "/salles/loire?week=2026-12-03&lang=en", api.Page{Name: api.PageRoom, RoomID: "loire", Member: amina}, nil)
+	if body := w.Body.String(); !strings.Contains(body, `data-week="2026-11-30"`) || !strings.Contains(body, "4 h per booking") {
+		t.Errorf("week of 2026-12-03 in English:\n%s", body)
+	}
+	// "Mes réservations" links to every room's week.
+	if body := render(t, s, "/mes-reservations", api.Page{Name: api.PageMine, Member: amina}, nil).Body.String(); !strings.Contains(body, `<a href="/salles/loire">Salle Loire</a>`) || !strings.Contains(body, "room.css") {
+		t.Errorf("my bookings lack the link to the room's week:\n%s", body)
+	}
+	if w = render(t, s, "/salles/nowhere", api.Page{Name: api.PageRoom, RoomID: "nowhere", Member: amina}, nil); w.Code != 404 {
+		t.Errorf("unknown room: %d", w.Code)
+	}
+}

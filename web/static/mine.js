@@ -1,6 +1,10 @@
 // My bookings (web/templates/mine.html): GET /api/v1/bookings?mine=true,
-// one row each with a cancel button (DELETE /api/v1/bookings/{id} with the
-// session's CSRF token).
+// one row each with a move button (an inline form: PATCH
+// /api/v1/bookings/{id}) and a cancel button (DELETE /api/v1/bookings/{id}),
+// both with the session's CSRF token; and my registrations to coming
+// events (GET /api/v1/events, then GET /api/v1/events/{id} for
+// my_registration), each with an unregister button (DELETE
+// /api/v1/events/{id}/registrations/me).
 "use strict";
 
 const root = document.getElementById("mine");
@@ -54,6 +58,9 @@ async function cancel(b, row, button) {
     return;
   }
   if (resp.status === 204 || resp.ok) {
+    if (row.nextElementSibling?.classList.contains("move-row")) {
+      row.nextElementSibling.remove();
+    }
     row.remove();
     status.textContent = t("mine_cancelled", { title: b.title });
     if (!tbody.children.length) {
@@ -81,8 +88,9 @@ function askConfirm(b, row, td, button) {
   no.type = "button";
   no.className = "secondary";
   no.textContent = t("mine_confirm_no");
+  const kept = [...td.childNodes];
   no.addEventListener("click", () => {
-    td.replaceChildren(button);
+    td.replaceChildren(...kept);
     button.focus();
   });
   yes.addEventListener("click", () => cancel(b, row, yes));
@@ -115,19 +123,32 @@ async function load() {
   for (const b of list) {
     const row = document.createElement("tr");
     const date = fmtDate(b.start, b.room);
+    const roomCell = document.createElement("td");
+    const roomLink = document.createElement("a");
+    roomLink.href = "/salles/" + encodeURIComponent(b.room) + "?week=" + wallDate(b.start, b.room);
+    roomLink.textContent = rooms[b.room]?.name ?? b.room;
+    roomLink.title = t("room_link_title");
+    roomCell.append(roomLink);
     row.append(
       cell(t("mine_when", { date, start: fmtTime(b.start, b.room), end: fmtTime(b.end, b.room) })),
-      cell(rooms[b.room]?.name ?? b.room),
+      roomCell,
       cell(b.title),
     );
     const td = document.createElement("td");
+    const moveButton = document.createElement("button");
+    moveButton.type = "button";
+    moveButton.className = "secondary move";
+    moveButton.textContent = t("mine_move");
+    moveButton.setAttribute("aria-label", t("mine_move_label", { title: b.title, date }));
+    moveButton.setAttribute("aria-expanded", "false");
+    moveButton.addEventListener("click", () => openMove(b, row, moveButton));
     const button = document.createElement("button");
     button.type = "button";
     button.className = "danger";
     button.textContent = t("mine_cancel");
     button.setAttribute("aria-label", t("mine_cancel_label", { title: b.title, date }));
     button.addEventListener("click", () => askConfirm(b, row, td, button));
-    td.append(button);
+    td.append(button, " ", moveButton);
     row.append(td);
     tbody.append(row);
   }
@@ -136,7 +157,282 @@ async function load() {
   empty.hidden = list.length !== 0;
 }
 
+// ---------------------------------------------------------------------------
+// Moving a booking.
+
+const pad = (n) => String(n).padStart(2, "0");
+
+function wallParts(ms, zone) {
+  const f = new Intl.DateTimeFormat("en-US", {
+    timeZone: zone, hourCycle: "h23",
+    year: "numeric", month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit", second: "2-digit",
+  });
+  const p = {};
+  for (const { type, value } of f.formatToParts(new Date(ms))) {
+    p[type] = Number(value);
+  }
+  return p;
+}
+
+function offsetMinutes(ms, zone) {
+  const p = wallParts(ms, zone);
+  return Math.round((Date.UTC(p.year, p.month - 1, p.day, p.hour, p.minute, p.second) - ms) / 60000);
+}
+
+// zoned turns a wall-clock date and time in zone into RFC 3339.
+function zoned(date, time, zone) {
+  const [y, mo, d] = date.split("-").map(Number);
+  const [h, mi] = time.split(":").map(Number);
+  const guess = Date.UTC(y, mo - 1, d, h, mi);
+  let off = offsetMinutes(guess, zone);
+  off = offsetMinutes(guess - off * 60000, zone);
+  const sign = off < 0 ? "-" : "+";
+  const a = Math.abs(off);
+  return `${date}T${pad(h)}:${pad(mi)}:00${sign}${pad(Math.floor(a / 60))}:${pad(a % 60)}`;
+}
+
+// wallDate and wallTime are an instant's day and time in room's zone.
+function wallDate(iso, room) {
+  const p = wallParts(Date.parse(iso), zoneOf(room));
+  return `${p.year}-${pad(p.month)}-${pad(p.day)}`;
+}
+function wallTime(iso, room) {
+  const p = wallParts(Date.parse(iso), zoneOf(room));
+  return `${pad(p.hour)}:${pad(p.minute)}`;
+}
+
+function detailIn(detail) {
+  const parts = (detail ?? "").split(" / ");
+  return (lang === "en" && parts.length > 1 ? parts[parts.length - 1] : parts[0]).trim();
+}
+
+let moveSeq = 0;
+
+function field(id, label, type, value) {
+  const p = document.createElement("span");
+  const l = document.createElement("label");
+  l.htmlFor = id;
+  l.textContent = label;
+  const input = document.createElement("input");
+  input.type = type;
+  input.id = id;
+  input.name = id.split("-").pop();
+  input.required = true;
+  input.value = value;
+  if (type === "time") {
+    input.step = "300";
+  }
+  p.append(l, " ", input);
+  return p;
+}
+
+// openMove shows, under the booking's row, a form to move it: the day,
+// the start and the end, filled with the booking's own.
+function openMove(b, row, button) {
+  const next = row.nextElementSibling;
+  if (next?.classList.contains("move-row")) {
+    next.remove();
+    button.setAttribute("aria-expanded", "false");
+    button.focus();
+    return;
+  }
+  const n = ++moveSeq;
+  const tr = document.createElement("tr");
+  tr.className = "move-row";
+  const td = document.createElement("td");
+  td.colSpan = 4;
+  const form = document.createElement("form");
+  form.className = "move-form";
+  form.setAttribute("aria-label", t("mine_move_form_label", { title: b.title }));
+  const times = document.createElement("p");
+  times.className = "times";
+  times.append(
+    field(`mv${n}-date`, t("date_label"), "date", wallDate(b.start, b.room)), " ",
+    field(`mv${n}-start`, t("start_label"), "time", wallTime(b.start, b.room)), " ",
+    field(`mv${n}-end`, t("end_label"), "time", wallTime(b.end, b.room)),
+  );
+  const actions = document.createElement("p");
+  const save = document.createElement("button");
+  save.type = "submit";
+  save.textContent = t("mine_move_save");
+  const close = document.createElement("button");
+  close.type = "button";
+  close.className = "secondary";
+  close.textContent = t("close");
+  close.addEventListener("click", () => {
+    tr.remove();
+    button.setAttribute("aria-expanded", "false");
+    button.focus();
+  });
+  actions.append(save, " ", close);
+  const result = document.createElement("p");
+  result.className = "result move-result";
+  result.setAttribute("role", "alert");
+  form.append(times, actions, result);
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    move(b, form, result, save);
+  });
+  td.append(form);
+  tr.append(td);
+  row.after(tr);
+  button.setAttribute("aria-expanded", "true");
+  form.querySelector("input").focus();
+}
+
+function showResult(el, ok, message) {
+  el.textContent = message;
+  el.classList.toggle("ok", ok);
+  el.classList.toggle("error", !ok);
+}
+
+async function move(b, form, result, save) {
+  const date = form.elements.date.value;
+  const start = form.elements.start.value;
+  const end = form.elements.end.value;
+  if (!date || !start || !end) {
+    showResult(result, false, t("mine_move_missing"));
+    return;
+  }
+  if (end <= start) {
+    showResult(result, false, t("err_end_before_start"));
+    return;
+  }
+  const zone = zoneOf(b.room);
+  const req = { start: zoned(date, start, zone), end: zoned(date, end, zone) };
+  const room = rooms[b.room]?.name ?? b.room;
+  save.disabled = true;
+  result.textContent = t("mine_move_in_progress");
+  let resp;
+  try {
+    resp = await fetch("/api/v1/bookings/" + encodeURIComponent(b.id), {
+      method: "PATCH",
+      credentials: "same-origin",
+      headers: { "Content-Type": "application/json", Accept: "application/json", "X-CSRF-Token": csrf },
+      body: JSON.stringify(req),
+    });
+  } catch (err) {
+    save.disabled = false;
+    showResult(result, false, t("err_network"));
+    return;
+  }
+  const body = await resp.json().catch(() => ({}));
+  save.disabled = false;
+  if (resp.ok) {
+    const s = body.start ?? req.start;
+    const e = body.end ?? req.end;
+    await load();
+    status.textContent = t("mine_moved", { title: b.title, date: fmtDate(s, b.room), start: fmtTime(s, b.room), end: fmtTime(e, b.room) });
+    return;
+  }
+  switch (resp.status) {
+    case 409: {
+      const slots = (body.conflicts ?? []).map((c) => t("err_conflict_slot", { start: fmtTime(c.start, b.room), end: fmtTime(c.end, b.room) }));
+      const when = slots.length ? slots.join(t("err_conflict_and")) : t("err_conflict_slot", { start: fmtTime(req.start, b.room), end: fmtTime(req.end, b.room) });
+      showResult(result, false, t("err_conflict", { room, slots: when }));
+      return;
+    }
+    case 422:
+      if (body.code === "rule_violation") {
+        showResult(result, false, t("err_rule", { rule: msgs["rule_" + body.rule] ?? body.rule, detail: detailIn(body.detail) }));
+      } else {
+        showResult(result, false, t("err_invalid", { detail: detailIn(body.detail) }));
+      }
+      return;
+    case 400:
+      showResult(result, false, t("err_invalid", { detail: detailIn(body.detail) }));
+      return;
+  }
+  showResult(result, false, errorMessage(resp.status));
+}
+
 load();
+
+// ---------------------------------------------------------------------------
+// My registrations to coming events.
+
+const regsStatus = document.getElementById("regs-status");
+const regsEmpty = document.getElementById("regs-empty");
+const regsList = document.getElementById("regs-list");
+// evZone is the room whose zone an event is shown in: its own, else the
+// first room's (the organisation's zone).
+const evZone = (ev) => ev.room || Object.keys(rooms)[0];
+
+async function unregister(ev, li, button) {
+  button.disabled = true;
+  let resp;
+  try {
+    resp = await fetch("/api/v1/events/" + encodeURIComponent(ev.id) + "/registrations/me", {
+      method: "DELETE",
+      credentials: "same-origin",
+      headers: { Accept: "application/json", "X-CSRF-Token": csrf },
+    });
+  } catch (err) {
+    regsStatus.textContent = t("err_network");
+    button.disabled = false;
+    return;
+  }
+  if (resp.ok) {
+    li.remove();
+    regsStatus.textContent = t("regs_unregistered", { title: ev.title });
+    if (!regsList.children.length) {
+      regsList.hidden = true;
+      regsEmpty.hidden = false;
+    }
+    return;
+  }
+  regsStatus.textContent = errorMessage(resp.status);
+  button.disabled = false;
+}
+
+async function loadRegistrations() {
+  regsStatus.textContent = t("loading");
+  let mine;
+  try {
+    const resp = await fetch("/api/v1/events", { credentials: "same-origin", headers: { Accept: "application/json" } });
+    if (!resp.ok) {
+      regsStatus.textContent = errorMessage(resp.status);
+      return;
+    }
+    const now = Date.now();
+    const coming = (await resp.json()).filter((ev) => Date.parse(ev.end) > now && ev.status !== "cancelled");
+    const details = await Promise.all(coming.map(async (ev) => {
+      const r = await fetch("/api/v1/events/" + encodeURIComponent(ev.id), { credentials: "same-origin", headers: { Accept: "application/json" } });
+      return r.ok ? r.json() : null;
+    }));
+    mine = details.filter((ev) => ev?.my_registration);
+  } catch (err) {
+    regsStatus.textContent = t("err_network");
+    return;
+  }
+  mine.sort((a, b) => Date.parse(a.start) - Date.parse(b.start));
+  regsList.replaceChildren(...mine.map((ev) => {
+    const li = document.createElement("li");
+    const h = document.createElement("h3");
+    h.textContent = ev.title;
+    const when = document.createElement("p");
+    when.textContent = t("mine_when", { date: fmtDate(ev.start, evZone(ev)), start: fmtTime(ev.start, evZone(ev)), end: fmtTime(ev.end, evZone(ev)) });
+    const st = document.createElement("p");
+    st.className = "reg-status";
+    const reg = ev.my_registration;
+    st.textContent = reg.status === "waitlisted"
+      ? t("regs_waitlisted", { n: reg.position ?? "?" })
+      : t("regs_confirmed");
+    const button = document.createElement("button");
+    button.type = "button";
+    button.className = "danger";
+    button.textContent = t("regs_unregister");
+    button.setAttribute("aria-label", t("regs_unregister_label", { title: ev.title }));
+    button.addEventListener("click", () => unregister(ev, li, button));
+    li.append(h, when, st, button);
+    return li;
+  }));
+  regsStatus.textContent = "";
+  regsList.hidden = mine.length === 0;
+  regsEmpty.hidden = mine.length !== 0;
+}
+
+loadRegistrations();
 
 // My personal feed: POST /api/v1/me/feed makes a new token (revoking the
 // previous one) and answers its URL, shown this once; DELETE revokes it.

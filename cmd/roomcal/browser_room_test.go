@@ -1,0 +1,235 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+)
+
+// A room's week page and the moves of "Mes réservations", in a real
+// browser: a member opens the Salle Loire's week, reads its rules in
+// words, finds its feed link (which a calendar app can fetch), books
+// through the page; in "Mes réservations" she moves that booking onto a
+// slot someone else took (made through the API) and reads which slot is
+// taken, then onto a free slot; she registers to an event an organiser
+// made through the API, and finds it under "Mes inscriptions". Each page
+// is checked with axe-core and saved as a screenshot.
+func TestBrowserRoom(t *testing.T) {
+	chromium, axe := browserNeeds(t)
+	began := time.Now()
+	base := startServe(t)
+
+	opts := append(chromedp.DefaultExecAllocatorOptions[:],
+		chromedp.ExecPath(chromium),
+		chromedp.NoSandbox,
+		chromedp.DisableGPU,
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("lang", "fr-FR"),
+		chromedp.Flag("accept-lang", "fr-FR,fr"),
+		chromedp.WindowSize(1280, 900),
+	)
+	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+	t.Cleanup(cancelAlloc)
+	amina := &browserTab{}
+	ctxA, cancelA := chromedp.NewContext(allocCtx, chromedp.WithListener(func(ev any) { amina.listen(ev) }))
+	t.Cleanup(cancelA)
+	amina.ctx = ctxA
+	if err := chromedp.Do(ctxA); err != nil {
+		t.Fatalf("starting Chromium: %v", err)
+	}
+	testCtx, cancelTest := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancelTest()
+	go func() {
+		<-testCtx.Done()
+		if testCtx.Err() == context.DeadlineExceeded {
+			cancelA()
+		}
+	}()
+
+	day := bookingDay()
+	date := day.Format(time.DateOnly)
+	paris, _ := time.LoadLocation("Europe/Paris")
+	at := func(h int) string {
+		return time.Date(day.Year(), day.Month(), day.Day(), h, 0, 0, 0, paris).Format(time.RFC3339)
+	}
+
+	// Someone else's booking, and an organiser's event, through the API
+	// (dev mode takes identity headers from loopback).
+	if code, body := apiPost(t, base+"/api/v1/bookings", map[string]string{"X-Remote-User": "bruno", "X-Remote-Name": "Bruno Martin"},
+		map[string]any{"room": "nantes-loire", "start": at(14), "end": at(15), "title": "Atelier de Bruno"}); code != http.StatusCreated {
+		t.Fatalf("Bruno's booking: %d %s", code, body)
+	}
+	const event = "Assemblée de quartier"
+	if code, body := apiPost(t, base+"/api/v1/events", map[string]string{"X-Remote-User": "olga", "X-Remote-Name": "Olga Orga", "X-Remote-Groups": "organisers"},
+		map[string]any{"title": event, "start": at(18), "end": at(20), "location": "Jardin partagé", "capacity": 10, "waitlist": true}); code != http.StatusCreated {
+		t.Fatalf("the event: %d %s", code, body)
+	}
+
+	// 1. Sign in, straight to the Salle Loire's week.
+	amina.do(t, "login",
+		chromedp.Navigate(base+"/salles/nantes-loire?week="+date),
+		chromedp.WaitVisible("#name"),
+		chromedp.SendKeys("#name", "Amina Diallo"),
+		chromedp.Submit("#name"),
+		chromedp.WaitVisible("#room"),
+	)
+	amina.waitText(t, "#room-status", "Semaine chargée")
+	amina.do(t, "the week calendar", chromedp.WaitVisible("#calendar .ec-time-grid"))
+	amina.waitText(t, "#calendar", "Atelier de Bruno")
+	amina.waitText(t, "#room-rules", "4 h par réservation")
+	amina.waitText(t, "#room-rules", "réservez au moins 15 min avant le début")
+	amina.waitText(t, "#room-rules", "tous les membres")
+	amina.waitText(t, "#room-hours", "de 08:00 à 20:00")
+	amina.waitText(t, "#room-facts", "vidéoprojecteur")
+
+	// The feed link: a calendar app gets the room's calendar.
+	feed, err := chromedp.Run(amina.ctx, chromedp.Evaluate[string](`document.getElementById("room-feed-url").value`))
+	if err != nil || !strings.HasSuffix(feed, "/feeds/rooms/nantes-loire.ics") {
+		t.Fatalf("feed link %q (%v)", feed, err)
+	}
+	webcal, err := chromedp.Run(amina.ctx, chromedp.Evaluate[string](`document.getElementById("room-feed-webcal").getAttribute("href")`))
+	if err != nil || webcal != strings.Replace(feed, "http:", "webcal:", 1) {
+		t.Errorf("webcal link %q for %q (%v)", webcal, feed, err)
+	}
+	resp, err := http.Get(feed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ics, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/calendar") || !strings.Contains(string(ics), "BEGIN:VCALENDAR") {
+		t.Errorf("room feed: %d %q\n%s", resp.StatusCode, resp.Header.Get("Content-Type"), ics)
+	}
+	amina.check(t, axe, "r1-salle-semaine")
+
+	// 2. Book through the page's form.
+	amina.do(t, "fill the booking form",
+		chromedp.SetValue("#bf-date", date),
+		chromedp.SetValue("#bf-start", "10:00"),
+		chromedp.SetValue("#bf-end", "11:00"),
+		chromedp.SendKeys("#bf-title", "Réunion du bureau\r"),
+	)
+	amina.waitText(t, "#bf-result", "C'est réservé : Salle Loire")
+	amina.waitText(t, "#calendar", "Réunion du bureau")
+	amina.check(t, axe, "r2-salle-reservee")
+
+	// 2b. Book by selecting a free range in the week: 11:00–12:00 of the
+	// same day, then the dialog.
+	amina.selectWeekRange(t, day.Weekday(), 11, 12)
+	amina.do(t, "the booking dialog", chromedp.WaitVisible("#book-dialog"))
+	amina.waitText(t, "#dlg-when", "de 11:00 à 12:00")
+	amina.check(t, axe, "r2b-salle-dialogue")
+	amina.do(t, "book in the dialog", chromedp.SendKeys("#dlg-title", "Permanence\r"))
+	amina.waitText(t, "#room-status", "C'est réservé : Salle Loire")
+	amina.waitText(t, "#calendar", "Permanence")
+
+	// 3. Move it onto Bruno's slot: which slot is taken, in words.
+	amina.do(t, "my bookings", chromedp.Navigate(base+"/mes-reservations"), chromedp.WaitVisible("#mine-table"))
+	amina.waitText(t, "#mine-table", "Réunion du bureau")
+	amina.do(t, "open the move form", chromedp.Click("#mine-table button.move"), chromedp.WaitVisible(".move-form"))
+	amina.do(t, "move onto a taken slot",
+		chromedp.SetValue(".move-form input[name=date]", date),
+		chromedp.SetValue(".move-form input[name=start]", "14:30"),
+		chromedp.SetValue(".move-form input[name=end]", "15:30"),
+		chromedp.Click(".move-form button[type=submit]"),
+	)
+	msg := amina.waitText(t, ".move-result", "Ce créneau est déjà pris")
+	if !strings.Contains(msg, "Salle Loire") || !strings.Contains(msg, "de 14:00 à 15:00") {
+		t.Errorf("conflict message %q does not say which slot is taken", msg)
+	}
+	amina.check(t, axe, "r3-deplacer-conflit", "status of 409")
+
+	// 3b. Onto a Sunday, when the room is closed: which rule, in words.
+	sunday := day.AddDate(0, 0, (7-int(day.Weekday()))%7).Format(time.DateOnly)
+	amina.do(t, "move onto a closed day",
+		chromedp.SetValue(".move-form input[name=date]", sunday),
+		chromedp.Click(".move-form button[type=submit]"),
+	)
+	amina.waitText(t, ".move-result", "Cette réservation n'est pas permise (salle fermée à ces heures)")
+	amina.check(t, axe, "r3b-deplacer-regle", "status of 422")
+
+	// 4. Then onto a free slot.
+	amina.do(t, "move onto a free slot",
+		chromedp.SetValue(".move-form input[name=date]", date),
+		chromedp.SetValue(".move-form input[name=start]", "16:00"),
+		chromedp.SetValue(".move-form input[name=end]", "17:00"),
+		chromedp.Click(".move-form button[type=submit]"),
+	)
+	amina.waitText(t, "#mine-status", "La réservation « Réunion du bureau » est déplacée")
+	amina.waitText(t, "#mine-table", "16:00 – 17:00")
+	amina.check(t, axe, "r4-deplacee")
+
+	// 5. Register to the event, and find it under "Mes inscriptions".
+	amina.do(t, "events", chromedp.Navigate(base+"/evenements"), chromedp.WaitVisible("#events"))
+	amina.waitText(t, "#ev-list", event)
+	amina.clickInEvent(t, event, "button.register")
+	amina.waitText(t, "#ev-list", "Vous êtes inscrit·e.")
+	amina.do(t, "my bookings again", chromedp.Navigate(base+"/mes-reservations"), chromedp.WaitVisible("#mine-table"))
+	amina.waitText(t, "#regs-list", event)
+	amina.waitText(t, "#regs-list", "Inscription confirmée")
+	amina.check(t, axe, "r5-mes-inscriptions")
+	amina.do(t, "unregister", chromedp.Click("#regs-list button"))
+	amina.waitText(t, "#regs-status", "Vous êtes désinscrit·e de « "+event+" »")
+	amina.waitText(t, "#regs-empty", "aucun événement")
+
+	t.Logf("room browser test took %s", time.Since(began).Round(time.Millisecond))
+}
+
+// selectWeekRange drags the mouse over the hours from–to of weekday wd
+// in the week calendar of the room page.
+func (b *browserTab) selectWeekRange(t *testing.T, wd time.Weekday, from, to int) {
+	t.Helper()
+	type point struct{ X, Y float64 }
+	// The day's column spans the hours the calendar shows, from
+	// data-slot-min to data-slot-max.
+	js := fmt.Sprintf(`(() => {
+		const col = document.querySelector("#calendar .ec-body .ec-day.ec-%s");
+		if (!col) return null;
+		col.scrollIntoView({block: "center"});
+		const root = document.getElementById("room").dataset;
+		const h = (s) => Number(s.split(":")[0]);
+		const min = h(root.slotMin), max = h(root.slotMax);
+		const r = col.getBoundingClientRect();
+		const hour = r.height / (max - min);
+		const x = r.left + r.width / 3;
+		const y = (v) => r.top + (v - min) * hour;
+		return [{x, y: y(%d) + 5}, {x, y: y(%d) - 5}];
+	})()`, strings.ToLower(wd.String()[:3]), from, to)
+	pts, err := chromedp.Run(b.ctx, chromedp.Evaluate[[]point](js))
+	if err != nil || len(pts) != 2 {
+		t.Fatalf("selectWeekRange: where is %s? %v %v", wd, pts, err)
+	}
+	b.do(t, "drag over "+wd.String(),
+		chromedp.MouseEvent("mousePressed", pts[0].X, pts[0].Y, chromedp.ButtonLeft, chromedp.ClickCount(1)),
+		chromedp.MouseEvent("mouseMoved", pts[0].X, (pts[0].Y+pts[1].Y)/2, chromedp.ButtonLeft),
+		chromedp.MouseEvent("mouseMoved", pts[1].X, pts[1].Y, chromedp.ButtonLeft),
+		chromedp.MouseEvent("mouseReleased", pts[1].X, pts[1].Y, chromedp.ButtonLeft, chromedp.ClickCount(1)),
+	)
+}
+
+// apiPost posts body as JSON with the headers, outside the browser.
+func apiPost(t *testing.T, url string, headers map[string]string, body any) (int, string) {
+	t.Helper()
+	b, _ := json.Marshal(body)
+	req, _ := http.NewRequest(http.MethodPost, url, bytes.NewReader(b))
+	req.Header.Set("Content-Type", "application/json")
+	for k, v := range headers {
+		req.Header.Set(k, v)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatalf("POST %s: %v", url, err)
+	}
+	defer resp.Body.Close()
+	out, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(out)
+}

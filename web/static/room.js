@@ -1,0 +1,335 @@
+// One room's week (web/templates/room.html): busy and free ranges from
+// GET /api/v1/availability?room=, in @event-calendar's timeGridWeek view,
+// and two ways to book (POST /api/v1/bookings): selecting a free range in
+// the calendar opens a dialog, and the form below does the same with the
+// keyboard alone. The rules, hours and feed link are in the page itself.
+//
+// Times, as in day.js: the calendar knows only the browser's zone, so the
+// site's wall-clock times are given to it as zone-less strings, and what
+// is selected is read back as wall-clock time in the site's zone.
+"use strict";
+
+const root = document.getElementById("room");
+const room = root.dataset.room;
+const tz = root.dataset.tz;
+const lang = root.dataset.lang;
+const week = root.dataset.week; // the Monday, YYYY-MM-DD in the site's zone
+const roomName = JSON.parse(document.getElementById("room-name").textContent);
+const msgs = JSON.parse(document.getElementById("messages").textContent);
+const csrf = document.querySelector('meta[name="csrf-token"]')?.content ?? "";
+
+const status = document.getElementById("room-status");
+const form = document.getElementById("book-form");
+const formResult = document.getElementById("bf-result");
+const dialog = document.getElementById("book-dialog");
+const dialogForm = document.getElementById("dlg-form");
+const dialogResult = document.getElementById("dlg-result");
+
+function t(key, params = {}) {
+  let s = msgs[key] ?? key;
+  for (const [k, v] of Object.entries(params)) {
+    s = s.replaceAll("{" + k + "}", String(v));
+  }
+  return s;
+}
+
+const pad = (n) => String(n).padStart(2, "0");
+
+function wallParts(ms, zone) {
+  const f = new Intl.DateTimeFormat("en-US", {
+    timeZone: zone, hourCycle: "h23",
+    year: "numeric", month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit", second: "2-digit",
+  });
+  const p = {};
+  for (const { type, value } of f.formatToParts(new Date(ms))) {
+    p[type] = Number(value);
+  }
+  return p;
+}
+
+function offsetMinutes(ms, zone) {
+  const p = wallParts(ms, zone);
+  return Math.round((Date.UTC(p.year, p.month - 1, p.day, p.hour, p.minute, p.second) - ms) / 60000);
+}
+
+// zoned turns a wall-clock date and time of the site into RFC 3339.
+function zoned(date, time) {
+  const [y, mo, d] = date.split("-").map(Number);
+  const [h, mi] = time.split(":").map(Number);
+  const guess = Date.UTC(y, mo - 1, d, h, mi);
+  let off = offsetMinutes(guess, tz);
+  off = offsetMinutes(guess - off * 60000, tz);
+  const sign = off < 0 ? "-" : "+";
+  const a = Math.abs(off);
+  return `${date}T${pad(h)}:${pad(mi)}:00${sign}${pad(Math.floor(a / 60))}:${pad(a % 60)}`;
+}
+
+// wall turns an RFC 3339 instant into the site's wall clock.
+function wall(iso) {
+  const p = wallParts(Date.parse(iso), tz);
+  return `${p.year}-${pad(p.month)}-${pad(p.day)} ${pad(p.hour)}:${pad(p.minute)}:${pad(p.second)}`;
+}
+
+function addDays(date, n) {
+  const [y, m, d] = date.split("-").map(Number);
+  return new Date(Date.UTC(y, m - 1, d + n)).toISOString().slice(0, 10);
+}
+
+const locale = lang === "en" ? "en-GB" : "fr-FR";
+const fmtTime = (iso) => new Intl.DateTimeFormat(locale, { timeZone: tz, hour: "2-digit", minute: "2-digit" }).format(new Date(iso));
+const fmtDate = (iso) => new Intl.DateTimeFormat(locale, { timeZone: tz, weekday: "long", day: "numeric", month: "long" }).format(new Date(iso));
+const localDate = (d) => `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}`;
+const localTime = (d) => `${pad(d.getHours())}:${pad(d.getMinutes())}`;
+
+// ---------------------------------------------------------------------------
+// Availability.
+
+let calendar = null;
+
+async function getJSON(url) {
+  const resp = await fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" } });
+  if (!resp.ok) {
+    throw new Error(`${url}: ${resp.status}`);
+  }
+  return resp.json();
+}
+
+async function loadAvailability() {
+  const q = new URLSearchParams({ room, from: zoned(week, "00:00"), to: zoned(addDays(week, 7), "00:00") });
+  const a = await getJSON("/api/v1/availability?" + q);
+  const mine = a.rooms.find((r) => r.room === room) ?? { free: [], busy: [] };
+  showText(mine);
+  if (calendar) {
+    const events = [];
+    for (const f of mine.free) {
+      events.push({ start: wall(f.start), end: wall(f.end), display: "background", classNames: ["free"] });
+    }
+    for (const b of mine.busy) {
+      events.push({ start: wall(b.start), end: wall(b.end), title: b.title || t("busy"), classNames: ["busy", b.kind] });
+    }
+    calendar.setOption("events", events);
+  }
+  return a.stale;
+}
+
+// showText lists each day's free ranges in words: the calendar for those
+// who cannot see it or drag a mouse.
+function showText(r) {
+  const items = [];
+  for (let i = 0; i < 7; i++) {
+    const date = addDays(week, i);
+    const noon = zoned(date, "12:00");
+    const slots = r.free.filter((f) => wall(f.start).slice(0, 10) === date)
+      .map((f) => t("text_slot", { start: fmtTime(f.start), end: fmtTime(f.end) }));
+    const li = document.createElement("li");
+    li.textContent = slots.length
+      ? t("room_text_day_free", { date: fmtDate(noon), slots: slots.join(t("err_conflict_and")) })
+      : t("room_text_day_full", { date: fmtDate(noon) });
+    items.push(li);
+  }
+  document.getElementById("room-text-list").replaceChildren(...items);
+}
+
+async function refresh() {
+  status.textContent = t("loading");
+  try {
+    const stale = await loadAvailability();
+    status.textContent = t("room_loaded") + (stale ? " " + t("stale") : "");
+  } catch (err) {
+    console.error(err);
+    status.textContent = t("load_error");
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Booking.
+
+function detailIn(detail) {
+  const parts = (detail ?? "").split(" / ");
+  return (lang === "en" && parts.length > 1 ? parts[parts.length - 1] : parts[0]).trim();
+}
+
+async function book(req) {
+  let resp;
+  try {
+    resp = await fetch("/api/v1/bookings", {
+      method: "POST",
+      credentials: "same-origin",
+      headers: { "Content-Type": "application/json", Accept: "application/json", "X-CSRF-Token": csrf },
+      body: JSON.stringify(req),
+    });
+  } catch (err) {
+    return { ok: false, message: t("err_network") };
+  }
+  const body = await resp.json().catch(() => ({}));
+  if (resp.ok) {
+    return { ok: true, message: t("booked_ok", { room: roomName, date: fmtDate(body.start ?? req.start), start: fmtTime(body.start ?? req.start), end: fmtTime(body.end ?? req.end) }) };
+  }
+  switch (resp.status) {
+    case 409: {
+      const slots = (body.conflicts ?? []).map((c) => t("err_conflict_slot", { start: fmtTime(c.start), end: fmtTime(c.end) }));
+      const when = slots.length ? slots.join(t("err_conflict_and")) : t("err_conflict_slot", { start: fmtTime(req.start), end: fmtTime(req.end) });
+      return { ok: false, message: t("err_conflict", { room: roomName, slots: when }) };
+    }
+    case 422:
+      if (body.code === "rule_violation") {
+        return { ok: false, message: t("err_rule", { rule: msgs["rule_" + body.rule] ?? body.rule, detail: detailIn(body.detail) }) };
+      }
+      return { ok: false, message: t("err_invalid", { detail: detailIn(body.detail) }) };
+    case 400:
+      return { ok: false, message: t("err_invalid", { detail: detailIn(body.detail) }) };
+    case 401:
+      return { ok: false, message: t("err_auth") };
+    case 403:
+      return { ok: false, message: t("err_forbidden") };
+    case 404:
+      return { ok: false, message: t("err_not_found") };
+    case 429:
+      return { ok: false, message: t("err_rate") };
+    case 503:
+      return { ok: false, message: t("err_unavailable") };
+  }
+  return { ok: false, message: t("err_generic", { status: resp.status }) };
+}
+
+function show(el, r) {
+  el.textContent = r.message;
+  el.classList.toggle("ok", r.ok);
+  el.classList.toggle("error", !r.ok);
+}
+
+form.addEventListener("submit", async (event) => {
+  event.preventDefault();
+  const f = new FormData(form);
+  const title = String(f.get("title") ?? "").trim();
+  const date = String(f.get("date") ?? "");
+  const start = String(f.get("start") ?? "");
+  const end = String(f.get("end") ?? "");
+  if (!title || !date || !start || !end) {
+    show(formResult, { ok: false, message: t("err_missing") });
+    return;
+  }
+  if (end <= start) {
+    show(formResult, { ok: false, message: t("err_end_before_start") });
+    return;
+  }
+  const req = { room, start: zoned(date, start), end: zoned(date, end), title };
+  const description = String(f.get("description") ?? "").trim();
+  if (description) {
+    req.description = description;
+  }
+  formResult.textContent = t("booking_in_progress");
+  const r = await book(req);
+  show(formResult, r);
+  if (r.ok) {
+    form.elements.title.value = "";
+    form.elements.description.value = "";
+    await refresh();
+  }
+});
+
+let pending = null;
+
+dialogForm.addEventListener("submit", async (event) => {
+  event.preventDefault();
+  if (!pending) {
+    return;
+  }
+  const title = dialogForm.elements.title.value.trim();
+  if (!title) {
+    show(dialogResult, { ok: false, message: t("err_missing") });
+    return;
+  }
+  const req = { ...pending, title };
+  const description = dialogForm.elements.description.value.trim();
+  if (description) {
+    req.description = description;
+  }
+  dialogResult.textContent = t("booking_in_progress");
+  const r = await book(req);
+  if (r.ok) {
+    dialog.close();
+    await refresh();
+    show(status, r);
+  } else {
+    show(dialogResult, r);
+  }
+});
+
+document.getElementById("dlg-close").addEventListener("click", () => dialog.close());
+dialog.addEventListener("close", () => {
+  pending = null;
+  calendar?.unselect();
+});
+
+function onSelect(info) {
+  pending = { room, start: zoned(localDate(info.start), localTime(info.start)), end: zoned(localDate(info.end), localTime(info.end)) };
+  document.getElementById("dlg-when").textContent = t("dialog_when", {
+    room: roomName, date: fmtDate(pending.start), start: fmtTime(pending.start), end: fmtTime(pending.end),
+  });
+  dialogForm.elements.title.value = "";
+  dialogForm.elements.description.value = "";
+  dialogResult.textContent = "";
+  dialogResult.className = "result";
+  dialog.showModal();
+  dialogForm.elements.title.focus();
+}
+
+// The feed link: selected whole when it takes the focus, to copy it.
+const feed = document.getElementById("room-feed-url");
+feed.addEventListener("focus", () => feed.select());
+
+// ---------------------------------------------------------------------------
+// Start.
+
+// The week in words ("du lundi 23 novembre au dimanche 29 novembre"):
+// the page itself has it in figures only.
+document.getElementById("room-week-h").textContent =
+  t("room_week_heading", { from: fmtDate(zoned(week, "12:00")), to: fmtDate(zoned(addDays(week, 6), "12:00")) });
+
+const el = document.getElementById("calendar");
+if (el && window.EventCalendar) {
+  calendar = window.EventCalendar.create(el, {
+    view: "timeGridWeek",
+    date: week,
+    firstDay: 1,
+    locale: lang === "en" ? "en-GB" : "fr",
+    headerToolbar: { start: "", center: "", end: "" },
+    events: [],
+    height: "auto",
+    allDaySlot: false,
+    slotMinTime: root.dataset.slotMin || "07:00",
+    slotMaxTime: root.dataset.slotMax || "21:00",
+    slotDuration: "00:30",
+    selectable: true,
+    selectMinDistance: 5,
+    editable: false,
+    eventStartEditable: false,
+    eventDurationEditable: false,
+    select: onSelect,
+  });
+  // As in day.js: the component's partial ARIA grid roles are removed
+  // (the list in words and the form stand in for it), and its scrolling
+  // area takes the keyboard focus.
+  const grid = ["role", "aria-colindex", "aria-rowindex", "aria-colcount", "aria-rowcount"];
+  const tidy = () => {
+    for (const e of el.querySelectorAll(grid.map((a) => `[${a}]`).join(","))) {
+      for (const a of grid) {
+        e.removeAttribute(a);
+      }
+    }
+    // The events' titles are <h4>, under this section's <h2>: they are
+    // said as the level below it.
+    for (const h of el.querySelectorAll("h4.ec-event-title:not([aria-level])")) {
+      h.setAttribute("aria-level", "3");
+    }
+    const main = el.querySelector(".ec-main");
+    if (main && !main.hasAttribute("tabindex")) {
+      main.tabIndex = 0;
+      main.setAttribute("aria-label", t("calendar_scroll_label"));
+    }
+  };
+  new MutationObserver(tidy).observe(el, { childList: true, subtree: true, attributes: true, attributeFilter: grid });
+  tidy();
+}
+refresh();
