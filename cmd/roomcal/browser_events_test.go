@@ -30,37 +30,11 @@ func TestBrowserEvents(t *testing.T) {
 	began := time.Now()
 	base := startServe(t)
 
-	opts := append(chromedp.DefaultExecAllocatorOptions[:],
-		chromedp.ExecPath(chromium),
-		chromedp.NoSandbox,
-		chromedp.DisableGPU,
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("lang", "fr-FR"),
-		chromedp.Flag("accept-lang", "fr-FR,fr"),
-		chromedp.WindowSize(1280, 900),
-	)
-	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
-	t.Cleanup(cancelAlloc)
-	olga := &browserTab{}
-	ctxO, cancelO := chromedp.NewContext(allocCtx, chromedp.WithListener(func(ev any) { olga.listen(ev) }))
-	t.Cleanup(cancelO)
-	olga.ctx = ctxO
-	if err := chromedp.Do(ctxO); err != nil {
-		t.Fatalf("starting Chromium: %v", err)
-	}
-	testCtx, cancelTest := context.WithTimeout(context.Background(), 90*time.Second)
-	defer cancelTest()
-	go func() {
-		<-testCtx.Done()
-		if testCtx.Err() == context.DeadlineExceeded {
-			cancelO()
-		}
-	}()
+	olga := openBrowser(t, chromium, 90*time.Second)
 	// newTab is another member's browser, a context of its own.
 	newTab := func() *browserTab {
 		b := &browserTab{}
-		ctx, cancel := chromedp.NewContext(ctxO, chromedp.WithNewBrowserContext(), chromedp.WithListener(func(ev any) { b.listen(ev) }))
+		ctx, cancel := chromedp.NewContext(olga.ctx, chromedp.WithNewBrowserContext(), chromedp.WithListener(func(ev any) { b.listen(ev) }))
 		t.Cleanup(cancel)
 		b.ctx = ctx
 		if err := chromedp.Do(ctx); err != nil {

@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -27,33 +26,7 @@ func TestBrowserRoom(t *testing.T) {
 	began := time.Now()
 	base := startServe(t)
 
-	opts := append(chromedp.DefaultExecAllocatorOptions[:],
-		chromedp.ExecPath(chromium),
-		chromedp.NoSandbox,
-		chromedp.DisableGPU,
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("lang", "fr-FR"),
-		chromedp.Flag("accept-lang", "fr-FR,fr"),
-		chromedp.WindowSize(1280, 900),
-	)
-	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
-	t.Cleanup(cancelAlloc)
-	amina := &browserTab{}
-	ctxA, cancelA := chromedp.NewContext(allocCtx, chromedp.WithListener(func(ev any) { amina.listen(ev) }))
-	t.Cleanup(cancelA)
-	amina.ctx = ctxA
-	if err := chromedp.Do(ctxA); err != nil {
-		t.Fatalf("starting Chromium: %v", err)
-	}
-	testCtx, cancelTest := context.WithTimeout(context.Background(), 60*time.Second)
-	defer cancelTest()
-	go func() {
-		<-testCtx.Done()
-		if testCtx.Err() == context.DeadlineExceeded {
-			cancelA()
-		}
-	}()
+	amina := openBrowser(t, chromium, 60*time.Second)
 
 	day := bookingDay()
 	date := day.Format(time.DateOnly)

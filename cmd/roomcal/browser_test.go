@@ -16,9 +16,6 @@ import (
 	"github.com/chromedp/cdproto/log"
 	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
-
-	"github.com/roomcal/roomcal/internal/config"
-	"github.com/roomcal/roomcal/internal/testenv"
 )
 
 // The member pages in a real browser (headless Chromium): a member signs
@@ -228,64 +225,10 @@ func TestBrowserBooking(t *testing.T) {
 	began := time.Now()
 
 	// The server: dev mode, embedded store, demo rooms.
-	addr := fmt.Sprintf("127.0.0.1:%d", testenv.FreePort(t))
-	base := "http://" + addr
-	env := config.MapEnv(map[string]string{"ROOMCAL_ADDR": addr, "ROOMCAL_DATA_DIR": filepath.Join(t.TempDir(), "data")})
-	srvCtx, stopSrv := context.WithCancel(context.Background())
-	var out, errs syncBuffer
-	done := make(chan int, 1)
-	go func() { done <- run(srvCtx, []string{"serve"}, env, &out, &errs) }()
-	t.Cleanup(func() {
-		stopSrv()
-		select {
-		case <-done:
-		case <-time.After(20 * time.Second):
-			t.Error("serve did not stop")
-		}
-	})
-	deadline := time.Now().Add(20 * time.Second)
-	for {
-		resp, err := http.Get(base + "/readyz")
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				break
-			}
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("serve never became ready: %v\n%s", err, errs.String())
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	base := startServe(t)
 
 	// The browser.
-	opts := append(chromedp.DefaultExecAllocatorOptions[:],
-		chromedp.ExecPath(chromium),
-		chromedp.NoSandbox,
-		chromedp.DisableGPU,
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("lang", "fr-FR"),
-		chromedp.Flag("accept-lang", "fr-FR,fr"),
-		chromedp.WindowSize(1280, 900),
-	)
-	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
-	t.Cleanup(cancelAlloc)
-	amina := &browserTab{}
-	ctxA, cancelA := chromedp.NewContext(allocCtx, chromedp.WithListener(func(ev any) { amina.listen(ev) }))
-	t.Cleanup(cancelA)
-	amina.ctx = ctxA
-	if err := chromedp.Do(ctxA); err != nil { // starts the browser, without a timeout
-		t.Fatalf("starting Chromium: %v", err)
-	}
-	testCtx, cancelTest := context.WithTimeout(context.Background(), 90*time.Second)
-	defer cancelTest()
-	go func() {
-		<-testCtx.Done()
-		if testCtx.Err() == context.DeadlineExceeded {
-			cancelA() // a hung browser ends the test instead of the whole run
-		}
-	}()
+	amina := openBrowser(t, chromium, 90*time.Second)
 
 	day := bookingDay()
 	date := day.Format(time.DateOnly)
@@ -345,7 +288,7 @@ func TestBrowserBooking(t *testing.T) {
 	// 5. Someone else, in a browser context of their own, wants the same
 	// slot and reads, in plain French, which slot is taken.
 	bruno := &browserTab{}
-	ctxB, cancelB := chromedp.NewContext(ctxA, chromedp.WithNewBrowserContext(), chromedp.WithListener(func(ev any) { bruno.listen(ev) }))
+	ctxB, cancelB := chromedp.NewContext(amina.ctx, chromedp.WithNewBrowserContext(), chromedp.WithListener(func(ev any) { bruno.listen(ev) }))
 	t.Cleanup(cancelB)
 	bruno.ctx = ctxB
 	if err := chromedp.Do(ctxB); err != nil {
@@ -440,4 +383,33 @@ func httpGet(t *testing.T, url string) (int, string) {
 	defer resp.Body.Close()
 	body, _ := io.ReadAll(resp.Body)
 	return resp.StatusCode, string(body)
+}
+
+// openBrowser starts headless Chromium and its first tab; the tab's ctx
+// is the parent of the other members' contexts. After limit, a hung
+// browser is closed, so the test ends instead of the whole run.
+func openBrowser(t *testing.T, chromium string, limit time.Duration) *browserTab {
+	t.Helper()
+	opts := append(chromedp.DefaultExecAllocatorOptions[:],
+		chromedp.ExecPath(chromium),
+		chromedp.NoSandbox,
+		chromedp.DisableGPU,
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("lang", "fr-FR"),
+		chromedp.Flag("accept-lang", "fr-FR,fr"),
+		chromedp.WindowSize(1280, 900),
+	)
+	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+	t.Cleanup(cancelAlloc)
+	tab := &browserTab{}
+	ctx, cancel := chromedp.NewContext(allocCtx, chromedp.WithListener(func(ev any) { tab.listen(ev) }))
+	t.Cleanup(cancel)
+	tab.ctx = ctx
+	if err := chromedp.Do(ctx); err != nil { // starts the browser, without a timeout
+		t.Fatalf("starting Chromium: %v", err)
+	}
+	watchdog := time.AfterFunc(limit, cancel)
+	t.Cleanup(func() { watchdog.Stop() })
+	return tab
 }
