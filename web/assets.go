@@ -35,6 +35,7 @@ type asset struct {
 // base name; names must be unique across folders.
 func loadAssets() (map[string]asset, error) {
 	out := map[string]asset{}
+	modules, own := sha256.New(), map[string]bool{}
 	err := fs.WalkDir(files, "static", func(p string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() {
 			return err
@@ -49,9 +50,31 @@ func loadAssets() (map[string]asset, error) {
 		}
 		h := sha256.Sum256(b)
 		out[path.Base(p)] = asset{body: b, tag: hex.EncodeToString(h[:8]), contentType: ct}
+		if ownModule(p) {
+			own[path.Base(p)] = true
+			modules.Write([]byte(p))
+			modules.Write(b)
+		}
 		return nil
 	})
+	// The pages' own scripts are ES modules importing each other by
+	// relative URL ("./common.js"): they share one tag, made of them all,
+	// so an import resolves under its importer's tag and a change to any
+	// of them changes every URL (they are cached as immutable).
+	tag := hex.EncodeToString(modules.Sum(nil)[:8])
+	for name, a := range out {
+		if own[name] {
+			a.tag = tag
+			out[name] = a
+		}
+	}
 	return out, err
+}
+
+// ownModule reports whether p is one of the pages' own scripts (not a
+// vendor file).
+func ownModule(p string) bool {
+	return strings.HasSuffix(p, ".js") && !strings.HasPrefix(p, "static/vendor/")
 }
 
 func contentType(name string) string {

@@ -249,6 +249,17 @@ func TestStatic(t *testing.T) {
 	if got := s.assetURL("app.css"); got != "/static/"+a.tag+"/app.css" {
 		t.Errorf("assetURL = %q", got)
 	}
+	// The page scripts import "./common.js": it must be served under
+	// each importer's tag.
+	for _, page := range []string{"day.js", "room.js", "mine.js", "events.js", "conflicts.js"} {
+		tag := s.assets[page].tag
+		if tag == "" || s.assets["common.js"].tag != tag {
+			t.Errorf("%s has tag %q, common.js %q: its import would not resolve", page, tag, s.assets["common.js"].tag)
+		}
+		if w := get(tag, "common.js", nil); w.Code != 200 {
+			t.Errorf("common.js under %s's tag: %d", page, w.Code)
+		}
+	}
 }
 
 // TestThroughAPI: the pages behind api's route table: a visitor without

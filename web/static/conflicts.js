@@ -1,22 +1,13 @@
 // The conflicts page (web/templates/conflicts.html, admins only): the
 // overlapping bookings of GET /api/v1/conflicts, one sentence each.
-"use strict";
+import { t, msgs } from "./common.js";
 
 const root = document.getElementById("conflicts");
 const lang = root.dataset.lang;
 const defaultZone = root.dataset.tz || "UTC";
-const msgs = JSON.parse(document.getElementById("messages").textContent);
 const rooms = JSON.parse(document.getElementById("rooms").textContent) ?? {};
 const status = document.getElementById("cf-status");
 const list = document.getElementById("cf-list");
-
-function t(key, params = {}) {
-  let s = msgs[key] ?? key;
-  for (const [k, v] of Object.entries(params)) {
-    s = s.replaceAll("{" + k + "}", String(v));
-  }
-  return s;
-}
 
 const locale = lang === "en" ? "en-GB" : "fr-FR";
 const fmt = (iso, zone, opts) => new Intl.DateTimeFormat(locale, { timeZone: zone, ...opts }).format(new Date(iso));

@@ -12,7 +12,7 @@
 // visible again, and right after each action. The event cards are
 // updated in place, so that a refresh neither moves the keyboard focus
 // nor repeats what the status lines said.
-"use strict";
+import { t, csrf, detailIn, zoned, ruleMessage } from "./common.js";
 
 const root = document.getElementById("events");
 const lang = root.dataset.lang;
@@ -21,27 +21,15 @@ const me = root.dataset.me;
 const isOrganiser = root.dataset.organiser === "true";
 const isAdmin = root.dataset.admin === "true";
 const refreshSeconds = Number(root.dataset.refresh) || 15;
-const msgs = JSON.parse(document.getElementById("messages").textContent);
 const rooms = JSON.parse(document.getElementById("rooms").textContent) ?? {};
-const csrf = document.querySelector('meta[name="csrf-token"]')?.content ?? "";
 
 const status = document.getElementById("ev-status");
 const list = document.getElementById("ev-list");
-
-// t returns the message key with its {name} placeholders filled.
-function t(key, params = {}) {
-  let s = msgs[key] ?? key;
-  for (const [k, v] of Object.entries(params)) {
-    s = s.replaceAll("{" + k + "}", String(v));
-  }
-  return s;
-}
 
 // ---------------------------------------------------------------------------
 // Times: an event is shown in its room's zone, else the organisation's.
 
 const locale = lang === "en" ? "en-GB" : "fr-FR";
-const pad = (n) => String(n).padStart(2, "0");
 const zoneOf = (ev) => rooms[ev.room]?.tz ?? defaultZone;
 const fmt = (iso, zone, opts) => new Intl.DateTimeFormat(locale, { timeZone: zone, ...opts }).format(new Date(iso));
 const fmtDate = (iso, zone) => fmt(iso, zone, { weekday: "long", day: "numeric", month: "long", year: "numeric" });
@@ -57,46 +45,8 @@ function when(ev) {
   return t("ev_when_days", { start: fmtDateTime(ev.start, zone), end: fmtDateTime(ev.end, zone) });
 }
 
-// wallParts gives the wall-clock fields of the instant ms in zone.
-function wallParts(ms, zone) {
-  const f = new Intl.DateTimeFormat("en-US", {
-    timeZone: zone, hourCycle: "h23",
-    year: "numeric", month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit", second: "2-digit",
-  });
-  const p = {};
-  for (const { type, value } of f.formatToParts(new Date(ms))) {
-    p[type] = Number(value);
-  }
-  return p;
-}
-
-function offsetMinutes(ms, zone) {
-  const p = wallParts(ms, zone);
-  return Math.round((Date.UTC(p.year, p.month - 1, p.day, p.hour, p.minute, p.second) - ms) / 60000);
-}
-
-// zoned turns a wall-clock date and time in zone into RFC 3339 with the
-// zone's offset ("2026-12-01T09:00:00+01:00").
-function zoned(date, time, zone) {
-  const [y, mo, d] = date.split("-").map(Number);
-  const [h, mi] = time.split(":").map(Number);
-  const guess = Date.UTC(y, mo - 1, d, h, mi);
-  let off = offsetMinutes(guess, zone);
-  off = offsetMinutes(guess - off * 60000, zone);
-  const sign = off < 0 ? "-" : "+";
-  const a = Math.abs(off);
-  return `${date}T${pad(h)}:${pad(mi)}:00${sign}${pad(Math.floor(a / 60))}:${pad(a % 60)}`;
-}
-
 // ---------------------------------------------------------------------------
 // Calling the API.
-
-// detailIn picks the page's language from a bilingual "français / English"
-// detail.
-function detailIn(detail) {
-  const parts = (detail ?? "").split(" / ");
-  return (lang === "en" && parts.length > 1 ? parts[parts.length - 1] : parts[0]).trim();
-}
 
 // call sends a request; it returns {resp, body} (body: the parsed JSON,
 // or {}), or {resp: null} when the server could not be reached.
@@ -132,7 +82,7 @@ function problemMessage(resp, body) {
     case 422:
       if (body.code === "registration_closed") return t("err_registration_closed");
       if (body.code === "rule_violation") {
-        return t("err_rule", { rule: msgs["rule_" + body.rule] ?? body.rule, detail: detailIn(body.detail) });
+        return ruleMessage(body);
       }
       return t("err_invalid", { detail: detailIn(body.detail) });
     case 429: return t("err_rate");

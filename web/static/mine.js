@@ -5,26 +5,16 @@
 // events (GET /api/v1/events, then GET /api/v1/events/{id} for
 // my_registration), each with an unregister button (DELETE
 // /api/v1/events/{id}/registrations/me).
-"use strict";
+import { t, csrf, detailIn, pad, wallParts, zoned, ruleMessage } from "./common.js";
 
 const root = document.getElementById("mine");
 const lang = root.dataset.lang;
-const msgs = JSON.parse(document.getElementById("messages").textContent);
 const rooms = JSON.parse(document.getElementById("rooms").textContent) ?? {};
-const csrf = document.querySelector('meta[name="csrf-token"]')?.content ?? "";
 
 const status = document.getElementById("mine-status");
 const empty = document.getElementById("mine-empty");
 const table = document.getElementById("mine-table");
 const tbody = table.querySelector("tbody");
-
-function t(key, params = {}) {
-  let s = msgs[key] ?? key;
-  for (const [k, v] of Object.entries(params)) {
-    s = s.replaceAll("{" + k + "}", String(v));
-  }
-  return s;
-}
 
 const locale = lang === "en" ? "en-GB" : "fr-FR";
 const zoneOf = (room) => rooms[room]?.tz ?? "UTC";
@@ -160,37 +150,6 @@ async function load() {
 // ---------------------------------------------------------------------------
 // Moving a booking.
 
-const pad = (n) => String(n).padStart(2, "0");
-
-function wallParts(ms, zone) {
-  const f = new Intl.DateTimeFormat("en-US", {
-    timeZone: zone, hourCycle: "h23",
-    year: "numeric", month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit", second: "2-digit",
-  });
-  const p = {};
-  for (const { type, value } of f.formatToParts(new Date(ms))) {
-    p[type] = Number(value);
-  }
-  return p;
-}
-
-function offsetMinutes(ms, zone) {
-  const p = wallParts(ms, zone);
-  return Math.round((Date.UTC(p.year, p.month - 1, p.day, p.hour, p.minute, p.second) - ms) / 60000);
-}
-
-// zoned turns a wall-clock date and time in zone into RFC 3339.
-function zoned(date, time, zone) {
-  const [y, mo, d] = date.split("-").map(Number);
-  const [h, mi] = time.split(":").map(Number);
-  const guess = Date.UTC(y, mo - 1, d, h, mi);
-  let off = offsetMinutes(guess, zone);
-  off = offsetMinutes(guess - off * 60000, zone);
-  const sign = off < 0 ? "-" : "+";
-  const a = Math.abs(off);
-  return `${date}T${pad(h)}:${pad(mi)}:00${sign}${pad(Math.floor(a / 60))}:${pad(a % 60)}`;
-}
-
 // wallDate and wallTime are an instant's day and time in room's zone.
 function wallDate(iso, room) {
   const p = wallParts(Date.parse(iso), zoneOf(room));
@@ -199,11 +158,6 @@ function wallDate(iso, room) {
 function wallTime(iso, room) {
   const p = wallParts(Date.parse(iso), zoneOf(room));
   return `${pad(p.hour)}:${pad(p.minute)}`;
-}
-
-function detailIn(detail) {
-  const parts = (detail ?? "").split(" / ");
-  return (lang === "en" && parts.length > 1 ? parts[parts.length - 1] : parts[0]).trim();
 }
 
 let moveSeq = 0;
@@ -334,7 +288,7 @@ async function move(b, form, result, save) {
     }
     case 422:
       if (body.code === "rule_violation") {
-        showResult(result, false, t("err_rule", { rule: msgs["rule_" + body.rule] ?? body.rule, detail: detailIn(body.detail) }));
+        showResult(result, false, ruleMessage(body));
       } else {
         showResult(result, false, t("err_invalid", { detail: detailIn(body.detail) }));
       }

@@ -7,7 +7,7 @@
 // Times, as in day.js: the calendar knows only the browser's zone, so the
 // site's wall-clock times are given to it as zone-less strings, and what
 // is selected is read back as wall-clock time in the site's zone.
-"use strict";
+import { t, csrf, detailIn, pad, wallParts, zoned as zonedIn, ruleMessage } from "./common.js";
 
 const root = document.getElementById("room");
 const room = root.dataset.room;
@@ -15,8 +15,6 @@ const tz = root.dataset.tz;
 const lang = root.dataset.lang;
 const week = root.dataset.week; // the Monday, YYYY-MM-DD in the site's zone
 const roomName = JSON.parse(document.getElementById("room-name").textContent);
-const msgs = JSON.parse(document.getElementById("messages").textContent);
-const csrf = document.querySelector('meta[name="csrf-token"]')?.content ?? "";
 
 const status = document.getElementById("room-status");
 const form = document.getElementById("book-form");
@@ -25,44 +23,8 @@ const dialog = document.getElementById("book-dialog");
 const dialogForm = document.getElementById("dlg-form");
 const dialogResult = document.getElementById("dlg-result");
 
-function t(key, params = {}) {
-  let s = msgs[key] ?? key;
-  for (const [k, v] of Object.entries(params)) {
-    s = s.replaceAll("{" + k + "}", String(v));
-  }
-  return s;
-}
-
-const pad = (n) => String(n).padStart(2, "0");
-
-function wallParts(ms, zone) {
-  const f = new Intl.DateTimeFormat("en-US", {
-    timeZone: zone, hourCycle: "h23",
-    year: "numeric", month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit", second: "2-digit",
-  });
-  const p = {};
-  for (const { type, value } of f.formatToParts(new Date(ms))) {
-    p[type] = Number(value);
-  }
-  return p;
-}
-
-function offsetMinutes(ms, zone) {
-  const p = wallParts(ms, zone);
-  return Math.round((Date.UTC(p.year, p.month - 1, p.day, p.hour, p.minute, p.second) - ms) / 60000);
-}
-
 // zoned turns a wall-clock date and time of the site into RFC 3339.
-function zoned(date, time) {
-  const [y, mo, d] = date.split("-").map(Number);
-  const [h, mi] = time.split(":").map(Number);
-  const guess = Date.UTC(y, mo - 1, d, h, mi);
-  let off = offsetMinutes(guess, tz);
-  off = offsetMinutes(guess - off * 60000, tz);
-  const sign = off < 0 ? "-" : "+";
-  const a = Math.abs(off);
-  return `${date}T${pad(h)}:${pad(mi)}:00${sign}${pad(Math.floor(a / 60))}:${pad(a % 60)}`;
-}
+const zoned = (date, time) => zonedIn(date, time, tz);
 
 // wall turns an RFC 3339 instant into the site's wall clock.
 function wall(iso) {
@@ -144,11 +106,6 @@ async function refresh() {
 // ---------------------------------------------------------------------------
 // Booking.
 
-function detailIn(detail) {
-  const parts = (detail ?? "").split(" / ");
-  return (lang === "en" && parts.length > 1 ? parts[parts.length - 1] : parts[0]).trim();
-}
-
 async function book(req) {
   let resp;
   try {
@@ -173,7 +130,7 @@ async function book(req) {
     }
     case 422:
       if (body.code === "rule_violation") {
-        return { ok: false, message: t("err_rule", { rule: msgs["rule_" + body.rule] ?? body.rule, detail: detailIn(body.detail) }) };
+        return { ok: false, message: ruleMessage(body) };
       }
       return { ok: false, message: t("err_invalid", { detail: detailIn(body.detail) }) };
     case 400:

@@ -1,0 +1,63 @@
+// Helpers every page script shares: the page's messages and language,
+// the session's CSRF token, and the site's wall clock. Page scripts
+// import it as "./common.js": the pages' own scripts share one content
+// tag (web/assets.go), so the relative URL is right and changes with it.
+
+export const msgs = JSON.parse(document.getElementById("messages")?.textContent ?? "{}");
+export const csrf = document.querySelector('meta[name="csrf-token"]')?.content ?? "";
+const pageLang = document.documentElement.lang;
+
+// t returns the message key with its {name} placeholders filled.
+export function t(key, params = {}) {
+  let s = msgs[key] ?? key;
+  for (const [k, v] of Object.entries(params)) {
+    s = s.replaceAll("{" + k + "}", String(v));
+  }
+  return s;
+}
+
+// detailIn keeps the page's language of a bilingual "français / English"
+// detail from the server.
+export function detailIn(detail) {
+  const parts = (detail ?? "").split(" / ");
+  return (pageLang === "en" && parts.length > 1 ? parts[parts.length - 1] : parts[0]).trim();
+}
+
+// ruleMessage says in words which rule a 422 rule_violation names.
+export function ruleMessage(body) {
+  return t("err_rule", { rule: msgs["rule_" + body.rule] ?? body.rule, detail: detailIn(body.detail) });
+}
+
+export const pad = (n) => String(n).padStart(2, "0");
+
+// wallParts gives the wall-clock fields of the instant ms in zone.
+export function wallParts(ms, zone) {
+  const f = new Intl.DateTimeFormat("en-US", {
+    timeZone: zone, hourCycle: "h23",
+    year: "numeric", month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit", second: "2-digit",
+  });
+  const p = {};
+  for (const { type, value } of f.formatToParts(new Date(ms))) {
+    p[type] = Number(value);
+  }
+  return p;
+}
+
+// offsetMinutes is zone's offset from UTC at the instant ms.
+export function offsetMinutes(ms, zone) {
+  const p = wallParts(ms, zone);
+  return Math.round((Date.UTC(p.year, p.month - 1, p.day, p.hour, p.minute, p.second) - ms) / 60000);
+}
+
+// zoned turns a wall-clock date and time in zone into RFC 3339 with its
+// offset ("2026-12-01T09:00:00+01:00").
+export function zoned(date, time, zone) {
+  const [y, mo, d] = date.split("-").map(Number);
+  const [h, mi] = time.split(":").map(Number);
+  const guess = Date.UTC(y, mo - 1, d, h, mi);
+  let off = offsetMinutes(guess, zone);
+  off = offsetMinutes(guess - off * 60000, zone);
+  const sign = off < 0 ? "-" : "+";
+  const a = Math.abs(off);
+  return `${date}T${pad(h)}:${pad(mi)}:00${sign}${pad(Math.floor(a / 60))}:${pad(a % 60)}`;
+}
