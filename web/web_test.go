@@ -251,7 +251,7 @@ func TestStatic(t *testing.T) {
 	}
 	// The page scripts import "./common.js": it must be served under
 	// each importer's tag.
-	for _, page := range []string{"day.js", "room.js", "mine.js", "events.js", "conflicts.js"} {
+	for _, page := range []string{"day.js", "room.js", "sitebook.js", "mine.js", "events.js", "conflicts.js"} {
 		tag := s.assets[page].tag
 		if tag == "" || s.assets["common.js"].tag != tag {
 			t.Errorf("%s has tag %q, common.js %q: its import would not resolve", page, tag, s.assets["common.js"].tag)

@@ -7,12 +7,15 @@
 // Times: the calendar component knows only the browser's zone, so the
 // site's wall-clock times are given to it as zone-less strings, and what
 // is selected is read back as wall-clock time in the site's zone.
-import { t, csrf, detailIn, pad, wallParts, zoned as zonedIn, ruleMessage } from "./common.js";
+import { t, pad } from "./common.js";
+import { siteClock, book, show, tidyCalendar } from "./sitebook.js";
 
 const root = document.getElementById("day");
 const site = root.dataset.site;
 const tz = root.dataset.tz;
 const lang = root.dataset.lang;
+const clock = siteClock(tz, lang);
+const { zoned, wall, fmtDate, fmtTime } = clock;
 const day = root.dataset.date; // YYYY-MM-DD in the site's zone
 
 const status = document.getElementById("day-status");
@@ -26,26 +29,11 @@ const dialogResult = document.getElementById("dlg-result");
 // ---------------------------------------------------------------------------
 // Time zones.
 
-// zoned turns a wall-clock date and time of the site into RFC 3339.
-const zoned = (date, time) => zonedIn(date, time, tz);
-
-// wall turns an RFC 3339 instant into the site's wall clock, as the
-// calendar wants it ("2026-12-01 09:00:00").
-function wall(iso) {
-  const p = wallParts(Date.parse(iso), tz);
-  return `${p.year}-${pad(p.month)}-${pad(p.day)} ${pad(p.hour)}:${pad(p.minute)}:${pad(p.second)}`;
-}
-
 // nextDay is the day after date (YYYY-MM-DD).
 function nextDay(date) {
   const [y, m, d] = date.split("-").map(Number);
   return new Date(Date.UTC(y, m - 1, d + 1)).toISOString().slice(0, 10);
 }
-
-// Human forms of an instant, in the site's zone and the page's language.
-const locale = lang === "en" ? "en-GB" : "fr-FR";
-const fmtTime = (iso) => new Intl.DateTimeFormat(locale, { timeZone: tz, hour: "2-digit", minute: "2-digit" }).format(new Date(iso));
-const fmtDate = (iso) => new Intl.DateTimeFormat(locale, { timeZone: tz, weekday: "long", day: "numeric", month: "long" }).format(new Date(iso));
 
 // localDate and localTime read a Date the calendar gave (its fields are
 // the site's wall clock).
@@ -147,57 +135,6 @@ async function refresh() {
 // ---------------------------------------------------------------------------
 // Booking.
 
-// book sends one booking; it returns {ok, message} in plain words.
-async function book(req) {
-  let resp;
-  try {
-    resp = await fetch("/api/v1/bookings", {
-      method: "POST",
-      credentials: "same-origin",
-      headers: { "Content-Type": "application/json", Accept: "application/json", "X-CSRF-Token": csrf },
-      body: JSON.stringify(req),
-    });
-  } catch (err) {
-    return { ok: false, message: t("err_network") };
-  }
-  const body = await resp.json().catch(() => ({}));
-  const room = roomName(req.room);
-  if (resp.ok) {
-    return { ok: true, message: t("booked_ok", { room, date: fmtDate(body.start ?? req.start), start: fmtTime(body.start ?? req.start), end: fmtTime(body.end ?? req.end) }) };
-  }
-  switch (resp.status) {
-    case 409: {
-      const slots = (body.conflicts ?? []).map((c) => t("err_conflict_slot", { start: fmtTime(c.start), end: fmtTime(c.end) }));
-      const when = slots.length ? slots.join(t("err_conflict_and")) : t("err_conflict_slot", { start: fmtTime(req.start), end: fmtTime(req.end) });
-      return { ok: false, message: t("err_conflict", { room, slots: when }) };
-    }
-    case 422:
-      if (body.code === "rule_violation") {
-        return { ok: false, message: ruleMessage(body) };
-      }
-      return { ok: false, message: t("err_invalid", { detail: detailIn(body.detail) }) };
-    case 400:
-      return { ok: false, message: t("err_invalid", { detail: detailIn(body.detail) }) };
-    case 401:
-      return { ok: false, message: t("err_auth") };
-    case 403:
-      return { ok: false, message: t("err_forbidden") };
-    case 404:
-      return { ok: false, message: t("err_not_found") };
-    case 429:
-      return { ok: false, message: t("err_rate") };
-    case 503:
-      return { ok: false, message: t("err_unavailable") };
-  }
-  return { ok: false, message: t("err_generic", { status: resp.status }) };
-}
-
-function show(el, r) {
-  el.textContent = r.message;
-  el.classList.toggle("ok", r.ok);
-  el.classList.toggle("error", !r.ok);
-}
-
 form.addEventListener("submit", async (event) => {
   event.preventDefault();
   const f = new FormData(form);
@@ -219,7 +156,7 @@ form.addEventListener("submit", async (event) => {
     req.description = description;
   }
   formResult.textContent = t("booking_in_progress");
-  const r = await book(req);
+  const r = await book(req, roomName(req.room), clock);
   show(formResult, r);
   if (r.ok) {
     form.elements.title.value = "";
@@ -252,7 +189,7 @@ dialogForm.addEventListener("submit", async (event) => {
     req.description = description;
   }
   dialogResult.textContent = t("booking_in_progress");
-  const r = await book(req);
+  const r = await book(req, roomName(req.room), clock);
   if (r.ok) {
     dialog.close();
     show(status, r);
@@ -317,24 +254,6 @@ if (el && window.EventCalendar) {
     select: onSelect,
     resourceLabelContent: (arg) => arg.resource.title,
   });
-  // The component's ARIA roles make an incomplete table (rows without
-  // their parents), which misleads screen readers: they are removed, and
-  // the list in words (showText) and the form stand in for it. Its
-  // scrolling area takes the keyboard focus, to scroll with the arrows.
-  const grid = ["role", "aria-colindex", "aria-rowindex", "aria-colcount", "aria-rowcount"];
-  const tidy = () => {
-    for (const e of el.querySelectorAll(grid.map((a) => `[${a}]`).join(","))) {
-      for (const a of grid) {
-        e.removeAttribute(a);
-      }
-    }
-    const main = el.querySelector(".ec-main");
-    if (main && !main.hasAttribute("tabindex")) {
-      main.tabIndex = 0;
-      main.setAttribute("aria-label", t("calendar_scroll_label"));
-    }
-  };
-  new MutationObserver(tidy).observe(el, { childList: true, subtree: true, attributes: true, attributeFilter: grid });
-  tidy();
+  tidyCalendar(el);
 }
 refresh();

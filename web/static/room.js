@@ -7,12 +7,15 @@
 // Times, as in day.js: the calendar knows only the browser's zone, so the
 // site's wall-clock times are given to it as zone-less strings, and what
 // is selected is read back as wall-clock time in the site's zone.
-import { t, csrf, detailIn, pad, wallParts, zoned as zonedIn, ruleMessage } from "./common.js";
+import { t, pad } from "./common.js";
+import { siteClock, book, show, tidyCalendar } from "./sitebook.js";
 
 const root = document.getElementById("room");
 const room = root.dataset.room;
 const tz = root.dataset.tz;
 const lang = root.dataset.lang;
+const clock = siteClock(tz, lang);
+const { zoned, wall, fmtDate, fmtTime } = clock;
 const week = root.dataset.week; // the Monday, YYYY-MM-DD in the site's zone
 const roomName = JSON.parse(document.getElementById("room-name").textContent);
 
@@ -23,23 +26,11 @@ const dialog = document.getElementById("book-dialog");
 const dialogForm = document.getElementById("dlg-form");
 const dialogResult = document.getElementById("dlg-result");
 
-// zoned turns a wall-clock date and time of the site into RFC 3339.
-const zoned = (date, time) => zonedIn(date, time, tz);
-
-// wall turns an RFC 3339 instant into the site's wall clock.
-function wall(iso) {
-  const p = wallParts(Date.parse(iso), tz);
-  return `${p.year}-${pad(p.month)}-${pad(p.day)} ${pad(p.hour)}:${pad(p.minute)}:${pad(p.second)}`;
-}
-
 function addDays(date, n) {
   const [y, m, d] = date.split("-").map(Number);
   return new Date(Date.UTC(y, m - 1, d + n)).toISOString().slice(0, 10);
 }
 
-const locale = lang === "en" ? "en-GB" : "fr-FR";
-const fmtTime = (iso) => new Intl.DateTimeFormat(locale, { timeZone: tz, hour: "2-digit", minute: "2-digit" }).format(new Date(iso));
-const fmtDate = (iso) => new Intl.DateTimeFormat(locale, { timeZone: tz, weekday: "long", day: "numeric", month: "long" }).format(new Date(iso));
 const localDate = (d) => `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}`;
 const localTime = (d) => `${pad(d.getHours())}:${pad(d.getMinutes())}`;
 
@@ -106,55 +97,6 @@ async function refresh() {
 // ---------------------------------------------------------------------------
 // Booking.
 
-async function book(req) {
-  let resp;
-  try {
-    resp = await fetch("/api/v1/bookings", {
-      method: "POST",
-      credentials: "same-origin",
-      headers: { "Content-Type": "application/json", Accept: "application/json", "X-CSRF-Token": csrf },
-      body: JSON.stringify(req),
-    });
-  } catch (err) {
-    return { ok: false, message: t("err_network") };
-  }
-  const body = await resp.json().catch(() => ({}));
-  if (resp.ok) {
-    return { ok: true, message: t("booked_ok", { room: roomName, date: fmtDate(body.start ?? req.start), start: fmtTime(body.start ?? req.start), end: fmtTime(body.end ?? req.end) }) };
-  }
-  switch (resp.status) {
-    case 409: {
-      const slots = (body.conflicts ?? []).map((c) => t("err_conflict_slot", { start: fmtTime(c.start), end: fmtTime(c.end) }));
-      const when = slots.length ? slots.join(t("err_conflict_and")) : t("err_conflict_slot", { start: fmtTime(req.start), end: fmtTime(req.end) });
-      return { ok: false, message: t("err_conflict", { room: roomName, slots: when }) };
-    }
-    case 422:
-      if (body.code === "rule_violation") {
-        return { ok: false, message: ruleMessage(body) };
-      }
-      return { ok: false, message: t("err_invalid", { detail: detailIn(body.detail) }) };
-    case 400:
-      return { ok: false, message: t("err_invalid", { detail: detailIn(body.detail) }) };
-    case 401:
-      return { ok: false, message: t("err_auth") };
-    case 403:
-      return { ok: false, message: t("err_forbidden") };
-    case 404:
-      return { ok: false, message: t("err_not_found") };
-    case 429:
-      return { ok: false, message: t("err_rate") };
-    case 503:
-      return { ok: false, message: t("err_unavailable") };
-  }
-  return { ok: false, message: t("err_generic", { status: resp.status }) };
-}
-
-function show(el, r) {
-  el.textContent = r.message;
-  el.classList.toggle("ok", r.ok);
-  el.classList.toggle("error", !r.ok);
-}
-
 form.addEventListener("submit", async (event) => {
   event.preventDefault();
   const f = new FormData(form);
@@ -176,7 +118,7 @@ form.addEventListener("submit", async (event) => {
     req.description = description;
   }
   formResult.textContent = t("booking_in_progress");
-  const r = await book(req);
+  const r = await book(req, roomName, clock);
   show(formResult, r);
   if (r.ok) {
     form.elements.title.value = "";
@@ -203,7 +145,7 @@ dialogForm.addEventListener("submit", async (event) => {
     req.description = description;
   }
   dialogResult.textContent = t("booking_in_progress");
-  const r = await book(req);
+  const r = await book(req, roomName, clock);
   if (r.ok) {
     dialog.close();
     await refresh();
@@ -265,28 +207,6 @@ if (el && window.EventCalendar) {
     eventDurationEditable: false,
     select: onSelect,
   });
-  // As in day.js: the component's partial ARIA grid roles are removed
-  // (the list in words and the form stand in for it), and its scrolling
-  // area takes the keyboard focus.
-  const grid = ["role", "aria-colindex", "aria-rowindex", "aria-colcount", "aria-rowcount"];
-  const tidy = () => {
-    for (const e of el.querySelectorAll(grid.map((a) => `[${a}]`).join(","))) {
-      for (const a of grid) {
-        e.removeAttribute(a);
-      }
-    }
-    // The events' titles are <h4>, under this section's <h2>: they are
-    // said as the level below it.
-    for (const h of el.querySelectorAll("h4.ec-event-title:not([aria-level])")) {
-      h.setAttribute("aria-level", "3");
-    }
-    const main = el.querySelector(".ec-main");
-    if (main && !main.hasAttribute("tabindex")) {
-      main.tabIndex = 0;
-      main.setAttribute("aria-label", t("calendar_scroll_label"));
-    }
-  };
-  new MutationObserver(tidy).observe(el, { childList: true, subtree: true, attributes: true, attributeFilter: grid });
-  tidy();
+  tidyCalendar(el);
 }
 refresh();

@@ -1,0 +1,100 @@
+// What the day view and a room's week share: the site's wall clock,
+// sending a booking with its answer in plain words, and the calendar
+// component's markup made right for screen readers.
+import { t, csrf, detailIn, pad, wallParts, zoned, ruleMessage } from "./common.js";
+
+// siteClock gives the conversions of a site's zone for the page's
+// language: zoned (wall clock of the site to RFC 3339), wall (RFC 3339 to
+// the zone-less wall clock the calendar component wants), fmtDate and
+// fmtTime (in words).
+export function siteClock(tz, lang) {
+  const locale = lang === "en" ? "en-GB" : "fr-FR";
+  return {
+    zoned: (date, time) => zoned(date, time, tz),
+    wall(iso) {
+      const p = wallParts(Date.parse(iso), tz);
+      return `${p.year}-${pad(p.month)}-${pad(p.day)} ${pad(p.hour)}:${pad(p.minute)}:${pad(p.second)}`;
+    },
+    fmtTime: (iso) => new Intl.DateTimeFormat(locale, { timeZone: tz, hour: "2-digit", minute: "2-digit" }).format(new Date(iso)),
+    fmtDate: (iso) => new Intl.DateTimeFormat(locale, { timeZone: tz, weekday: "long", day: "numeric", month: "long" }).format(new Date(iso)),
+  };
+}
+
+// book sends one booking of the room named room; it returns {ok, message}
+// in plain words, times in clock's zone.
+export async function book(req, room, { fmtDate, fmtTime }) {
+  let resp;
+  try {
+    resp = await fetch("/api/v1/bookings", {
+      method: "POST",
+      credentials: "same-origin",
+      headers: { "Content-Type": "application/json", Accept: "application/json", "X-CSRF-Token": csrf },
+      body: JSON.stringify(req),
+    });
+  } catch (err) {
+    return { ok: false, message: t("err_network") };
+  }
+  const body = await resp.json().catch(() => ({}));
+  if (resp.ok) {
+    return { ok: true, message: t("booked_ok", { room, date: fmtDate(body.start ?? req.start), start: fmtTime(body.start ?? req.start), end: fmtTime(body.end ?? req.end) }) };
+  }
+  switch (resp.status) {
+    case 409: {
+      const slots = (body.conflicts ?? []).map((c) => t("err_conflict_slot", { start: fmtTime(c.start), end: fmtTime(c.end) }));
+      const when = slots.length ? slots.join(t("err_conflict_and")) : t("err_conflict_slot", { start: fmtTime(req.start), end: fmtTime(req.end) });
+      return { ok: false, message: t("err_conflict", { room, slots: when }) };
+    }
+    case 422:
+      if (body.code === "rule_violation") {
+        return { ok: false, message: ruleMessage(body) };
+      }
+      return { ok: false, message: t("err_invalid", { detail: detailIn(body.detail) }) };
+    case 400:
+      return { ok: false, message: t("err_invalid", { detail: detailIn(body.detail) }) };
+    case 401:
+      return { ok: false, message: t("err_auth") };
+    case 403:
+      return { ok: false, message: t("err_forbidden") };
+    case 404:
+      return { ok: false, message: t("err_not_found") };
+    case 429:
+      return { ok: false, message: t("err_rate") };
+    case 503:
+      return { ok: false, message: t("err_unavailable") };
+  }
+  return { ok: false, message: t("err_generic", { status: resp.status }) };
+}
+
+// show puts an answer of book in el.
+export function show(el, r) {
+  el.textContent = r.message;
+  el.classList.toggle("ok", r.ok);
+  el.classList.toggle("error", !r.ok);
+}
+
+// tidyCalendar keeps the calendar component in el readable: its ARIA
+// grid roles make an incomplete table (rows without their parents), which
+// misleads screen readers, so they are removed (the pages' lists in words
+// and forms stand in for it); its events' <h4> titles are said one level
+// below the section's <h2>; its scrolling area takes the keyboard focus,
+// to scroll with the arrows.
+export function tidyCalendar(el) {
+  const grid = ["role", "aria-colindex", "aria-rowindex", "aria-colcount", "aria-rowcount"];
+  const tidy = () => {
+    for (const e of el.querySelectorAll(grid.map((a) => `[${a}]`).join(","))) {
+      for (const a of grid) {
+        e.removeAttribute(a);
+      }
+    }
+    for (const h of el.querySelectorAll("h4.ec-event-title:not([aria-level])")) {
+      h.setAttribute("aria-level", "3");
+    }
+    const main = el.querySelector(".ec-main");
+    if (main && !main.hasAttribute("tabindex")) {
+      main.tabIndex = 0;
+      main.setAttribute("aria-label", t("calendar_scroll_label"));
+    }
+  };
+  new MutationObserver(tidy).observe(el, { childList: true, subtree: true, attributes: true, attributeFilter: grid });
+  tidy();
+}
