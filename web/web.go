@@ -74,7 +74,7 @@ func load(opts Options) (*Site, error) {
 		s.log.Warn("web: the calendar files are not built in (run `make assets` before go build); the day view shows the booking form only")
 	}
 	for _, name := range []string{"day", "mine", "events", "conflicts", "notfound", "room"} {
-		t, err := template.New("base.html").ParseFS(files, "templates/base.html", "templates/"+name+".html")
+		t, err := template.New("base.html").ParseFS(files, "templates/base.html", "templates/booking.html", "templates/"+name+".html")
 		if err != nil {
 			return nil, fmt.Errorf("web: templates: %w", err)
 		}
