@@ -194,7 +194,9 @@ func (s *Service) Create(ctx context.Context, m Member, r Request) (Event, error
 			return Event{}, fmt.Errorf("event room %s: %w", ev.Room, err)
 		}
 		ev.Location = name
-		id, err := s.rooms.BookForEvent(ctx, ev.Organizer, ev.Room, ev.Title, ev.Start, ev.End)
+		// The room's rules are checked for m as they are, groups
+		// included (ev.Organizer keeps only who m is).
+		id, err := s.rooms.BookForEvent(ctx, m, ev.Room, ev.Title, ev.Start, ev.End)
 		if err != nil {
 			return Event{}, fmt.Errorf("book room %s for event: %w", ev.Room, err)
 		}
@@ -364,7 +366,8 @@ func (s *Service) Update(ctx context.Context, m Member, id string, ch Change) (V
 	}
 	moved := !ev.Start.Equal(prev.Start) || !ev.End.Equal(prev.End) || ev.Title != prev.Title
 	if moved && ev.RoomBooking != "" && s.rooms != nil {
-		if err := s.rooms.MoveForEvent(ctx, ev.Organizer, ev.RoomBooking, ev.Title, ev.Start, ev.End); err != nil {
+		// As m, who acts (the organiser or an admin), groups included.
+		if err := s.rooms.MoveForEvent(ctx, m, ev.RoomBooking, ev.Title, ev.Start, ev.End); err != nil {
 			return View{}, fmt.Errorf("move room of event %s: %w", id, err)
 		}
 	}
@@ -374,7 +377,7 @@ func (s *Service) Update(ctx context.Context, m Member, id string, ch Change) (V
 		if moved && ev.RoomBooking != "" && s.rooms != nil {
 			bctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.opt.WriteTimeout)
 			defer cancel()
-			if merr := s.rooms.MoveForEvent(bctx, prev.Organizer, prev.RoomBooking, prev.Title, prev.Start, prev.End); merr != nil {
+			if merr := s.rooms.MoveForEvent(bctx, m, prev.RoomBooking, prev.Title, prev.Start, prev.End); merr != nil {
 				s.log.ErrorContext(ctx, "room booking of an event left at its new time", "event", id, "err", merr)
 			}
 		}
@@ -433,7 +436,7 @@ func (s *Service) Cancel(ctx context.Context, m Member, id string) error {
 		}
 	}
 	if ev.RoomBooking != "" && s.rooms != nil {
-		if err := s.rooms.CancelForEvent(ctx, ev.Organizer, ev.RoomBooking); err != nil {
+		if err := s.rooms.CancelForEvent(ctx, m, ev.RoomBooking); err != nil {
 			return fmt.Errorf("free the room of cancelled event %s: %w", id, err)
 		}
 	}

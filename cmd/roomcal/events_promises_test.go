@@ -676,3 +676,43 @@ func TestEventOutsideEdits(t *testing.T) {
 	}
 	assertServerAgrees(t, b, id, regs)
 }
+
+// TestEventInRestrictedRoom: an organiser who may book a room kept for
+// some groups holds an event there and moves it; the room booking follows
+// the event. (The room's rules are checked for the organiser as they
+// are, groups included.)
+func TestEventInRestrictedRoom(t *testing.T) {
+	b := newBackend(t, testenv.RadicaleHome(t), testenv.StartRedis(t).URL())
+	in := newInstance(t, b, instanceOpts{})
+	orga := person{id: "orga-salariee", name: "Sam", groups: "organisers,salaries"}
+	day := time.Now().In(paris).AddDate(0, 0, 10)
+	for day.Weekday() == time.Saturday || day.Weekday() == time.Sunday {
+		day = day.AddDate(0, 0, 1)
+	}
+	start := time.Date(day.Year(), day.Month(), day.Day(), 10, 0, 0, 0, paris)
+	a := in.as(t, orga, "POST", "/api/v1/events", map[string]any{
+		"title": "Formation", "start": start.Format(time.RFC3339), "end": start.Add(2 * time.Hour).Format(time.RFC3339),
+		"room": "sevre", "capacity": 8,
+	}, "")
+	if a.status != 201 {
+		t.Fatalf("event in a room kept for salaries, by an organiser who is one: %d %s", a.status, a.body)
+	}
+	id := decode[eventAnswer](t, a).ID
+	later := start.Add(3 * time.Hour)
+	if a := in.as(t, orga, "PATCH", "/api/v1/events/"+id, map[string]any{
+		"start": later.Format(time.RFC3339), "end": later.Add(2 * time.Hour).Format(time.RFC3339),
+	}, ""); a.status != 200 {
+		t.Fatalf("moving it: %d %s", a.status, a.body)
+	}
+	busy := bookingsOnServer(t, b, "sevre", start, later.Add(2*time.Hour))
+	if len(busy) != 1 || !busy[0].Start.Equal(later) || busy[0].Kind != "event" {
+		t.Fatalf("the room booking did not follow the event: %+v", busy)
+	}
+	// Someone outside the group may not hold an event there.
+	if a := in.as(t, organiser, "POST", "/api/v1/events", map[string]any{
+		"title": "Autre", "start": start.Format(time.RFC3339), "end": start.Add(time.Hour).Format(time.RFC3339),
+		"room": "sevre", "capacity": 8,
+	}, ""); a.status != 422 || decode[api.Problem](t, a).Rule != "allowed_groups" {
+		t.Fatalf("an organiser outside the room's groups: %d %s", a.status, a.body)
+	}
+}
