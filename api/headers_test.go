@@ -17,16 +17,14 @@ var wantSecurityHeaders = map[string]string{
 	"Permissions-Policy":         permissionsPolicy,
 }
 
-// securityAnswers are answers of every kind: a page, a stylesheet, API
-// JSON, problems (404, 401, 405, 413) and the metrics.
+// securityAnswers are answers of every kind: a page, API JSON,
+// problems (404, 401, 405, 413), a redirect and the metrics.
 var securityAnswers = []struct {
 	name, method, path string
 	user               bool // send the identity headers
 	status             int
 }{
 	{"page", "GET", "/login", false, 200},
-	{"stylesheet", "GET", "/login.css", false, 200},
-	{"script", "GET", "/login.js", false, 200},
 	{"API answer", "GET", "/api/v1/sites", true, 200},
 	{"problem 404", "GET", "/api/v1/nothing", true, 404},
 	{"problem 401", "GET", "/api/v1/me", false, 401},
@@ -53,7 +51,7 @@ func getWith(t *testing.T, c *http.Client, method, url string, user bool) *http.
 }
 
 func TestSecurityHeaders(t *testing.T) {
-	srv := newTestServer(t, Options{AuthMode: AuthDev})
+	srv := newTestServer(t, Options{AuthMode: AuthDev, Pages: stubPages{}})
 	for _, a := range securityAnswers {
 		t.Run(a.name, func(t *testing.T) {
 			resp := getWith(t, noRedirect, a.method, srv.URL+a.path, a.user)
@@ -99,7 +97,7 @@ func TestCSPStrict(t *testing.T) {
 
 func TestHSTS(t *testing.T) {
 	t.Run("SecureCookies", func(t *testing.T) {
-		srv := newTestServer(t, Options{AuthMode: AuthDev, SecureCookies: true})
+		srv := newTestServer(t, Options{AuthMode: AuthDev, SecureCookies: true, Pages: stubPages{}})
 		for _, a := range securityAnswers {
 			resp := getWith(t, noRedirect, a.method, srv.URL+a.path, a.user)
 			if got := resp.Header.Get("Strict-Transport-Security"); got != hsts {
@@ -108,7 +106,7 @@ func TestHSTS(t *testing.T) {
 		}
 	})
 	t.Run("TLS", func(t *testing.T) {
-		srv := httptest.NewTLSServer(New(Options{Catalog: testCatalog(t), AuthMode: AuthDev}))
+		srv := httptest.NewTLSServer(New(Options{Catalog: testCatalog(t), AuthMode: AuthDev, Pages: stubPages{}}))
 		t.Cleanup(srv.Close)
 		c := srv.Client()
 		c.CheckRedirect = noRedirect.CheckRedirect

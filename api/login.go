@@ -1,14 +1,10 @@
 package api
 
 import (
-	"bytes"
 	"crypto/hmac"
 	"crypto/sha256"
-	"embed"
 	"encoding/base64"
-	"encoding/hex"
 	"errors"
-	"html/template"
 	"net/http"
 	"net/url"
 	"strings"
@@ -31,51 +27,11 @@ import (
 // wants both, and refuses a request whose Origin or Sec-Fetch-Site says
 // it came from another site.
 //
-// The page works without JavaScript for signing in. Once a session is
-// open, its writes (signing out, signing in as someone else) must carry
-// the session's CSRF token in the X-CSRF-Token header (identify), which a
-// plain form cannot send: login.js sends those two forms with fetch.
+// api runs the form; Options.Pages draws it (ServeLogin), in the
+// member's language. The page works without JavaScript. Once a session
+// is open, its forms (signing out, signing in as someone else) carry the
+// session's CSRF token as their csrf_token field (csrfOK).
 // Member ids are devIDPrefix and a slug of the name ("dev:amelie-n-diaye").
-
-//go:embed templates/login.html templates/login.css templates/login.js
-var loginFiles embed.FS
-
-var (
-	loginTemplate = template.Must(template.ParseFS(loginFiles, "templates/login.html"))
-	loginCSS      = newAsset("templates/login.css", "text/css; charset=utf-8")
-	loginJS       = newAsset("templates/login.js", "text/javascript; charset=utf-8")
-)
-
-// asset is a static file of the login page, served with a content hash
-// in its URL and as its ETag.
-type asset struct {
-	body        []byte
-	tag         string
-	contentType string
-}
-
-func newAsset(name, contentType string) asset {
-	b, err := loginFiles.ReadFile(name)
-	if err != nil {
-		panic(err)
-	}
-	h := sha256.Sum256(b)
-	return asset{body: b, tag: hex.EncodeToString(h[:8]), contentType: contentType}
-}
-
-// url is the asset's address at path, versioned by its content.
-func (a asset) url(path string) string { return path + "?v=" + a.tag }
-
-func (a asset) serve(c *gin.Context) {
-	etag := `"` + a.tag + `"`
-	c.Header("ETag", etag)
-	c.Header("Cache-Control", "public, max-age=86400")
-	if c.GetHeader("If-None-Match") == etag {
-		c.Status(http.StatusNotModified)
-		return
-	}
-	c.Data(http.StatusOK, a.contentType, a.body)
-}
 
 const (
 	// loginCookie holds the login form's nonce.
@@ -99,55 +55,43 @@ func (s *Server) loginRoutes() []route {
 		{http.MethodGet, "/login", Anyone, s.loginPage},
 		{http.MethodPost, "/login", Anyone, s.login},
 		{http.MethodPost, "/logout", Anyone, s.logout},
-		{http.MethodGet, "/login.css", Anyone, loginCSS.serve},
-		{http.MethodGet, "/login.js", Anyone, loginJS.serve},
 	}
 }
 
-// loginView is what the login template shows.
-type loginView struct {
-	CSS, JS string
-	Token   string
-	Next    string
-	MaxName int
-	// Current is who is signed in, if anyone; SessionCSRF is their
-	// session's token for the logout form (only with a session cookie).
-	Current     *booking.Member
-	SessionCSRF string
-	// What was typed, shown again after an error.
-	Name             string
-	Organiser, Admin bool
-	Error, ErrorEN   string
-}
-
 func (s *Server) loginPage(c *gin.Context) {
-	v := loginView{Next: safeNext(c.Query("next"))}
-	s.renderLogin(c, http.StatusOK, v)
+	s.renderLogin(c, http.StatusOK, LoginForm{Next: safeNext(c.Query("next"))})
 }
 
-// renderLogin renders the login page with a fresh login token.
-func (s *Server) renderLogin(c *gin.Context, status int, v loginView) {
+// renderLogin has Options.Pages write the login page with a fresh login
+// token. Without Pages there is no page to sign in on: 404, or the
+// form's error as a problem.
+func (s *Server) renderLogin(c *gin.Context, status int, f LoginForm) {
+	c.Header("Cache-Control", "no-store")
+	if s.opts.Pages == nil {
+		switch f.Error {
+		case LoginExpired:
+			renderProblem(c, problem(status, CodeForbidden, "Le formulaire a expiré ou vient d'ailleurs ; réessayez. / The form expired or came from elsewhere; try again."))
+		case LoginNoName:
+			renderProblem(c, problem(status, CodeInvalid, "Indiquez un nom, avec au moins une lettre ou un chiffre. / Give a name, with at least one letter or digit."))
+		default:
+			renderProblem(c, problem(http.StatusNotFound, CodeNotFound, "Les pages ne sont pas servies ici. / Pages are not served here."))
+		}
+		return
+	}
 	nonce := randomToken(16)
 	http.SetCookie(c.Writer, &http.Cookie{
 		Name: loginCookie, Value: nonce, Path: "/login", MaxAge: int(loginTokenTTL / time.Second),
 		HttpOnly: true, Secure: s.opts.SecureCookies || c.Request.TLS != nil, SameSite: http.SameSiteStrictMode,
 	})
-	v.Token = s.loginToken(nonce)
-	v.CSS, v.JS = loginCSS.url("/login.css"), loginJS.url("/login.js")
-	v.MaxName = maxNameRunes
+	f.Token = s.loginToken(nonce)
+	f.MaxName = maxNameRunes
 	if m, ok := member(c); ok {
-		v.Current = &m
+		f.Current = &m
 		if sv, ok := c.Get(sessionKey); ok {
-			v.SessionCSRF = sv.(session).CSRF
+			f.SessionCSRF = sv.(session).CSRF
 		}
 	}
-	var buf bytes.Buffer
-	if err := loginTemplate.Execute(&buf, v); err != nil {
-		writeError(c, s.log, err)
-		return
-	}
-	c.Header("Cache-Control", "no-store")
-	c.Data(status, "text/html; charset=utf-8", buf.Bytes())
+	s.opts.Pages.ServeLogin(c.Writer, c.Request, status, f)
 }
 
 // loginToken is the hidden field that goes with a nonce.
@@ -197,7 +141,7 @@ func (s *Server) login(c *gin.Context) {
 		return
 	}
 	f := c.Request.PostForm
-	v := loginView{Next: safeNext(f.Get("next")), Name: cleanName(f.Get("name"))}
+	v := LoginForm{Next: safeNext(f.Get("next")), Name: cleanName(f.Get("name"))}
 	var groups []string
 	for _, g := range []string{booking.GroupOrganisers, booking.GroupAdmins} {
 		for _, have := range f["groups"] {
@@ -212,13 +156,13 @@ func (s *Server) login(c *gin.Context) {
 		v.Admin = v.Admin || g == booking.GroupAdmins
 	}
 	if !s.loginFormOK(c.Request) {
-		v.Error, v.ErrorEN = "Le formulaire a expiré ou vient d'ailleurs ; réessayez.", "The form expired or came from elsewhere; try again."
+		v.Error = LoginExpired
 		s.renderLogin(c, http.StatusForbidden, v)
 		return
 	}
 	id := slug(v.Name)
 	if id == "" {
-		v.Error, v.ErrorEN = "Indiquez un nom, avec au moins une lettre ou un chiffre.", "Give a name, with at least one letter or digit."
+		v.Error = LoginNoName
 		s.renderLogin(c, http.StatusBadRequest, v)
 		return
 	}

@@ -99,7 +99,7 @@ func newOIDCRoomcal(t *testing.T, idp *oidctest.Provider, edit func(*OIDCConfig)
 	}
 	s := New(Options{
 		Logger: log, Catalog: cat, Bookings: bs, AuthMode: AuthOIDC, OIDC: client,
-		SessionKey: []byte("0123456789abcdef0123456789abcdef"),
+		SessionKey: []byte("0123456789abcdef0123456789abcdef"), Pages: stubPages{},
 	})
 	srv.Config.Handler = s
 	srv.Start()
@@ -225,8 +225,17 @@ func TestOIDCCodeFlow(t *testing.T) {
 		t.Fatalf("me before sign-in: %d %s", resp.StatusCode, body)
 	}
 
+	// A page invites to sign in (401), with the way back; it does not
+	// go to the provider by itself.
+	resp, body := b.do("GET", base+"/mes-reservations?x=1", "", nil)
+	var invite stubAnswer
+	if err := json.Unmarshal(body, &invite); err != nil || resp.StatusCode != 401 || invite.Page != "signin" ||
+		invite.SignIn != "/auth/login?next=%2Fmes-reservations%3Fx%3D1" || len(b.redirects()) != 0 {
+		t.Fatalf("a page before sign-in: %d %s (%v) through %v", resp.StatusCode, body, err, b.redirects())
+	}
+
 	// Sign in, coming back to next.
-	resp, body := b.do("GET", base+"/auth/login?next=/api/v1/me", "", nil)
+	resp, body = b.do("GET", base+"/auth/login?next=/api/v1/me", "", nil)
 	if resp.StatusCode != 200 {
 		t.Fatalf("sign-in ended with %d: %s (through %v)\n%s", resp.StatusCode, body, b.redirects(), rc.log)
 	}
@@ -538,8 +547,9 @@ func TestOIDCCallbackRefusals(t *testing.T) {
 		if signedIn(b) || b.cookie(base+"/", SessionCookie) != "" {
 			t.Error("a forged state signed the browser in")
 		}
-		// The genuine answer still completes the sign-in it belongs to.
-		if resp, body := b.do("GET", callback, "", nil); resp.StatusCode != 404 || !signedIn(b) {
+		// The genuine answer still completes the sign-in it belongs to,
+		// and leads to the day view (the stub page).
+		if resp, body := b.do("GET", callback, "", nil); resp.StatusCode != 200 || !strings.Contains(string(body), `"page":"day"`) || !signedIn(b) {
 			t.Errorf("the genuine callback: %d %s", resp.StatusCode, body)
 		}
 	})

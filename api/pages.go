@@ -1,7 +1,6 @@
 package api
 
 import (
-	"html/template"
 	"net/http"
 	"net/url"
 
@@ -43,6 +42,43 @@ type Pages interface {
 	// tag (the URL /static/{tag}/{file}); a wrong tag or an unknown file
 	// is 404.
 	ServeStatic(w http.ResponseWriter, r *http.Request, tag, file string)
+	// ServeLogin writes the dev mode's login page with status: 200, or
+	// 400 and 403 with f.Error set.
+	ServeLogin(w http.ResponseWriter, r *http.Request, status int, f LoginForm)
+	// ServeSignIn writes the oidc mode's invitation to sign in, with
+	// status 401: a link to signInURL, where signing in begins.
+	ServeSignIn(w http.ResponseWriter, r *http.Request, signInURL string)
+}
+
+// Why the dev login form was sent back, as LoginForm.Error has it.
+const (
+	// LoginExpired: the form's token was missing, stale or forged, or
+	// the form came from another site.
+	LoginExpired = "expired"
+	// LoginNoName: the name has no letter or digit.
+	LoginNoName = "no_name"
+)
+
+// LoginForm is what the dev mode's login page shows. Every field a form
+// needs is here; the page posts name, groups (organisers, admins),
+// login_token, next and, with a session, csrf_token to /login.
+type LoginForm struct {
+	// Token goes in the login_token field.
+	Token string
+	// Next is where signing in leads (a path on this site).
+	Next string
+	// MaxName is the longest name, in characters.
+	MaxName int
+	// Current is who is signed in, if anyone; SessionCSRF is their
+	// session's token for the sign-out form (posted to /logout) and for
+	// the login form (empty without a session cookie).
+	Current     *booking.Member
+	SessionCSRF string
+	// What was typed, shown again after an error.
+	Name             string
+	Organiser, Admin bool
+	// Error is LoginExpired, LoginNoName or "".
+	Error string
 }
 
 // Page is one page request that api let through.
@@ -118,12 +154,8 @@ func (s *Server) signInFirst(c *gin.Context) {
 	switch {
 	case s.opts.AuthMode == AuthDev:
 		c.Redirect(http.StatusSeeOther, "/login?next="+next)
-	case s.opts.AuthMode == AuthOIDC && s.opts.OIDC != nil:
-		c.Header("Content-Type", "text/html; charset=utf-8")
-		c.Status(http.StatusUnauthorized)
-		if err := signInTemplate.Execute(c.Writer, "/auth/login?next="+next); err != nil {
-			s.log.ErrorContext(c.Request.Context(), "sign-in page", "err", err)
-		}
+	case s.opts.AuthMode == AuthOIDC && s.opts.OIDC != nil && s.opts.Pages != nil:
+		s.opts.Pages.ServeSignIn(c.Writer, c.Request, "/auth/login?next="+next)
 	default:
 		renderProblem(c, problem(http.StatusUnauthorized, CodeUnauthenticated,
 			"Connectez-vous d'abord. / Log in first."))
@@ -138,22 +170,3 @@ func (s *Server) static(c *gin.Context) {
 	}
 	s.opts.Pages.ServeStatic(c.Writer, c.Request, c.Param("tag"), c.Param("file"))
 }
-
-// signInTemplate is the oidc mode's invitation to sign in; its data is
-// the sign-in URL.
-var signInTemplate = template.Must(template.New("signin").Parse(`<!doctype html>
-<html lang="fr">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>Connexion — roomcal</title>
-</head>
-<body>
-<main>
-<h1>roomcal</h1>
-<p>Vous n'êtes pas connecté·e. <span lang="en">You are not signed in.</span></p>
-<p><a href="{{.}}">Se connecter <span lang="en">Sign in</span></a></p>
-</main>
-</body>
-</html>
-`))

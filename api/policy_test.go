@@ -83,7 +83,7 @@ func members(status int) [nRoles]int {
 
 // pageWant is a member page's row: sign in first, then the page.
 func pageWant() [nRoles]int {
-	w := all(http.StatusNotFound)
+	w := all(http.StatusOK)
 	w[asAnon] = http.StatusSeeOther
 	return w
 }
@@ -148,9 +148,9 @@ var policyTable = map[string]policyCase{
 
 	// The member pages (pages.go): anyone without a member is sent to
 	// sign in (303 to /login); members get through to Options.Pages,
-	// which this fixture lacks (404: package web's tests and the browser
-	// test in cmd/roomcal render the pages themselves). Their static
-	// files are anyone's.
+	// here stubPages (package web's tests and the browser tests in
+	// cmd/roomcal render the real pages). Their static files are
+	// anyone's (the stub has none: 404).
 	"GET /":                  {target: "/", want: pageWant()},
 	"GET /sites/:id":         {target: "/sites/nantes", want: pageWant()},
 	"GET /mes-reservations":  {target: "/mes-reservations", want: pageWant()},
@@ -160,11 +160,9 @@ var policyTable = map[string]policyCase{
 	"GET /static/:tag/:file": {target: "/static/0123456789abcdef/app.css", want: all(404)},
 
 	// The dev mode's login page.
-	"GET /login":     {target: "/login", want: all(200)},
-	"GET /login.js":  {target: "/login.js", want: all(200)},
-	"GET /login.css": {target: "/login.css", want: all(200)},
-	"POST /login":    {target: "/login", form: true, body: func(*policyFixture) string { return "name=Essai&groups=admins" }, want: all(303)},
-	"POST /logout":   {target: "/logout", form: true, want: all(303)},
+	"GET /login":   {target: "/login", want: all(200)},
+	"POST /login":  {target: "/login", form: true, body: func(*policyFixture) string { return "name=Essai&groups=admins" }, want: all(303)},
+	"POST /logout": {target: "/logout", form: true, want: all(303)},
 }
 
 // policyFixture is a server in dev mode over the embedded calendar store
@@ -217,7 +215,7 @@ func newPolicyFixture(t *testing.T) *policyFixture {
 		t.Fatal(err)
 	}
 	tokens := caldav.NewFeedTokens(store, "jetons")
-	s := New(Options{Logger: log, Catalog: cat, Bookings: bs, Events: es, FeedTokens: tokens, AuthMode: AuthDev})
+	s := New(Options{Logger: log, Catalog: cat, Bookings: bs, Events: es, FeedTokens: tokens, AuthMode: AuthDev, Pages: stubPages{}})
 	srv := httptest.NewServer(s)
 	t.Cleanup(srv.Close)
 	y, m, d := time.Now().In(paris).AddDate(0, 0, 2).Date()
@@ -436,7 +434,7 @@ func TestPolicyOwnChanges(t *testing.T) {
 func TestPolicyHeaderMode(t *testing.T) {
 	s := New(Options{Catalog: testCatalog(t), AuthMode: AuthHeader})
 	for _, r := range registeredRoutes(s) {
-		if strings.HasSuffix(r, " /login") || strings.HasSuffix(r, " /logout") || strings.HasSuffix(r, " /login.css") || strings.HasSuffix(r, " /login.js") {
+		if strings.HasSuffix(r, " /login") || strings.HasSuffix(r, " /logout") {
 			t.Errorf("header mode serves %s", r)
 		}
 	}

@@ -73,7 +73,7 @@ func load(opts Options) (*Site, error) {
 	if !s.calendar {
 		s.log.Warn("web: the calendar files are not built in (run `make assets` before go build); the day view shows the booking form only")
 	}
-	for _, name := range []string{"day", "mine", "events", "conflicts", "notfound", "room"} {
+	for _, name := range []string{"day", "mine", "events", "conflicts", "notfound", "room", "login", "signin"} {
 		t, err := template.New("base.html").ParseFS(files, "templates/base.html", "templates/booking.html", "templates/"+name+".html")
 		if err != nil {
 			return nil, fmt.Errorf("web: templates: %w", err)
@@ -108,22 +108,9 @@ func (v view) T(key string, args ...string) string { return v.msgs.t(key, args..
 
 // ServePage implements api.Pages.
 func (s *Site) ServePage(w http.ResponseWriter, r *http.Request, p api.Page) {
-	lang := chooseLang(r)
-	if l := r.URL.Query().Get("lang"); known(l) {
-		lang = l
-		http.SetCookie(w, &http.Cookie{Name: langCookie, Value: l, Path: "/", MaxAge: 365 * 24 * 3600,
-			SameSite: http.SameSiteLaxMode, Secure: r.TLS != nil})
-	}
-	v := view{Lang: lang, msgs: s.msgs[lang], Member: p.Member, CSRFToken: p.CSRFToken, LogoutURL: p.LogoutURL,
-		CSS: s.assetURL("app.css")}
-	v.OtherLang = "en"
-	if lang == "en" {
-		v.OtherLang = "fr"
-	}
-	q := r.URL.Query()
-	q.Set("lang", v.OtherLang)
-	v.OtherLangURL = r.URL.Path + "?" + q.Encode()
-
+	v := s.newView(w, r, r.URL.Path, r.URL.Query())
+	lang := v.Lang
+	v.Member, v.CSRFToken, v.LogoutURL = p.Member, p.CSRFToken, p.LogoutURL
 	status := http.StatusOK
 	page := p.Name
 	switch p.Name {
@@ -160,6 +147,34 @@ func (s *Site) ServePage(w http.ResponseWriter, r *http.Request, p api.Page) {
 		status, page = http.StatusNotFound, "notfound"
 		v.Title = v.T("not_found_title")
 	}
+	s.render(w, r, page, status, v)
+}
+
+// newView starts the view of a page at path with query: its language
+// (the ?lang= switch, which the cookie then remembers, else chooseLang),
+// the stylesheet, and the switch link to the other language.
+func (s *Site) newView(w http.ResponseWriter, r *http.Request, path string, query url.Values) view {
+	lang := chooseLang(r)
+	if l := r.URL.Query().Get("lang"); known(l) {
+		lang = l
+		http.SetCookie(w, &http.Cookie{Name: langCookie, Value: l, Path: "/", MaxAge: 365 * 24 * 3600,
+			SameSite: http.SameSiteLaxMode, Secure: r.TLS != nil})
+	}
+	v := view{Lang: lang, msgs: s.msgs[lang], CSS: s.assetURL("app.css"), OtherLang: "en"}
+	if lang == "en" {
+		v.OtherLang = "fr"
+	}
+	q := url.Values{}
+	for k, vs := range query {
+		q[k] = vs
+	}
+	q.Set("lang", v.OtherLang)
+	v.OtherLangURL = path + "?" + q.Encode()
+	return v
+}
+
+// render writes the page template page with status.
+func (s *Site) render(w http.ResponseWriter, r *http.Request, page string, status int, v view) {
 	var buf bytes.Buffer
 	if err := s.pages[page].Execute(&buf, v); err != nil {
 		s.log.ErrorContext(r.Context(), "web: render", "page", page, "err", err)
@@ -167,10 +182,30 @@ func (s *Site) ServePage(w http.ResponseWriter, r *http.Request, p api.Page) {
 		return
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	w.Header().Set("Content-Language", lang)
+	w.Header().Set("Content-Language", v.Lang)
 	w.Header().Set("Vary", "Cookie, Accept-Language")
 	w.WriteHeader(status)
 	_, _ = w.Write(buf.Bytes())
+}
+
+// ServeLogin implements api.Pages: the dev mode's login form, posted to
+// /login. Its language switch keeps where signing in leads.
+func (s *Site) ServeLogin(w http.ResponseWriter, r *http.Request, status int, f api.LoginForm) {
+	q := url.Values{}
+	if f.Next != "" && f.Next != "/" {
+		q.Set("next", f.Next)
+	}
+	v := s.newView(w, r, "/login", q)
+	v.Title, v.Data = v.T("login_title"), f
+	s.render(w, r, "login", status, v)
+}
+
+// ServeSignIn implements api.Pages: the oidc mode's invitation to sign
+// in, a link to signInURL.
+func (s *Site) ServeSignIn(w http.ResponseWriter, r *http.Request, signInURL string) {
+	v := s.newView(w, r, r.URL.Path, r.URL.Query())
+	v.Title, v.Data = v.T("login_title"), signInURL
+	s.render(w, r, "signin", http.StatusUnauthorized, v)
 }
 
 // jsMessages is the whole catalogue of lang: the scripts take their

@@ -354,3 +354,117 @@ func TestRoomPage(t *testing.T) {
 		t.Errorf("unknown room: %d", w.Code)
 	}
 }
+
+// TestLoginPage: the dev login form in both languages, from the
+// catalogues: its fields, the name escaped, the refusals in words, the
+// sign-out form of a session, and the language switch keeping where
+// signing in leads.
+func TestLoginPage(t *testing.T) {
+	s := testSite(t)
+	serve := func(status int, f api.LoginForm, header map[string]string) (*httptest.ResponseRecorder, string) {
+		t.Helper()
+		r := httptest.NewRequest(http.MethodGet, "/login", nil)
+		for k, v := range header {
+			r.Header.Set(k, v)
+		}
+		w := httptest.NewRecorder()
+		s.ServeLogin(w, r, status, f)
+		return w, w.Body.String()
+	}
+	base := api.LoginForm{Token: "tok-1", Next: "/salles/loire?week=2026-11-30", MaxName: 80}
+	for _, c := range []struct {
+		name   string
+		status int
+		edit   func(*api.LoginForm)
+		header map[string]string
+		want   []string
+		not    []string
+	}{
+		{"french", 200, nil, nil,
+			[]string{`<html lang="fr">`, "<h1>Connexion</h1>", "Mode de démonstration", `<label for="name">Votre nom</label>`,
+				`name="login_token" value="tok-1"`, `name="next" value="/salles/loire?week=2026-11-30"`, `maxlength="80"`,
+				`<label for="g-organisers">organisateur·rice`, `<label for="g-admins">administrateur·rice`, ">Se connecter</button>",
+				`href="/login?lang=en&amp;next=%2Fsalles%2Floire%3Fweek%3D2026-11-30"`},
+			[]string{"role=\"alert\"", `action="/logout"`, "csrf_token", "<nav"}},
+		{"english", 200, nil, map[string]string{"Accept-Language": "en-GB,en;q=0.9"},
+			[]string{`<html lang="en">`, "<h1>Sign in</h1>", "Demonstration mode", `<label for="name">Your name</label>`, ">Sign in</button>",
+				`href="/login?lang=fr&amp;next=`},
+			[]string{"Votre nom"}},
+		{"expired, what was typed kept", 403, func(f *api.LoginForm) {
+			f.Error, f.Name, f.Admin = api.LoginExpired, `Zoë "<b>"`, true
+		}, nil,
+			[]string{`role="alert">Le formulaire a expiré`, `value="Zoë &#34;&lt;b&gt;&#34;"`, `value="admins" checked`},
+			[]string{"<b>", `value="organisers" checked`}},
+		{"no name, english", 400, func(f *api.LoginForm) { f.Error = api.LoginNoName }, map[string]string{"Cookie": "lang=en"},
+			[]string{`role="alert">Give a name, with at least one letter or digit.`}, nil},
+		{"signed in", 200, func(f *api.LoginForm) {
+			f.Current, f.SessionCSRF = &booking.Member{ID: "dev:amelie", Name: "Amélie <N'Diaye>"}, "csrf-9"
+		}, nil,
+			[]string{"Vous êtes connecté·e en tant que Amélie &lt;N&#39;Diaye&gt; (identifiant dev:amelie).", `<form method="post" action="/logout">`,
+				`name="csrf_token" value="csrf-9"`, "Se connecter sous un autre nom"},
+			[]string{"<N'Diaye>"}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			f := base
+			if c.edit != nil {
+				c.edit(&f)
+			}
+			w, body := serve(c.status, f, c.header)
+			if w.Code != c.status || !strings.HasPrefix(w.Header().Get("Content-Type"), "text/html") {
+				t.Fatalf("status %d %s, want %d", w.Code, w.Header().Get("Content-Type"), c.status)
+			}
+			for _, x := range c.want {
+				if !strings.Contains(body, x) {
+					t.Errorf("page lacks %q", x)
+				}
+			}
+			for _, x := range c.not {
+				if strings.Contains(body, x) {
+					t.Errorf("page has %q", x)
+				}
+			}
+			// A session's token goes in both forms (sign out, sign in as
+			// someone else); without a session there is none.
+			want := 0
+			if f.SessionCSRF != "" {
+				want = 2
+			}
+			if n := strings.Count(body, `name="csrf_token"`); n != want {
+				t.Errorf("%d csrf_token fields, want %d", n, want)
+			}
+			if m := inlineScript.FindString(body); m != "" {
+				t.Errorf("inline script %q", m)
+			}
+			if m := inlineStyle.FindString(body); m != "" {
+				t.Errorf("inline style %q", m)
+			}
+			if m := unreplaced.FindString(body); m != "" {
+				t.Errorf("placeholder left: %q", m)
+			}
+		})
+	}
+	// Without a way back, the switch link is the plain login page's.
+	_, body := serve(200, api.LoginForm{Token: "t", Next: "/", MaxName: 80}, nil)
+	if !strings.Contains(body, `href="/login?lang=en"`) {
+		t.Errorf("switch link without next: %s", body)
+	}
+}
+
+// TestSignInPage: oidc mode's invitation to sign in, in the member's
+// language, is a link and nothing that goes there by itself.
+func TestSignInPage(t *testing.T) {
+	s := testSite(t)
+	for _, c := range []struct{ lang, want string }{{"fr", "Vous n&#39;êtes pas connecté·e."}, {"en", "You are not signed in."}} {
+		r := httptest.NewRequest(http.MethodGet, "/mes-reservations", nil)
+		r.Header.Set("Accept-Language", c.lang)
+		w := httptest.NewRecorder()
+		s.ServeSignIn(w, r, "/auth/login?next=%2Fmes-reservations")
+		body := w.Body.String()
+		if w.Code != http.StatusUnauthorized || !strings.Contains(body, c.want) || !strings.Contains(body, `href="/auth/login?next=%2Fmes-reservations"`) {
+			t.Errorf("%s: %d\n%s", c.lang, w.Code, body)
+		}
+		if strings.Contains(body, "<nav") || strings.Contains(body, "http-equiv") || inlineScript.MatchString(body) {
+			t.Errorf("%s: the invitation has a menu or goes by itself:\n%s", c.lang, body)
+		}
+	}
+}

@@ -13,6 +13,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/input"
 	"github.com/chromedp/cdproto/log"
 	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
@@ -234,7 +236,11 @@ func TestBrowserBooking(t *testing.T) {
 	date := day.Format(time.DateOnly)
 	dayPath := "/?date=" + date
 
-	// 1. Sign in; the day view shows the rooms against the hours.
+	// 1. The login page, in French; sign in; the day view shows the
+	// rooms against the hours.
+	amina.do(t, "the login page", chromedp.Navigate(base+dayPath), chromedp.WaitVisible("#name"))
+	amina.waitText(t, "main h1", "Connexion")
+	amina.check(t, axe, "0-connexion")
 	amina.login(t, base, "Amina Diallo", dayPath)
 	amina.waitText(t, "#day-status", "salle(s) affichée(s)")
 	amina.do(t, "the calendar", chromedp.WaitVisible("#calendar .ec-timeline"))
@@ -323,12 +329,47 @@ func TestBrowserBooking(t *testing.T) {
 	amina.do(t, "narrow", chromedp.EmulateViewport(360, 740))
 	amina.check(t, axe, "6-day-en-360px")
 
-	// 8. The events page (a placeholder for now), then signing out: the
-	// form posts the CSRF token as a field, and the pages want a member
-	// again.
+	// 7b. On a phone's touch screen: a quick swipe over the free hours of
+	// the Salle Erdre scrolls and books nothing; a finger held still,
+	// then slid over 08:00–08:30 (the room opens at 08:00), opens the
+	// booking dialog for that half-hour. (The calendar scrolls by itself
+	// while a finger selects within 24 px of its edge: the slot is kept
+	// clear of it.)
+	amina.do(t, "a phone", chromedp.EmulateViewport(360, 740, chromedp.EmulateMobile, chromedp.EmulateTouch), chromedp.Reload())
+	amina.waitText(t, "#day-status", "room(s) shown")
+	amina.do(t, "the calendar", chromedp.WaitVisible("#calendar .ec-timeline"))
+	p0, p1 := amina.rangePoints(t, "nantes-erdre", 8, 8.5)
+	if p1.X >= 360-40 {
+		t.Fatalf("08:00–08:30 is not well inside a 360 px screen: %v %v", p0, p1)
+	}
+	amina.touchSlide(t, "swipe", p0, p1, 0)
+	time.Sleep(800 * time.Millisecond) // longer than the hold that would select
+	if open, err := chromedp.Run(amina.ctx, chromedp.Evaluate[bool](`document.getElementById("book-dialog").open`)); err != nil || open {
+		t.Fatalf("a quick swipe opened the booking dialog (%v)", err)
+	}
+	p0, p1 = amina.rangePoints(t, "nantes-erdre", 8, 8.5)
+	amina.touchSlide(t, "hold and slide", p0, p1, 700*time.Millisecond)
+	amina.do(t, "the booking dialog", chromedp.WaitVisible("#book-dialog"))
+	when := amina.waitText(t, "#dlg-when", "Salle Erdre")
+	if !strings.Contains(when, "08:00") || !strings.Contains(when, "08:30") {
+		t.Errorf("the touch selection is %q, not 08:00–08:30", when)
+	}
+	amina.check(t, axe, "6b-touch-dialog-en-360px")
+	amina.do(t, "book on the phone", chromedp.SendKeys("#dlg-title", "Choir rehearsal\r"))
+	msg = amina.waitText(t, "#day-status", "Booked: Salle Erdre")
+	if !strings.Contains(msg, "08:00") || !strings.Contains(msg, "08:30") {
+		t.Errorf("touch booking message %q", msg)
+	}
+	amina.waitText(t, "#calendar", "Choir rehearsal")
+
+	// 8. The events page, then signing out: the form posts the CSRF
+	// token as a field, the login page stays in English, and the pages
+	// want a member again.
 	amina.do(t, "events", chromedp.Navigate(base+"/evenements"), chromedp.WaitVisible("main h1"))
 	amina.check(t, axe, "7-events-en-360px")
 	amina.do(t, "sign out", chromedp.Click(".logout button"), chromedp.WaitVisible("#name"))
+	amina.waitText(t, "main h1", "Sign in")
+	amina.check(t, axe, "8-login-en-360px")
 	amina.do(t, "my bookings after signing out", chromedp.Navigate(base+"/mes-reservations"), chromedp.WaitVisible("#name"))
 	if loc, err := chromedp.Run(amina.ctx, chromedp.Location()); err != nil || !strings.Contains(loc, "/login?next=%2Fmes-reservations") {
 		t.Errorf("after signing out, my bookings led to %q (%v), not to the login page", loc, err)
@@ -337,14 +378,17 @@ func TestBrowserBooking(t *testing.T) {
 	t.Logf("browser test took %s", time.Since(began).Round(time.Millisecond))
 }
 
-// selectRange drags the mouse over the hours from–to of room's row in
-// the calendar.
-func (b *browserTab) selectRange(t *testing.T, room string, from, to int) {
+// point is a place on the screen, in CSS pixels.
+type point struct{ X, Y float64 }
+
+// rangePoints finds where the hours from–to of room's row are in the
+// day view's calendar, scrolling the row into view: just inside the
+// start of from and the end of to.
+func (b *browserTab) rangePoints(t *testing.T, room string, from, to float64) (point, point) {
 	t.Helper()
-	// Where the row and the hours are on the screen: the room's row
-	// header gives the row and where the hours begin (slotMinTime, 07:00);
-	// the header's labels of 07:00 and 08:00 give the width of an hour.
-	type point struct{ X, Y float64 }
+	// The room's row header gives the row and where the hours begin
+	// (slotMinTime, 07:00); the header's labels of 07:00 and 08:00 give
+	// the width of an hour.
 	js := fmt.Sprintf(`(() => {
 		const head = [...document.querySelectorAll("#calendar .ec-row-head")].find(e => e.textContent.trim().startsWith(%q));
 		const label = (h) => document.querySelector('#calendar .ec-header .ec-slot time[datetime$="T' + String(h).padStart(2, "0") + ':00:00"]');
@@ -354,18 +398,51 @@ func (b *browserTab) selectRange(t *testing.T, room string, from, to int) {
 		const hour = label(8).getBoundingClientRect().left - label(7).getBoundingClientRect().left;
 		const x = (h) => r.right + (h - 7) * hour;
 		const y = r.top + r.height / 2;
-		return [{x: x(%d) + 5, y}, {x: x(%d) - 5, y}];
+		return [{x: x(%g) + 5, y}, {x: x(%g) - 5, y}];
 	})()`, roomLabel(room), from, to)
 	pts, err := chromedp.Run(b.ctx, chromedp.Evaluate[[]point](js))
 	if err != nil || len(pts) != 2 {
-		t.Fatalf("selectRange: where is %s? %v %v", room, pts, err)
+		t.Fatalf("where are the hours %g–%g of %s? %v %v", from, to, room, pts, err)
 	}
+	return pts[0], pts[1]
+}
+
+// selectRange drags the mouse over the hours from–to of room's row in
+// the calendar.
+func (b *browserTab) selectRange(t *testing.T, room string, from, to float64) {
+	t.Helper()
+	p0, p1 := b.rangePoints(t, room, from, to)
 	b.do(t, "drag over "+room,
-		chromedp.MouseEvent("mousePressed", pts[0].X, pts[0].Y, chromedp.ButtonLeft, chromedp.ClickCount(1)),
-		chromedp.MouseEvent("mouseMoved", (pts[0].X+pts[1].X)/2, pts[0].Y, chromedp.ButtonLeft),
-		chromedp.MouseEvent("mouseMoved", pts[1].X, pts[1].Y, chromedp.ButtonLeft),
-		chromedp.MouseEvent("mouseReleased", pts[1].X, pts[1].Y, chromedp.ButtonLeft, chromedp.ClickCount(1)),
+		chromedp.MouseEvent("mousePressed", p0.X, p0.Y, chromedp.ButtonLeft, chromedp.ClickCount(1)),
+		chromedp.MouseEvent("mouseMoved", (p0.X+p1.X)/2, p0.Y, chromedp.ButtonLeft),
+		chromedp.MouseEvent("mouseMoved", p1.X, p1.Y, chromedp.ButtonLeft),
+		chromedp.MouseEvent("mouseReleased", p1.X, p1.Y, chromedp.ButtonLeft, chromedp.ClickCount(1)),
 	)
+}
+
+// touchSlide puts a finger down at p0, holds it still for hold, slides
+// it to p1 in steps and lifts it: the touch screen's way of selecting a
+// range (with a long enough hold) or of scrolling (without).
+func (b *browserTab) touchSlide(t *testing.T, what string, p0, p1 point, hold time.Duration) {
+	t.Helper()
+	touch := func(typ input.DispatchTouchEventType, p point) chromedp.Action[chromedp.Void] {
+		points := []*input.TouchPoint{{X: p.X, Y: p.Y}}
+		if typ == input.DispatchTouchEventTypeTouchEnd {
+			points = []*input.TouchPoint{} // the end carries no point
+		}
+		return chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+			_, err := cdp.Call(ctx, tg, input.DispatchTouchEvent, input.DispatchTouchEventParams{Type: typ, TouchPoints: points})
+			return err
+		})
+	}
+	actions := []chromedp.Action[chromedp.Void]{touch(input.DispatchTouchEventTypeTouchStart, p0), chromedp.Sleep(hold)}
+	const steps = 6
+	for i := 1; i <= steps; i++ {
+		f := float64(i) / steps
+		actions = append(actions, touch(input.DispatchTouchEventTypeTouchMove, point{p0.X + (p1.X-p0.X)*f, p0.Y + (p1.Y-p0.Y)*f}), chromedp.Sleep(20*time.Millisecond))
+	}
+	actions = append(actions, touch(input.DispatchTouchEventTypeTouchEnd, p1))
+	b.do(t, what, actions...)
 }
 
 // roomLabel is how the calendar names a demo room.

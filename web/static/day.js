@@ -8,7 +8,7 @@
 // site's wall-clock times are given to it as zone-less strings, and what
 // is selected is read back as wall-clock time in the site's zone.
 import { t, pad } from "./common.js";
-import { siteClock, book, show, tidyCalendar } from "./sitebook.js";
+import { siteClock, book, show, tidyCalendar, selecting } from "./sitebook.js";
 
 const root = document.getElementById("day");
 const site = root.dataset.site;
@@ -246,11 +246,7 @@ if (el && window.EventCalendar) {
     slotDuration: "00:30",
     // The whole day in view on a wide screen; a phone scrolls sideways.
     slotWidth: Math.max(32, Math.floor((el.clientWidth - 340) / 28)),
-    selectable: true,
-    selectMinDistance: 5,
-    editable: false,
-    eventStartEditable: false,
-    eventDurationEditable: false,
+    ...selecting,
     select: onSelect,
     resourceLabelContent: (arg) => arg.resource.title,
   });

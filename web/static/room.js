@@ -8,7 +8,7 @@
 // site's wall-clock times are given to it as zone-less strings, and what
 // is selected is read back as wall-clock time in the site's zone.
 import { t, pad } from "./common.js";
-import { siteClock, book, show, tidyCalendar } from "./sitebook.js";
+import { siteClock, book, show, tidyCalendar, selecting } from "./sitebook.js";
 
 const root = document.getElementById("room");
 const room = root.dataset.room;
@@ -200,11 +200,7 @@ if (el && window.EventCalendar) {
     slotMinTime: root.dataset.slotMin || "07:00",
     slotMaxTime: root.dataset.slotMax || "21:00",
     slotDuration: "00:30",
-    selectable: true,
-    selectMinDistance: 5,
-    editable: false,
-    eventStartEditable: false,
-    eventDurationEditable: false,
+    ...selecting,
     select: onSelect,
   });
   tidyCalendar(el);

@@ -65,6 +65,22 @@ export async function book(req, room, { fmtDate, fmtTime }) {
   return { ok: false, message: t("err_generic", { status: resp.status }) };
 }
 
+// selecting is how the calendar component lets a member pick a free range
+// to book, with the mouse or a finger: selecting from a press and a drag
+// of at least 5 px, and nothing of the calendar's own editing. On a touch
+// screen a finger held still for half a second starts the selection (the
+// component's own default is a whole second), then slides to stretch it;
+// a quick swipe still scrolls, and letting go at once after the hold
+// picks one half-hour.
+export const selecting = {
+  selectable: true,
+  selectMinDistance: 5,
+  selectLongPressDelay: 500,
+  editable: false,
+  eventStartEditable: false,
+  eventDurationEditable: false,
+};
+
 // show puts an answer of book in el.
 export function show(el, r) {
   el.textContent = r.message;
