@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 	"strings"
 	"time"
 
@@ -105,15 +106,17 @@ func (s *Server) eventsFeed(c *gin.Context) {
 		return
 	}
 	evs := make([]caldav.Event, 0, len(list))
+	base := s.baseURL(c)
 	for _, sm := range list {
-		evs = append(evs, eventFeedEvent(sm, from))
+		evs = append(evs, eventFeedEvent(sm, base, from))
 	}
 	s.writeFeed(c, "Événements", evs)
 }
 
 // eventFeedEvent is an internal event as the public feed shows it: no
-// attendee, the seats left in the description.
-func eventFeedEvent(sm events.Summary, stamp time.Time) caldav.Event {
+// attendee; the seats left and the address of the event's page (base is
+// roomcal's), where one registers, in the description.
+func eventFeedEvent(sm events.Summary, base string, stamp time.Time) caldav.Event {
 	ev := sm.Event
 	desc := ev.Description
 	if !ev.Settings.Cancelled {
@@ -125,7 +128,7 @@ func eventFeedEvent(sm events.Summary, stamp time.Time) caldav.Event {
 		if desc != "" {
 			desc += "\n\n"
 		}
-		desc += seats
+		desc += seats + "\nInscription : " + base + "/evenements/" + url.PathEscape(ev.ID)
 	}
 	status := "CONFIRMED"
 	if ev.Settings.Cancelled {
@@ -193,16 +196,21 @@ func (s *Server) issueFeedToken(c *gin.Context) {
 		writeError(c, s.log, err)
 		return
 	}
-	base := s.opts.PublicURL
-	if base == "" {
-		scheme := "http"
-		if c.Request.TLS != nil {
-			scheme = "https"
-		}
-		base = scheme + "://" + c.Request.Host
-	}
 	c.Header("Cache-Control", "no-store")
-	c.JSON(http.StatusCreated, feedTokenJSON{URL: base + "/feeds/me/" + token + ".ics"})
+	c.JSON(http.StatusCreated, feedTokenJSON{URL: s.baseURL(c) + "/feeds/me/" + token + ".ics"})
+}
+
+// baseURL is roomcal's address as members reach it: Options.PublicURL,
+// else the request's scheme and Host.
+func (s *Server) baseURL(c *gin.Context) string {
+	if s.opts.PublicURL != "" {
+		return strings.TrimRight(s.opts.PublicURL, "/")
+	}
+	scheme := "http"
+	if c.Request.TLS != nil {
+		scheme = "https"
+	}
+	return scheme + "://" + c.Request.Host
 }
 
 func (s *Server) revokeFeedToken(c *gin.Context) {
@@ -255,8 +263,9 @@ func (s *Server) personalFeed(c *gin.Context) {
 			writeError(c, s.log, err)
 			return
 		}
+		base := s.baseURL(c)
 		for _, r := range regs {
-			ev := eventFeedEvent(r.Summary, from)
+			ev := eventFeedEvent(r.Summary, base, from)
 			if r.Registration.Status == events.Waitlisted {
 				ev.Summary = fmt.Sprintf("[liste d'attente n°%d] %s", r.Registration.Position, ev.Summary)
 				ev.Transp = "TRANSPARENT"

@@ -96,7 +96,7 @@ func TestFeeds(t *testing.T) {
 	}{
 		{"/feeds/rooms/loire.ics", 4, []string{"SUMMARY:Occupé", "X-WR-CALNAME:Salle Loire — Nantes"}, []string{"Entretien", "Réunion privée"}, true},
 		{"/feeds/sites/nantes.ics", 5, []string{"SUMMARY:Occupé — Salle Loire"}, []string{"Entretien", "Réunion privée"}, true},
-		{"/feeds/events.ics", 1, []string{"SUMMARY:Assemblée générale\\, 2027", "Places restantes : 79 sur 80."}, []string{"ATTENDEE"}, true},
+		{"/feeds/events.ics", 1, []string{"SUMMARY:Assemblée générale\\, 2027", "Places restantes : 79 sur 80.\\nInscription : " + srv + "/evenements/ev_"}, []string{"ATTENDEE"}, true},
 		{"/feeds/rooms/estuaire.ics", 0, []string{"X-WR-CALNAME:Estuaire — Saint-Nazaire"}, nil, false},
 	}
 	for _, tt := range tests {

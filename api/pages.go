@@ -30,6 +30,9 @@ const (
 	PageConflicts = "conflicts"
 	// PageRoom is one room's week: GET /salles/:id?week=YYYY-MM-DD.
 	PageRoom = "room"
+	// PageEvent is one internal event, the link an organiser shares:
+	// GET /evenements/:id.
+	PageEvent = "event"
 )
 
 // Pages renders the member pages and serves their static files; package
@@ -83,12 +86,16 @@ type LoginForm struct {
 
 // Page is one page request that api let through.
 type Page struct {
-	// Name is PageDay, PageMine, PageEvents, PageConflicts or PageRoom.
+	// Name is PageDay, PageMine, PageEvents, PageEvent, PageConflicts or
+	// PageRoom.
 	Name string
 	// SiteID is the site of the day view ("" for the default one).
 	SiteID string
 	// RoomID is the room of the room page (PageRoom).
 	RoomID string
+	// EventID is the event of the event page (PageEvent); whether it
+	// exists is for the page to find out, through the API.
+	EventID string
 	// Member is who is signed in.
 	Member booking.Member
 	// CSRFToken is the session's token, for the page's writes
@@ -110,6 +117,7 @@ func (s *Server) pageRoutes() []route {
 		{http.MethodGet, "/sites/:id", Anyone, s.page(PageDay)},
 		{http.MethodGet, "/mes-reservations", Anyone, s.page(PageMine)},
 		{http.MethodGet, "/evenements", Anyone, s.page(PageEvents)},
+		{http.MethodGet, "/evenements/:id", Anyone, s.page(PageEvent)},
 		{http.MethodGet, "/conflits", Anyone, s.page(PageConflicts)},
 		{http.MethodGet, "/salles/:id", Anyone, s.page(PageRoom)},
 		{http.MethodGet, "/static/:tag/:file", Anyone, s.static},
@@ -129,8 +137,11 @@ func (s *Server) page(name string) gin.HandlerFunc {
 			return
 		}
 		p := Page{Name: name, SiteID: c.Param("id"), Member: m}
-		if name == PageRoom {
+		switch name {
+		case PageRoom:
 			p.SiteID, p.RoomID = "", c.Param("id")
+		case PageEvent:
+			p.SiteID, p.EventID = "", c.Param("id")
 		}
 		if v, ok := c.Get(sessionKey); ok {
 			p.CSRFToken = v.(session).CSRF

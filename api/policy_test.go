@@ -155,6 +155,7 @@ var policyTable = map[string]policyCase{
 	"GET /sites/:id":         {target: "/sites/nantes", want: pageWant()},
 	"GET /mes-reservations":  {target: "/mes-reservations", want: pageWant()},
 	"GET /evenements":        {target: "/evenements", want: pageWant()},
+	"GET /evenements/:id":    {target: "/evenements/ev_x", want: pageWant()},
 	"GET /conflits":          {target: "/conflits", want: pageWant()},
 	"GET /salles/:id":        {target: "/salles/loire", want: pageWant()},
 	"GET /static/:tag/:file": {target: "/static/0123456789abcdef/app.css", want: all(404)},

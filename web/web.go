@@ -127,7 +127,13 @@ func (s *Site) ServePage(w http.ResponseWriter, r *http.Request, p api.Page) {
 		v.Title, v.Nav, v.JS, v.Data = v.T("mine_title"), "mine", s.assetURL("mine.js"), s.mineData()
 		v.Messages = s.jsMessages(lang)
 	case api.PageEvents:
-		v.Title, v.Nav, v.JS, v.Data = v.T("events_title"), "events", s.assetURL("events.js"), s.eventsData(p.Member)
+		v.Title, v.Nav, v.JS, v.Data = v.T("events_title"), "events", s.assetURL("events.js"), s.eventsData(p.Member, "")
+		v.Messages = s.jsMessages(lang)
+	case api.PageEvent:
+		// The script asks the API for the event and says if there is
+		// none; the title becomes the event's once it is known.
+		page = "events"
+		v.Title, v.Nav, v.JS, v.Data = v.T("event_heading"), "events", s.assetURL("events.js"), s.eventsData(p.Member, p.EventID)
 		v.Messages = s.jsMessages(lang)
 	case api.PageRoom:
 		d, ok := s.roomData(r, p.RoomID, v.msgs)
@@ -139,7 +145,7 @@ func (s *Site) ServePage(w http.ResponseWriter, r *http.Request, p api.Page) {
 		v.Title, v.Nav, v.JS, v.Data = v.T("room_title", "room", d.Name), "rooms", s.assetURL("room.js"), d
 		v.Messages = s.jsMessages(lang)
 	case api.PageConflicts:
-		v.Title, v.Data = v.T("conflicts_title"), s.eventsData(p.Member)
+		v.Title, v.Data = v.T("conflicts_title"), s.eventsData(p.Member, "")
 		if p.Member.IsAdmin() {
 			v.JS, v.Messages = s.assetURL("conflicts.js"), s.jsMessages(lang)
 		}
@@ -176,7 +182,13 @@ func (s *Site) newView(w http.ResponseWriter, r *http.Request, path string, quer
 // render writes the page template page with status.
 func (s *Site) render(w http.ResponseWriter, r *http.Request, page string, status int, v view) {
 	var buf bytes.Buffer
-	if err := s.pages[page].Execute(&buf, v); err != nil {
+	t, ok := s.pages[page]
+	if !ok {
+		s.log.ErrorContext(r.Context(), "web: no template", "page", page)
+		http.Error(w, "500 — erreur interne / internal error", http.StatusInternalServerError)
+		return
+	}
+	if err := t.Execute(&buf, v); err != nil {
 		s.log.ErrorContext(r.Context(), "web: render", "page", page, "err", err)
 		http.Error(w, "500 — erreur interne / internal error", http.StatusInternalServerError)
 		return
@@ -337,9 +349,12 @@ type siteRooms struct {
 	Rooms []roomChoice
 }
 
-// eventsData is the events page's (and the conflicts page's) part of the
-// view: who the member is, the rooms and the organisation's time zone.
+// eventsData is the events page's, an event's page's and the conflicts
+// page's part of the view: who the member is, the rooms and the
+// organisation's time zone.
 type eventsData struct {
+	// EventID is the event of an event's page ("" on the list).
+	EventID   string
 	MemberID  string
 	Organiser bool
 	Admin     bool
@@ -352,8 +367,8 @@ type eventsData struct {
 	CSS string
 }
 
-func (s *Site) eventsData(m booking.Member) eventsData {
-	d := eventsData{MemberID: m.ID, Organiser: m.IsOrganiser(), Admin: m.IsAdmin(), Zone: "UTC", Rooms: s.mineData().Rooms,
+func (s *Site) eventsData(m booking.Member, eventID string) eventsData {
+	d := eventsData{EventID: eventID, MemberID: m.ID, Organiser: m.IsOrganiser(), Admin: m.IsAdmin(), Zone: "UTC", Rooms: s.mineData().Rooms,
 		CSS: s.assetURL("events.css")}
 	sites := s.catalog.Sites()
 	if len(sites) > 0 && sites[0].Location != nil {

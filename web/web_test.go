@@ -150,6 +150,7 @@ func TestPages(t *testing.T) {
 		{"unknown site", "/sites/nowhere", api.Page{Name: api.PageDay, SiteID: "nowhere"}, 404, []string{"Page introuvable", `href="/sites/nantes"`}},
 		{"mine", "/mes-reservations", api.Page{Name: api.PageMine}, 200, []string{"Mes réservations", "mine.js", `"Salle Loire"`}},
 		{"events", "/evenements", api.Page{Name: api.PageEvents}, 200, []string{"Événements", "events.js", "events.css", `id="ev-list"`}},
+		{"events, one event", "/evenements/ev_1", api.Page{Name: api.PageEvent, EventID: "ev_1"}, 200, []string{"<h1>Événement</h1>", `data-event="ev_1"`, `href="/evenements"`, "events.js", `id="ev-list"`}},
 		{"conflicts", "/conflits", api.Page{Name: api.PageConflicts}, 200, []string{"Conflits de réservation", "réservée aux administrateurs"}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
@@ -176,6 +177,16 @@ func TestPages(t *testing.T) {
 			}
 		})
 	}
+	// An event's page is that event alone: no creation form, even for an
+	// organiser; the list has it.
+	orga := booking.Member{ID: "olga", Name: "Olga", Groups: []string{booking.GroupOrganisers}}
+	if body := render(t, s, "/evenements/ev_1", api.Page{Name: api.PageEvent, EventID: "ev_1", Member: orga}, nil).Body.String(); strings.Contains(body, `id="ev-form"`) || strings.Contains(body, `id="new-event"`) {
+		t.Errorf("an event's page has the list's parts")
+	}
+	if body := render(t, s, "/evenements", api.Page{Name: api.PageEvents, Member: orga}, nil).Body.String(); !strings.Contains(body, `id="ev-form"`) || strings.Contains(body, "data-event") {
+		t.Errorf("the events list lacks the creation form, or names one event")
+	}
+
 	// The lang link sets the cookie; the cookie then chooses.
 	w := render(t, s, "/?lang=en", api.Page{Name: api.PageDay, Member: amina}, nil)
 	if ck := w.Result().Cookies(); len(ck) != 1 || ck[0].Name != "lang" || ck[0].Value != "en" {

@@ -19,11 +19,12 @@ import (
 // an organiser creates an event in a room with one seat and a waiting
 // list, and reads in plain French that the same slot is then taken; a
 // member registers (confirmed), another, in a browser context of their
-// own, lands on the waiting list, position 1; the first unregisters and
-// the second, after a refresh, is confirmed. The organiser sees the
-// attendee list, downloads it as CSV, raises the number of seats and
-// cancels the event, which the member then sees cancelled. An admin reads
-// the conflicts page. Each page is checked with axe-core and saved as a
+// own, follows the event's own link and lands on the waiting list,
+// position 1; the first unregisters and the second, after a refresh, is
+// confirmed. The organiser sees the attendee list, downloads it as CSV,
+// raises the number of seats and cancels the event, which the member then
+// sees cancelled; an unknown event's page says so. An admin reads the
+// conflicts page. Each page is checked with axe-core and saved as a
 // screenshot (testdata/screenshots/e*.png).
 func TestBrowserEvents(t *testing.T) {
 	chromium, axe := browserNeeds(t)
@@ -96,9 +97,23 @@ func TestBrowserEvents(t *testing.T) {
 	}
 	amina.check(t, axe, "e3-inscrite")
 
-	// 3. Another member lands on the waiting list.
+	// 3. Another member follows the link of the event's own page, which
+	// the organiser shares, signs in on the way, and lands on the
+	// waiting list.
+	link, err := chromedp.Run(olga.ctx, chromedp.Evaluate[string](`document.querySelector("#ev-list a.permalink")?.getAttribute("href") ?? ""`))
+	if err != nil || !strings.HasPrefix(link, "/evenements/ev_") {
+		t.Fatalf("the event's link is %q (%v)", link, err)
+	}
 	bruno := newTab()
-	bruno.loginEvents(t, base, "Bruno Martin", "")
+	bruno.loginAt(t, base, link, "Bruno Martin", "")
+	bruno.waitText(t, "main h1", "Événement")
+	bruno.waitText(t, "#ev-list", title)
+	if n, err := chromedp.Run(bruno.ctx, chromedp.Evaluate[int](`document.querySelectorAll("#ev-list > li").length * 10 + document.querySelectorAll("#ev-list a.permalink, #ev-form").length`)); err != nil || n != 10 {
+		t.Errorf("the event's page shows %d event(s) and %d link(s) or form(s), want the one event alone (%v)", n/10, n%10, err)
+	}
+	if got, err := chromedp.Run(bruno.ctx, chromedp.Evaluate[string](`document.title`)); err != nil || got != title+" — roomcal" {
+		t.Errorf("the event's page is titled %q (%v)", got, err)
+	}
 	bruno.waitText(t, "#ev-list", "Complet — la liste d'attente est ouverte")
 	bruno.waitText(t, "#ev-list", "S'inscrire sur la liste d'attente")
 	bruno.clickInEvent(t, title, "button.register")
@@ -112,7 +127,7 @@ func TestBrowserEvents(t *testing.T) {
 	amina.waitText(t, "#ev-list", "vous n'êtes plus inscrit·e")
 	amina.waitText(t, "#ev-list", "Complet — la liste d'attente est ouverte")
 	bruno.do(t, "refresh", chromedp.Click("#ev-refresh"))
-	bruno.waitText(t, "#ev-status", "Liste à jour")
+	bruno.waitText(t, "#ev-status", "À jour à")
 	bruno.waitText(t, "#ev-list", "Vous êtes inscrit·e.")
 
 	// 5. The organiser: who registered, the CSV, more seats.
@@ -150,6 +165,12 @@ func TestBrowserEvents(t *testing.T) {
 		t.Errorf("a cancelled event still offers %d button(s) (%v)", n, err)
 	}
 	bruno.check(t, axe, "e7-annule")
+	// An event that does not exist says so, and leads back to the list.
+	bruno.do(t, "an unknown event", chromedp.Navigate(base+"/evenements/ev_inconnu"))
+	bruno.waitText(t, "#ev-status", "Cet événement n'existe pas, ou plus")
+	bruno.check(t, axe, "e7c-evenement-inconnu", "status of 404")
+	bruno.do(t, "back to the list", chromedp.Click(`p.back a[href="/evenements"]`), chromedp.WaitVisible("#ev-list"))
+	bruno.waitText(t, "#ev-list .seats", "Annulé")
 	bruno.do(t, "English, 360 px wide", chromedp.Navigate(base+"/evenements?lang=en"), chromedp.EmulateViewport(360, 740))
 	bruno.waitText(t, "#ev-list .seats", "Cancelled")
 	bruno.check(t, axe, "e7b-events-en-360px")
@@ -170,8 +191,16 @@ func TestBrowserEvents(t *testing.T) {
 // checkbox id (if any), landing on the events page.
 func (b *browserTab) loginEvents(t *testing.T, base, name, role string) {
 	t.Helper()
+	b.loginAt(t, base, "/evenements", name, role)
+}
+
+// loginAt opens path, which sends to the dev login page, signs in as
+// name with the role checkbox id (if any), and comes back to path, an
+// events page.
+func (b *browserTab) loginAt(t *testing.T, base, path, name, role string) {
+	t.Helper()
 	actions := []chromedp.Action[chromedp.Void]{
-		chromedp.Navigate(base + "/evenements"),
+		chromedp.Navigate(base + path),
 		chromedp.WaitVisible("#name"),
 		chromedp.SendKeys("#name", name),
 	}

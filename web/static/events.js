@@ -12,6 +12,10 @@
 // visible again, and right after each action. The event cards are
 // updated in place, so that a refresh neither moves the keyboard focus
 // nor repeats what the status lines said.
+//
+// An event's own page (/evenements/{id}, data-event) is the same page
+// with that one event: it is fetched alone, its card has no link to
+// itself, and the page's title becomes the event's.
 import { t, csrf, detailIn, zoned, ruleMessage } from "./common.js";
 
 const root = document.getElementById("events");
@@ -22,6 +26,8 @@ const isOrganiser = root.dataset.organiser === "true";
 const isAdmin = root.dataset.admin === "true";
 const refreshSeconds = Number(root.dataset.refresh) || 15;
 const rooms = JSON.parse(document.getElementById("rooms").textContent) ?? {};
+const single = root.dataset.event ?? ""; // the event of an event's page
+const siteTitle = document.title.split(" — ").pop();
 
 const status = document.getElementById("ev-status");
 const list = document.getElementById("ev-list");
@@ -166,6 +172,11 @@ function makeCard(ev) {
   c.li = el("li", { class: "event" });
   c.article = el("article", { "aria-labelledby": hid },
     c.title, c.when, c.where, c.by, c.description, c.seats, c.window, c.mine, c.actions, c.msg);
+  if (!single) {
+    // The event's own page, whose address an organiser shares.
+    c.link = el("a", { class: "permalink", href: "/evenements/" + encodeURIComponent(ev.id) });
+    c.article.insertBefore(el("p", {}, c.link), c.actions);
+  }
   c.li.append(c.article);
   update(c, ev);
   return c;
@@ -183,6 +194,10 @@ function update(c, ev, keepMsg = false) {
   const cancelled = ev.status === "cancelled";
   c.li.classList.toggle("cancelled", cancelled);
   c.title.textContent = ev.title;
+  if (c.link) {
+    c.link.textContent = t("ev_link");
+    c.link.setAttribute("aria-label", t("ev_link_label", { title: ev.title }));
+  }
   c.when.textContent = when(ev);
   c.where.textContent = ev.location || rooms[ev.room]?.name
     ? t("ev_where", { place: ev.location || rooms[ev.room]?.name }) : t("ev_where_none");
@@ -444,16 +459,33 @@ let gen = 0;
 async function load() {
   const g = gen;
   const announce = announceNext;
-  const { resp, body } = await call("GET", "/api/v1/events");
-  if (!resp?.ok) {
-    say(status, problemMessage(resp, body), "error");
-    return;
+  let full;
+  if (single) {
+    const { resp, body } = await call("GET", "/api/v1/events/" + encodeURIComponent(single));
+    if (resp?.status === 404) {
+      for (const c of cards.values()) c.li.remove();
+      cards.clear();
+      say(status, t("event_not_found"), "error");
+      return;
+    }
+    if (!resp?.ok) {
+      say(status, problemMessage(resp, body), "error");
+      return;
+    }
+    full = [body];
+    document.title = body.title + " — " + siteTitle;
+  } else {
+    const { resp, body } = await call("GET", "/api/v1/events");
+    if (!resp?.ok) {
+      say(status, problemMessage(resp, body), "error");
+      return;
+    }
+    const summaries = Array.isArray(body) ? body : [];
+    full = await Promise.all(summaries.map(async (s) => {
+      const one = await call("GET", "/api/v1/events/" + encodeURIComponent(s.id));
+      return one.resp?.ok ? one.body : s;
+    }));
   }
-  const summaries = Array.isArray(body) ? body : [];
-  const full = await Promise.all(summaries.map(async (s) => {
-    const one = await call("GET", "/api/v1/events/" + encodeURIComponent(s.id));
-    return one.resp?.ok ? one.body : s;
-  }));
   if (g !== gen) {
     again = true;
     return;
@@ -481,6 +513,19 @@ async function load() {
       cards.delete(id);
     }
   }
+  const now = () => new Intl.DateTimeFormat(locale, { hour: "2-digit", minute: "2-digit", second: "2-digit" }).format(new Date());
+  if (single) {
+    // One event: nothing to count; the status line only answers a
+    // manual refresh, or clears an old error.
+    if (announce) {
+      announceNext = false;
+      say(status, t("event_updated", { time: now() }));
+    } else if (!loadedOnce || status.classList.contains("error")) {
+      say(status, "");
+    }
+    loadedOnce = true;
+    return;
+  }
   const count = full.length ? t("events_loaded", { n: full.length }) : t("events_empty");
   if (!loadedOnce || full.length !== lastCount) {
     say(status, count);
@@ -488,7 +533,7 @@ async function load() {
     lastCount = full.length;
   } else if (announce) {
     announceNext = false;
-    say(status, t("events_updated", { time: new Intl.DateTimeFormat(locale, { hour: "2-digit", minute: "2-digit", second: "2-digit" }).format(new Date()) }));
+    say(status, t("events_updated", { time: now() }));
   } else if (status.classList.contains("error")) {
     say(status, "");
   }
