@@ -16,7 +16,8 @@ import (
 // A room's week page and the moves of "Mes réservations", in a real
 // browser: a member opens the Salle Loire's week, reads its rules in
 // words, finds its feed link (which a calendar app can fetch), books
-// through the page; in "Mes réservations" she moves that booking onto a
+// through the page's form, with the mouse, and with a finger on a touch
+// screen; in "Mes réservations" she moves that booking onto a
 // slot someone else took (made through the API) and reads which slot is
 // taken, then onto a free slot; she registers to an event an organiser
 // made through the API, and finds it under "Mes inscriptions". Each page
@@ -105,6 +106,20 @@ func TestBrowserRoom(t *testing.T) {
 	amina.waitText(t, "#room-status", "C'est réservé : Salle Loire")
 	amina.waitText(t, "#calendar", "Permanence")
 
+	// 2c. On a tablet's touch screen: a finger held still on 12:00, then
+	// slid down to 13:00, opens the dialog for that hour.
+	amina.do(t, "a tablet", chromedp.EmulateViewport(800, 1000, chromedp.EmulateTouch), chromedp.Reload())
+	amina.waitText(t, "#room-status", "Semaine chargée")
+	amina.do(t, "the week calendar", chromedp.WaitVisible("#calendar .ec-time-grid"))
+	p0, p1 := amina.weekPoints(t, day.Weekday(), 12, 13)
+	amina.touchSlide(t, "hold and slide", p0, p1, 700*time.Millisecond)
+	amina.do(t, "the booking dialog", chromedp.WaitVisible("#book-dialog"))
+	amina.waitText(t, "#dlg-when", "de 12:00 à 13:00")
+	amina.do(t, "book on the tablet", chromedp.SendKeys("#dlg-title", "Point tablette\r"))
+	amina.waitText(t, "#room-status", "C'est réservé : Salle Loire")
+	amina.waitText(t, "#calendar", "Point tablette")
+	amina.do(t, "back to a desktop", chromedp.EmulateViewport(1280, 900))
+
 	// 3. Move it onto Bruno's slot: which slot is taken, in words.
 	amina.do(t, "my bookings", chromedp.Navigate(base+"/mes-reservations"), chromedp.WaitVisible("#mine-table"))
 	amina.waitText(t, "#mine-table", "Réunion du bureau")
@@ -157,11 +172,11 @@ func TestBrowserRoom(t *testing.T) {
 	t.Logf("room browser test took %s", time.Since(began).Round(time.Millisecond))
 }
 
-// selectWeekRange drags the mouse over the hours from–to of weekday wd
-// in the week calendar of the room page.
-func (b *browserTab) selectWeekRange(t *testing.T, wd time.Weekday, from, to int) {
+// weekPoints finds where the hours from–to of weekday wd are in the
+// room's week calendar, scrolling the day into view: just inside the
+// start of from and the end of to.
+func (b *browserTab) weekPoints(t *testing.T, wd time.Weekday, from, to int) (point, point) {
 	t.Helper()
-	type point struct{ X, Y float64 }
 	// The day's column spans the hours the calendar shows, from
 	// data-slot-min to data-slot-max.
 	js := fmt.Sprintf(`(() => {
@@ -179,13 +194,21 @@ func (b *browserTab) selectWeekRange(t *testing.T, wd time.Weekday, from, to int
 	})()`, strings.ToLower(wd.String()[:3]), from, to)
 	pts, err := chromedp.Run(b.ctx, chromedp.Evaluate[[]point](js))
 	if err != nil || len(pts) != 2 {
-		t.Fatalf("selectWeekRange: where is %s? %v %v", wd, pts, err)
+		t.Fatalf("where are the hours %d–%d of %s? %v %v", from, to, wd, pts, err)
 	}
+	return pts[0], pts[1]
+}
+
+// selectWeekRange drags the mouse over the hours from–to of weekday wd
+// in the room's week calendar.
+func (b *browserTab) selectWeekRange(t *testing.T, wd time.Weekday, from, to int) {
+	t.Helper()
+	p0, p1 := b.weekPoints(t, wd, from, to)
 	b.do(t, "drag over "+wd.String(),
-		chromedp.MouseEvent("mousePressed", pts[0].X, pts[0].Y, chromedp.ButtonLeft, chromedp.ClickCount(1)),
-		chromedp.MouseEvent("mouseMoved", pts[0].X, (pts[0].Y+pts[1].Y)/2, chromedp.ButtonLeft),
-		chromedp.MouseEvent("mouseMoved", pts[1].X, pts[1].Y, chromedp.ButtonLeft),
-		chromedp.MouseEvent("mouseReleased", pts[1].X, pts[1].Y, chromedp.ButtonLeft, chromedp.ClickCount(1)),
+		chromedp.MouseEvent("mousePressed", p0.X, p0.Y, chromedp.ButtonLeft, chromedp.ClickCount(1)),
+		chromedp.MouseEvent("mouseMoved", p0.X, (p0.Y+p1.Y)/2, chromedp.ButtonLeft),
+		chromedp.MouseEvent("mouseMoved", p1.X, p1.Y, chromedp.ButtonLeft),
+		chromedp.MouseEvent("mouseReleased", p1.X, p1.Y, chromedp.ButtonLeft, chromedp.ClickCount(1)),
 	)
 }
 
