@@ -371,6 +371,13 @@ func (s *Service) cancel(ctx context.Context, m Member, id string, forEvent bool
 	if err != nil {
 		return err
 	}
+	return s.remove(ctx, p, b, etag)
+}
+
+// remove deletes booking b (read with etag) from its room's calendar,
+// then from the gate.
+func (s *Service) remove(ctx context.Context, p place, b Booking, etag string) error {
+	id := b.ID
 	if err := s.cal.Delete(ctx, p.room, b.ID, etag); err != nil {
 		return fmt.Errorf("cancel %s: %w", id, err)
 	}
@@ -531,6 +538,33 @@ func (s *Service) MoveForEvent(ctx context.Context, organiser Member, id, title 
 // an error.
 func (s *Service) CancelForEvent(ctx context.Context, organiser Member, id string) error {
 	err := s.cancel(ctx, organiser, id, true)
+	if errors.Is(err, ErrNotFound) {
+		return nil
+	}
+	return err
+}
+
+// ReleaseForEvent frees the room booking of an event that is gone from
+// the events calendar (deleted in Nextcloud or any CalDAV client): no
+// member acts, and nobody may be asked. Only a booking of kind event is
+// released (ErrNotFound for any other); one already gone is not an
+// error.
+func (s *Service) ReleaseForEvent(ctx context.Context, id string) error {
+	p, err := s.placeOfBooking(id)
+	if err != nil {
+		return err
+	}
+	b, etag, err := s.cal.Get(ctx, p.room, p.site.Location, id)
+	if errors.Is(err, ErrNotFound) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("release %s: %w", id, err)
+	}
+	if !b.IsEvent() {
+		return fmt.Errorf("booking %s is not an event's: %w", id, ErrNotFound)
+	}
+	err = s.remove(ctx, p, b, etag)
 	if errors.Is(err, ErrNotFound) {
 		return nil
 	}

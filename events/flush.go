@@ -220,7 +220,9 @@ func (s *Service) flush(ctx context.Context, id string, lease booking.Lease, rec
 				if errors.Is(err, booking.ErrNotFound) {
 					// Deleted from the calendar: callers get "not found"
 					// from now on rather than "try again".
-					s.forget(ctx, id)
+					if ferr := s.forget(ctx, id); ferr != nil {
+						s.log.WarnContext(ctx, "deleted event kept for the next sync pass", "event", id, "err", ferr)
+					}
 				}
 				return err
 			}

@@ -76,6 +76,9 @@ type Rooms interface {
 	MoveForEvent(ctx context.Context, organiser booking.Member, bookingID, title string, start, end time.Time) error
 	// CancelForEvent frees an event's room booking.
 	CancelForEvent(ctx context.Context, organiser booking.Member, bookingID string) error
+	// ReleaseForEvent frees the room booking of an event deleted from
+	// the events calendar outside roomcal, with no member acting.
+	ReleaseForEvent(ctx context.Context, bookingID string) error
 	// RoomName returns a room's name, for the event's location.
 	RoomName(room string) (string, error)
 }

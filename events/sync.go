@@ -199,7 +199,11 @@ func (s *Service) Sync(ctx context.Context) error {
 		}
 	}
 	for _, id := range deleted {
-		s.forget(ctx, id)
+		done, err := s.syncDeleted(ctx, id)
+		if err != nil {
+			s.log.WarnContext(ctx, "deleted event not forgotten", "event", id, "err", err)
+		}
+		complete = complete && done && err == nil
 	}
 	if !complete {
 		return nil // the same changes are listed again next pass
@@ -222,8 +226,7 @@ func (s *Service) syncEvent(ctx context.Context, ref Ref) (bool, error) {
 	rec, err := s.cal.Read(rctx, ref.ID)
 	cancel()
 	if errors.Is(err, booking.ErrNotFound) {
-		s.forget(ctx, ref.ID)
-		return true, nil
+		return true, s.forget(ctx, ref.ID)
 	}
 	if err != nil {
 		return false, err
@@ -244,12 +247,49 @@ func (s *Service) peek(id string) *flusher {
 	return s.flushers[id]
 }
 
-// forget drops an event whose object is gone from the calendar.
-func (s *Service) forget(ctx context.Context, id string) {
+// syncDeleted forgets an event the calendar lists as deleted, once a
+// read under the event's lock confirms that its object is gone (a
+// listing that missed it must not free its room). It reports false when
+// the event was locked by a writer.
+func (s *Service) syncDeleted(ctx context.Context, id string) (bool, error) {
+	lease, ok, err := s.g.Lock(ctx, id, s.lockTTL())
+	if err != nil || !ok {
+		return false, err
+	}
+	defer lease.Release()
+	rctx, cancel := context.WithTimeout(ctx, s.opt.WriteTimeout)
+	_, err = s.cal.Read(rctx, id)
+	cancel()
+	switch {
+	case errors.Is(err, booking.ErrNotFound):
+		return true, s.forget(ctx, id)
+	case err != nil:
+		return false, err
+	}
+	return true, nil // still there: it is listed as changed when it changes
+}
+
+// forget drops an event whose object is gone from the calendar, the
+// caller holding its lock. The event was deleted outside roomcal (which
+// only ever marks its events cancelled), so its room booking would hold
+// the room for nobody: it is released first, and if that fails the event
+// is kept, to be tried again on the next pass. (After a Redis flush the
+// gate no longer knows the event's room booking, which then stays.)
+func (s *Service) forget(ctx context.Context, id string) error {
+	if st, err := s.g.State(ctx, id); err == nil && st.Event.RoomBooking != "" && s.rooms != nil {
+		rctx, cancel := context.WithTimeout(ctx, s.opt.WriteTimeout)
+		err := s.rooms.ReleaseForEvent(rctx, st.Event.RoomBooking)
+		cancel()
+		if err != nil {
+			return fmt.Errorf("free the room of deleted event %s: %w", id, err)
+		}
+		s.log.InfoContext(ctx, "event deleted outside roomcal: room freed", "event", id, "booking", st.Event.RoomBooking)
+	}
 	if err := s.g.IndexDel(ctx, id); err != nil {
 		s.log.WarnContext(ctx, "deleted event still indexed", "event", id, "err", err)
 	}
 	if err := s.g.Drop(ctx, id); err != nil {
 		s.log.WarnContext(ctx, "deleted event still in the gate", "event", id, "err", err)
 	}
+	return nil
 }

@@ -9,6 +9,7 @@ import (
 	"context"
 	"encoding/csv"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -23,6 +24,7 @@ import (
 	ical "github.com/emersion/go-ical"
 
 	"github.com/roomcal/roomcal/api"
+	"github.com/roomcal/roomcal/booking"
 	"github.com/roomcal/roomcal/caldav"
 	"github.com/roomcal/roomcal/events"
 	"github.com/roomcal/roomcal/internal/redisgate"
@@ -510,6 +512,48 @@ func TestEventInTakenRoom(t *testing.T) {
 	}
 	if a := in.as(t, memberNo(1), "POST", "/api/v1/events/"+id+"/registrations", nil, ""); a.status != 422 || decode[api.Problem](t, a).Code != api.CodeRegistrationClosed {
 		t.Fatalf("registering for a cancelled event: %d %s", a.status, a.body)
+	}
+}
+
+// TestEventDeletedOutside: an event in a room deleted straight from the
+// events calendar on Radicale (as from Nextcloud) frees its room within
+// the sync interval: its booking leaves the room's calendar, the slot can
+// be booked, and the event is no longer found.
+func TestEventDeletedOutside(t *testing.T) {
+	b := newBackend(t, testenv.RadicaleHome(t), testenv.StartRedis(t).URL())
+	in := newInstance(t, b, instanceOpts{syncInterval: 200 * time.Millisecond})
+	start, end := slot(22, 18)
+	id := in.createEvent(t, map[string]any{"room": "loire", "start": start.Format(time.RFC3339), "end": end.Format(time.RFC3339)})
+	if busy := bookingsOnServer(t, b, "loire", start, end); len(busy) != 1 || busy[0].Kind != "event" {
+		t.Fatalf("the event's room booking on the server: %+v", busy)
+	}
+	time.Sleep(500 * time.Millisecond) // a sync pass or two has seen the event
+
+	if err := b.store.Delete(context.Background(), eventsCalendar, caldav.ObjectName(id), ""); err != nil {
+		t.Fatalf("outside delete: %v", err)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for len(bookingsOnServer(t, b, "loire", start, end)) != 0 {
+		if time.Now().After(deadline) {
+			t.Fatalf("the room of the deleted event is still held after 10 s: %+v", bookingsOnServer(t, b, "loire", start, end))
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	a := in.book(t, "amina", "loire", start, end)
+	if a.status != 201 {
+		t.Fatalf("booking the freed slot: %d %s", a.status, a.body)
+	}
+	if a := in.as(t, memberNo(1), "GET", "/api/v1/events/"+id, nil, ""); a.status != 404 {
+		t.Fatalf("the deleted event: %d %s", a.status, a.body)
+	}
+	// Releasing, which no member asks for, touches only events' room
+	// bookings: a member's own booking stays.
+	mine := decode[struct{ ID string }](t, a).ID
+	if err := in.svc.ReleaseForEvent(context.Background(), mine); !errors.Is(err, booking.ErrNotFound) {
+		t.Fatalf("releasing a member's booking: %v, want not found", err)
+	}
+	if busy := bookingsOnServer(t, b, "loire", start, end); len(busy) != 1 || busy[0].Ref != mine {
+		t.Fatalf("the member's booking after a refused release: %+v", busy)
 	}
 }
 
