@@ -12,10 +12,12 @@ if ! occ status --output=json 2>/dev/null | grep -q '"installed":true'; then
 fi
 
 # roomcal keeps one calendar per room: lift the limit of 30 calendars per
-# user and the rate limit of 10 calendar creations per hour.
-occ config:app:set dav maximumCalendarsSubscriptions --type=integer --value=-1
-occ config:app:set dav rateLimitCalendarCreation --type=integer --value=1000
-occ config:app:set dav rateLimitPeriodCalendarCreation --type=integer --value=3600
+# user and the rate limit of 10 calendar creations per hour. No --type:
+# it exists from Nextcloud 29 only, and older versions exit 1 on it (which
+# would stop this hook under set -e); a plain --value works on every one.
+occ config:app:set dav maximumCalendarsSubscriptions --value=-1
+occ config:app:set dav rateLimitCalendarCreation --value=1000
+occ config:app:set dav rateLimitPeriodCalendarCreation --value=3600
 
 # The service account that owns the room calendars.
 if occ user:info roomcal >/dev/null 2>&1; then
