@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/roomcal/roomcal/booking"
+	"github.com/roomcal/roomcal/caldav"
 )
 
 func testCatalog(t *testing.T) *booking.Catalog {
@@ -195,7 +196,7 @@ func TestOpenAPICoversRoutes(t *testing.T) {
 	// Every mode's routes: dev (with personal feeds), header, oidc.
 	var routes []route
 	for _, o := range []Options{
-		{Catalog: testCatalog(t), AuthMode: AuthDev, FeedTokens: noTokens{}},
+		{Catalog: testCatalog(t), AuthMode: AuthDev, Feeds: caldav.FeedEncoder{}, FeedTokens: noTokens{}},
 		{Catalog: testCatalog(t), AuthMode: AuthHeader},
 		{Catalog: testCatalog(t), AuthMode: AuthOIDC, OIDC: &OIDCClient{}},
 	} {

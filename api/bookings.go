@@ -63,17 +63,17 @@ func parseTime(field, v string) (time.Time, error) {
 func (s *Server) availability(c *gin.Context) {
 	from, err := parseTime("from", c.Query("from"))
 	if err != nil {
-		writeError(c, s.log, err)
+		writeError(c, err)
 		return
 	}
 	to, err := parseTime("to", c.Query("to"))
 	if err != nil {
-		writeError(c, s.log, err)
+		writeError(c, err)
 		return
 	}
 	a, err := s.opts.Bookings.Availability(c.Request.Context(), c.Query("site"), c.Query("room"), from, to)
 	if err != nil {
-		writeError(c, s.log, err)
+		writeError(c, err)
 		return
 	}
 	c.Header("Cache-Control", "no-store")
@@ -96,7 +96,7 @@ func (s *Server) availability(c *gin.Context) {
 	}
 	body, err := json.Marshal(out)
 	if err != nil {
-		writeError(c, s.log, err)
+		writeError(c, err)
 		return
 	}
 	if a.Key != "" {
@@ -168,21 +168,21 @@ func toBookingJSON(b booking.Booking) bookingJSON {
 func (s *Server) createBooking(c *gin.Context) {
 	var req bookingRequestJSON
 	if err := readJSON(c, &req); err != nil {
-		writeError(c, s.log, err)
+		writeError(c, err)
 		return
 	}
 	if req.Room == "" {
-		writeError(c, s.log, invalid("room est obligatoire / room is required"))
+		writeError(c, invalid("room est obligatoire / room is required"))
 		return
 	}
 	start, err := parseTime("start", req.Start)
 	if err != nil {
-		writeError(c, s.log, err)
+		writeError(c, err)
 		return
 	}
 	end, err := parseTime("end", req.End)
 	if err != nil {
-		writeError(c, s.log, err)
+		writeError(c, err)
 		return
 	}
 	r := booking.Request{Room: req.Room, Start: start, End: end, Title: req.Title}
@@ -195,7 +195,7 @@ func (s *Server) createBooking(c *gin.Context) {
 	m, _ := member(c)
 	b, err := s.opts.Bookings.Book(c.Request.Context(), m, r)
 	if err != nil {
-		writeError(c, s.log, err)
+		writeError(c, err)
 		return
 	}
 	c.Header("Location", "/api/v1/bookings/"+b.ID)
@@ -216,7 +216,7 @@ func (s *Server) listBookings(c *gin.Context) {
 	if v := c.Query("from"); v != "" {
 		t, err := parseTime("from", v)
 		if err != nil {
-			writeError(c, s.log, err)
+			writeError(c, err)
 			return
 		}
 		f.From = t
@@ -224,7 +224,7 @@ func (s *Server) listBookings(c *gin.Context) {
 	if v := c.Query("to"); v != "" {
 		t, err := parseTime("to", v)
 		if err != nil {
-			writeError(c, s.log, err)
+			writeError(c, err)
 			return
 		}
 		f.To = t
@@ -235,7 +235,7 @@ func (s *Server) listBookings(c *gin.Context) {
 	}
 	list, err := s.opts.Bookings.List(c.Request.Context(), f)
 	if err != nil {
-		writeError(c, s.log, err)
+		writeError(c, err)
 		return
 	}
 	out := []bookingItemJSON{}
@@ -252,7 +252,7 @@ func (s *Server) getBooking(c *gin.Context) {
 	m, _ := member(c)
 	b, err := s.opts.Bookings.Get(c.Request.Context(), m, c.Param("id"))
 	if err != nil {
-		writeError(c, s.log, err)
+		writeError(c, err)
 		return
 	}
 	c.JSON(http.StatusOK, toBookingJSON(b))
@@ -268,19 +268,19 @@ type bookingPatchJSON struct {
 func (s *Server) patchBooking(c *gin.Context) {
 	var req bookingPatchJSON
 	if err := readJSON(c, &req); err != nil {
-		writeError(c, s.log, err)
+		writeError(c, err)
 		return
 	}
 	var ch booking.Change
 	if err := parseTimeFields(timeField{"start", req.Start, &ch.Start}, timeField{"end", req.End, &ch.End}); err != nil {
-		writeError(c, s.log, err)
+		writeError(c, err)
 		return
 	}
 	ch.Title, ch.Description = req.Title, req.Description
 	m, _ := member(c)
 	b, err := s.opts.Bookings.Move(c.Request.Context(), m, c.Param("id"), ch)
 	if err != nil {
-		writeError(c, s.log, err)
+		writeError(c, err)
 		return
 	}
 	c.JSON(http.StatusOK, toBookingJSON(b))
@@ -289,7 +289,7 @@ func (s *Server) patchBooking(c *gin.Context) {
 func (s *Server) deleteBooking(c *gin.Context) {
 	m, _ := member(c)
 	if err := s.opts.Bookings.Cancel(c.Request.Context(), m, c.Param("id")); err != nil {
-		writeError(c, s.log, err)
+		writeError(c, err)
 		return
 	}
 	c.Status(http.StatusNoContent)
@@ -304,7 +304,7 @@ type conflictJSON struct {
 func (s *Server) listConflicts(c *gin.Context) {
 	list, err := s.opts.Bookings.Conflicts(c.Request.Context())
 	if err != nil {
-		writeError(c, s.log, err)
+		writeError(c, err)
 		return
 	}
 	out := []conflictJSON{}

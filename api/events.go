@@ -121,29 +121,29 @@ func parseOptionalTime(field string, v *string) (time.Time, error) {
 func (s *Server) createEvent(c *gin.Context) {
 	var req eventRequestJSON
 	if err := readJSON(c, &req); err != nil {
-		writeError(c, s.log, err)
+		writeError(c, err)
 		return
 	}
 	r := events.Request{Title: req.Title}
 	var err error
 	if r.Start, err = parseTime("start", req.Start); err != nil {
-		writeError(c, s.log, err)
+		writeError(c, err)
 		return
 	}
 	if r.End, err = parseTime("end", req.End); err != nil {
-		writeError(c, s.log, err)
+		writeError(c, err)
 		return
 	}
 	if r.Opens, err = parseOptionalTime("registration_opens_at", req.Opens); err != nil {
-		writeError(c, s.log, err)
+		writeError(c, err)
 		return
 	}
 	if r.Closes, err = parseOptionalTime("registration_closes_at", req.Closes); err != nil {
-		writeError(c, s.log, err)
+		writeError(c, err)
 		return
 	}
 	if req.Capacity == nil {
-		writeError(c, s.log, invalid("capacity est obligatoire / capacity is required"))
+		writeError(c, invalid("capacity est obligatoire / capacity is required"))
 		return
 	}
 	r.Capacity = *req.Capacity
@@ -162,7 +162,7 @@ func (s *Server) createEvent(c *gin.Context) {
 	m, _ := member(c)
 	ev, err := s.opts.Events.Create(c.Request.Context(), m, r)
 	if err != nil {
-		writeError(c, s.log, err)
+		writeError(c, err)
 		return
 	}
 	c.Header("Location", "/api/v1/events/"+ev.ID)
@@ -175,23 +175,23 @@ func (s *Server) listEvents(c *gin.Context) {
 	var err error
 	if v := c.Query("from"); v != "" {
 		if from, err = parseTime("from", v); err != nil {
-			writeError(c, s.log, err)
+			writeError(c, err)
 			return
 		}
 	}
 	if v := c.Query("to"); v != "" {
 		if to, err = parseTime("to", v); err != nil {
-			writeError(c, s.log, err)
+			writeError(c, err)
 			return
 		}
 	}
 	if to.Sub(from) > 400*24*time.Hour {
-		writeError(c, s.log, invalid("la période demandée dépasse 400 jours / the range exceeds 400 days"))
+		writeError(c, invalid("la période demandée dépasse 400 jours / the range exceeds 400 days"))
 		return
 	}
 	list, err := s.opts.Events.List(c.Request.Context(), from, to)
 	if err != nil {
-		writeError(c, s.log, err)
+		writeError(c, err)
 		return
 	}
 	out := make([]eventJSON, 0, len(list))
@@ -206,7 +206,7 @@ func (s *Server) getEvent(c *gin.Context) {
 	m, _ := member(c)
 	v, err := s.opts.Events.Get(c.Request.Context(), m, c.Param("id"))
 	if err != nil {
-		writeError(c, s.log, err)
+		writeError(c, err)
 		return
 	}
 	c.Header("Cache-Control", "no-store")
@@ -216,7 +216,7 @@ func (s *Server) getEvent(c *gin.Context) {
 func (s *Server) patchEvent(c *gin.Context) {
 	var req eventPatchJSON
 	if err := readJSON(c, &req); err != nil {
-		writeError(c, s.log, err)
+		writeError(c, err)
 		return
 	}
 	ch := events.Change{
@@ -224,7 +224,7 @@ func (s *Server) patchEvent(c *gin.Context) {
 		Capacity: req.Capacity, Waitlist: req.Waitlist,
 	}
 	if err := parseTimeFields(timeField{"start", req.Start, &ch.Start}, timeField{"end", req.End, &ch.End}); err != nil {
-		writeError(c, s.log, err)
+		writeError(c, err)
 		return
 	}
 	for _, f := range []struct {
@@ -237,7 +237,7 @@ func (s *Server) patchEvent(c *gin.Context) {
 		}
 		t, err := parseOptionalTime(f.name, f.raw.Value)
 		if err != nil {
-			writeError(c, s.log, err)
+			writeError(c, err)
 			return
 		}
 		*f.dst = &t
@@ -245,7 +245,7 @@ func (s *Server) patchEvent(c *gin.Context) {
 	m, _ := member(c)
 	v, err := s.opts.Events.Update(c.Request.Context(), m, c.Param("id"), ch)
 	if err != nil {
-		writeError(c, s.log, err)
+		writeError(c, err)
 		return
 	}
 	c.JSON(http.StatusOK, toViewJSON(v))
@@ -254,7 +254,7 @@ func (s *Server) patchEvent(c *gin.Context) {
 func (s *Server) cancelEvent(c *gin.Context) {
 	m, _ := member(c)
 	if err := s.opts.Events.Cancel(c.Request.Context(), m, c.Param("id")); err != nil {
-		writeError(c, s.log, err)
+		writeError(c, err)
 		return
 	}
 	c.Status(http.StatusNoContent)
@@ -273,7 +273,7 @@ func (s *Server) register(c *gin.Context) {
 	m, _ := member(c)
 	r, created, err := s.opts.Events.Register(c.Request.Context(), m, c.Param("id"))
 	if err != nil {
-		writeError(c, s.log, err)
+		writeError(c, err)
 		return
 	}
 	status := http.StatusOK
@@ -286,7 +286,7 @@ func (s *Server) register(c *gin.Context) {
 func (s *Server) unregister(c *gin.Context) {
 	m, _ := member(c)
 	if err := s.opts.Events.Unregister(c.Request.Context(), m, c.Param("id")); err != nil {
-		writeError(c, s.log, err)
+		writeError(c, err)
 		return
 	}
 	c.Status(http.StatusNoContent)
@@ -299,7 +299,7 @@ func (s *Server) listRegistrations(c *gin.Context) {
 	m, _ := member(c)
 	ev, regs, err := s.opts.Events.Registrations(c.Request.Context(), m, c.Param("id"))
 	if err != nil {
-		writeError(c, s.log, err)
+		writeError(c, err)
 		return
 	}
 	c.Header("Cache-Control", "no-store")

@@ -14,7 +14,6 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/roomcal/roomcal/booking"
-	"github.com/roomcal/roomcal/caldav"
 	"github.com/roomcal/roomcal/events"
 )
 
@@ -23,7 +22,18 @@ import (
 // not public. The events feed shows the internal events, cancelled ones
 // as STATUS:CANCELLED so that subscribed calendars drop them. Feeds are
 // read from the cache, carry a VTIMEZONE for every TZID they use, and
-// answer conditional GETs (ETag, If-None-Match → 304).
+// answer conditional GETs (ETag, If-None-Match → 304). The handlers
+// compose booking.FeedEntry values; a FeedEncoder writes them.
+
+// FeedEncoder writes a calendar feed: name and entries in, the body of a
+// text/calendar answer out, with a VTIMEZONE for every time zone the
+// entries use. The same input gives the same bytes (the feed's ETag is
+// their hash). An error means the entries cannot be written (a bug, or
+// data no calendar can hold); it must be safe for concurrent use. The
+// iCalendar adapter (caldav.FeedEncoder) implements it.
+type FeedEncoder interface {
+	Encode(name string, entries []booking.FeedEntry) ([]byte, error)
+}
 
 // feedID strips the ".ics" of a feed's last path segment.
 func feedID(c *gin.Context) (string, bool) {
@@ -31,38 +41,36 @@ func feedID(c *gin.Context) (string, bool) {
 	return id, ok && id != ""
 }
 
-// busyEvent is one busy interval as a feed VEVENT, its title hidden.
-func busyEvent(b booking.Busy, loc *time.Location, summary, location string, stamp time.Time) caldav.Event {
-	return caldav.Event{
-		// One VEVENT per occurrence: a recurring booking's instances are
+// busyEntry is one busy interval as a feed entry, titled title (the
+// booking's own title is not shown unless title is it).
+func busyEntry(b booking.Busy, loc *time.Location, title, location string, stamp time.Time) booking.FeedEntry {
+	return booking.FeedEntry{
+		// One entry per occurrence: a recurring booking's instances are
 		// listed one by one (busy times, not the series).
 		UID:      fmt.Sprintf("%s-%d@roomcal", b.Ref, b.Start.Unix()),
-		Summary:  summary,
+		Title:    title,
 		Location: location,
 		Start:    b.Start.In(loc),
 		End:      b.End.In(loc),
-		Status:   "CONFIRMED",
-		Transp:   "OPAQUE",
-		Class:    "PUBLIC",
-		DTStamp:  stamp,
+		Stamp:    stamp,
 	}
 }
 
 func (s *Server) roomFeed(c *gin.Context) {
 	id, ok := feedID(c)
 	if !ok {
-		writeError(c, s.log, problem(http.StatusNotFound, CodeNotFound, "Flux inconnu. / No such feed."))
+		writeError(c, problem(http.StatusNotFound, CodeNotFound, "Flux inconnu. / No such feed."))
 		return
 	}
 	from, to := s.opts.Bookings.FeedRange()
 	room, site, busy, err := s.opts.Bookings.RoomBusy(c.Request.Context(), id, from, to)
 	if err != nil {
-		writeError(c, s.log, err)
+		writeError(c, err)
 		return
 	}
-	evs := make([]caldav.Event, 0, len(busy))
+	evs := make([]booking.FeedEntry, 0, len(busy))
 	for _, b := range busy {
-		evs = append(evs, busyEvent(b, site.Location, "Occupé", room.Name, from))
+		evs = append(evs, busyEntry(b, site.Location, "Occupé", room.Name, from))
 	}
 	s.writeFeed(c, room.Name+" — "+site.Name, evs)
 }
@@ -70,29 +78,29 @@ func (s *Server) roomFeed(c *gin.Context) {
 func (s *Server) siteFeed(c *gin.Context) {
 	id, ok := feedID(c)
 	if !ok {
-		writeError(c, s.log, problem(http.StatusNotFound, CodeNotFound, "Flux inconnu. / No such feed."))
+		writeError(c, problem(http.StatusNotFound, CodeNotFound, "Flux inconnu. / No such feed."))
 		return
 	}
 	site, err := s.opts.Catalog.Site(id)
 	if err != nil {
-		writeError(c, s.log, err)
+		writeError(c, err)
 		return
 	}
 	rooms, err := s.opts.Catalog.Rooms(booking.RoomFilter{Site: id})
 	if err != nil {
-		writeError(c, s.log, err)
+		writeError(c, err)
 		return
 	}
 	from, to := s.opts.Bookings.FeedRange()
-	var evs []caldav.Event
+	var evs []booking.FeedEntry
 	for _, r := range rooms {
 		_, _, busy, err := s.opts.Bookings.RoomBusy(c.Request.Context(), r.ID, from, to)
 		if err != nil {
-			writeError(c, s.log, err)
+			writeError(c, err)
 			return
 		}
 		for _, b := range busy {
-			evs = append(evs, busyEvent(b, site.Location, "Occupé — "+r.Name, r.Name, from))
+			evs = append(evs, busyEntry(b, site.Location, "Occupé — "+r.Name, r.Name, from))
 		}
 	}
 	s.writeFeed(c, "Salles — "+site.Name, evs)
@@ -102,21 +110,21 @@ func (s *Server) eventsFeed(c *gin.Context) {
 	from, to := s.opts.Bookings.FeedRange()
 	list, err := s.opts.Events.List(c.Request.Context(), from, to)
 	if err != nil {
-		writeError(c, s.log, err)
+		writeError(c, err)
 		return
 	}
-	evs := make([]caldav.Event, 0, len(list))
+	evs := make([]booking.FeedEntry, 0, len(list))
 	base := s.baseURL(c)
 	for _, sm := range list {
-		evs = append(evs, eventFeedEvent(sm, base, from))
+		evs = append(evs, eventEntry(sm, base, from))
 	}
 	s.writeFeed(c, "Événements", evs)
 }
 
-// eventFeedEvent is an internal event as the public feed shows it: no
+// eventEntry is an internal event as the public feed shows it: no
 // attendee; the seats left and the address of the event's page (base is
 // roomcal's), where one registers, in the description.
-func eventFeedEvent(sm events.Summary, base string, stamp time.Time) caldav.Event {
+func eventEntry(sm events.Summary, base string, stamp time.Time) booking.FeedEntry {
 	ev := sm.Event
 	desc := ev.Description
 	if !ev.Settings.Cancelled {
@@ -130,22 +138,17 @@ func eventFeedEvent(sm events.Summary, base string, stamp time.Time) caldav.Even
 		}
 		desc += seats + "\nInscription : " + base + "/evenements/" + url.PathEscape(ev.ID)
 	}
-	status := "CONFIRMED"
-	if ev.Settings.Cancelled {
-		status = "CANCELLED"
-	}
-	return caldav.Event{
-		UID: ev.ID, Summary: ev.Title, Description: desc, Location: ev.Location,
-		Start: ev.Start, End: ev.End, Status: status, Transp: "OPAQUE", Class: "PUBLIC",
-		DTStamp: stamp,
+	return booking.FeedEntry{
+		UID: ev.ID, Title: ev.Title, Description: desc, Location: ev.Location,
+		Start: ev.Start, End: ev.End, Cancelled: ev.Settings.Cancelled, Stamp: stamp,
 	}
 }
 
 // writeFeed encodes a feed and answers it, or 304 when the client has it.
-func (s *Server) writeFeed(c *gin.Context, name string, evs []caldav.Event) {
-	body, err := caldav.EncodeFeed(name, evs)
+func (s *Server) writeFeed(c *gin.Context, name string, evs []booking.FeedEntry) {
+	body, err := s.opts.Feeds.Encode(name, evs)
 	if err != nil {
-		writeError(c, s.log, err)
+		writeError(c, err)
 		return
 	}
 	sum := sha256.Sum256(body)
@@ -179,7 +182,7 @@ type FeedTokens interface {
 	// Revoke removes memberID's token.
 	Revoke(ctx context.Context, memberID string) error
 	// Member says whose token this is; an error wrapping
-	// caldav.ErrUnknownToken when no one's.
+	// booking.ErrNotFound when no one's (never issued, or revoked).
 	Member(ctx context.Context, token string) (booking.Member, error)
 }
 
@@ -193,7 +196,7 @@ func (s *Server) issueFeedToken(c *gin.Context) {
 	m, _ := member(c)
 	token, err := s.opts.FeedTokens.Issue(c.Request.Context(), m)
 	if err != nil {
-		writeError(c, s.log, err)
+		writeError(c, err)
 		return
 	}
 	c.Header("Cache-Control", "no-store")
@@ -216,7 +219,7 @@ func (s *Server) baseURL(c *gin.Context) string {
 func (s *Server) revokeFeedToken(c *gin.Context) {
 	m, _ := member(c)
 	if err := s.opts.FeedTokens.Revoke(c.Request.Context(), m.ID); err != nil {
-		writeError(c, s.log, err)
+		writeError(c, err)
 		return
 	}
 	c.Status(http.StatusNoContent)
@@ -227,50 +230,50 @@ func (s *Server) revokeFeedToken(c *gin.Context) {
 func (s *Server) personalFeed(c *gin.Context) {
 	token, ok := feedID(c)
 	if !ok {
-		writeError(c, s.log, problem(http.StatusNotFound, CodeNotFound, "Flux inconnu. / No such feed."))
+		writeError(c, problem(http.StatusNotFound, CodeNotFound, "Flux inconnu. / No such feed."))
 		return
 	}
 	m, err := s.opts.FeedTokens.Member(c.Request.Context(), token)
-	if errors.Is(err, caldav.ErrUnknownToken) {
-		writeError(c, s.log, problem(http.StatusNotFound, CodeNotFound, "Ce lien d'abonnement n'est plus valable. / This feed link is no longer valid."))
+	if errors.Is(err, booking.ErrNotFound) {
+		writeError(c, problem(http.StatusNotFound, CodeNotFound, "Ce lien d'abonnement n'est plus valable. / This feed link is no longer valid."))
 		return
 	}
 	if err != nil {
-		writeError(c, s.log, err)
+		writeError(c, err)
 		return
 	}
 	ctx := c.Request.Context()
 	from, to := s.opts.Bookings.FeedRange()
 	mine, err := s.opts.Bookings.List(ctx, booking.Filter{Organizer: m.ID, From: from, To: to})
 	if err != nil {
-		writeError(c, s.log, err)
+		writeError(c, err)
 		return
 	}
-	var evs []caldav.Event
+	var evs []booking.FeedEntry
 	for _, b := range mine {
 		room, err := s.opts.Catalog.Room(booking.RoomOf(b.Ref))
 		if err != nil {
 			continue
 		}
 		loc := s.opts.Catalog.Zone(room.ID)
-		ev := busyEvent(b, loc, b.Title, room.Name, from)
-		ev.Class = "PRIVATE"
+		ev := busyEntry(b, loc, b.Title, room.Name, from)
+		ev.Private = true
 		evs = append(evs, ev)
 	}
 	if s.opts.Events != nil {
 		regs, err := s.opts.Events.MyRegistrations(ctx, m.ID, from, to)
 		if err != nil {
-			writeError(c, s.log, err)
+			writeError(c, err)
 			return
 		}
 		base := s.baseURL(c)
 		for _, r := range regs {
-			ev := eventFeedEvent(r.Summary, base, from)
+			ev := eventEntry(r.Summary, base, from)
 			if r.Registration.Status == events.Waitlisted {
-				ev.Summary = fmt.Sprintf("[liste d'attente n°%d] %s", r.Registration.Position, ev.Summary)
-				ev.Transp = "TRANSPARENT"
+				ev.Title = fmt.Sprintf("[liste d'attente n°%d] %s", r.Registration.Position, ev.Title)
+				ev.Free = true
 			}
-			ev.Class = "PRIVATE"
+			ev.Private = true
 			evs = append(evs, ev)
 		}
 	}

@@ -80,7 +80,7 @@ func feedServer(t *testing.T) (srv string, stop func()) {
 		t.Fatal(err)
 	}
 	ts := newTestServer(t, Options{Catalog: cat, Bookings: bk, Events: ev, AuthMode: AuthDev,
-		FeedTokens: caldav.NewFeedTokens(store, "jetons")})
+		Feeds: caldav.FeedEncoder{}, FeedTokens: caldav.NewFeedTokens(store, "jetons")})
 	return ts.URL, ts.Close
 }
 

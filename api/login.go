@@ -134,10 +134,10 @@ func (s *Server) login(c *gin.Context) {
 	if err := c.Request.ParseForm(); err != nil {
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
-			writeError(c, s.log, tooLarge(mbe.Limit))
+			writeError(c, tooLarge(mbe.Limit))
 			return
 		}
-		writeError(c, s.log, invalid("Formulaire illisible. / Unreadable form."))
+		writeError(c, invalid("Formulaire illisible. / Unreadable form."))
 		return
 	}
 	f := c.Request.PostForm
@@ -168,7 +168,7 @@ func (s *Server) login(c *gin.Context) {
 	}
 	m := booking.Member{ID: devIDPrefix + id, Name: v.Name, Groups: groups}
 	if _, err := s.sessions.issue(c, m, ""); err != nil {
-		writeError(c, s.log, err)
+		writeError(c, err)
 		return
 	}
 	http.SetCookie(c.Writer, &http.Cookie{

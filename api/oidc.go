@@ -388,7 +388,7 @@ func (s *Server) oidcLogin(c *gin.Context) {
 		next = "/"
 	}
 	if !localPath(next) {
-		writeError(c, s.log, invalid("next doit être un chemin de ce site, comme /reservations / next must be a path on this site, like /bookings"))
+		writeError(c, invalid("next doit être un chemin de ce site, comme /reservations / next must be a path on this site, like /bookings"))
 		return
 	}
 	p, err := s.opts.OIDC.provider(c.Request.Context())
@@ -403,7 +403,7 @@ func (s *Server) oidcLogin(c *gin.Context) {
 	}
 	v, err := s.encodeFlow(f)
 	if err != nil {
-		writeError(c, s.log, err)
+		writeError(c, err)
 		return
 	}
 	http.SetCookie(c.Writer, &http.Cookie{
@@ -502,7 +502,7 @@ func (s *Server) oidcCallback(c *gin.Context) {
 		return
 	}
 	if _, err := s.sessions.issue(c, m, raw); err != nil {
-		writeError(c, s.log, fmt.Errorf("oidc: session for %s: %w", m.ID, err))
+		writeError(c, fmt.Errorf("oidc: session for %s: %w", m.ID, err))
 		return
 	}
 	s.log.InfoContext(ctx, "signed in with oidc", "member", m.ID, "groups", m.Groups)

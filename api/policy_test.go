@@ -216,7 +216,7 @@ func newPolicyFixture(t *testing.T) *policyFixture {
 		t.Fatal(err)
 	}
 	tokens := caldav.NewFeedTokens(store, "jetons")
-	s := New(Options{Logger: log, Catalog: cat, Bookings: bs, Events: es, FeedTokens: tokens, AuthMode: AuthDev, Pages: stubPages{}})
+	s := New(Options{Logger: log, Catalog: cat, Bookings: bs, Events: es, Feeds: caldav.FeedEncoder{}, FeedTokens: tokens, AuthMode: AuthDev, Pages: stubPages{}})
 	srv := httptest.NewServer(s)
 	t.Cleanup(srv.Close)
 	y, m, d := time.Now().In(paris).AddDate(0, 0, 2).Date()

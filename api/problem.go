@@ -3,7 +3,6 @@ package api
 import (
 	"context"
 	"errors"
-	"log/slog"
 	"net/http"
 
 	"github.com/gin-gonic/gin"
@@ -26,8 +25,14 @@ const (
 	CodeInternal           = "internal"
 )
 
+// StatusClientClosedRequest is nginx's 499: the client went away before
+// the answer. No one reads it; logs and metrics tell it from a failure.
+const StatusClientClosedRequest = 499
+
 // Problem is an RFC 9457 problem detail with roomcal's stable code and,
-// for conflicts, the clashing intervals.
+// for conflicts, the clashing intervals. Every field shown is roomcal's
+// own text: an adapter's or a library's words (which may name a server,
+// a path or a credential) stay in the cause, which only the log sees.
 type Problem struct {
 	Type      string         `json:"type"`
 	Title     string         `json:"title"`
@@ -38,11 +43,29 @@ type Problem struct {
 	Conflicts []busyJSON     `json:"conflicts,omitempty"`
 	Rule      string         `json:"rule,omitempty"`
 	Fields    map[string]any `json:"fields,omitempty"`
+
+	cause error // why, for the log (withCause); never rendered
 }
 
-func (p *Problem) Error() string { return p.Code + ": " + p.Detail }
+// Error is for the log: the code, the detail and the cause.
+func (p *Problem) Error() string {
+	if p.cause != nil {
+		return p.Code + ": " + p.Detail + ": " + p.cause.Error()
+	}
+	return p.Code + ": " + p.Detail
+}
 
-// problem builds a Problem; detail is shown to the client as is.
+// Unwrap returns the cause.
+func (p *Problem) Unwrap() error { return p.cause }
+
+// withCause keeps cause for the log beside p's shown text.
+func (p *Problem) withCause(cause error) *Problem {
+	p.cause = cause
+	return p
+}
+
+// problem builds a Problem; detail is shown to the client as is, so it
+// must be roomcal's own words, never an error's text.
 func problem(status int, code, detail string) *Problem {
 	return &Problem{
 		Type:   "https://roomcal.example/problems/" + code,
@@ -55,16 +78,21 @@ func problem(status int, code, detail string) *Problem {
 
 func invalid(detail string) *Problem { return problem(http.StatusBadRequest, CodeInvalid, detail) }
 
-// writeError is the one error writer: it maps err to a Problem, logs the
-// cause of server-side failures once, and renders problem+json. Causes are
-// logged, never shown.
-func writeError(c *gin.Context, log *slog.Logger, err error) {
+// writeError is the one error writer. It maps err to a Problem whose
+// text is roomcal's own (toProblem), records err on the request so that
+// the access log's line for it carries the cause (once, at the level of
+// the status: accessLog), and renders problem+json. When the client has
+// gone away (the request's context is cancelled), whatever err is, the
+// answer is a bare 499: nobody reads it, and a closed connection is not
+// a server failure.
+func writeError(c *gin.Context, err error) {
+	_ = c.Error(err) // the cause, for accessLog
+	if errors.Is(c.Request.Context().Err(), context.Canceled) {
+		c.AbortWithStatus(StatusClientClosedRequest)
+		return
+	}
 	p := toProblem(err)
 	p.Instance = c.Request.URL.Path
-	if p.Status >= 500 {
-		log.ErrorContext(c.Request.Context(), "request failed",
-			"method", c.Request.Method, "path", c.Request.URL.Path, "status", p.Status, "err", err)
-	}
 	renderProblem(c, p)
 }
 
@@ -74,6 +102,19 @@ func renderProblem(c *gin.Context, p *Problem) {
 	c.AbortWithStatusJSON(p.Status, p)
 }
 
+// Details of the answers toProblem makes from the domain's sentinels.
+const (
+	detailNotFound    = "Cela n'existe pas, ou plus. / Not found, or no longer there."
+	detailUnknownRoom = "Cette salle n'existe pas. / No such room."
+	detailUnknownSite = "Ce site n'existe pas. / No such site."
+	detailInvalid     = "Requête ou données invalides. / Invalid request or data."
+)
+
+// toProblem maps an error to the answer the client sees. Only a
+// *Problem's, a *booking.InvalidError's and a *booking.RuleError's
+// details (all written by roomcal) are shown; for anything else the
+// detail is a fixed text chosen by the sentinel err matches, never
+// err.Error(), which may carry a CalDAV server's address or a path.
 func toProblem(err error) *Problem {
 	var p *Problem
 	if errors.As(err, &p) {
@@ -96,11 +137,19 @@ func toProblem(err error) *Problem {
 		pr.Rule = string(re.Rule)
 		return pr
 	}
+	var ie *booking.InvalidError
+	if errors.As(err, &ie) {
+		return problem(http.StatusBadRequest, CodeInvalid, ie.Detail)
+	}
 	switch {
-	case errors.Is(err, booking.ErrUnknownRoom), errors.Is(err, booking.ErrUnknownSite), errors.Is(err, booking.ErrNotFound):
-		return problem(http.StatusNotFound, CodeNotFound, err.Error())
+	case errors.Is(err, booking.ErrUnknownRoom):
+		return problem(http.StatusNotFound, CodeNotFound, detailUnknownRoom)
+	case errors.Is(err, booking.ErrUnknownSite):
+		return problem(http.StatusNotFound, CodeNotFound, detailUnknownSite)
+	case errors.Is(err, booking.ErrNotFound):
+		return problem(http.StatusNotFound, CodeNotFound, detailNotFound)
 	case errors.Is(err, booking.ErrInvalid):
-		return problem(http.StatusBadRequest, CodeInvalid, err.Error())
+		return problem(http.StatusBadRequest, CodeInvalid, detailInvalid)
 	case errors.Is(err, booking.ErrStale):
 		return problem(http.StatusConflict, CodeConflict, "La réservation a changé entre-temps ; rechargez et réessayez. / The booking changed meanwhile; reload and retry.")
 	case errors.Is(err, booking.ErrForbidden):

@@ -70,7 +70,7 @@ func (s *Server) listRooms(c *gin.Context) {
 	if v := c.Query("min_capacity"); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 0 {
-			writeError(c, s.log, invalid("min_capacity doit être un nombre entier positif. / min_capacity must be a non-negative whole number."))
+			writeError(c, invalid("min_capacity doit être un nombre entier positif. / min_capacity must be a non-negative whole number."))
 			return
 		}
 		f.MinCapacity = n
@@ -84,7 +84,7 @@ func (s *Server) listRooms(c *gin.Context) {
 	}
 	rooms, err := s.opts.Catalog.Rooms(f)
 	if err != nil {
-		writeError(c, s.log, err)
+		writeError(c, err)
 		return
 	}
 	out := []roomJSON{}
@@ -97,12 +97,12 @@ func (s *Server) listRooms(c *gin.Context) {
 func (s *Server) getRoom(c *gin.Context) {
 	r, err := s.opts.Catalog.Room(c.Param("id"))
 	if err != nil {
-		writeError(c, s.log, err)
+		writeError(c, err)
 		return
 	}
 	site, err := s.opts.Catalog.Site(r.SiteID)
 	if err != nil {
-		writeError(c, s.log, err)
+		writeError(c, err)
 		return
 	}
 	d := roomDetailJSON{

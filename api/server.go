@@ -25,7 +25,11 @@ type Options struct {
 	Catalog  *booking.Catalog
 	Bookings *booking.Service
 	Events   *events.Service
-	// FeedTokens keeps personal feed tokens (nil: no personal feeds).
+	// Feeds writes the calendar feeds (nil: no feed is served, their
+	// routes answer 404).
+	Feeds FeedEncoder
+	// FeedTokens keeps personal feed tokens (nil: no personal feeds;
+	// they need Feeds too).
 	FeedTokens FeedTokens
 	// PublicURL is the address members reach roomcal at (feed links).
 	PublicURL string
@@ -91,7 +95,9 @@ func New(opts Options) *Server {
 	e.HandleMethodNotAllowed = true
 	s := &Server{opts: opts, log: opts.Logger, engine: e,
 		sessions: &sessions{key: key, ttl: opts.SessionTTL, secure: opts.SecureCookies}}
-	e.Use(s.recoverer(), s.securityHeaders(), s.accessLog(), limitBody(maxBodyBytes), s.identify(), s.rateLimit())
+	// The access log comes first so that it also writes the line, with
+	// its cause, of a request whose handler panicked.
+	e.Use(s.accessLog(), s.recoverer(), s.securityHeaders(), limitBody(maxBodyBytes), s.identify(), s.rateLimit())
 	e.NoRoute(func(c *gin.Context) {
 		renderProblem(c, problem(http.StatusNotFound, CodeNotFound, "Cette adresse n'existe pas. / No such route."))
 	})
@@ -142,11 +148,14 @@ func (s *Server) routes() []route {
 		{http.MethodPost, "/api/v1/events/:id/registrations", Member, s.register},
 		{http.MethodDelete, "/api/v1/events/:id/registrations/me", Member, s.unregister},
 		{http.MethodGet, "/api/v1/events/:id/registrations", Member, s.listRegistrations},
-		{http.MethodGet, "/feeds/rooms/:file", Anyone, s.roomFeed},
-		{http.MethodGet, "/feeds/sites/:file", Anyone, s.siteFeed},
-		{http.MethodGet, "/feeds/events.ics", Anyone, s.eventsFeed},
 	}
-	if s.opts.FeedTokens != nil {
+	if s.opts.Feeds != nil {
+		rs = append(rs,
+			route{http.MethodGet, "/feeds/rooms/:file", Anyone, s.roomFeed},
+			route{http.MethodGet, "/feeds/sites/:file", Anyone, s.siteFeed},
+			route{http.MethodGet, "/feeds/events.ics", Anyone, s.eventsFeed})
+	}
+	if s.opts.Feeds != nil && s.opts.FeedTokens != nil {
 		rs = append(rs,
 			route{http.MethodPost, "/api/v1/me/feed", Member, s.issueFeedToken},
 			route{http.MethodDelete, "/api/v1/me/feed", Member, s.revokeFeedToken},

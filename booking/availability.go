@@ -48,13 +48,13 @@ type Availability struct {
 // answer is given again without reading the busy intervals.
 func (s *Service) Availability(ctx context.Context, siteID, roomID string, from, to time.Time) (Availability, error) {
 	if (siteID == "") == (roomID == "") {
-		return Availability{}, fmt.Errorf("%w: précisez site ou room / give either site or room", ErrInvalid)
+		return Availability{}, Invalidf("précisez site ou room / give either site or room")
 	}
 	if from.IsZero() || to.IsZero() || !from.Before(to) {
-		return Availability{}, fmt.Errorf("%w: from doit précéder to / from must be before to", ErrInvalid)
+		return Availability{}, Invalidf("from doit précéder to / from must be before to")
 	}
 	if to.Sub(from) > MaxAvailabilitySpan {
-		return Availability{}, fmt.Errorf("%w: au plus 31 jours à la fois / at most 31 days at once", ErrInvalid)
+		return Availability{}, Invalidf("au plus 31 jours à la fois / at most 31 days at once")
 	}
 	places, err := s.roomsFor(roomID, siteID)
 	if err != nil {

@@ -5,6 +5,29 @@ import (
 	"time"
 )
 
+// FeedEntry is one entry of a calendar feed that calendar apps subscribe
+// to: a booking's occurrence, an event, or busy time with its title
+// hidden. The edge composes entries; an adapter writes them in a calendar
+// format (the iCalendar adapter as one VEVENT each).
+type FeedEntry struct {
+	// UID identifies the entry across versions of the feed: a subscribed
+	// calendar replaces the entry with the same UID.
+	UID                          string
+	Title, Description, Location string
+	Start, End                   time.Time // shown in Start's time zone
+	// Cancelled keeps a cancelled entry in the feed, marked so, so that
+	// subscribed calendars drop it.
+	Cancelled bool
+	// Free shows the entry without making its time busy (a place on a
+	// waiting list).
+	Free bool
+	// Private marks an entry meant for its holder only (a personal feed).
+	Private bool
+	// Stamp is when the feed was made (the same for every entry of one
+	// feed, so that an unchanged feed encodes the same).
+	Stamp time.Time
+}
+
 // FeedRange is the span calendar feeds cover from now: from six days
 // back (within the cache's window, which starts a week back) to a year
 // ahead.

@@ -41,6 +41,17 @@ type Delta struct {
 	Problems []ObjectProblem
 }
 
+// Version is one version of a booking's calendar object, as a Calendar
+// read or wrote it. The domain reads its ETag and hands the value back,
+// untouched, to the Calendar that made it: what else it holds is the
+// adapter's own (the CalDAV adapter keeps the object itself, so that a
+// write over it needs no second read).
+type Version interface {
+	// ETag is the object's entity tag: a conditional write or delete
+	// succeeds only while the object still has it.
+	ETag() string
+}
+
 // Calendar is the port to rooms' calendars; the CalDAV adapter implements
 // it. Busy intervals are expanded in loc (the site's zone) within window
 // w. Errors wrap ErrUnavailable when the server cannot be reached,
@@ -58,17 +69,20 @@ type Calendar interface {
 	Busy(ctx context.Context, room Room, loc *time.Location, from, to time.Time) ([]Busy, []ObjectProblem, error)
 
 	// Create writes a new booking only if no object has its id, and
-	// returns the object's ETag.
-	Create(ctx context.Context, room Room, loc *time.Location, b Booking) (etag string, err error)
-	// Update rewrites a booking only if its ETag is still etag
-	// (ErrStale otherwise).
-	Update(ctx context.Context, room Room, loc *time.Location, b Booking, etag string) (newETag string, err error)
+	// returns the version written.
+	Create(ctx context.Context, room Room, loc *time.Location, b Booking) (Version, error)
+	// Update rewrites a booking over version over, which this Calendar
+	// returned (Get, Create or Update), only if the object still is that
+	// version (If-Match: over's ETag; ErrStale otherwise), and returns the
+	// version written. It reads nothing: one read (Get) and one write make
+	// a change.
+	Update(ctx context.Context, room Room, loc *time.Location, b Booking, over Version) (Version, error)
 	// Delete removes a booking only if its ETag is still etag (whatever
 	// its version when etag is empty).
 	Delete(ctx context.Context, room Room, id, etag string) error
-	// Get reads one booking and its ETag. Objects that are not roomcal
-	// bookings give ErrNotFound.
-	Get(ctx context.Context, room Room, loc *time.Location, id string) (Booking, string, error)
+	// Get reads one booking and the version of its object. Objects that
+	// are not roomcal bookings give ErrNotFound.
+	Get(ctx context.Context, room Room, loc *time.Location, id string) (Booking, Version, error)
 	// Ping checks that the calendar server answers.
 	Ping(ctx context.Context) error
 }
@@ -78,7 +92,7 @@ type Calendar interface {
 type Recurrence interface {
 	// Occurrences returns the occurrences of a booking [start, end)
 	// repeated by rrule, in loc's wall clock (DST keeps wall-clock times),
-	// at most limit of them; an error wrapping ErrInvalid for a malformed
-	// or unbounded rule.
+	// at most limit of them; an *InvalidError (matching ErrInvalid, the
+	// parser's own text in its Err) for a malformed or unbounded rule.
 	Occurrences(rrule string, start, end time.Time, loc *time.Location, limit int) ([]Interval, error)
 }

@@ -12,7 +12,7 @@ import (
 func CheckRules(site Site, room Room, m Member, start, end, now time.Time) error {
 	r := room.Rules
 	if !start.Before(end) {
-		return fmt.Errorf("%w: la fin doit être après le début / end must be after start", ErrInvalid)
+		return Invalidf("la fin doit être après le début / end must be after start")
 	}
 	if len(r.AllowedGroups) > 0 && !m.IsAdmin() {
 		allowed := false

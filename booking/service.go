@@ -149,15 +149,15 @@ func (r Request) validate() error {
 	title := strings.TrimSpace(r.Title)
 	switch {
 	case title == "":
-		return fmt.Errorf("%w: le titre est obligatoire / title is required", ErrInvalid)
+		return Invalidf("le titre est obligatoire / title is required")
 	case utf8.RuneCountInString(title) > maxTitle:
-		return fmt.Errorf("%w: titre trop long (%d caractères au plus) / title too long", ErrInvalid, maxTitle)
+		return Invalidf("titre trop long (%d caractères au plus) / title too long", maxTitle)
 	case utf8.RuneCountInString(r.Description) > maxDescription:
-		return fmt.Errorf("%w: description trop longue (%d caractères au plus) / description too long", ErrInvalid, maxDescription)
+		return Invalidf("description trop longue (%d caractères au plus) / description too long", maxDescription)
 	case r.Start.IsZero() || r.End.IsZero():
-		return fmt.Errorf("%w: début et fin sont obligatoires / start and end are required", ErrInvalid)
+		return Invalidf("début et fin sont obligatoires / start and end are required")
 	case !r.Start.Before(r.End):
-		return fmt.Errorf("%w: la fin doit être après le début / end must be after start", ErrInvalid)
+		return Invalidf("la fin doit être après le début / end must be after start")
 	}
 	return nil
 }
@@ -177,7 +177,7 @@ func (s *Service) occurrences(p place, m Member, r Request) ([]Interval, error) 
 			return nil, &RuleError{Rule: RuleMaxAhead, Detail: fmt.Sprintf("au plus %d occurrences ; ajoutez COUNT ou UNTIL / at most %d occurrences: add COUNT or UNTIL", s.opt.MaxOccurrences, s.opt.MaxOccurrences)}
 		}
 		if len(occ) == 0 {
-			return nil, fmt.Errorf("%w: la récurrence ne donne aucune occurrence / the recurrence has no occurrence", ErrInvalid)
+			return nil, Invalidf("la récurrence ne donne aucune occurrence / the recurrence has no occurrence")
 		}
 	}
 	for _, o := range occ {
@@ -218,14 +218,14 @@ func (s *Service) Book(ctx context.Context, m Member, r Request) (Booking, error
 	if r.forEvent {
 		b.Kind = KindEvent
 	}
-	return b, s.write(ctx, p, b, occ, nil, "")
+	return b, s.write(ctx, p, b, occ, nil, nil)
 }
 
 // write claims occ for booking b, writes it (create when prev is nil,
-// update of prev, whose ETag is etag, otherwise), and commits it to the
+// update of prev, read as version over, otherwise), and commits it to the
 // gate; on any failure after the claim the hold is released and the
 // calendar is put back as it was.
-func (s *Service) write(ctx context.Context, p place, b Booking, occ []Interval, prev *Booking, etag string) error {
+func (s *Service) write(ctx context.Context, p place, b Booking, occ []Interval, prev *Booking, over Version) error {
 	ignore := ""
 	if prev != nil {
 		ignore = prev.ID
@@ -248,12 +248,12 @@ func (s *Service) write(ctx context.Context, p place, b Booking, occ []Interval,
 	// context of their own.
 	wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), writeTimeout)
 	defer cancel()
-	var newETag string
+	var written Version
 	var err error
 	if prev == nil {
-		newETag, err = s.cal.Create(wctx, p.room, p.site.Location, b)
+		written, err = s.cal.Create(wctx, p.room, p.site.Location, b)
 	} else {
-		newETag, err = s.cal.Update(wctx, p.room, p.site.Location, b, etag)
+		written, err = s.cal.Update(wctx, p.room, p.site.Location, b, over)
 	}
 	if err != nil {
 		if prev == nil && !errors.Is(err, ErrStale) {
@@ -267,7 +267,7 @@ func (s *Service) write(ctx context.Context, p place, b Booking, occ []Interval,
 		return fmt.Errorf("write booking %s: %w", b.ID, err)
 	}
 	err = s.withState(wctx, p, func() error {
-		return s.g.Commit(wctx, p.room.ID, holdID, b.ID, newETag, busy, p.room.Rules.Buffer)
+		return s.g.Commit(wctx, p.room.ID, holdID, b.ID, written.ETag(), busy, p.room.Rules.Buffer)
 	})
 	if err == nil {
 		return nil
@@ -280,9 +280,9 @@ func (s *Service) write(ctx context.Context, p place, b Booking, occ []Interval,
 	defer cancel()
 	var rerr error
 	if prev == nil {
-		rerr = s.cal.Delete(rctx, p.room, b.ID, newETag)
+		rerr = s.cal.Delete(rctx, p.room, b.ID, written.ETag())
 	} else {
-		_, rerr = s.cal.Update(rctx, p.room, p.site.Location, *prev, newETag)
+		_, rerr = s.cal.Update(rctx, p.room, p.site.Location, *prev, written)
 	}
 	if rerr != nil {
 		s.log.ErrorContext(ctx, "rollback of an unconfirmed booking failed; the sync loop will report the overlap",
@@ -310,21 +310,22 @@ type Change struct {
 
 // Move changes a booking of m's (or any, for an admin). The new slot is
 // claimed before the old one is given up, so a failed move leaves the
-// booking as it was. Moving a recurring booking is refused (cancel and
-// book again).
+// booking as it was. The booking is read once and written over the
+// version read: one changed meanwhile gives ErrStale. Moving a recurring
+// booking is refused (cancel and book again).
 func (s *Service) Move(ctx context.Context, m Member, id string, ch Change) (Booking, error) {
 	return s.move(ctx, m, id, ch, false)
 }
 
 func (s *Service) move(ctx context.Context, m Member, id string, ch Change, forEvent bool) (Booking, error) {
-	p, b, etag, err := s.owned(ctx, m, id, forEvent)
+	p, b, read, err := s.owned(ctx, m, id, forEvent)
 	if err != nil {
 		return Booking{}, err
 	}
 	prev := b
 	if ch.Start != nil || ch.End != nil {
 		if b.Recurrence != "" {
-			return Booking{}, fmt.Errorf("%w: une réservation récurrente ne se déplace pas ; annulez-la et réservez à nouveau / a recurring booking cannot be moved", ErrInvalid)
+			return Booking{}, Invalidf("une réservation récurrente ne se déplace pas ; annulez-la et réservez à nouveau / a recurring booking cannot be moved")
 		}
 		if ch.Start != nil {
 			b.Start = *ch.Start
@@ -355,7 +356,7 @@ func (s *Service) move(ctx context.Context, m Member, id string, ch Change, forE
 			return Booking{}, err
 		}
 	}
-	if err := s.write(ctx, p, b, occ, &prev, etag); err != nil {
+	if err := s.write(ctx, p, b, occ, &prev, read); err != nil {
 		return Booking{}, err
 	}
 	return b, nil
@@ -367,18 +368,18 @@ func (s *Service) Cancel(ctx context.Context, m Member, id string) error {
 }
 
 func (s *Service) cancel(ctx context.Context, m Member, id string, forEvent bool) error {
-	p, b, etag, err := s.owned(ctx, m, id, forEvent)
+	p, b, read, err := s.owned(ctx, m, id, forEvent)
 	if err != nil {
 		return err
 	}
-	return s.remove(ctx, p, b, etag)
+	return s.remove(ctx, p, b, read)
 }
 
-// remove deletes booking b (read with etag) from its room's calendar,
-// then from the gate.
-func (s *Service) remove(ctx context.Context, p place, b Booking, etag string) error {
+// remove deletes booking b (read as version read) from its room's
+// calendar, then from the gate.
+func (s *Service) remove(ctx context.Context, p place, b Booking, read Version) error {
 	id := b.ID
-	if err := s.cal.Delete(ctx, p.room, b.ID, etag); err != nil {
+	if err := s.cal.Delete(ctx, p.room, b.ID, read.ETag()); err != nil {
 		return fmt.Errorf("cancel %s: %w", id, err)
 	}
 	if err := s.g.Apply(ctx, p.room.ID, "", nil, []string{b.ID}, nil); err != nil && !errors.Is(err, ErrNoState) {
@@ -399,27 +400,28 @@ func (s *Service) Get(ctx context.Context, m Member, id string) (Booking, error)
 	return b, err
 }
 
-// owned reads a booking and checks that m may change it. The room
-// booking of an event is changed only through the event (forEvent).
-func (s *Service) owned(ctx context.Context, m Member, id string, forEvent bool) (place, Booking, string, error) {
+// owned reads a booking and checks that m may change it; the version
+// read is what a change is then written over. The room booking of an
+// event is changed only through the event (forEvent).
+func (s *Service) owned(ctx context.Context, m Member, id string, forEvent bool) (place, Booking, Version, error) {
 	p, err := s.placeOfBooking(id)
 	if err != nil {
-		return place{}, Booking{}, "", err
+		return place{}, Booking{}, nil, err
 	}
-	b, etag, err := s.cal.Get(ctx, p.room, p.site.Location, id)
+	b, read, err := s.cal.Get(ctx, p.room, p.site.Location, id)
 	if err != nil {
-		return place{}, Booking{}, "", err
+		return place{}, Booking{}, nil, err
 	}
 	if b.Organizer.ID != m.ID && !m.IsAdmin() {
-		return place{}, Booking{}, "", fmt.Errorf("booking %s of %s: %w", id, b.Organizer.ID, ErrForbidden)
+		return place{}, Booking{}, nil, fmt.Errorf("booking %s of %s: %w", id, b.Organizer.ID, ErrForbidden)
 	}
 	if b.IsEvent() != forEvent {
 		if forEvent {
-			return place{}, Booking{}, "", fmt.Errorf("booking %s is not an event's: %w", id, ErrNotFound)
+			return place{}, Booking{}, nil, fmt.Errorf("booking %s is not an event's: %w", id, ErrNotFound)
 		}
-		return place{}, Booking{}, "", fmt.Errorf("%w: cette réservation est celle d'un événement ; modifiez l'événement / this booking belongs to an event: change the event", ErrInvalid)
+		return place{}, Booking{}, nil, Invalidf("cette réservation est celle d'un événement ; modifiez l'événement / this booking belongs to an event: change the event")
 	}
-	return p, b, etag, nil
+	return p, b, read, nil
 }
 
 // RoomOf returns the room id a booking id names (ids are ROOM_RANDOM), or
@@ -554,7 +556,7 @@ func (s *Service) ReleaseForEvent(ctx context.Context, id string) error {
 	if err != nil {
 		return err
 	}
-	b, etag, err := s.cal.Get(ctx, p.room, p.site.Location, id)
+	b, read, err := s.cal.Get(ctx, p.room, p.site.Location, id)
 	if errors.Is(err, ErrNotFound) {
 		return nil
 	}
@@ -564,7 +566,7 @@ func (s *Service) ReleaseForEvent(ctx context.Context, id string) error {
 	if !b.IsEvent() {
 		return fmt.Errorf("booking %s is not an event's: %w", id, ErrNotFound)
 	}
-	err = s.remove(ctx, p, b, etag)
+	err = s.remove(ctx, p, b, read)
 	if errors.Is(err, ErrNotFound) {
 		return nil
 	}

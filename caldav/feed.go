@@ -6,7 +6,40 @@ import (
 	"strings"
 
 	ical "github.com/emersion/go-ical"
+
+	"github.com/roomcal/roomcal/booking"
 )
+
+// FeedEncoder writes the domain's feed entries as iCalendar feeds (it is
+// the api package's FeedEncoder, wired in cmd/roomcal). The zero value is
+// ready to use and safe for concurrent use.
+type FeedEncoder struct{}
+
+// Encode writes a feed named name (X-WR-CALNAME) with one VEVENT per
+// entry: STATUS:CANCELLED for a cancelled entry (CONFIRMED otherwise),
+// TRANSP:TRANSPARENT for a free one (OPAQUE otherwise), CLASS:PRIVATE for
+// a private one (PUBLIC otherwise). Errors are EncodeFeed's.
+func (FeedEncoder) Encode(name string, entries []booking.FeedEntry) ([]byte, error) {
+	evs := make([]Event, 0, len(entries))
+	for _, e := range entries {
+		ev := Event{
+			UID: e.UID, Summary: e.Title, Description: e.Description, Location: e.Location,
+			Start: e.Start, End: e.End, Status: "CONFIRMED", Transp: "OPAQUE", Class: "PUBLIC",
+			DTStamp: e.Stamp,
+		}
+		if e.Cancelled {
+			ev.Status = "CANCELLED"
+		}
+		if e.Free {
+			ev.Transp = "TRANSPARENT"
+		}
+		if e.Private {
+			ev.Class = "PRIVATE"
+		}
+		evs = append(evs, ev)
+	}
+	return EncodeFeed(name, evs)
+}
 
 // EncodeFeed writes a calendar feed: one VCALENDAR (METHOD:PUBLISH, with
 // X-WR-CALNAME name) holding the VEVENTs of evs, any number of UIDs, and

@@ -190,38 +190,50 @@ func busyOf(obj Object, loc *time.Location, from, to time.Time) ([]booking.Busy,
 // refOf is the gate's name for an object: its name without ".ics".
 func refOf(name string) string { return strings.TrimSuffix(name, ".ics") }
 
-// Create writes a new booking with If-None-Match.
-func (rc *RoomCalendars) Create(ctx context.Context, room booking.Room, loc *time.Location, b booking.Booking) (string, error) {
-	data, err := encodeBooking(b, loc, 0)
-	if err != nil {
-		return "", err
-	}
-	etag, err := rc.store.Create(ctx, room.Calendar, ObjectName(b.ID), data)
-	if err != nil {
-		return "", fmt.Errorf("create booking %s: %w", b.ID, domainErr(err))
-	}
-	return etag, nil
+// bookingVersion is the booking.Version of RoomCalendars: the object as
+// read or written, and its VEVENT's SEQUENCE, which the next write
+// raises by one (RFC 5545 3.8.7.4) without reading the object again.
+type bookingVersion struct {
+	obj      Object
+	sequence int
 }
 
-// Update rewrites a booking with If-Match.
-func (rc *RoomCalendars) Update(ctx context.Context, room booking.Room, loc *time.Location, b booking.Booking, etag string) (string, error) {
-	obj, err := rc.store.Get(ctx, room.Calendar, ObjectName(b.ID))
+// ETag implements booking.Version.
+func (v bookingVersion) ETag() string { return v.obj.ETag }
+
+// Create writes a new booking with If-None-Match.
+func (rc *RoomCalendars) Create(ctx context.Context, room booking.Room, loc *time.Location, b booking.Booking) (booking.Version, error) {
+	data, err := encodeBooking(b, loc, 0)
 	if err != nil {
-		return "", fmt.Errorf("update booking %s: %w", b.ID, domainErr(err))
+		return nil, err
 	}
-	seq := 0
-	if it, err := ParseObject(obj, loc); err == nil && it.Master() != nil {
-		seq = it.Master().Sequence + 1
+	name := ObjectName(b.ID)
+	etag, err := rc.store.Create(ctx, room.Calendar, name, data)
+	if err != nil {
+		return nil, fmt.Errorf("create booking %s: %w", b.ID, domainErr(err))
 	}
+	return bookingVersion{obj: Object{Name: name, ETag: etag, Data: data}}, nil
+}
+
+// Update rewrites a booking over the version over with If-Match, its
+// SEQUENCE one above over's; it reads nothing. over must come from this
+// adapter (Get, Create or Update).
+func (rc *RoomCalendars) Update(ctx context.Context, room booking.Room, loc *time.Location, b booking.Booking, over booking.Version) (booking.Version, error) {
+	prev, ok := over.(bookingVersion)
+	if !ok {
+		return nil, fmt.Errorf("update booking %s: a version of %T, not read from a room calendar", b.ID, over)
+	}
+	seq := prev.sequence + 1
 	data, err := encodeBooking(b, loc, seq)
 	if err != nil {
-		return "", err
+		return nil, err
 	}
-	newETag, err := rc.store.Update(ctx, room.Calendar, ObjectName(b.ID), data, etag)
+	name := ObjectName(b.ID)
+	etag, err := rc.store.Update(ctx, room.Calendar, name, data, prev.obj.ETag)
 	if err != nil {
-		return "", fmt.Errorf("update booking %s: %w", b.ID, domainErr(err))
+		return nil, fmt.Errorf("update booking %s: %w", b.ID, domainErr(err))
 	}
-	return newETag, nil
+	return bookingVersion{obj: Object{Name: name, ETag: etag, Data: data}, sequence: seq}, nil
 }
 
 // Delete removes a booking with If-Match.
@@ -232,20 +244,21 @@ func (rc *RoomCalendars) Delete(ctx context.Context, room booking.Room, id, etag
 	return nil
 }
 
-// Get reads a booking. An object that is not a roomcal booking gives
-// booking.ErrNotFound.
-func (rc *RoomCalendars) Get(ctx context.Context, room booking.Room, loc *time.Location, id string) (booking.Booking, string, error) {
+// Get reads a booking, and the version read: the object with its ETag
+// and SEQUENCE, for an Update over it. An object that is not a roomcal
+// booking gives booking.ErrNotFound.
+func (rc *RoomCalendars) Get(ctx context.Context, room booking.Room, loc *time.Location, id string) (booking.Booking, booking.Version, error) {
 	obj, err := rc.store.Get(ctx, room.Calendar, ObjectName(id))
 	if err != nil {
-		return booking.Booking{}, "", fmt.Errorf("get booking %s: %w", id, domainErr(err))
+		return booking.Booking{}, nil, fmt.Errorf("get booking %s: %w", id, domainErr(err))
 	}
 	it, err := ParseObject(obj, loc)
 	if err != nil {
-		return booking.Booking{}, "", fmt.Errorf("get booking %s: %w", id, err)
+		return booking.Booking{}, nil, fmt.Errorf("get booking %s: %w", id, err)
 	}
 	ev := it.Master()
 	if ev == nil || (ev.XProps[propKind] != KindBooking && ev.XProps[propKind] != KindEvent) {
-		return booking.Booking{}, "", fmt.Errorf("booking %s: %w", id, booking.ErrNotFound)
+		return booking.Booking{}, nil, fmt.Errorf("booking %s: %w", id, booking.ErrNotFound)
 	}
 	b := booking.Booking{
 		ID: id, Room: room.ID, Start: ev.Start, End: ev.End,
@@ -260,7 +273,7 @@ func (rc *RoomCalendars) Get(ctx context.Context, room booking.Room, loc *time.L
 	if b.Organizer.Name == "" {
 		b.Organizer.Name = ev.Organizer.Name
 	}
-	return b, obj.ETag, nil
+	return b, bookingVersion{obj: obj, sequence: ev.Sequence}, nil
 }
 
 // encodeBooking writes a booking as a VEVENT in loc.
@@ -304,6 +317,10 @@ func encodeBooking(b booking.Booking, loc *time.Location, seq int) ([]byte, erro
 // domain refuses series with more occurrences than its limit anyway.
 const occurrenceHorizon = 5 * 366 * 24 * time.Hour
 
+// badRule is what a member is told of a recurrence rule that cannot be
+// read; the parser's words go to the log.
+const badRule = "règle de récurrence invalide / invalid recurrence rule"
+
 // Occurrences expands an RRULE from [start, end) in loc's wall clock. It
 // goes through the same parser as calendar objects, which refuses rules
 // that would make rrule-go loop (MINUTELY, impossible BYHOUR sets…).
@@ -313,18 +330,18 @@ func (rc *RoomCalendars) Occurrences(rule string, start, end time.Time, loc *tim
 		RRule: strings.TrimPrefix(rule, "RRULE:"), DTStamp: start.UTC(),
 	})
 	if err != nil {
-		return nil, fmt.Errorf("%w: règle de récurrence invalide / invalid recurrence rule: %v", booking.ErrInvalid, err)
+		return nil, &booking.InvalidError{Detail: badRule, Err: err}
 	}
 	it, err := ParseObject(Object{Name: "occurrences.ics", Data: data}, loc)
 	if err != nil {
-		return nil, fmt.Errorf("%w: règle de récurrence invalide / invalid recurrence rule: %v", booking.ErrInvalid, errors.Unwrap(err))
+		return nil, &booking.InvalidError{Detail: badRule, Err: errors.Unwrap(err)}
 	}
 	instances, err := it.Instances(start, start.Add(occurrenceHorizon))
 	if errors.Is(err, ErrTooManyInstances) {
-		return nil, fmt.Errorf("%w: trop d'occurrences ; ajoutez COUNT ou UNTIL / too many occurrences: add COUNT or UNTIL", booking.ErrInvalid)
+		return nil, booking.Invalidf("trop d'occurrences ; ajoutez COUNT ou UNTIL / too many occurrences: add COUNT or UNTIL")
 	}
 	if err != nil {
-		return nil, fmt.Errorf("%w: règle de récurrence invalide / invalid recurrence rule: %v", booking.ErrInvalid, err)
+		return nil, &booking.InvalidError{Detail: badRule, Err: err}
 	}
 	out := make([]booking.Interval, 0, min(len(instances), limit))
 	for _, in := range instances {

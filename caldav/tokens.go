@@ -41,7 +41,9 @@ const (
 )
 
 // ErrUnknownToken: no member has this token (never issued, or revoked).
-var ErrUnknownToken = errors.New("caldav: unknown feed token")
+// It matches booking.ErrNotFound too, which is what callers outside this
+// package branch on.
+var ErrUnknownToken = fmt.Errorf("caldav: unknown feed token: %w", booking.ErrNotFound)
 
 func hashHex(s string) string {
 	sum := sha256.Sum256([]byte(s))

@@ -129,8 +129,9 @@ type Change struct {
 	Opens, Closes                *time.Time // a zero time clears the bound
 }
 
+// invalidf is a malformed request in roomcal's words (booking.Invalidf).
 func invalidf(format string, args ...any) error {
-	return fmt.Errorf("%w: "+format, append([]any{booking.ErrInvalid}, args...)...)
+	return booking.Invalidf(format, args...)
 }
 
 // validate checks an event's fields as they would be written.
