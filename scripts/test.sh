@@ -5,9 +5,12 @@
 #      among them chromium and npm for the browser tests, then the
 #      front-end assets (`make assets`: npm ci, web/static/vendor/);
 #   2. static checks: gofmt, go vet, docker-compose.yml;
-#   3. starts a private Redis and a private Radicale on free loopback ports,
-#      with throw-away data folders, and exports their URLs:
+#   3. starts a private Redis, a private Redis Cluster (three masters with
+#      one replica each, created with redis-cli --cluster create) and a
+#      private Radicale on free loopback ports, with throw-away data
+#      folders, and exports their URLs:
 #        ROOMCAL_TEST_REDIS_URL=redis://127.0.0.1:PORT/0
+#        ROOMCAL_TEST_REDIS_CLUSTER_URL=redis://127.0.0.1:P1?addr=127.0.0.1:P2&… (all six nodes)
 #        ROOMCAL_TEST_RADICALE_URL=http://127.0.0.1:PORT/
 #   4. runs `go test -race -count=1 ./...`;
 #   5. stops everything it started, even on failure or Ctrl-C, and exits with
@@ -33,6 +36,7 @@ GO_TEST_TIMEOUT=${GO_TEST_TIMEOUT:-15m}
 START_TIMEOUT=20 # seconds a server gets to answer
 
 REDIS_BIN=/usr/bin/redis-server
+REDIS_CLI=/usr/bin/redis-cli
 RADICALE_BIN=/usr/bin/radicale
 COMPOSE_BIN=/usr/bin/docker-compose
 PYTHON_BIN=/usr/bin/python3
@@ -51,6 +55,8 @@ tmp=""
 child="" # the running Go step (or ROOMCAL_TEST_CMD), leader of its own process group
 redis_pid=""
 radicale_pid=""
+cluster_pids=()  # every Redis Cluster node started (some may have exited at start-up)
+cluster_nodes=() # "PID PORT" of each node that answered, in order
 
 stop_pid() { # stop_pid PID: TERM, up to 5 s of grace, then KILL; reap
 	local pid=$1 i
@@ -95,10 +101,13 @@ cleanup() {
 	trap '' INT TERM # a second Ctrl-C must not cut the cleanup short
 	set +e
 	[[ -n $child ]] && stop_group "$child"
-	if [[ -n $redis_pid || -n $radicale_pid ]]; then
+	if [[ -n $redis_pid || -n $radicale_pid || ${#cluster_pids[@]} -gt 0 ]]; then
 		step "stopping test servers"
 		[[ -n $redis_pid ]] && stop_pid "$redis_pid"
 		[[ -n $radicale_pid ]] && stop_pid "$radicale_pid"
+		for pid in "${cluster_pids[@]}"; do
+			stop_pid "$pid"
+		done
 	fi
 	[[ -n $tmp ]] && rm -rf "$tmp"
 	exit "$status"
@@ -131,6 +140,7 @@ command -v setsid >/dev/null || die "setsid is missing (package util-linux)"
 step "checking packages"
 missing=()
 [[ -x $REDIS_BIN ]] || missing+=(redis-server)
+[[ -x $REDIS_CLI ]] || missing+=(redis-tools)
 [[ -x $RADICALE_BIN ]] || missing+=(radicale)
 [[ -x $COMPOSE_BIN ]] || missing+=(docker-compose)
 { [[ -x $PYTHON_BIN ]] && "$PYTHON_BIN" -c 'import icalendar' 2>/dev/null; } || missing+=(python3-icalendar)
@@ -149,15 +159,17 @@ if ((${#missing[@]})); then
 		sudo=(sudo)
 		[[ -t 0 ]] || sudo=(sudo -n) # no terminal to ask a password on
 	fi
-	apt_get=("${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get -q -y -o Dpkg::Use-Pty=0)
+	# DPkg::Lock::Timeout: wait (up to 5 min) for another apt or dpkg
+	# holding the lock, instead of failing at once.
+	apt_get=("${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get -q -y -o Dpkg::Use-Pty=0 -o DPkg::Lock::Timeout=300)
 	# --no-install-recommends: docker-compose recommends a whole Docker engine.
 	if ! { "${apt_get[@]}" update >/dev/null &&
 		"${apt_get[@]}" install --no-install-recommends "${missing[@]}" >/dev/null; }; then
 		die "could not install ${missing[*]} with apt-get; install them and run again"
 	fi
-	if ! [[ -x $REDIS_BIN && -x $RADICALE_BIN && -x $COMPOSE_BIN && -x $CHROMIUM_BIN ]] ||
+	if ! [[ -x $REDIS_BIN && -x $REDIS_CLI && -x $RADICALE_BIN && -x $COMPOSE_BIN && -x $CHROMIUM_BIN ]] ||
 		! "$PYTHON_BIN" -c 'import icalendar' 2>/dev/null; then
-		die "installed ${missing[*]}, yet $REDIS_BIN, $RADICALE_BIN, $COMPOSE_BIN, $CHROMIUM_BIN or python3-icalendar is still missing"
+		die "installed ${missing[*]}, yet $REDIS_BIN, $REDIS_CLI, $RADICALE_BIN, $COMPOSE_BIN, $CHROMIUM_BIN or python3-icalendar is still missing"
 	fi
 fi
 
@@ -258,6 +270,101 @@ start_redis() {
 	die "could not start redis-server"
 }
 
+# cluster_port: a free port whose cluster bus port (port+10000) is free too.
+cluster_port() {
+	"$PYTHON_BIN" -c 'import socket
+while True:
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    bus = socket.socket()
+    try:
+        if port + 10000 > 65535:
+            continue
+        bus.bind(("127.0.0.1", port + 10000))
+        print(port)
+        break
+    except OSError:
+        pass
+    finally:
+        s.close()
+        bus.close()'
+}
+
+# start_cluster_node I: starts node I of the Redis Cluster (cluster mode, a
+# 1 s node timeout, nothing saved but its nodes.conf; a replica's first
+# sync starts at once instead of after the default 5 s wait for other
+# replicas), retried once with other ports if they were taken meanwhile.
+start_cluster_node() {
+	local i=$1 dir="$tmp/cluster/$1" try rc port pid
+	mkdir -p "$dir"
+	for try in 1 2; do
+		port=$(cluster_port)
+		"$REDIS_BIN" --port "$port" --bind 127.0.0.1 --save "" --appendonly no --dir "$dir" --daemonize no \
+			--cluster-enabled yes --cluster-config-file "$dir/nodes.conf" --cluster-node-timeout 1000 \
+			--repl-diskless-sync-delay 0 \
+			>"$dir/redis.log" 2>&1 </dev/null &
+		pid=$!
+		cluster_pids+=("$pid")
+		await "redis cluster node $i" "$pid" "$port" 'PING\r\n' '+PONG' "$dir/redis.log" &&
+			{ cluster_nodes+=("$pid $port") && return 0; }
+		rc=$?
+		stop_pid "$pid"
+		rm -f "$dir/nodes.conf"
+		((rc == 1 && try == 1)) || break
+		echo "test.sh: retrying redis cluster node $i on other ports" >&2
+	done
+	die "could not start redis cluster node $i"
+}
+
+# cluster_healthy: whether every node says cluster_state:ok, knows every
+# node and sees every replica alive, and every replica's link to its
+# master is up.
+cluster_healthy() {
+	local node pid port info
+	for node in "${cluster_nodes[@]}"; do
+		read -r pid port <<<"$node"
+		info=$("$REDIS_CLI" -h 127.0.0.1 -p "$port" cluster info 2>/dev/null) || return 1
+		[[ $info == *cluster_state:ok* && $info == *"cluster_known_nodes:${#cluster_nodes[@]}"* ]] || return 1
+		info=$("$REDIS_CLI" -h 127.0.0.1 -p "$port" info replication 2>/dev/null) || return 1
+		[[ $info == *role:slave* && $info != *master_link_status:up* ]] && return 1
+		# Every node sees the three replicas, none of them failing.
+		info=$("$REDIS_CLI" -h 127.0.0.1 -p "$port" cluster nodes 2>/dev/null) || return 1
+		[[ $(awk '$3 ~ /slave/ && $3 !~ /fail/' <<<"$info" | wc -l) == $((${#cluster_nodes[@]} / 2)) ]] || return 1
+	done
+	return 0
+}
+
+# start_redis_cluster: six nodes made into three masters with one replica
+# each by redis-cli --cluster create; returns once the cluster is healthy.
+start_redis_cluster() {
+	local i node pid port addrs=() deadline
+	for i in 1 2 3 4 5 6; do
+		start_cluster_node "$i"
+	done
+	for node in "${cluster_nodes[@]}"; do
+		read -r pid port <<<"$node"
+		addrs+=("127.0.0.1:$port")
+	done
+	if ! timeout 60 "$REDIS_CLI" --cluster create "${addrs[@]}" --cluster-replicas 1 --cluster-yes \
+		>"$tmp/cluster/create.log" 2>&1 </dev/null; then
+		cat "$tmp/cluster/create.log" >&2
+		die "redis-cli --cluster create failed"
+	fi
+	deadline=$((SECONDS + START_TIMEOUT))
+	until cluster_healthy; do
+		if ((SECONDS >= deadline)); then
+			cat "$tmp/cluster/create.log" >&2
+			die "the Redis Cluster is not healthy (cluster_state:ok, replicas in sync) after ${START_TIMEOUT}s"
+		fi
+		sleep 0.1
+	done
+	cluster_url="redis://${addrs[0]}?addr=${addrs[1]}"
+	for ((i = 2; i < ${#addrs[@]}; i++)); do
+		cluster_url+="&addr=${addrs[i]}"
+	done
+}
+
 start_radicale() {
 	local try rc
 	for try in 1 2; do
@@ -278,9 +385,13 @@ start_radicale() {
 step "starting redis-server and radicale"
 start_redis
 start_radicale
+step "starting a Redis Cluster (3 masters, 3 replicas)"
+start_redis_cluster
 export ROOMCAL_TEST_REDIS_URL="redis://127.0.0.1:$redis_port/0"
+export ROOMCAL_TEST_REDIS_CLUSTER_URL="$cluster_url"
 export ROOMCAL_TEST_RADICALE_URL="http://127.0.0.1:$radicale_port/"
 echo "    ROOMCAL_TEST_REDIS_URL=$ROOMCAL_TEST_REDIS_URL"
+echo "    ROOMCAL_TEST_REDIS_CLUSTER_URL=$ROOMCAL_TEST_REDIS_CLUSTER_URL"
 echo "    ROOMCAL_TEST_RADICALE_URL=$ROOMCAL_TEST_RADICALE_URL"
 
 # ---------------------------------------------------------------------------
@@ -302,11 +413,16 @@ else
 	step "tests passed"
 fi
 # A server that died under the tests explains many failures: say so.
-for s in "redis-server $redis_pid redis" "radicale $radicale_pid radicale"; do
+servers=("redis-server $redis_pid redis.log" "radicale $radicale_pid radicale.log")
+for ((i = 0; i < ${#cluster_nodes[@]}; i++)); do
+	read -r pid _ <<<"${cluster_nodes[i]}"
+	servers+=("redis-cluster-node-$((i + 1)) $pid cluster/$((i + 1))/redis.log")
+done
+for s in "${servers[@]}"; do
 	read -r name pid log <<<"$s"
 	if ! kill -0 "$pid" 2>/dev/null; then
 		printf 'test.sh: %s died during the tests; its log:\n' "$name" >&2
-		cat "$tmp/$log.log" >&2
+		cat "$tmp/$log" >&2
 		((status != 0)) || status=1
 	fi
 done

@@ -63,14 +63,7 @@ func check(ctx context.Context, cfg *config.Config, out io.Writer) error {
 	if cfg.RedisURL == "" {
 		say(true, "Redis: in-process stand-in (one instance only; set ROOMCAL_REDIS_URL for several)")
 	} else {
-		rctx, cancel := timeout(ctx)
-		err := d.pingGate(rctx)
-		cancel()
-		if err != nil {
-			say(false, "Redis does not answer: %v", err)
-		} else {
-			say(true, "Redis answers")
-		}
+		checkRedis(ctx, d, say)
 	}
 	if !ok {
 		return errReported

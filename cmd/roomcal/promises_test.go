@@ -65,6 +65,9 @@ type backend struct {
 	home     testenv.Home
 	redisURL string
 	store    caldav.Store
+	// prefix, when set, puts the gates' keys under it (a Redis shared
+	// with other tests, such as the cluster of make test).
+	prefix string
 }
 
 func newBackend(t *testing.T, home testenv.Home, redisURL string) *backend {
@@ -126,8 +129,13 @@ func newInstance(t *testing.T, b *backend, o instanceOpts) *instance {
 	if o.syncInterval == 0 {
 		o.syncInterval = 30 * time.Second
 	}
+	// The gates as roomcal makes them on a configured Redis (wire.go).
+	gopts := redisOptions()
+	if b.prefix != "" {
+		gopts = append(gopts, redisgate.WithPrefix(b.prefix))
+	}
 	svc, err := booking.NewService(booking.Options{
-		Catalog: cat, Calendar: cal, Gate: redisgate.New(rc), Recurrence: rcal,
+		Catalog: cat, Calendar: cal, Gate: redisgate.New(rc, gopts...), Recurrence: rcal,
 		Logger: log, SyncInterval: o.syncInterval, HoldTTL: o.holdTTL,
 	})
 	if err != nil {
@@ -135,7 +143,7 @@ func newInstance(t *testing.T, b *backend, o instanceOpts) *instance {
 	}
 	evs, err := events.NewService(events.Options{
 		Calendar: caldav.NewEventCalendar(store, eventsCalendar, eventZone(cat), log),
-		Gate:     redisgate.NewEventGate(rc), Rooms: svc, Logger: log, SyncInterval: o.syncInterval,
+		Gate:     redisgate.NewEventGate(rc, gopts...), Rooms: svc, Logger: log, SyncInterval: o.syncInterval,
 		Zone: eventZone(cat),
 	})
 	if err != nil {

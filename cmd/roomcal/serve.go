@@ -131,7 +131,7 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 	go func() { errc <- srv.Serve(ln) }()
 	log.Info("roomcal is listening", "url", "http://"+ln.Addr().String(), "auth", cfg.Auth.Mode,
 		"calendars", map[bool]string{true: "embedded in " + cfg.DataDir, false: cfg.CalDAV.URL}[cfg.CalDAV.Embedded()],
-		"redis", map[bool]string{true: "in-process", false: "configured"}[cfg.RedisURL == ""])
+		"redis", redisSummary(ctx, cfg, d))
 
 	select {
 	case err := <-errc:

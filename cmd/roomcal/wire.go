@@ -56,13 +56,13 @@ func open(ctx context.Context, cfg *config.Config, log *slog.Logger) (*deps, err
 		d.limiter = memgate.NewLimiter()
 		d.pingGate = func(context.Context) error { return nil }
 	} else {
-		rc, err := redisgate.Dial(ctx, cfg.RedisURL)
+		rc, err := redisgate.Dial(ctx, cfg.RedisURL, redisgate.AsCluster(cfg.RedisCluster))
 		if err != nil {
 			return nil, fmt.Errorf("redis: %w", err)
 		}
-		g := redisgate.New(rc)
+		g := redisgate.New(rc, redisOptions()...)
 		d.gate = g
-		d.events = redisgate.NewEventGate(rc)
+		d.events = redisgate.NewEventGate(rc, redisOptions()...)
 		d.limiter = redisgate.NewLimiter(rc)
 		d.pingGate = func(ctx context.Context) error { return rc.Ping(ctx).Err() }
 		closeStore := d.close

@@ -68,7 +68,12 @@ type Config struct {
 	// means the in-process stand-in. It may hold a password: it is redacted
 	// in String and LogValue.
 	RedisURL string
-	Auth     Auth
+	// RedisCluster says that RedisURL names one node of a Redis Cluster
+	// (ROOMCAL_REDIS_CLUSTER); several nodes, as in
+	// redis://h1:p1?addr=h2:p2&addr=h3:p3, say it without it. A cluster
+	// is reached over TCP: redis:// or rediss://.
+	RedisCluster bool
+	Auth         Auth
 	// SyncInterval is how often room calendars are checked for changes
 	// made outside roomcal (ROOMCAL_SYNC_INTERVAL); at least one second.
 	SyncInterval time.Duration
@@ -299,6 +304,9 @@ func (c Config) String() string {
 		b.WriteString(" redis=in-process")
 	} else {
 		fmt.Fprintf(&b, " redis=%s", redactURL(c.RedisURL))
+		if c.RedisCluster {
+			b.WriteString(" redis_cluster=true")
+		}
 	}
 	fmt.Fprintf(&b, " auth=%s", c.Auth.Mode)
 	switch c.Auth.Mode {
@@ -334,6 +342,7 @@ func (c Config) LogValue() slog.Value {
 		slog.String("caldav_user", c.CalDAV.User),
 		slog.Any("caldav_password", c.CalDAV.Password),
 		slog.String("redis_url", redactURL(c.RedisURL)),
+		slog.Bool("redis_cluster", c.RedisCluster),
 		slog.String("auth_mode", string(c.Auth.Mode)),
 		slog.String("trusted_proxies", joinPrefixes(c.Auth.TrustedProxies)),
 		slog.String("oidc_issuer", c.Auth.OIDC.Issuer),

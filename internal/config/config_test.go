@@ -348,6 +348,7 @@ func TestSettingsPrecedence(t *testing.T) {
 		"ROOMCAL_TRUSTED_PROXIES": "172.16.0.0/12, fd00::/8",
 		"ROOMCAL_SYNC_INTERVAL":   " 2m ",
 		"ROOMCAL_REDIS_URL":       "redis://:pw@redis:6379/0",
+		"ROOMCAL_REDIS_CLUSTER":   "false",
 		"ROOMCAL_LOG_LEVEL":       "   ", // blank: not set
 	}
 	envOnly := mustParseFile(t, "testdata/merge.yaml", env)
@@ -380,6 +381,9 @@ func TestSettingsPrecedence(t *testing.T) {
 		{"file redis_url", fromFile.RedisURL, "redis://file-redis:6379/1"},
 		{"env redis_url", fromEnv.RedisURL, "redis://:pw@redis:6379/0"},
 		{"default redis_url", defaults.RedisURL, ""},
+		{"file redis_cluster", fromFile.RedisCluster, true},
+		{"env redis_cluster", fromEnv.RedisCluster, false},
+		{"default redis_cluster", defaults.RedisCluster, false},
 
 		{"file auth_mode", fromFile.Auth.Mode, AuthHeader},
 		{"env auth_mode", fromEnv.Auth.Mode, AuthOIDC},
@@ -437,6 +441,10 @@ func TestEnvErrors(t *testing.T) {
 		{map[string]string{"ROOMCAL_RATE_LIMIT": "lots"}, `ROOMCAL_RATE_LIMIT: must be N/DURATION like 60/1m, or 0 for none, got "lots"`},
 		{map[string]string{"ROOMCAL_RATE_LIMIT": "10/0s"}, `ROOMCAL_RATE_LIMIT: must be N/DURATION like 60/1m with a duration of at least 1s`},
 		{map[string]string{"ROOMCAL_AUTH_DEV_FORCE": "maybe"}, `ROOMCAL_AUTH_DEV_FORCE: must be true or false, got "maybe"`},
+		{map[string]string{"ROOMCAL_REDIS_CLUSTER": "maybe"}, `ROOMCAL_REDIS_CLUSTER: must be true or false, got "maybe"`},
+		{map[string]string{"ROOMCAL_REDIS_CLUSTER": "true"}, `ROOMCAL_REDIS_CLUSTER: needs redis_url`},
+		{map[string]string{"ROOMCAL_REDIS_URL": "unix:///run/redis.sock", "ROOMCAL_REDIS_CLUSTER": "true"}, `ROOMCAL_REDIS_URL: a Redis Cluster is reached over TCP: use redis:// or rediss://, got "unix:///run/redis.sock"`},
+		{map[string]string{"ROOMCAL_REDIS_URL": "unix://u:hunter2@/run/redis.sock?addr=10.0.0.2:6379"}, `ROOMCAL_REDIS_URL: a Redis Cluster is reached over TCP`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.want, func(t *testing.T) {
@@ -450,6 +458,42 @@ func TestEnvErrors(t *testing.T) {
 			}
 			if strings.Contains(err.Error(), "hunter2") {
 				t.Errorf("error %q shows a password", err)
+			}
+		})
+	}
+}
+
+// A Redis Cluster is named by several nodes in one URL, or by one node
+// and ROOMCAL_REDIS_CLUSTER; either way it is said in String, and the
+// URL's password is not.
+func TestRedisCluster(t *testing.T) {
+	tests := []struct {
+		name    string
+		env     map[string]string
+		url     string
+		cluster bool
+		str     string
+	}{
+		{"single node", map[string]string{"ROOMCAL_REDIS_URL": "redis://:hunter2@redis:6379/0"},
+			"redis://:hunter2@redis:6379/0", false, " redis=redis://:xxxxx@redis:6379/0 auth="},
+		{"several nodes", map[string]string{"ROOMCAL_REDIS_URL": "redis://:hunter2@r1:7000?addr=r2:7000&addr=r3:7000"},
+			"redis://:hunter2@r1:7000?addr=r2:7000&addr=r3:7000", false, " redis=redis://:xxxxx@r1:7000?addr=r2:7000&addr=r3:7000 auth="},
+		{"one seed node and the flag", map[string]string{"ROOMCAL_REDIS_URL": "rediss://:hunter2@r1:7000", "ROOMCAL_REDIS_CLUSTER": "true"},
+			"rediss://:hunter2@r1:7000", true, " redis=rediss://:xxxxx@r1:7000 redis_cluster=true auth="},
+		{"the flag off", map[string]string{"ROOMCAL_REDIS_URL": "redis://r1:7000", "ROOMCAL_REDIS_CLUSTER": "0"},
+			"redis://r1:7000", false, " redis=redis://r1:7000 auth="},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c, err := Parse("demo", DemoYAML(), MapEnv(tt.env))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if c.RedisURL != tt.url || c.RedisCluster != tt.cluster {
+				t.Errorf("RedisURL %q RedisCluster %v, want %q %v", c.RedisURL, c.RedisCluster, tt.url, tt.cluster)
+			}
+			if s := c.String(); !strings.Contains(s, tt.str) || strings.Contains(s, "hunter2") {
+				t.Errorf("String() = %q, want it to contain %q and no password", s, tt.str)
 			}
 		})
 	}

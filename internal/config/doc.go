@@ -25,6 +25,8 @@
 //	  caldav_user: ""
 //	  caldav_password: ""    # better in the environment
 //	  redis_url: ""          # redis://, rediss:// or unix://; empty: in-process
+//	  redis_cluster: false   # true: redis_url is one node of a Redis Cluster (several
+//	                         # nodes say it alone: redis://h1:p1?addr=h2:p2&addr=h3:p3)
 //	  auth_mode: dev         # dev, header or oidc
 //	  trusted_proxies: [127.0.0.1/32, "::1/128"]  # list, or one line with commas
 //	  oidc_issuer: ""        # required with oidc

@@ -67,6 +67,14 @@ func settings() []setting {
 			c.RedisURL = v
 			return nil
 		}},
+		{"redis_cluster", "false", func(c *Config, v string) error {
+			b, err := strconv.ParseBool(v)
+			if err != nil {
+				return fmt.Errorf("must be true or false, got %q", v)
+			}
+			c.RedisCluster = b
+			return nil
+		}},
 		{"auth_mode", string(AuthDev), func(c *Config, v string) error {
 			switch m := AuthMode(strings.ToLower(v)); m {
 			case AuthDev, AuthHeader, AuthOIDC:
@@ -196,6 +204,12 @@ func resolveSettings(ps *problems, c *Config, f *fileSettings, env func(string) 
 		}
 	}
 
+	if c.RedisCluster && c.RedisURL == "" {
+		blame(ps, f, "redis_cluster", from["redis_cluster"], "needs redis_url: the address of one node of the cluster (or several, as redis://h1:p1?addr=h2:p2)")
+	}
+	if strings.HasPrefix(c.RedisURL, "unix:") && (c.RedisCluster || clusterAddrs(c.RedisURL)) {
+		blame(ps, f, "redis_url", from["redis_url"], "a Redis Cluster is reached over TCP: use redis:// or rediss://, got %q", redactURL(c.RedisURL))
+	}
 	if c.Auth.Mode == AuthOIDC {
 		for _, key := range []string{"oidc_issuer", "oidc_client_id", "session_key"} {
 			if !from[key].set {
@@ -223,6 +237,13 @@ func blame(ps *problems, f *fileSettings, key string, o origin, format string, a
 	default:
 		ps.at(f.serverLine, "server."+key, format, args...)
 	}
+}
+
+// clusterAddrs reports whether a Redis URL names more nodes in addr=
+// parameters (redis://h1:p1?addr=h2:p2), the form of a Redis Cluster.
+func clusterAddrs(v string) bool {
+	u, err := url.Parse(v)
+	return err == nil && u.Query().Has("addr")
 }
 
 // httpURL parses an absolute http or https URL.

@@ -481,8 +481,9 @@ func (g *EventGate) Drop(ctx context.Context, event string) error {
 
 // Lock implements events.Gate with SET NX PX and a random token, as
 // Gate.Lock does for rooms: Release deletes the key only if it still
-// holds that token, with its own 5s timeout, ignoring errors (at worst
-// the lock expires after ttl).
+// holds that token, with its own 5s timeout, trying again while Redis is
+// unavailable (a failover), ignoring errors (at worst the lock expires
+// after ttl).
 func (g *EventGate) Lock(ctx context.Context, event string, ttl time.Duration) (booking.Lease, bool, error) {
 	if event == "" || ttl < time.Millisecond {
 		return booking.Lease{}, false, fmt.Errorf("lock %s: need an event and a ttl of at least 1ms", event)
@@ -496,12 +497,7 @@ func (g *EventGate) Lock(ctx context.Context, event string, ttl time.Duration) (
 	if !ok {
 		return booking.Lease{}, false, nil
 	}
-	unlock := func() {
-		uctx, cancel := context.WithTimeout(context.Background(), unlockTimeout)
-		defer cancel()
-		_ = unlockScript.Run(uctx, g.gate.rdb, []string{key}, token).Err()
-	}
-	return booking.Lease{ID: token, Release: unlock}, true, nil
+	return booking.Lease{ID: token, Release: g.gate.unlocker(key, token)}, true, nil
 }
 
 // IndexRange implements events.Gate. Starts are compared to the

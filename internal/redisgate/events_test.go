@@ -17,10 +17,10 @@ import (
 // eventTarget makes an events contract Target on a shared Redis: its keys
 // live under a random prefix, and Flush deletes exactly those, each
 // event's (and the index's) in one DEL, as a flush would.
-func eventTarget(t *testing.T, c redis.UniversalClient) eventgatetest.Target {
+func eventTarget(t *testing.T, c redis.UniversalClient, opts ...redisgate.Option) eventgatetest.Target {
 	t.Helper()
 	prefix := "t" + testenv.RandomID() + ":"
-	g := redisgate.NewEventGate(c, redisgate.WithPrefix(prefix))
+	g := redisgate.NewEventGate(c, append([]redisgate.Option{redisgate.WithPrefix(prefix)}, opts...)...)
 	flush := func(t *testing.T) {
 		t.Helper()
 		deleteKeys(t, c, prefix)
@@ -50,16 +50,6 @@ func TestEventContractFlushAll(t *testing.T) {
 		}
 		return eventgatetest.Target{Gate: redisgate.NewEventGate(c), Flush: flush}
 	})
-}
-
-// The events contract suite on a one-node Redis Cluster: a script
-// touching keys of two slots would fail there with CROSSSLOT, and
-// Summaries' pipeline spans slots.
-func TestEventContractCluster(t *testing.T) {
-	addr := startCluster(t)
-	c := redis.NewClusterClient(&redis.ClusterOptions{Addrs: []string{addr}})
-	t.Cleanup(func() { _ = c.Close() })
-	eventgatetest.Run(t, func(t *testing.T) eventgatetest.Target { return eventTarget(t, c) })
 }
 
 // Every key is one of the documented layout: an event's carry

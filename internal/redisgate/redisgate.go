@@ -131,6 +131,7 @@ type Gate struct {
 	prefix string
 	chunk  int
 	memo   busyMemo
+	ack    replicaAck // WithReplicaAck (see ack.go)
 }
 
 var _ booking.Gate = (*Gate)(nil)
@@ -167,38 +168,6 @@ func New(client redis.UniversalClient, opts ...Option) *Gate {
 		panic(fmt.Sprintf("redisgate: prefix %q must not contain '{' or '}'", g.prefix))
 	}
 	return g
-}
-
-// Dial connects to the Redis at url (redis://[user:password@]host:port/db,
-// rediss:// for TLS, unix://path; options such as dial_timeout may be
-// given as query parameters, see redis.ParseURL) and checks it answers.
-// Timeouts left unset default to 2s for dial, read and write and 3s to
-// wait for a pooled connection. A Redis that does not answer gives an
-// error matching ErrUnavailable; the client is closed then.
-func Dial(ctx context.Context, url string) (redis.UniversalClient, error) {
-	opt, err := redis.ParseURL(url)
-	if err != nil {
-		// ParseURL's errors do not repeat the URL, which may hold a password.
-		return nil, fmt.Errorf("redisgate: redis url: %w", err)
-	}
-	if opt.DialTimeout == 0 {
-		opt.DialTimeout = 2 * time.Second
-	}
-	if opt.ReadTimeout == 0 {
-		opt.ReadTimeout = 2 * time.Second
-	}
-	if opt.WriteTimeout == 0 {
-		opt.WriteTimeout = 2 * time.Second
-	}
-	if opt.PoolTimeout == 0 {
-		opt.PoolTimeout = 3 * time.Second
-	}
-	c := redis.NewClient(opt)
-	if err := c.Ping(ctx).Err(); err != nil {
-		_ = c.Close()
-		return nil, fmt.Errorf("redisgate: dial %s: %w", opt.Addr, classify(ctx, err))
-	}
-	return c, nil
 }
 
 // Ping checks that Redis answers, for readiness probes.
@@ -596,7 +565,8 @@ func (g *Gate) chunks(objs map[string]booking.ObjectState, fence func(string) st
 // Lock implements booking.Gate with SET NX PX and a random token; unlock
 // deletes the key only if it still holds that token (the lock may have
 // expired and been taken by another). unlock runs with its own 5s
-// timeout and ignores errors: at worst the lock expires after ttl.
+// timeout, tries again while Redis is unavailable (a failover), and
+// ignores errors: at worst the lock expires after ttl.
 func (g *Gate) Lock(ctx context.Context, room string, ttl time.Duration) (booking.Lease, bool, error) {
 	if room == "" || ttl < time.Millisecond {
 		return booking.Lease{}, false, fmt.Errorf("lock %s: need a room and a ttl of at least 1ms", room)
@@ -610,19 +580,15 @@ func (g *Gate) Lock(ctx context.Context, room string, ttl time.Duration) (bookin
 	if !ok {
 		return booking.Lease{}, false, nil
 	}
-	unlock := func() {
-		uctx, cancel := context.WithTimeout(context.Background(), unlockTimeout)
-		defer cancel()
-		_ = unlockScript.Run(uctx, g.rdb, []string{key}, token).Err()
-	}
-	return booking.Lease{ID: token, Release: unlock}, true, nil
+	return booking.Lease{ID: token, Release: g.unlocker(key, token)}, true, nil
 }
 
-// run runs a script whose answer is a table starting with a status word.
+// run runs a script whose answer is a table starting with a status word
+// (with g.eval: see WithReplicaAck).
 func (g *Gate) run(ctx context.Context, s *redis.Script, keys []string, args []any) ([]any, error) {
-	v, err := s.Run(ctx, g.rdb, keys, args...).Result()
+	v, err := g.eval(ctx, s, keys, args)
 	if err != nil {
-		return nil, classify(ctx, err)
+		return nil, err
 	}
 	res, ok := v.([]any)
 	if !ok || len(res) == 0 {

@@ -4,10 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -135,101 +131,6 @@ func startRedisSerially(t *testing.T) *testenv.Server {
 	startMu.Lock()
 	defer startMu.Unlock()
 	return testenv.StartRedis(t)
-}
-
-// The contract suite on a one-node Redis Cluster: a script touching keys
-// of two slots would fail there with CROSSSLOT.
-func TestContractCluster(t *testing.T) {
-	addr := startCluster(t)
-	c := redis.NewClusterClient(&redis.ClusterOptions{Addrs: []string{addr}})
-	t.Cleanup(func() { _ = c.Close() })
-	gatetest.Run(t, func(t *testing.T) gatetest.Target { return prefixTarget(t, c, redisgate.WithChunk(5)) })
-}
-
-// startCluster starts a private redis-server in cluster mode owning every
-// slot, and returns its address once the cluster is ok. A cluster node
-// also listens on port+10000 (the cluster bus): a start whose ports were
-// taken meanwhile exits, and is tried again on other ports.
-func startCluster(t *testing.T) string {
-	t.Helper()
-	startMu.Lock()
-	defer startMu.Unlock()
-	var last string
-	for attempt := 0; attempt < 5; attempt++ {
-		addr, out, ok := tryCluster(t, clusterPort(t))
-		if ok {
-			return addr
-		}
-		last = out
-	}
-	t.Fatalf("no Redis cluster node could start:\n%s", last)
-	return ""
-}
-
-// clusterPort returns a port that is free, as is port+10000.
-func clusterPort(t *testing.T) int {
-	t.Helper()
-	for {
-		port := testenv.FreePort(t)
-		if port+10000 > 65535 {
-			continue
-		}
-		l, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", port+10000))
-		if err != nil {
-			continue
-		}
-		l.Close()
-		return port
-	}
-}
-
-func tryCluster(t *testing.T, port int) (string, string, bool) {
-	t.Helper()
-	dir := t.TempDir()
-	addr := fmt.Sprintf("127.0.0.1:%d", port)
-	logPath := filepath.Join(dir, "redis.log")
-	log, err := os.Create(logPath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer log.Close()
-	cmd := exec.Command("/usr/bin/redis-server", "--port", fmt.Sprint(port), "--bind", "127.0.0.1",
-		"--save", "", "--appendonly", "no", "--dir", dir,
-		"--cluster-enabled", "yes", "--cluster-config-file", filepath.Join(dir, "nodes.conf"))
-	cmd.Stdout, cmd.Stderr = log, log
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("start redis-server (apt-get install redis-server): %v", err)
-	}
-	exited := make(chan struct{})
-	go func() { _ = cmd.Wait(); close(exited) }()
-	stop := func() { _ = cmd.Process.Kill(); <-exited }
-	c := redis.NewClient(&redis.Options{Addr: addr})
-	defer c.Close()
-	ctx := context.Background()
-	deadline := time.Now().Add(15 * time.Second)
-	added := false
-	for {
-		select {
-		case <-exited:
-			out, _ := os.ReadFile(logPath)
-			return "", string(out), false
-		default:
-		}
-		if !added {
-			added = c.Do(ctx, "CLUSTER", "ADDSLOTSRANGE", 0, 16383).Err() == nil
-		}
-		info, _ := c.ClusterInfo(ctx).Result()
-		if added && strings.Contains(info, "cluster_state:ok") {
-			t.Cleanup(stop)
-			return addr, "", true
-		}
-		if time.Now().After(deadline) {
-			stop()
-			out, _ := os.ReadFile(logPath)
-			return "", fmt.Sprintf("cluster on %s not ok after 15s (%q):\n%s", addr, info, out), false
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
 }
 
 // Every key of a room carries the same hash tag, {room:ID}, so one slot.
@@ -408,40 +309,6 @@ func TestUnavailable(t *testing.T) {
 	}
 	if err := g.Claim(ctx, "roomq7", claim); err != nil {
 		t.Errorf("Claim after rebuild: %v", err)
-	}
-}
-
-func TestDial(t *testing.T) {
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	down := fmt.Sprintf("redis://127.0.0.1:%d/0", testenv.FreePort(t))
-	cases := []struct {
-		name        string
-		url         string
-		unavailable bool
-	}{
-		{"not a url", "http://example.org/", false},
-		{"bad db", "redis://127.0.0.1:1/x", false},
-		{"nobody listening", down, true},
-	}
-	for _, tc := range cases {
-		c, err := redisgate.Dial(ctx, tc.url)
-		if err == nil {
-			_ = c.Close()
-			t.Errorf("%s: Dial(%q) succeeded", tc.name, tc.url)
-			continue
-		}
-		if errors.Is(err, redisgate.ErrUnavailable) != tc.unavailable {
-			t.Errorf("%s: Dial(%q) = %v, unavailable want %v", tc.name, tc.url, err, tc.unavailable)
-		}
-	}
-	withPassword := "redis://user:s3cret@127.0.0.1:" + fmt.Sprint(testenv.FreePort(t)) + "/0"
-	if _, err := redisgate.Dial(ctx, withPassword); err == nil || strings.Contains(err.Error(), "s3cret") {
-		t.Errorf("Dial error %v: want an error that does not show the password", err)
-	}
-	c := client(t, testenv.RedisURL(t))
-	if err := redisgate.New(c).Ping(ctx); err != nil {
-		t.Errorf("Ping: %v", err)
 	}
 }
 

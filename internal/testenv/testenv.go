@@ -1,8 +1,10 @@
 // Package testenv gives tests the real servers they run against: the
-// Radicale and Redis that `make test` started (their URLs in
-// ROOMCAL_TEST_RADICALE_URL and ROOMCAL_TEST_REDIS_URL), or private
-// instances a test starts and stops itself (to kill a server mid-test or
-// flush one without disturbing other packages).
+// Radicale, Redis and Redis Cluster that `make test` started (their URLs
+// in ROOMCAL_TEST_RADICALE_URL, ROOMCAL_TEST_REDIS_URL and
+// ROOMCAL_TEST_REDIS_CLUSTER_URL), or private instances a test starts and
+// stops itself (to kill a server mid-test or flush one without disturbing
+// other packages; StartRedisCluster for a cluster whose nodes a test
+// kills).
 //
 // A test that needs a server and cannot have it fails, saying what to
 // install or run: tests never pass because a server is missing.
@@ -76,6 +78,21 @@ func RedisURL(t testing.TB) string {
 	u := os.Getenv("ROOMCAL_TEST_REDIS_URL")
 	if u == "" {
 		t.Fatal("ROOMCAL_TEST_REDIS_URL is not set: run the tests with `make test`, which starts Redis (apt-get install redis-server)")
+	}
+	return u
+}
+
+// RedisClusterURL returns the URL of the Redis Cluster started by `make
+// test` (three masters with one replica each), in the form
+// redis.ParseClusterURL reads: redis://h1:p1?addr=h2:p2&addr=…, every node
+// listed. Tests on it keep to keys of their own and never flush it, nor
+// stop or pause its nodes: other packages use it at the same time. A test
+// that kills a node starts its own with StartRedisCluster.
+func RedisClusterURL(t testing.TB) string {
+	t.Helper()
+	u := os.Getenv("ROOMCAL_TEST_REDIS_CLUSTER_URL")
+	if u == "" {
+		t.Fatal("ROOMCAL_TEST_REDIS_CLUSTER_URL is not set: run the tests with `make test`, which starts a Redis Cluster (apt-get install redis-server redis-tools)")
 	}
 	return u
 }

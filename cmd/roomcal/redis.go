@@ -1,0 +1,87 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/roomcal/roomcal/internal/config"
+	"github.com/roomcal/roomcal/internal/redisgate"
+)
+
+// redisOptions are the options of the gates on a configured Redis (one
+// server or a Redis Cluster): every decision counts only once a replica
+// of its master has it, so that a failover, which promotes a replica,
+// loses no decision that was acknowledged (internal/redisgate/ack.go). A
+// master without replicas (a single Redis, or a shard whose replica is
+// gone) is not waited on: it costs an INFO in the same round trip.
+func redisOptions() []redisgate.Option {
+	return []redisgate.Option{redisgate.WithReplicaAck(1, redisgate.DefaultReplicaAckTimeout)}
+}
+
+// redisSummary says what roomcal's gates run on, for the start-up log:
+// "in-process", "single node at HOST:PORT", or "cluster of N masters and
+// M replicas (seeds …)".
+func redisSummary(ctx context.Context, cfg *config.Config, d *deps) string {
+	g, ok := d.gate.(*redisgate.Gate)
+	if cfg.RedisURL == "" || !ok {
+		return "in-process"
+	}
+	ctx, cancel := timeout(ctx)
+	defer cancel()
+	t, err := g.Describe(ctx)
+	if err != nil {
+		return fmt.Sprintf("configured (not described: %v)", err)
+	}
+	return t.String()
+}
+
+// checkRedis reports on the configured Redis for `roomcal check`: a single
+// node answers, or how many of a cluster's masters and replicas answer.
+// It fails when a master the cluster has not given up on does not answer
+// (a replica down, or a failed master already replaced, leaves the
+// service running).
+func checkRedis(ctx context.Context, d *deps, say func(good bool, format string, args ...any)) {
+	ctx, cancel := timeout(ctx)
+	defer cancel()
+	if err := d.pingGate(ctx); err != nil {
+		say(false, "Redis does not answer: %v", err)
+		return
+	}
+	g, ok := d.gate.(*redisgate.Gate)
+	if !ok {
+		say(true, "Redis answers")
+		return
+	}
+	t, err := g.Describe(ctx)
+	switch {
+	case err != nil:
+		say(false, "Redis answers, but its nodes cannot be listed: %v", err)
+		return
+	case !t.Cluster:
+		say(true, "Redis single node answers (%s)", t.Addr)
+		return
+	}
+	_, _, mastersUp, replicasUp := t.Count()
+	healthy := true
+	var down []string
+	for _, n := range t.Nodes {
+		if n.Answers {
+			continue
+		}
+		role := "replica"
+		if n.Master {
+			role = "master"
+			healthy = healthy && n.Failed
+		}
+		if n.Failed {
+			role += ", failed"
+		}
+		down = append(down, n.Addr+" ("+role+")")
+	}
+	msg := fmt.Sprintf("Redis cluster: %d masters, %d replicas answer", mastersUp, replicasUp)
+	if len(down) > 0 {
+		msg += "; not answering: " + strings.Join(down, ", ")
+	}
+	say(healthy, "%s", msg)
+}
