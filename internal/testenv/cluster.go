@@ -596,30 +596,6 @@ func (c *Cluster) AwaitReplicated(t testing.TB, master *ClusterNode, timeout tim
 	}
 }
 
-// Roles returns the addresses of the running nodes that are masters and
-// of those that are replicas, sorted.
-func (c *Cluster) Roles(t testing.TB) (masters, replicas []string) {
-	t.Helper()
-	for _, n := range c.running() {
-		cl := n.client()
-		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
-		info, err := cl.Info(ctx, "replication").Result()
-		cancel()
-		cl.Close()
-		if err != nil {
-			t.Fatalf("testenv: role of %s: %v", n.Addr(), err)
-		}
-		if strings.Contains(info, "role:master") {
-			masters = append(masters, n.Addr())
-		} else {
-			replicas = append(replicas, n.Addr())
-		}
-	}
-	slices.Sort(masters)
-	slices.Sort(replicas)
-	return masters, replicas
-}
-
 // infoField is the value of one "key:value" line of an INFO answer.
 func infoField(info, key string) string {
 	for line := range strings.SplitSeq(info, "\n") {
