@@ -295,11 +295,26 @@ func (s *Server) deleteBooking(c *gin.Context) {
 	c.Status(http.StatusNoContent)
 }
 
+// conflictJSON is an overlap (a and b), or an object of the room's
+// calendar that cannot be read whole (problem; a is what of it is
+// counted busy, when something is known, and b is absent).
 type conflictJSON struct {
-	Room string   `json:"room"`
-	A    busyJSON `json:"a"`
-	B    busyJSON `json:"b"`
+	Room    string             `json:"room"`
+	A       *busyJSON          `json:"a,omitempty"`
+	B       *busyJSON          `json:"b,omitempty"`
+	Problem *objectProblemJSON `json:"problem,omitempty"`
 }
+
+// objectProblemJSON names an unreadable calendar object and says why
+// (the reader's words, for admins only).
+type objectProblemJSON struct {
+	Object string `json:"object"`
+	Reason string `json:"reason"`
+}
+
+// maxReasonRunes bounds the reason given for an unreadable object (it
+// may quote the object, which came from outside).
+const maxReasonRunes = 300
 
 func (s *Server) listConflicts(c *gin.Context) {
 	list, err := s.opts.Bookings.Conflicts(c.Request.Context())
@@ -309,7 +324,20 @@ func (s *Server) listConflicts(c *gin.Context) {
 	}
 	out := []conflictJSON{}
 	for _, cf := range list {
-		out = append(out, conflictJSON{Room: cf.Room, A: busyToJSON(cf.A, true), B: busyToJSON(cf.B, true)})
+		if cf.Problem != nil {
+			j := conflictJSON{Room: cf.Room, Problem: &objectProblemJSON{Object: cf.A.Ref, Reason: cf.Problem.Error()}}
+			if r := []rune(j.Problem.Reason); len(r) > maxReasonRunes {
+				j.Problem.Reason = string(r[:maxReasonRunes-1]) + "…"
+			}
+			if cf.A.End.After(cf.A.Start) {
+				a := busyToJSON(cf.A, true)
+				j.A = &a
+			}
+			out = append(out, j)
+			continue
+		}
+		a, b := busyToJSON(cf.A, true), busyToJSON(cf.B, true)
+		out = append(out, conflictJSON{Room: cf.Room, A: &a, B: &b})
 	}
 	c.JSON(http.StatusOK, out)
 }

@@ -315,13 +315,20 @@ func (s *Service) roomProblems(room string) []ObjectProblem {
 
 // Conflict is two busy intervals of one room that overlap: people edited
 // the calendar directly. Nothing is deleted; admins are told.
+//
+// A Conflict with Problem set is instead an object of the room's
+// calendar that could not be read whole (see ObjectProblem): A.Ref names
+// it, A is its first busy interval from now when one is known (zero
+// Start and End otherwise), and B is zero.
 type Conflict struct {
-	Room string
-	A, B Busy
+	Room    string
+	A, B    Busy
+	Problem error
 }
 
 // Conflicts lists overlaps between busy intervals of every room from now
-// on, within the cached window.
+// on, within the cached window, and the objects of the rooms' calendars
+// that could not be read whole (Conflict.Problem).
 func (s *Service) Conflicts(ctx context.Context) ([]Conflict, error) {
 	places, err := s.roomsFor("", "")
 	if err != nil {
@@ -335,8 +342,26 @@ func (s *Service) Conflicts(ctx context.Context) ([]Conflict, error) {
 			return nil, err
 		}
 		out = append(out, overlaps(p.room.ID, busy)...)
+		out = append(out, unreadable(p.room.ID, busy, s.roomProblems(p.room.ID))...)
 	}
 	return out, nil
+}
+
+// unreadable lists the room's problems as Conflicts, each with the first
+// busy interval of its object in busy (sorted by start).
+func unreadable(room string, busy []Busy, problems []ObjectProblem) []Conflict {
+	var out []Conflict
+	for _, pr := range problems {
+		c := Conflict{Room: room, A: Busy{Ref: pr.Ref}, Problem: pr.Err}
+		for _, b := range busy {
+			if b.Ref == pr.Ref && b.Kind != KindHold {
+				c.A = b
+				break
+			}
+		}
+		out = append(out, c)
+	}
+	return out
 }
 
 // overlaps finds pairs of overlapping intervals of different objects in a

@@ -26,8 +26,12 @@ type Booking struct {
 // IsEvent reports whether b is the room booking of an internal event.
 func (b Booking) IsEvent() bool { return b.Kind == KindEvent }
 
-// ObjectProblem is a calendar object that could not be read (malformed
-// iCalendar, unknown time zone…): it is reported, never taken as free.
+// ObjectProblem is a calendar object that could not be read whole
+// (malformed iCalendar, an unknown time zone, a recurrence that cannot
+// be expanded or has more occurrences than are expanded…): it is
+// reported to admins, never taken as free. The Calendar still gives the
+// object's state (in Snapshot.Objects, Delta.Put, Busy), busy over what
+// is known of it: at least its first instance.
 type ObjectProblem struct {
 	Ref string
 	Err error

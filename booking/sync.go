@@ -192,13 +192,16 @@ func (s *Service) SyncRoom(ctx context.Context, roomID string) error {
 	if err != nil {
 		return fmt.Errorf("sync %s: %w", roomID, err)
 	}
-	s.setProblems(roomID, d.Problems, false)
+	// An object read again is cleared of its old problem, then given its
+	// new one: an object the calendar could not read whole comes in Put
+	// too (busy over what is known) and in Problems.
 	for ref := range d.Put {
 		s.clearProblem(roomID, ref)
 	}
 	for _, ref := range d.Deleted {
 		s.clearProblem(roomID, ref)
 	}
+	s.setProblems(roomID, d.Problems, false)
 	tok.calendar, tok.syncedAt = d.Token, s.now()
 	if err := s.g.Apply(ctx, roomID, tok.String(), d.Put, d.Deleted, known); err != nil {
 		return fmt.Errorf("sync %s: %w", roomID, err)

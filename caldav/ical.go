@@ -91,8 +91,10 @@ type Attendee struct {
 //
 // Times: Start, End, RecurrenceID, RDates and ExDates are written in the
 // location of Start (with its TZID and a VTIMEZONE generated from Go's
-// time zone database), or as UTC with a Z when that location is UTC.
-// When read, floating times and dates come back in the site's location
+// time zone database), or as UTC with a Z when that location is UTC, or
+// when the local time occurs twice there (see EncodeObject). When read, a
+// local time that occurs twice is its first occurrence (RFC 5545 3.3.5);
+// floating times and dates come back in the site's location
 // given to ParseObject (so a floating time written back gets that TZID);
 // AllDay events come back at midnight in it.
 type Event struct {

@@ -44,6 +44,13 @@ func EncodeEvent(ev Event) ([]byte, error) {
 // time.Local is refused (it would give the invalid TZID=Local). Created,
 // LastModified and DTStamp are written in UTC.
 //
+// Every instant is written so that it reads back as itself: a local time
+// that occurs twice in its zone (the hour before clocks go back) is
+// written in UTC, DTSTART of a recurring event excepted: it keeps its
+// TZID (the rule recurs in that zone's wall clock), which RFC 5545 3.3.5
+// reads as the first occurrence, so a recurring event starting at the
+// second occurrence is refused.
+//
 // Every ORGANIZER and ATTENDEE line carries SCHEDULE-AGENT=CLIENT, so
 // that the server mails nobody. Text from users is escaped: a SUMMARY
 // holding a newline, ";" or "," cannot add a property, and parameter
@@ -142,9 +149,15 @@ func eventComponent(ev Event, zones map[string]zoneUse) (*ical.Component, error)
 	if err != nil {
 		return nil, fmt.Errorf("start: %v", err)
 	}
-	if startLoc != nil && !ev.AllDay {
-		if z, ok := zones[startLoc.String()]; !ok || ev.Start.Before(z.around) {
-			zones[startLoc.String()] = zoneUse{loc: startLoc, around: ev.Start}
+	recurring := strings.TrimSpace(ev.RRule) != ""
+	if startLoc != nil && !ev.AllDay && recurring {
+		// An RRULE recurs in the wall clock of DTSTART's zone, so DTSTART
+		// must keep its TZID, and a local time that occurs twice reads
+		// as its first occurrence (RFC 5545 3.3.5): the second one
+		// cannot start a rule.
+		if repeated, second := repeatedLocal(ev.Start.In(startLoc)); repeated && second {
+			return nil, fmt.Errorf("start %s: a recurrence cannot start at the second occurrence of a repeated local time in %s (RFC 5545 reads it as the first)",
+				ev.Start.Format(time.RFC3339), startLoc)
 		}
 	}
 	timeProp := func(name string, t time.Time) ical.Prop {
@@ -153,12 +166,24 @@ func eventComponent(ev Event, zones map[string]zoneUse) (*ical.Component, error)
 		case ev.AllDay:
 			p.Params.Set(ical.ParamValue, "DATE")
 			p.Value = t.In(ev.Start.Location()).Format(icalDate)
+			return p
 		case startLoc == nil:
 			p.Value = t.UTC().Format(icalDateTimeUTC)
-		default:
-			p.Params.Set(ical.PropTimezoneID, startLoc.String())
-			p.Value = t.In(startLoc).Format(icalDateTime)
+			return p
 		}
+		// A local time that occurs twice (clocks going back) is written
+		// in UTC, the one form every reader takes as the same instant;
+		// only the DTSTART of a rule keeps its TZID (checked above to be
+		// the first occurrence, as RFC 5545 reads it).
+		if repeated, _ := repeatedLocal(t.In(startLoc)); repeated && !(recurring && name == ical.PropDateTimeStart) {
+			p.Value = t.UTC().Format(icalDateTimeUTC)
+			return p
+		}
+		if z, ok := zones[startLoc.String()]; !ok || ev.Start.Before(z.around) {
+			zones[startLoc.String()] = zoneUse{loc: startLoc, around: ev.Start}
+		}
+		p.Params.Set(ical.PropTimezoneID, startLoc.String())
+		p.Value = t.In(startLoc).Format(icalDateTime)
 		return p
 	}
 	c.Props.Set(propPtr(timeProp(ical.PropDateTimeStart, ev.Start)))

@@ -447,7 +447,11 @@ func TestIcalEncodeRejectsInvalidEvents(t *testing.T) {
 		{"all-day end not after start", func(e *Event) { e.AllDay = true; e.End = e.Start }, "all-day end"},
 		{"time.Local", func(e *Event) { e.Start = time.Date(2026, 12, 10, 14, 0, 0, 0, time.Local); e.End = time.Time{} }, "TZID=Local"},
 		{"bad RRULE", func(e *Event) { e.RRule = "FREQ=SOMETIMES" }, "RRULE"},
-		{"MINUTELY", func(e *Event) { e.RRule = "FREQ=MINUTELY" }, "MINUTELY"},
+		{"MINUTELY with BYSETPOS", func(e *Event) { e.RRule = "FREQ=MINUTELY;BYSETPOS=2" }, "BYSETPOS"},
+		{"recurrence from the second 02:30", func(e *Event) {
+			e.Start = time.Date(2027, 10, 31, 1, 30, 0, 0, time.UTC).In(e.Start.Location())
+			e.End, e.RRule = e.Start.Add(time.Hour), "FREQ=DAILY;COUNT=2"
+		}, "second occurrence"},
 		{"RRULE with a line break", func(e *Event) { e.RRule = "FREQ=DAILY\r\nATTENDEE:x" }, "RRULE"},
 		{"bad status", func(e *Event) { e.Status = "MAYBE" }, "STATUS"},
 		{"bad transp", func(e *Event) { e.Transp = "OPAQUE\nX:1" }, "TRANSP"},

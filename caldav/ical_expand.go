@@ -32,16 +32,31 @@ import (
 //   - A date EXDATE on a date-time event removes that day's occurrences; a
 //     date UNTIL on a date-time rule keeps the whole of that day.
 //   - An RRULE on an override is ignored.
-//   - rrule-go cannot be interrupted: FREQ=SECONDLY and MINUTELY are
-//     refused at parse time, an HOURLY rule whose BYHOUR it can never reach
-//     (it would loop forever) and a rule with no occurrence at all (it
-//     would search to the year 9999 on every query) are found once at parse
-//     time and yield only DTSTART.
+//   - Every FREQ is read, SECONDLY and MINUTELY included, in the wall
+//     clock of DTSTART's zone (as dateutil does); a local time an
+//     occurrence lands on twice (clocks going back) is its first
+//     occurrence, one that does not exist (clocks going forward) keeps the
+//     offset before the gap, and a rule occurrence falling on an instant
+//     already given is given once.
+//   - rrule-go cannot be interrupted: an HOURLY, MINUTELY or SECONDLY rule
+//     whose BYHOUR, BYMINUTE and BYSECOND it can never reach (it would loop
+//     forever) and a rule with no occurrence at all (it would search to the
+//     year 9999 on every query) are found once at parse time and yield only
+//     DTSTART. BYSETPOS with a FREQ shorter than a day is refused (rrule-go
+//     does not implement it).
 //   - rrule-go ends a rule without COUNT or UNTIL 292 years after its
 //     DTSTART (its largest time.Duration).
+//
+// Bounds: one Busy or Instances call walks at most MaxExpandSteps
+// occurrences of an item, the bound that also refuses a recurring booking
+// with too many occurrences (RoomCalendars.Occurrences). What lies beyond
+// it is never dropped: the call returns the occurrences walked, one
+// instance marked Beyond that covers the rest (from the first occurrence
+// not walked to the end of the recurrence or of the window), and an
+// error matching ErrTooManyInstances that says so.
 
 // MaxExpandSteps bounds how many occurrences one Busy or Instances call
-// walks through for one item before it gives up with ErrTooManyInstances.
+// walks through for one item (see Item.Busy for what happens beyond).
 // Rules without COUNT are started near the query window, so only the
 // occurrences inside the window count in practice.
 const MaxExpandSteps = 50_000
@@ -74,6 +89,11 @@ type Instance struct {
 
 	Status      string // STATUS in upper case ("" when absent)
 	Transparent bool   // TRANSP:TRANSPARENT
+	// Beyond marks the one instance that stands for the occurrences past
+	// MaxExpandSteps: it spans from the first occurrence not walked to
+	// the end of the recurrence, or of the query window when that is
+	// sooner, and comes with an ErrTooManyInstances error.
+	Beyond bool
 	// Props are the X-ROOMCAL-* properties (full upper-case names). The map
 	// is shared between instances of one event: do not modify it.
 	Props map[string]string
@@ -88,9 +108,14 @@ func (in Instance) IsBusy() bool {
 // Busy returns the instances that make the room busy and overlap the
 // half-open window [from, to) (an instance [s, e) overlaps when s < to and
 // e > from), sorted by start. Transparent and cancelled instances and
-// zero-length ones are left out. The only error is an *ObjectError
-// wrapping ErrTooManyInstances: the caller must then treat the item as
-// unreadable, never as free.
+// zero-length ones are left out.
+//
+// The only error is an *ObjectError wrapping ErrTooManyInstances: the
+// recurrence has more than MaxExpandSteps occurrences to walk for this
+// window. The instances are then still returned: those walked, and one
+// instance marked Beyond covering the rest, busy all along. The caller
+// counts them busy and reports the error; it never reads the item as
+// free.
 func (it *Item) Busy(from, to time.Time) ([]Instance, error) {
 	return it.expand(from, to, true)
 }
@@ -98,6 +123,7 @@ func (it *Item) Busy(from, to time.Time) ([]Instance, error) {
 // Instances is Busy without the filter: every instance overlapping
 // [from, to), transparent and cancelled ones included (use
 // Instance.IsBusy), and zero-length instances starting in [from, to).
+// Past the bound it returns what Busy returns, with the same error.
 func (it *Item) Instances(from, to time.Time) ([]Instance, error) {
 	return it.expand(from, to, false)
 }
@@ -166,8 +192,9 @@ func (it *Item) expand(from, to time.Time, busyOnly bool) ([]Instance, error) {
 		}
 	}
 	recurring := it.Recurring()
+	var tooMany error
 	if m := it.master; m != nil && (!busyOnly || m.opaque()) {
-		err := m.occurrences(from, to, func(s time.Time, d durSpan) {
+		beyond, err := m.occurrences(from, to, func(s time.Time, d durSpan) {
 			if overridden[s.Unix()] || m.excluded(s) {
 				return
 			}
@@ -180,7 +207,22 @@ func (it *Item) expand(from, to time.Time, busyOnly bool) ([]Instance, error) {
 			}
 		})
 		if err != nil {
-			return nil, &ObjectError{Name: it.Name, UID: it.UID, Err: err}
+			// Past the bound: the rest of the recurrence is one busy
+			// block, never free time.
+			s := beyond
+			if s.Before(from) {
+				s = from
+			}
+			e := to
+			if _, end := it.Span(); !end.IsZero() && end.Before(e) {
+				e = end
+			}
+			if s.Before(e) {
+				in := m.instance(nil, s, e)
+				in.Beyond = true
+				out = append(out, in)
+			}
+			tooMany = &ObjectError{Name: it.Name, UID: it.UID, Err: err}
 		}
 	}
 	for _, o := range it.overrides {
@@ -195,7 +237,7 @@ func (it *Item) expand(from, to time.Time, busyOnly bool) ([]Instance, error) {
 		}
 	}
 	sort.SliceStable(out, func(i, j int) bool { return out[i].Start.Before(out[j].Start) })
-	return out, nil
+	return out, tooMany
 }
 
 // instance describes one occurrence of ev; an override takes the
@@ -250,11 +292,14 @@ func (ev *vevent) maxDur() time.Duration {
 
 // occurrences calls fn, in order of start, for the starts of the master's
 // recurrence set (DTSTART, RRULE and RDATE, before EXDATE and overrides)
-// that may overlap [from, to), with the duration of each.
-func (ev *vevent) occurrences(from, to time.Time, fn func(time.Time, durSpan)) error {
+// that may overlap [from, to), with the duration of each. After
+// MaxExpandSteps occurrences it stops with an error wrapping
+// ErrTooManyInstances, and beyond is the start of the first occurrence
+// not given to fn.
+func (ev *vevent) occurrences(from, to time.Time, fn func(time.Time, durSpan)) (beyond time.Time, err error) {
 	if !ev.recurring() {
 		fn(ev.start, ev.dur)
-		return nil
+		return time.Time{}, nil
 	}
 	lower := from.Add(-ev.maxDur())
 	// DTSTART is always an instance (RFC 5545 3.8.5.3), even when the
@@ -274,24 +319,28 @@ func (ev *vevent) occurrences(from, to time.Time, fn func(time.Time, durSpan)) e
 	}
 	var last time.Time
 	for steps := 0; ; steps++ {
-		if steps > MaxExpandSteps {
-			return fmt.Errorf("%w: more than %d occurrences to walk for [%s, %s)",
-				ErrTooManyInstances, MaxExpandSteps, from.Format(time.RFC3339), to.Format(time.RFC3339))
-		}
 		var s time.Time
 		d := ev.dur
+		fromRule := rok && (i >= len(extras) || !extras[i].t.Before(rt))
 		switch {
-		case rok && (i >= len(extras) || !extras[i].t.Before(rt)):
+		case fromRule:
 			s = rt
-			rt, rok = next()
 		case i < len(extras):
 			s = extras[i].t
+		default:
+			return time.Time{}, nil
+		}
+		if steps >= MaxExpandSteps && s.Before(to) {
+			return s, fmt.Errorf("%w: more than %d occurrences to walk for [%s, %s); those from %s on are counted busy as one block",
+				ErrTooManyInstances, MaxExpandSteps, from.Format(time.RFC3339), to.Format(time.RFC3339), s.Format(time.RFC3339))
+		}
+		if fromRule {
+			rt, rok = next()
+		} else {
 			if extras[i].hasDur {
 				d = extras[i].dur
 			}
 			i++
-		default:
-			return nil
 		}
 		// An RDATE on a rule occurrence is one instance (its PERIOD wins).
 		for i < len(extras) && extras[i].t.Equal(s) {
@@ -301,7 +350,7 @@ func (ev *vevent) occurrences(from, to time.Time, fn func(time.Time, durSpan)) e
 			i++
 		}
 		if !s.Before(to) {
-			return nil
+			return time.Time{}, nil
 		}
 		if s.Before(lower) || (!last.IsZero() && s.Equal(last)) {
 			continue
@@ -324,9 +373,8 @@ type ruleSpec struct {
 var rruleWeekday = [...]rrule.Weekday{rrule.SU, rrule.MO, rrule.TU, rrule.WE, rrule.TH, rrule.FR, rrule.SA}
 
 // parseRule validates an RRULE value for an event starting at dtstart.
-// Errors wrap ErrICalInvalid. FREQ=SECONDLY and FREQ=MINUTELY are
-// refused (no room is booked by the minute, and rrule-go can spin for
-// minutes on such rules), as is BYSETPOS with FREQ=HOURLY.
+// Errors wrap ErrICalInvalid. Every FREQ is read; BYSETPOS with FREQ=HOURLY,
+// MINUTELY or SECONDLY is refused (rrule-go does not implement it).
 func parseRule(value string, dtstart time.Time, allDay bool) (*ruleSpec, error) {
 	v := strings.TrimPrefix(strings.ToUpper(strings.TrimSpace(value)), "RRULE:")
 	bad := func(format string, args ...any) error {
@@ -354,19 +402,19 @@ func parseRule(value string, dtstart time.Time, allDay bool) (*ruleSpec, error) 
 	if err != nil {
 		return nil, bad("%v", err)
 	}
-	switch opt.Freq {
-	case rrule.SECONDLY, rrule.MINUTELY:
-		return nil, bad("FREQ=%s is not supported", opt.Freq)
-	case rrule.HOURLY:
-		if len(opt.Bysetpos) > 0 {
-			return nil, bad("BYSETPOS with FREQ=HOURLY is not supported")
-		}
+	if opt.Freq >= rrule.HOURLY && len(opt.Bysetpos) > 0 {
+		return nil, bad("BYSETPOS with FREQ=%s is not supported", parts["FREQ"])
 	}
-	if u := parts["UNTIL"]; len(u) == len(icalDate) && !allDay {
+	switch u := parts["UNTIL"]; {
+	case len(u) == len(icalDate) && !allDay:
 		// A date UNTIL on a date-time rule (RFC 5545 wants a date-time):
 		// the whole of that day counts.
 		y, m, d := opt.Until.Date()
 		opt.Until = time.Date(y, m, d+1, 0, 0, -1, 0, dtstart.Location())
+	case strings.HasSuffix(u, "Z"):
+		// rrule-go compares UNTIL with occurrences that have not yet
+		// been moved to the first occurrence of a repeated local time.
+		opt.Until = rawUntil(opt.Until.In(dtstart.Location()))
 	}
 	opt.Dtstart = dtstart
 	pinDefaults(opt)
@@ -374,9 +422,9 @@ func parseRule(value string, dtstart time.Time, allDay bool) (*ruleSpec, error) 
 		return nil, bad("%v", err)
 	}
 	rs := &ruleSpec{opt: *opt}
-	if opt.Freq == rrule.HOURLY && !hourReachable(dtstart.Hour(), opt.Interval, opt.Byhour) {
-		// rrule-go loops forever looking for such an hour: the rule
-		// yields nothing (only DTSTART counts).
+	if !clockReachable(opt.Freq, dtstart, opt.Interval, opt.Byhour, opt.Byminute, opt.Bysecond) {
+		// rrule-go loops forever looking for such a time of day: the
+		// rule yields nothing (only DTSTART counts).
 		rs.empty = true
 		return rs, nil
 	}
@@ -384,16 +432,48 @@ func parseRule(value string, dtstart time.Time, allDay bool) (*ruleSpec, error) 
 	return rs, nil
 }
 
-// hourReachable reports whether an hourly rule stepping by interval from
-// hour h0 ever lands on one of byhour (all hours when byhour is empty).
-func hourReachable(h0, interval int, byhour []int) bool {
-	if len(byhour) == 0 {
+// clockReachable reports whether a rule of a FREQ shorter than a day,
+// stepping by interval units from the wall clock of dtstart, ever lands
+// on a time of day its BYHOUR, BYMINUTE and BYSECOND allow (rrule-go
+// steps its counter until it does, forever if it never does). Rules of a
+// day or longer always do.
+func clockReachable(freq rrule.Frequency, dtstart time.Time, interval int, byhour, byminute, bysecond []int) bool {
+	all := func(list []int, n int) []int {
+		if len(list) > 0 {
+			return list
+		}
+		out := make([]int, n)
+		for i := range out {
+			out[i] = i
+		}
+		return out
+	}
+	var unit, perDay int // seconds in one step of the rule, steps in a day
+	hours, mins, secs := all(byhour, 24), all(byminute, 60), all(bysecond, 60)
+	switch freq {
+	case rrule.HOURLY:
+		// Minutes and seconds come from the rule's time set: only the
+		// hour is stepped.
+		unit, perDay, mins, secs = 3600, 24, []int{0}, []int{0}
+	case rrule.MINUTELY:
+		unit, perDay, secs = 60, 24*60, []int{0}
+	case rrule.SECONDLY:
+		unit, perDay = 1, 24*3600
+	default:
 		return true
 	}
-	g := gcdInt(interval, 24)
-	for _, h := range byhour {
-		if (h-h0)%g == 0 {
-			return true
+	h0, m0, s0 := dtstart.Clock()
+	p0 := (h0*3600 + m0*60 + s0) / unit
+	g := gcdInt(interval, perDay)
+	// The counter takes every position of the day congruent to p0
+	// modulo g: is one of them allowed?
+	for _, h := range hours {
+		for _, m := range mins {
+			for _, sec := range secs {
+				if p := (h*3600 + m*60 + sec) / unit; ((p-p0)%g+g)%g == 0 {
+					return true
+				}
+			}
 		}
 	}
 	return false
@@ -483,7 +563,26 @@ func (rs *ruleSpec) iterator(target time.Time) rrule.Next {
 	if err != nil { // validated by parseRule: not expected
 		return func() (time.Time, bool) { return time.Time{}, false }
 	}
-	return r.Iterator()
+	next := r.Iterator()
+	var last time.Time
+	return func() (time.Time, bool) {
+		for {
+			t, ok := next()
+			if !ok {
+				return time.Time{}, false
+			}
+			// rrule-go places a repeated local time at its second
+			// occurrence: RFC 5545 3.3.5 wants the first. A wall time
+			// in a spring gap (read with the offset before it) can land
+			// on an instant already given: it is given once, in order.
+			t = firstOccurrence(t)
+			if t.Before(rs.opt.Dtstart) || (!last.IsZero() && !t.After(last)) {
+				continue
+			}
+			last = t
+			return t, true
+		}
+	}
 }
 
 // skipStart moves a rule's DTSTART forward by whole multiples of its
@@ -491,6 +590,9 @@ func (rs *ruleSpec) iterator(target time.Time) rrule.Next {
 // aligned: the occurrences from the new start on are those of the
 // original rule. It needs the defaults pinned and no COUNT.
 func skipStart(d time.Time, freq rrule.Frequency, n int, target time.Time) (time.Time, bool) {
+	if freq == rrule.MINUTELY || freq == rrule.SECONDLY {
+		return skipStartClock(d, freq, n, target)
+	}
 	loc := d.Location()
 	tw := target.In(loc)
 	if !tw.After(d) || n < 1 {
@@ -530,4 +632,35 @@ func skipStart(d time.Time, freq rrule.Frequency, n int, target time.Time) (time
 		return d, false
 	}
 	return s, true
+}
+
+// skipStartClock is skipStart for MINUTELY and SECONDLY rules, whose
+// counter rrule-go steps in wall-clock time (days of 24 hours, whatever
+// the zone does): the new start is DTSTART's wall clock plus a whole
+// number of intervals, on a wall time that exists in the zone.
+func skipStartClock(d time.Time, freq rrule.Frequency, n int, target time.Time) (time.Time, bool) {
+	loc := d.Location()
+	tw := target.In(loc)
+	if !tw.After(d) || n < 1 {
+		return d, false
+	}
+	civil := func(t time.Time) int64 {
+		y, m, day := t.Date()
+		hh, mm, ss := t.Clock()
+		return time.Date(y, m, day, hh, mm, ss, 0, time.UTC).Unix()
+	}
+	step := int64(n)
+	if freq == rrule.MINUTELY {
+		step *= 60
+	}
+	c0 := civil(d)
+	back := 2*3600/step + 1 // intervals stepped back from a wall time that does not exist
+	for k := (civil(tw)-c0)/step - 2; k > 0; k -= back {
+		c := time.Unix(c0+k*step, 0).UTC()
+		s := time.Date(c.Year(), c.Month(), c.Day(), c.Hour(), c.Minute(), c.Second(), 0, loc)
+		if civil(s) == c.Unix() && s.After(d) {
+			return s, true
+		}
+	}
+	return d, false
 }

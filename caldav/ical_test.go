@@ -146,8 +146,8 @@ func TestIcalParseObjectMalformed(t *testing.T) {
 		{"COUNT=0", wrap(ev("UID:a", "DTSTART:20261124T150000Z", "RRULE:FREQ=DAILY;COUNT=0")), ErrICalInvalid, "COUNT"},
 		{"unknown rule part", wrap(ev("UID:a", "DTSTART:20261124T150000Z", "RRULE:FREQ=DAILY;SOMETIMES=1")), ErrICalInvalid, "RRULE"},
 		{"rule part out of range", wrap(ev("UID:a", "DTSTART:20261124T150000Z", "RRULE:FREQ=MONTHLY;BYMONTHDAY=32")), ErrICalInvalid, "bymonthday"},
-		{"FREQ=MINUTELY", wrap(ev("UID:a", "DTSTART:20261124T150000Z", "RRULE:FREQ=MINUTELY;INTERVAL=15")), ErrICalInvalid, "MINUTELY"},
-		{"FREQ=SECONDLY", wrap(ev("UID:a", "DTSTART:20261124T150000Z", "RRULE:FREQ=SECONDLY")), ErrICalInvalid, "SECONDLY"},
+		{"MINUTELY with BYSETPOS", wrap(ev("UID:a", "DTSTART:20261124T150000Z", "RRULE:FREQ=MINUTELY;INTERVAL=15;BYSETPOS=1")), ErrICalInvalid, "BYSETPOS"},
+		{"SECONDLY with BYSETPOS", wrap(ev("UID:a", "DTSTART:20261124T150000Z", "RRULE:FREQ=SECONDLY;BYSETPOS=-1")), ErrICalInvalid, "BYSETPOS"},
 		{"HOURLY with BYSETPOS", wrap(ev("UID:a", "DTSTART:20261124T150000Z", "RRULE:FREQ=HOURLY;BYSETPOS=2")), ErrICalInvalid, "BYSETPOS"},
 	}
 	for _, tt := range tests {

@@ -31,12 +31,86 @@ type durSpan struct {
 	exact time.Duration
 }
 
-// after returns the instant span after t (days counted in t's location).
+// after returns the instant span after t (days counted in t's location,
+// a repeated wall time then taken at its first occurrence).
 func (s durSpan) after(t time.Time) time.Time {
 	if s.days != 0 {
-		t = t.AddDate(0, 0, s.days)
+		t = firstOccurrence(t.AddDate(0, 0, s.days))
 	}
 	return t.Add(s.exact)
+}
+
+// Local times that occur twice. When clocks go back (Europe/Paris, last
+// Sunday of October: 03:00 CEST becomes 02:00 CET) every wall time of the
+// hour before the change occurs twice. RFC 5545 3.3.5 reads such a local
+// time (with a TZID, or floating) as its first occurrence, and so do
+// dateutil and the recurrence engines of calendar apps; Go's time.Date
+// (and time.ParseInLocation, and rrule-go, which builds its occurrences
+// with time.Date) gives the second one. Every local time read, and every
+// occurrence expanded, goes through firstOccurrence. A local time that
+// does not occur (clocks going forward) keeps Go's reading, the offset
+// before the gap, as RFC 5545 3.3.5 says for DTSTART.
+
+// firstOccurrence returns the earliest instant showing t's wall clock in
+// t's location: t itself, unless t is the second occurrence of a repeated
+// local time.
+func firstOccurrence(t time.Time) time.Time {
+	start, _ := t.ZoneBounds()
+	if start.IsZero() {
+		return t
+	}
+	_, off := t.Zone()
+	_, before := start.Add(-time.Second).Zone()
+	if d := time.Duration(before-off) * time.Second; d > 0 && t.Sub(start) < d {
+		return t.Add(-d)
+	}
+	return t
+}
+
+// repeatedLocal reports whether t's wall clock occurs twice in t's
+// location, and whether t is the second of the two instants.
+func repeatedLocal(t time.Time) (repeated, second bool) {
+	if f := firstOccurrence(t); !f.Equal(t) {
+		return true, true
+	}
+	_, end := t.ZoneBounds()
+	if end.IsZero() {
+		return false, false
+	}
+	_, off := t.Zone()
+	_, after := end.Zone()
+	d := time.Duration(off-after) * time.Second
+	return d > 0 && end.Sub(t) <= d, false
+}
+
+// rawUntil turns the instant of a UTC UNTIL into the bound to compare
+// rrule-go's occurrences with, before firstOccurrence moves them: an
+// occurrence counts when its first occurrence is not after UNTIL
+// (RFC 5545, dateutil), but rrule-go compares the second one. t must be
+// in the rule's location.
+func rawUntil(t time.Time) time.Time {
+	repeated, second := repeatedLocal(t)
+	switch {
+	case !repeated:
+		return t
+	case !second:
+		// t is in the first pass of the repeated hour: the same wall
+		// times in the second pass are the ones rrule-go builds.
+		_, end := t.ZoneBounds()
+		_, off := t.Zone()
+		_, after := end.Zone()
+		return t.Add(time.Duration(off-after) * time.Second)
+	default:
+		// t is in the second pass: every wall time of the repeated hour
+		// counts (its first occurrence is before t).
+		start, _ := t.ZoneBounds()
+		_, off := t.Zone()
+		_, before := start.Add(-time.Second).Zone()
+		if last := start.Add(time.Duration(before-off)*time.Second - time.Second); last.After(t) {
+			return last
+		}
+		return t
+	}
 }
 
 // max returns an upper bound of the span's length in any location.
@@ -147,7 +221,9 @@ func (r *tzResolver) parseTimeValue(v, vt string, tzid *string, loc *time.Locati
 	if err != nil {
 		return time.Time{}, false, fmt.Errorf("invalid date-time %q", v)
 	}
-	return t, false, nil
+	// A local time that occurs twice is its first occurrence (RFC 5545
+	// 3.3.5); UTC values are unchanged.
+	return firstOccurrence(t), false, nil
 }
 
 // tzidParam is the TZID parameter of p, nil when there is none (an empty

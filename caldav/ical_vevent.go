@@ -301,7 +301,7 @@ func (ev *vevent) event() Event {
 		// occurrences: name them, so that writing the event back keeps
 		// the meaning.
 		y, m, d := x.t.Date()
-		_ = ev.occurrences(x.t.AddDate(0, 0, -2), x.t.AddDate(0, 0, 3), func(s time.Time, _ durSpan) {
+		_, _ = ev.occurrences(x.t.AddDate(0, 0, -2), x.t.AddDate(0, 0, 3), func(s time.Time, _ durSpan) {
 			if sy, sm, sd := s.Date(); sy == y && sm == m && sd == d {
 				out.ExDates = append(out.ExDates, s)
 			}

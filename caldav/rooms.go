@@ -132,8 +132,8 @@ func (rc *RoomCalendars) fetch(ctx context.Context, room booking.Room, loc *time
 		for _, obj := range objs {
 			busy, err := busyOf(obj, loc, w.Start, w.End)
 			if err != nil {
+				// Not read whole: reported, and busy over what is known.
 				problems = append(problems, booking.ObjectProblem{Ref: refOf(obj.Name), Err: err})
-				continue
 			}
 			put[refOf(obj.Name)] = booking.ObjectState{ETag: obj.ETag, Busy: busy}
 		}
@@ -153,7 +153,6 @@ func (rc *RoomCalendars) Busy(ctx context.Context, room booking.Room, loc *time.
 		busy, err := busyOf(obj, loc, from, to)
 		if err != nil {
 			problems = append(problems, booking.ObjectProblem{Ref: refOf(obj.Name), Err: err})
-			continue
 		}
 		out = append(out, busy...)
 	}
@@ -161,16 +160,11 @@ func (rc *RoomCalendars) Busy(ctx context.Context, room booking.Room, loc *time.
 	return out, problems, nil
 }
 
-// busyOf parses one object and returns its busy intervals in [from, to).
+// busyOf returns the busy intervals of one object in [from, to). An
+// object that cannot be read whole still gives what is known of it (see
+// ObjectBusy), with the error saying why: it is never free time.
 func busyOf(obj Object, loc *time.Location, from, to time.Time) ([]booking.Busy, error) {
-	it, err := ParseObject(obj, loc)
-	if err != nil {
-		return nil, err
-	}
-	instances, err := it.Busy(from, to)
-	if err != nil {
-		return nil, err
-	}
+	instances, err := ObjectBusy(obj, loc, from, to)
 	ref := refOf(obj.Name)
 	var out []booking.Busy
 	for _, in := range instances {
@@ -184,7 +178,7 @@ func busyOf(obj Object, loc *time.Location, from, to time.Time) ([]booking.Busy,
 		}
 		out = append(out, b)
 	}
-	return out, nil
+	return out, err
 }
 
 // refOf is the gate's name for an object: its name without ".ics".
@@ -322,8 +316,9 @@ const occurrenceHorizon = 5 * 366 * 24 * time.Hour
 const badRule = "règle de récurrence invalide / invalid recurrence rule"
 
 // Occurrences expands an RRULE from [start, end) in loc's wall clock. It
-// goes through the same parser as calendar objects, which refuses rules
-// that would make rrule-go loop (MINUTELY, impossible BYHOUR sets…).
+// goes through the same parser as calendar objects, which finds rules
+// that would make rrule-go loop (impossible BYHOUR sets…), and the same
+// bound (MaxExpandSteps): a rule past it is refused.
 func (rc *RoomCalendars) Occurrences(rule string, start, end time.Time, loc *time.Location, limit int) ([]booking.Interval, error) {
 	data, err := EncodeEvent(Event{
 		UID: "occurrences", Start: start.In(loc), End: end.In(loc),

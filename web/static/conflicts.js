@@ -1,5 +1,6 @@
 // The conflicts page (web/templates/conflicts.html, admins only): the
-// overlapping bookings of GET /api/v1/conflicts, one sentence each.
+// overlapping bookings of GET /api/v1/conflicts, and the calendar entries
+// roomcal cannot read in full, one sentence each.
 import { t, msgs } from "./common.js";
 
 const root = document.getElementById("conflicts");
@@ -44,14 +45,23 @@ async function load() {
     status.textContent = t("err_network");
     return;
   }
-  data.sort((a, b) => Date.parse(a.a.start) - Date.parse(b.a.start));
+  // Unreadable entries first (an entry with nothing known of it has no a),
+  // then by start.
+  const when = (c) => (c.a ? Date.parse(c.a.start) : -Infinity);
+  data.sort((a, b) => (b.problem ? 1 : 0) - (a.problem ? 1 : 0) || when(a) - when(b));
   list.replaceChildren();
   for (const c of data) {
     const zone = rooms[c.room]?.tz ?? defaultZone;
+    const room = rooms[c.room]?.name ?? c.room;
     const li = document.createElement("li");
-    li.textContent = t("conflict_line", {
-      room: rooms[c.room]?.name ?? c.room, date: fmtDate(c.a.start, zone), a: item(c.a, zone), b: item(c.b, zone),
-    });
+    if (c.problem) {
+      const span = c.a
+        ? t("conflict_problem_span", { date: fmtDate(c.a.start, zone), start: fmtTime(c.a.start, zone), end: fmtTime(c.a.end, zone) })
+        : "";
+      li.textContent = t("conflict_problem", { room, object: c.problem.object, reason: c.problem.reason, span });
+    } else {
+      li.textContent = t("conflict_line", { room, date: fmtDate(c.a.start, zone), a: item(c.a, zone), b: item(c.b, zone) });
+    }
     list.append(li);
   }
   status.textContent = data.length ? t("conflicts_count", { n: data.length }) : t("conflicts_none");
