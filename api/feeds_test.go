@@ -14,7 +14,8 @@ import (
 	"github.com/roomcal/roomcal/booking"
 	"github.com/roomcal/roomcal/caldav"
 	"github.com/roomcal/roomcal/events"
-	"github.com/roomcal/roomcal/internal/memgate"
+	"github.com/roomcal/roomcal/internal/gatetest"
+	"github.com/roomcal/roomcal/internal/redisgate"
 )
 
 // feedServer is a server on the embedded store with a booking in
@@ -33,14 +34,14 @@ func feedServer(t *testing.T) (srv string, stop func()) {
 		}
 	}
 	rc := caldav.NewRoomCalendars(store, nil)
-	bk, err := booking.NewService(booking.Options{Catalog: cat, Calendar: rc, Gate: memgate.New(), Recurrence: rc})
+	bk, err := booking.NewService(booking.Options{Catalog: cat, Calendar: rc, Gate: redisgate.New(gatetest.Embedded(t).Client()), Recurrence: rc})
 	if err != nil {
 		t.Fatal(err)
 	}
 	zone := func(string) *time.Location { return cat.Zone("loire") }
 	ev, err := events.NewService(events.Options{
 		Calendar: caldav.NewEventCalendar(store, "evenements", zone, nil),
-		Gate:     memgate.NewEventGate(), Rooms: bk, Zone: zone,
+		Gate:     redisgate.NewEventGate(gatetest.Embedded(t).Client()), Rooms: bk, Zone: zone,
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -18,8 +18,9 @@ import (
 
 	"github.com/roomcal/roomcal/booking"
 	"github.com/roomcal/roomcal/caldav"
-	"github.com/roomcal/roomcal/internal/memgate"
+	"github.com/roomcal/roomcal/internal/gatetest"
 	"github.com/roomcal/roomcal/internal/oidctest"
+	"github.com/roomcal/roomcal/internal/redisgate"
 )
 
 // The oidc mode, against a real OpenID provider (zitadel's op, in
@@ -81,7 +82,7 @@ func newOIDCRoomcal(t *testing.T, idp *oidctest.Provider, edit func(*OIDCConfig)
 		}
 	}
 	rooms := caldav.NewRoomCalendars(store, log)
-	bs, err := booking.NewService(booking.Options{Catalog: cat, Calendar: rooms, Gate: memgate.New(), Recurrence: rooms, Logger: log})
+	bs, err := booking.NewService(booking.Options{Catalog: cat, Calendar: rooms, Gate: redisgate.New(gatetest.Embedded(t).Client()), Recurrence: rooms, Logger: log})
 	if err != nil {
 		t.Fatal(err)
 	}

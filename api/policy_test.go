@@ -19,7 +19,8 @@ import (
 	"github.com/roomcal/roomcal/booking"
 	"github.com/roomcal/roomcal/caldav"
 	"github.com/roomcal/roomcal/events"
-	"github.com/roomcal/roomcal/internal/memgate"
+	"github.com/roomcal/roomcal/internal/gatetest"
+	"github.com/roomcal/roomcal/internal/redisgate"
 )
 
 // Authorization in one place, proven: every route the engine serves is
@@ -203,14 +204,14 @@ func newPolicyFixture(t *testing.T) *policyFixture {
 		}
 	}
 	rooms := caldav.NewRoomCalendars(store, log)
-	bs, err := booking.NewService(booking.Options{Catalog: cat, Calendar: rooms, Gate: memgate.New(), Recurrence: rooms, Logger: log})
+	bs, err := booking.NewService(booking.Options{Catalog: cat, Calendar: rooms, Gate: redisgate.New(gatetest.Embedded(t).Client()), Recurrence: rooms, Logger: log})
 	if err != nil {
 		t.Fatal(err)
 	}
 	zone := func(string) *time.Location { return paris }
 	es, err := events.NewService(events.Options{
 		Calendar: caldav.NewEventCalendar(store, "evenements", zone, log),
-		Gate:     memgate.NewEventGate(), Rooms: bs, Logger: log, Zone: zone,
+		Gate:     redisgate.NewEventGate(gatetest.Embedded(t).Client()), Rooms: bs, Logger: log, Zone: zone,
 	})
 	if err != nil {
 		t.Fatal(err)

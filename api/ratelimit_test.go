@@ -12,7 +12,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/roomcal/roomcal/internal/memgate"
+	"github.com/roomcal/roomcal/internal/gatetest"
+	"github.com/roomcal/roomcal/internal/redisgate"
 )
 
 // fakeLimiter answers what it is told and records the keys it counted.
@@ -66,7 +67,7 @@ const (
 
 func TestRateLimit(t *testing.T) {
 	const limit = 3
-	l := memgate.NewLimiter()
+	l := redisgate.NewLimiter(gatetest.Embedded(t).Client())
 	srv := newTestServer(t, Options{Limiter: l, RateLimit: limit, RatePer: time.Minute})
 	write := func(user string) (*http.Response, []byte) {
 		t.Helper()

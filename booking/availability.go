@@ -61,10 +61,23 @@ func (s *Service) Availability(ctx context.Context, siteID, roomID string, from,
 		return Availability{}, err
 	}
 	now := s.now()
-	// Rooms are read concurrently: a site's answer takes as long as its
-	// slowest room, not the sum.
+	// Every room's version in one round trip; a room the gate lost is
+	// rebuilt (concurrently: a site's answer takes as long as its slowest
+	// room, not the sum).
+	ids := make([]string, len(places))
+	for i, p := range places {
+		ids[i] = p.room.ID
+	}
+	vs, err := s.g.Versions(ctx, ids)
+	if err != nil {
+		return Availability{}, fmt.Errorf("availability: %w", err)
+	}
 	stamps := make([]stamp, len(places))
 	if err := each(places, func(i int, p place) error {
+		if vs[i].Err == nil {
+			stamps[i] = s.stampOf(p, vs[i].Token, vs[i].Version, from, to, now)
+			return nil
+		}
 		var err error
 		stamps[i], err = s.stamp(ctx, p, from, to, now)
 		return err
@@ -74,6 +87,7 @@ func (s *Service) Availability(ctx context.Context, siteID, roomID string, from,
 	key := s.answerKey(siteID, roomID, from, to, places, stamps)
 	if key != "" {
 		if a, ok := s.answers.get(key); ok {
+			s.stats.answerHits.Add(1)
 			return a, nil
 		}
 	}
@@ -104,6 +118,9 @@ func (s *Service) Availability(ctx context.Context, siteID, roomID string, from,
 	if key != "" {
 		out.Key = key
 		s.answers.put(key, out)
+		s.stats.answerMisses.Add(1)
+	} else {
+		s.stats.answerUncached.Add(1)
 	}
 	return out, nil
 }
@@ -145,6 +162,11 @@ func (s *Service) stamp(ctx context.Context, p place, from, to, now time.Time) (
 	if err != nil {
 		return stamp{}, fmt.Errorf("availability of %s: %w", p.room.ID, err)
 	}
+	return s.stampOf(p, raw, ver, from, to, now), nil
+}
+
+// stampOf makes a room's stamp from its token and version.
+func (s *Service) stampOf(p place, raw, ver string, from, to, now time.Time) stamp {
 	st := stamp{version: ver}
 	st.bookFrom, st.bookTo = bookable(p.room.Rules, now, from, to)
 	tok, ok := parseStateToken(raw)
@@ -152,7 +174,7 @@ func (s *Service) stamp(ctx context.Context, p place, from, to, now time.Time) (
 		st.cached = true
 		st.stale = now.Sub(tok.syncedAt) > 3*s.opt.SyncInterval
 	}
-	return st, nil
+	return st
 }
 
 // answerKey names an availability answer by everything it depends on, or

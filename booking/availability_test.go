@@ -6,7 +6,8 @@ import (
 	"time"
 
 	"github.com/roomcal/roomcal/booking"
-	"github.com/roomcal/roomcal/internal/memgate"
+	"github.com/roomcal/roomcal/internal/gatetest"
+	"github.com/roomcal/roomcal/internal/redisgate"
 )
 
 // emptyCalendar is a hand-written fake of the Calendar port: every room's
@@ -18,6 +19,23 @@ func (emptyCalendar) Read(context.Context, booking.Room, *time.Location, booking
 }
 
 func (emptyCalendar) Busy(context.Context, booking.Room, *time.Location, time.Time, time.Time) ([]booking.Busy, []booking.ObjectProblem, error) {
+	return nil, nil, nil
+}
+
+// oneBusyCalendar is a fake Calendar port with one object, busy once.
+type oneBusyCalendar struct {
+	booking.Calendar
+	b booking.Busy
+}
+
+func (c oneBusyCalendar) Read(context.Context, booking.Room, *time.Location, booking.Interval) (booking.Snapshot, []booking.ObjectProblem, error) {
+	return booking.Snapshot{Token: "t", Objects: map[string]booking.ObjectState{c.b.Ref: {ETag: "1", Busy: []booking.Busy{c.b}}}}, nil, nil
+}
+
+func (c oneBusyCalendar) Busy(_ context.Context, _ booking.Room, _ *time.Location, from, to time.Time) ([]booking.Busy, []booking.ObjectProblem, error) {
+	if c.b.Overlaps(from, to, 0) {
+		return []booking.Busy{c.b}, nil, nil
+	}
 	return nil, nil, nil
 }
 
@@ -41,7 +59,7 @@ func TestFreeKeepsTheRules(t *testing.T) {
 		t.Fatal(err)
 	}
 	svc, err := booking.NewService(booking.Options{
-		Catalog: cat, Calendar: emptyCalendar{}, Gate: memgate.New(), Recurrence: noRecurrence{},
+		Catalog: cat, Calendar: emptyCalendar{}, Gate: redisgate.New(gatetest.Embedded(t).Client()), Recurrence: noRecurrence{},
 		Now: func() time.Time { return now },
 	})
 	if err != nil {
@@ -79,7 +97,7 @@ func TestAvailabilityReuse(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	g := memgate.New()
+	g := redisgate.New(gatetest.Embedded(t).Client())
 	svc, err := booking.NewService(booking.Options{
 		Catalog: cat, Calendar: emptyCalendar{}, Gate: g, Recurrence: noRecurrence{},
 		Now: func() time.Time { return now },
@@ -146,4 +164,43 @@ type noRecurrence struct{}
 
 func (noRecurrence) Occurrences(string, time.Time, time.Time, *time.Location, int) ([]booking.Interval, error) {
 	return nil, booking.ErrInvalid
+}
+
+// TestFreeAgreesWithTheGate: the free time offered around a busy
+// interval follows the buffered overlap rule of the one table the gate's
+// Lua is tested on (gatetest.OverlapCases): a slot is offered exactly
+// when the gate would let it be claimed.
+func TestFreeAgreesWithTheGate(t *testing.T) {
+	ctx := context.Background()
+	for _, tc := range gatetest.OverlapCases {
+		t.Run(tc.Name, func(t *testing.T) {
+			room := booking.Room{ID: "loire", SiteID: "nantes", Calendar: "loire", Rules: booking.Rules{Buffer: tc.Buffer}}
+			cat, err := booking.NewCatalog([]booking.Site{{ID: "nantes", Location: time.UTC}}, []booking.Room{room})
+			if err != nil {
+				t.Fatal(err)
+			}
+			svc, err := booking.NewService(booking.Options{
+				Catalog: cat, Calendar: oneBusyCalendar{b: tc.Busy("x")}, Gate: redisgate.New(gatetest.Embedded(t).Client()), Recurrence: noRecurrence{},
+				Now: func() time.Time { return gatetest.OverlapBase.AddDate(0, 0, -7) },
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			day := gatetest.OverlapBase.Truncate(24 * time.Hour)
+			a, err := svc.Availability(ctx, "", "loire", day, day.AddDate(0, 0, 1))
+			if err != nil {
+				t.Fatal(err)
+			}
+			offered := false
+			for _, f := range a.Rooms[0].Free {
+				if !f.Start.After(tc.Start) && !f.End.Before(tc.End) {
+					offered = true
+				}
+			}
+			if offered == tc.Clash {
+				t.Errorf("[%s, %s) offered = %v with free %v, but the rule says clash = %v",
+					tc.Start.Format("15:04:05.000"), tc.End.Format("15:04:05.000"), offered, a.Rooms[0].Free, tc.Clash)
+			}
+		})
+	}
 }

@@ -8,7 +8,8 @@ import (
 	"time"
 
 	"github.com/roomcal/roomcal/booking"
-	"github.com/roomcal/roomcal/internal/memgate"
+	"github.com/roomcal/roomcal/internal/gatetest"
+	"github.com/roomcal/roomcal/internal/redisgate"
 )
 
 // bigCalendar is a fake Calendar port whose room holds n one-hour
@@ -48,7 +49,7 @@ func TestFeedFromCache(t *testing.T) {
 		t.Fatal(err)
 	}
 	cal := &bigCalendar{n: 2000, start: now.AddDate(0, 0, -5)}
-	svc, err := booking.NewService(booking.Options{Catalog: cat, Calendar: cal, Gate: memgate.New(), Recurrence: noRecurrence{},
+	svc, err := booking.NewService(booking.Options{Catalog: cat, Calendar: cal, Gate: redisgate.New(gatetest.Embedded(t).Client()), Recurrence: noRecurrence{},
 		Now: func() time.Time { return now }})
 	if err != nil {
 		t.Fatal(err)

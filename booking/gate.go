@@ -62,6 +62,12 @@ func (e *ConflictError) Error() string {
 	return fmt.Sprintf("room %s is taken: %s", e.Room, strings.Join(parts, ", "))
 }
 
+// RoomVersion is one room's answer to Gate.Versions.
+type RoomVersion struct {
+	Token, Version string
+	Err            error
+}
+
 // Claim asks the gate for one or more intervals of a room at once (several
 // for a recurring booking: all or none).
 type Claim struct {
@@ -109,8 +115,8 @@ var ErrLeaseLost = errors.New("booking: refresh lease lost")
 
 // Gate is the shared, atomic state of rooms: the busy intervals read from
 // their calendars (a cache) and the live holds of bookings being written
-// (a gate). Every method is atomic for one room: Redis runs each as one
-// Lua script; the in-process stand-in takes a mutex. Implementations are
+// (a gate). Every method is atomic for one room: Redis, or the embedded
+// engine, runs each as one Lua script. Implementations are
 // safe for concurrent use by many goroutines and, for Redis, many
 // processes.
 //
@@ -147,6 +153,10 @@ type Gate interface {
 	// versions give equal Busy answers, live holds aside (a hold expires
 	// without a change). ErrNoState when the room has no state.
 	Version(ctx context.Context, room string) (token, version string, err error)
+	// Versions answers Version for every room of rooms at once (one
+	// round trip to Redis), in order; a room without state has
+	// ErrNoState in its Err. The error is for the call as a whole.
+	Versions(ctx context.Context, rooms []string) ([]RoomVersion, error)
 	// Objects returns the change token and the ETag of every object known
 	// for the room, for the sync loop to compare with the calendar.
 	Objects(ctx context.Context, room string) (token string, etags map[string]string, err error)
@@ -178,6 +188,16 @@ type Gate interface {
 	// that only one replica rebuilds or syncs a room at a time. It returns
 	// the lease, or ok=false when another holder has it.
 	Lock(ctx context.Context, room string, ttl time.Duration) (lease Lease, ok bool, err error)
+	// LockObject takes the write lock of one calendar object of the room
+	// (a booking) for ttl if no one holds it. Every change of a booking
+	// (move, resize, rename, cancel) holds it from the read to the end of
+	// the write: a server whose If-Match is not atomic (Nextcloud checks,
+	// then writes) would otherwise let two changes over the same version
+	// both pass. It is independent of the room's refresh lock.
+	LockObject(ctx context.Context, room, ref string, ttl time.Duration) (lease Lease, ok bool, err error)
+	// Watch subscribes to the room's changes: a Load installing its
+	// state, its refresh lock released (see Watch).
+	Watch(room string) Watch
 }
 
 // Validate checks a claim's arguments before a Gate runs it (the Gate

@@ -57,6 +57,7 @@ type Service struct {
 	problemsGen uint64                     // changes with problems
 
 	answers answerMemo
+	stats   serviceStats // memo and sync figures (stats.go)
 
 	conflictsSeen atomic.Int64
 }
@@ -143,7 +144,29 @@ const (
 	// writeTimeout bounds a booking's calendar write and commit, which
 	// run even when the request that asked for them goes away.
 	writeTimeout = 30 * time.Second
+	// objectLockTTL outlasts a change's read, write and taking back
+	// (10s): the lock cannot expire under a write that is still bounded.
+	objectLockTTL = writeTimeout + 20*time.Second
 )
+
+// lockBooking takes the write lock of booking id in its room: a change
+// already under way gives ErrStale (409) at once, as a write over a
+// version read before that change would. The lease is released by the
+// caller.
+func (s *Service) lockBooking(ctx context.Context, id string) (Lease, error) {
+	p, err := s.placeOfBooking(id)
+	if err != nil {
+		return Lease{}, err
+	}
+	lease, ok, err := s.g.LockObject(ctx, p.room.ID, id, objectLockTTL)
+	if err != nil {
+		return Lease{}, fmt.Errorf("lock booking %s: %w", id, err)
+	}
+	if !ok {
+		return Lease{}, fmt.Errorf("booking %s is being changed by another request: %w", id, ErrStale)
+	}
+	return lease, nil
+}
 
 func (r Request) validate() error {
 	title := strings.TrimSpace(r.Title)
@@ -318,6 +341,11 @@ func (s *Service) Move(ctx context.Context, m Member, id string, ch Change) (Boo
 }
 
 func (s *Service) move(ctx context.Context, m Member, id string, ch Change, forEvent bool) (Booking, error) {
+	lease, err := s.lockBooking(ctx, id)
+	if err != nil {
+		return Booking{}, err
+	}
+	defer lease.Release()
 	p, b, read, err := s.owned(ctx, m, id, forEvent)
 	if err != nil {
 		return Booking{}, err
@@ -368,6 +396,11 @@ func (s *Service) Cancel(ctx context.Context, m Member, id string) error {
 }
 
 func (s *Service) cancel(ctx context.Context, m Member, id string, forEvent bool) error {
+	lease, err := s.lockBooking(ctx, id)
+	if err != nil {
+		return err
+	}
+	defer lease.Release()
 	p, b, read, err := s.owned(ctx, m, id, forEvent)
 	if err != nil {
 		return err
@@ -556,6 +589,11 @@ func (s *Service) ReleaseForEvent(ctx context.Context, id string) error {
 	if err != nil {
 		return err
 	}
+	lease, err := s.lockBooking(ctx, id)
+	if err != nil {
+		return err
+	}
+	defer lease.Release()
 	b, read, err := s.cal.Get(ctx, p.room, p.site.Location, id)
 	if errors.Is(err, ErrNotFound) {
 		return nil

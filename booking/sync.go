@@ -63,17 +63,44 @@ func (s *Service) withState(ctx context.Context, p place, fn func() error) error
 }
 
 // rebuild loads the room's state from its calendar. Only one replica
-// reads the calendar; the others wait for its result.
+// reads the calendar (the one that takes the refresh lock); the others
+// wait for its result, waking when the gate's notices say the state was
+// installed or the lock released (or, should a notice be lost, after
+// NoticeFallback), and take over if the reader died.
 func (s *Service) rebuild(ctx context.Context, p place) error {
-	lease, ok, err := s.g.Lock(ctx, p.room.ID, time.Minute)
-	if err != nil {
-		return fmt.Errorf("rebuild %s: %w", p.room.ID, err)
+	w := s.g.Watch(p.room.ID)
+	defer w.Stop()
+	deadline := time.NewTimer(30 * time.Second)
+	defer deadline.Stop()
+	for {
+		lease, ok, err := s.g.Lock(ctx, p.room.ID, time.Minute)
+		if err != nil {
+			return fmt.Errorf("rebuild %s: %w", p.room.ID, err)
+		}
+		if ok {
+			defer lease.Release()
+			return s.load(ctx, p, lease)
+		}
+		// Installed by the holder already (it may be syncing now)?
+		switch _, err := s.g.Token(ctx, p.room.ID); {
+		case err == nil:
+			return nil
+		case !errors.Is(err, ErrNoState):
+			return fmt.Errorf("rebuild %s: %w", p.room.ID, err)
+		}
+		fallback := time.NewTimer(NoticeFallback)
+		select {
+		case <-ctx.Done():
+			fallback.Stop()
+			return ctx.Err()
+		case <-deadline.C:
+			fallback.Stop()
+			return fmt.Errorf("room %s: waited 30s for another replica's rebuild: %w", p.room.ID, ErrUnavailable)
+		case <-w.C:
+		case <-fallback.C:
+		}
+		fallback.Stop()
 	}
-	if !ok {
-		return s.awaitState(ctx, p)
-	}
-	defer lease.Release()
-	return s.load(ctx, p, lease)
 }
 
 // load reads the whole calendar of a room and installs it as the gate's
@@ -127,39 +154,6 @@ func (s *Service) refresh(ctx context.Context, p place, known map[string]string)
 	return nil
 }
 
-// awaitState waits for another replica's rebuild of the room.
-func (s *Service) awaitState(ctx context.Context, p place) error {
-	deadline := time.NewTimer(30 * time.Second)
-	defer deadline.Stop()
-	tick := time.NewTicker(50 * time.Millisecond)
-	defer tick.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-deadline.C:
-			return fmt.Errorf("room %s: waited 30s for another replica's rebuild: %w", p.room.ID, ErrUnavailable)
-		case <-tick.C:
-		}
-		_, err := s.g.Token(ctx, p.room.ID)
-		if err == nil {
-			return nil
-		}
-		if !errors.Is(err, ErrNoState) {
-			return err
-		}
-		// The rebuilding replica may have died: try to take over.
-		lease, ok, err := s.g.Lock(ctx, p.room.ID, time.Minute)
-		if err != nil {
-			return err
-		}
-		if ok {
-			defer lease.Release()
-			return s.load(ctx, p, lease)
-		}
-	}
-}
-
 // SyncRoom brings the gate's copy of one room's calendar up to date, if
 // no other replica is doing it: changes since the last token are applied,
 // and the whole calendar is read again when the gate lost its state or
@@ -177,6 +171,7 @@ func (s *Service) SyncRoom(ctx context.Context, roomID string) error {
 		return nil
 	}
 	defer lease.Release()
+	defer func(start time.Time) { s.stats.roomSyncs.Observe(time.Since(start)) }(time.Now())
 	raw, known, err := s.g.Objects(ctx, roomID)
 	if errors.Is(err, ErrNoState) {
 		return s.load(ctx, p, lease)
@@ -218,6 +213,7 @@ func (s *Service) RunSync(ctx context.Context) {
 	t := time.NewTicker(s.opt.SyncInterval)
 	defer t.Stop()
 	for {
+		start := time.Now()
 		rooms, _ := s.cat.Rooms(RoomFilter{})
 		for _, r := range rooms {
 			rctx, cancel := context.WithTimeout(ctx, s.opt.SyncInterval+time.Minute)
@@ -226,6 +222,7 @@ func (s *Service) RunSync(ctx context.Context) {
 			}
 			cancel()
 		}
+		s.stats.syncPasses.Observe(time.Since(start))
 		select {
 		case <-ctx.Done():
 			return
@@ -240,19 +237,49 @@ func (s *Service) setProblems(room string, ps []ObjectProblem, replace bool) {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.problemsGen++
-	if replace {
-		s.problems[room] = nil
+	var next []ObjectProblem
+	if !replace {
+		next = append(next, s.problems[room]...)
 	}
 	for _, p := range ps {
-		kept := s.problems[room][:0]
-		for _, old := range s.problems[room] {
+		kept := next[:0]
+		for _, old := range next {
 			if old.Ref != p.Ref {
 				kept = append(kept, old)
 			}
 		}
-		s.problems[room] = append(kept, p)
+		next = append(kept, p)
 	}
+	s.putProblems(room, next)
+}
+
+// putProblems sets room's problems; the generation, part of every
+// availability answer's key, moves only when they changed, so that a
+// sync pass finding the same problems (or none again) keeps the answers.
+// The caller holds s.mu.
+func (s *Service) putProblems(room string, next []ObjectProblem) {
+	if sameProblems(s.problems[room], next) {
+		return
+	}
+	s.problemsGen++
+	s.problems[room] = next
+}
+
+// sameProblems compares two lists of problems, in any order.
+func sameProblems(a, b []ObjectProblem) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	seen := make(map[string]string, len(a))
+	for _, p := range a {
+		seen[p.Ref] = fmt.Sprint(p.Err)
+	}
+	for _, p := range b {
+		if e, ok := seen[p.Ref]; !ok || e != fmt.Sprint(p.Err) {
+			return false
+		}
+	}
+	return true
 }
 
 func (s *Service) hasProblem(room, ref string) bool {
@@ -269,12 +296,11 @@ func (s *Service) hasProblem(room, ref string) bool {
 func (s *Service) clearProblem(room, ref string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.problemsGen++
-	kept := s.problems[room][:0]
+	var kept []ObjectProblem
 	for _, p := range s.problems[room] {
 		if p.Ref != ref {
 			kept = append(kept, p)
 		}
 	}
-	s.problems[room] = kept
+	s.putProblems(room, kept)
 }

@@ -18,7 +18,7 @@ import (
 	"time"
 
 	"github.com/roomcal/roomcal/caldav"
-	"github.com/roomcal/roomcal/caldav/storetest"
+	"github.com/roomcal/roomcal/internal/storetest"
 	"github.com/roomcal/roomcal/internal/testenv"
 )
 

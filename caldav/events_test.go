@@ -14,8 +14,8 @@ import (
 
 	"github.com/roomcal/roomcal/booking"
 	"github.com/roomcal/roomcal/caldav"
-	"github.com/roomcal/roomcal/caldav/storetest"
 	"github.com/roomcal/roomcal/events"
+	"github.com/roomcal/roomcal/internal/storetest"
 	"github.com/roomcal/roomcal/internal/testenv"
 )
 

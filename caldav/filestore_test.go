@@ -16,7 +16,7 @@ import (
 	"time"
 
 	"github.com/roomcal/roomcal/caldav"
-	"github.com/roomcal/roomcal/caldav/storetest"
+	"github.com/roomcal/roomcal/internal/storetest"
 )
 
 // TestFileStoreConformance runs the Store conformance suite, the one the

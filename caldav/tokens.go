@@ -24,6 +24,14 @@ import (
 // Each is a VEVENT on 1970-01-01, transparent and private, that no one is
 // meant to read: the calendar is the service account's own, not shared.
 // Issuing a new token revokes the previous one.
+//
+// No object name is ever deleted and then created again: Nextcloud moves
+// a deleted object to its trash bin under its name, and from the third
+// round of delete and re-create of one name it refuses the delete (403
+// "… -deleted.ics already exists", nextcloud/server #30096, #37577). A
+// token object's name is new with every token and is deleted once; a
+// member's object is created once and then only overwritten (revoking
+// writes it without a token hash).
 type FeedTokens struct {
 	store    Store
 	calendar string
@@ -73,11 +81,7 @@ func (ft *FeedTokens) Issue(ctx context.Context, m booking.Member) (string, erro
 		return "", fmt.Errorf("issue feed token for %s: %w", m.ID, domainErr(err))
 	}
 	// Point the member's record at the new token; the old one goes.
-	memberObj := Event{
-		UID: "m-" + hashHex(m.ID), Summary: "roomcal feed token of a member", Start: epoch, End: epoch.Add(time.Minute),
-		Class: "PRIVATE", Transp: "TRANSPARENT", DTStamp: time.Now().UTC(),
-		XProps: map[string]string{propTokenHash: th},
-	}
+	memberObj := memberRecord(m.ID, th)
 	data, err = EncodeEvent(memberObj)
 	if err != nil {
 		return "", err
@@ -110,12 +114,20 @@ func (ft *FeedTokens) Revoke(ctx context.Context, memberID string) error {
 	if err != nil {
 		return fmt.Errorf("revoke feed token of %s: %w", memberID, domainErr(err))
 	}
-	if th := ft.hashIn(obj); th != "" {
-		if err := ft.store.Delete(ctx, ft.calendar, ObjectName("t-"+th), ""); err != nil && !errors.Is(err, ErrNotFound) {
-			return fmt.Errorf("revoke feed token of %s: %w", memberID, domainErr(err))
-		}
+	th := ft.hashIn(obj)
+	if th == "" {
+		return nil // revoked already
 	}
-	if err := ft.store.Delete(ctx, ft.calendar, name, obj.ETag); err != nil && !errors.Is(err, ErrNotFound) {
+	// The member's object first: once it names no token, the token is
+	// revoked even if deleting the token's object fails.
+	data, err := EncodeEvent(memberRecord(memberID, ""))
+	if err != nil {
+		return err
+	}
+	if _, err := ft.store.Update(ctx, ft.calendar, name, data, obj.ETag); err != nil {
+		return fmt.Errorf("revoke feed token of %s: %w", memberID, domainErr(err))
+	}
+	if err := ft.store.Delete(ctx, ft.calendar, ObjectName("t-"+th), ""); err != nil && !errors.Is(err, ErrNotFound) {
 		return fmt.Errorf("revoke feed token of %s: %w", memberID, domainErr(err))
 	}
 	return nil
@@ -142,6 +154,20 @@ func (ft *FeedTokens) Member(ctx context.Context, token string) (booking.Member,
 		return booking.Member{}, ErrUnknownToken
 	}
 	return booking.Member{ID: x[propOrganizerID], Name: x[propOrganizerName], Email: x[propMemberEmail]}, nil
+}
+
+// memberRecord is the object that names member's current token by its
+// hash th ("" when the member has none).
+func memberRecord(memberID, th string) Event {
+	epoch := time.Unix(0, 0).UTC()
+	ev := Event{
+		UID: "m-" + hashHex(memberID), Summary: "roomcal feed token of a member", Start: epoch, End: epoch.Add(time.Minute),
+		Class: "PRIVATE", Transp: "TRANSPARENT", DTStamp: time.Now().UTC(),
+	}
+	if th != "" {
+		ev.XProps = map[string]string{propTokenHash: th}
+	}
+	return ev
 }
 
 // hashIn reads the token hash a member object points at.

@@ -1,8 +1,10 @@
 package caldav_test
 
 import (
+	"context"
 	"errors"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/roomcal/roomcal/booking"
@@ -67,6 +69,61 @@ func TestFeedTokens(t *testing.T) {
 		}
 		if err := ft.Revoke(ctx, m.ID); err != nil {
 			t.Fatalf("revoking twice: %v", err)
+		}
+	})
+}
+
+// namesLog is a Store that records the object names created and deleted.
+type namesLog struct {
+	caldav.Store
+	mu      sync.Mutex
+	deleted map[string]bool
+	reused  []string // names created again after a delete
+}
+
+func (n *namesLog) Create(ctx context.Context, cal, name string, data []byte) (string, error) {
+	n.mu.Lock()
+	if n.deleted[name] {
+		n.reused = append(n.reused, name)
+	}
+	n.mu.Unlock()
+	return n.Store.Create(ctx, cal, name, data)
+}
+
+func (n *namesLog) Delete(ctx context.Context, cal, name, etag string) error {
+	n.mu.Lock()
+	n.deleted[name] = true
+	n.mu.Unlock()
+	return n.Store.Delete(ctx, cal, name, etag)
+}
+
+// TestFeedTokensNeverReuseANameDeleted: issuing and revoking a member's
+// link again and again never deletes a name and creates it again, which
+// Nextcloud's trash bin refuses from the third round (nextcloud/server
+// #30096); each round still works.
+func TestFeedTokensNeverReuseANameDeleted(t *testing.T) {
+	evEach(t, func(t *testing.T, s caldav.Store, _ *caldav.EventCalendar) {
+		ctx := t.Context()
+		log := &namesLog{Store: s, deleted: map[string]bool{}}
+		ft := caldav.NewFeedTokens(log, evCal)
+		m := booking.Member{ID: "bruno", Name: "Bruno"}
+		for round := range 4 {
+			tok, err := ft.Issue(ctx, m)
+			if err != nil {
+				t.Fatalf("round %d: issue: %v", round, err)
+			}
+			if got, err := ft.Member(ctx, tok); err != nil || got.ID != m.ID {
+				t.Fatalf("round %d: Member = %+v, %v", round, got, err)
+			}
+			if err := ft.Revoke(ctx, m.ID); err != nil {
+				t.Fatalf("round %d: revoke: %v", round, err)
+			}
+			if _, err := ft.Member(ctx, tok); !errors.Is(err, caldav.ErrUnknownToken) {
+				t.Fatalf("round %d: the revoked token: %v", round, err)
+			}
+		}
+		if len(log.reused) > 0 {
+			t.Fatalf("names deleted and created again: %v", log.reused)
 		}
 	})
 }

@@ -23,8 +23,10 @@ import (
 //
 // In each process one flusher per event does this on behalf of all the
 // local callers waiting on that event: it takes the lock when it is free
-// and writes, or else watches Progress while another replica writes, and
-// tells its waiters after each pass. A write that fails (the calendar
+// and writes, or else, while another replica writes, sleeps until the
+// gate's notices say a write was recorded, rolled back or the lock
+// released (or a local caller joins), then reads Progress and tells its
+// waiters. A write that fails (the calendar
 // server is down) rolls every pending change back in the gate, so seats
 // go back and waiting callers get ErrRolledBack (503); a write that finds
 // another version (412) re-reads the object, reconciles what changed
@@ -98,6 +100,16 @@ type flusher struct {
 	p       Progress
 	err     error
 	changed chan struct{} // closed at the next publication
+
+	// kick wakes the flusher when a local caller joins or leaves.
+	kick chan struct{}
+}
+
+func (f *flusher) wake() {
+	select {
+	case f.kick <- struct{}{}:
+	default:
+	}
 }
 
 // publish tells the waiters where the event stands.
@@ -149,13 +161,18 @@ func (s *Service) join(id string) *flusher {
 	defer s.mu.Unlock()
 	f, ok := s.flushers[id]
 	if !ok {
-		f = &flusher{id: id, changed: make(chan struct{})}
+		f = &flusher{id: id, changed: make(chan struct{}), kick: make(chan struct{}, 1)}
 		s.flushers[id] = f
-		go s.runFlusher(f)
+		s.running.Add(1)
+		go func() {
+			defer s.running.Done()
+			s.runFlusher(f)
+		}()
 	}
 	f.mu.Lock()
 	f.waiters++
 	f.mu.Unlock()
+	f.wake()
 	return f
 }
 
@@ -163,12 +180,31 @@ func (s *Service) leave(f *flusher) {
 	f.mu.Lock()
 	f.waiters--
 	f.mu.Unlock()
+	f.wake()
 }
 
-// runFlusher writes or watches until no local caller waits.
+// errClosing is what waiters are told when the service closes under
+// them.
+var errClosing = fmt.Errorf("events: service closing: %w", booking.ErrUnavailable)
+
+// failureBackoff is how long a flusher waits before trying again a
+// calendar or a gate that failed.
+const failureBackoff = 50 * time.Millisecond
+
+// runFlusher writes or watches until no local caller waits, or the
+// service closes.
 func (s *Service) runFlusher(f *flusher) {
-	ctx := context.Background()
+	ctx := s.life
+	w := s.g.Watch(f.id)
+	defer w.Stop()
 	for {
+		if ctx.Err() != nil {
+			s.mu.Lock()
+			delete(s.flushers, f.id)
+			s.mu.Unlock()
+			f.publish(Progress{}, errClosing)
+			return
+		}
 		lease, locked, err := s.g.Lock(ctx, f.id, s.lockTTL())
 		var ferr error
 		if err == nil && locked {
@@ -191,15 +227,27 @@ func (s *Service) runFlusher(f *flusher) {
 			return
 		}
 		s.mu.Unlock()
+		wait := booking.NoticeFallback
 		switch {
 		case ferr != nil || perr != nil || err != nil:
 			// The calendar or the gate is failing: do not hammer it.
-			time.Sleep(50 * time.Millisecond)
-		case !locked || p.Durable >= p.Ver:
-			// Another replica is writing, or the waiters are about to
-			// leave: look again shortly.
-			time.Sleep(3 * time.Millisecond)
+			wait = failureBackoff
+		case locked && p.Durable < p.Ver:
+			// Decided while we wrote: write again at once.
+			continue
 		}
+		// Another replica is writing, or everything is written and the
+		// waiters are leaving: sleep until a notice (that replica's
+		// write recorded or its lock released), a local caller joining
+		// or leaving, or the bound.
+		t := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+		case <-w.C:
+		case <-f.kick:
+		case <-t.C:
+		}
+		t.Stop()
 	}
 }
 

@@ -125,9 +125,12 @@ type Summary struct {
 }
 
 // Gate holds the shared state of events and takes the decisions on it,
-// each in one atomic step (one Lua script on Redis; a mutex per event in
-// the in-process stand-in). Implementations are safe for concurrent use
-// and, for Redis, by many processes.
+// each in one atomic step (one Lua script, run by Redis or by the
+// embedded engine). Implementations are safe for concurrent use
+// and, for Redis, by many processes. It is made of three ports:
+// Decisions (what members and organisers do, and what is read of it),
+// Durability (how the state meets the calendar: written, rolled back,
+// loaded, locked, watched) and Index (the list of events by start).
 //
 // # Versions and durability
 //
@@ -145,9 +148,9 @@ type Summary struct {
 //   - Register: a live registration of the member is returned as it is
 //     (Created false, Ver the version of its last change if that is not
 //     durable yet, else 0). Otherwise, in this order: a cancelled event
-//     or one outside its registration window (Settings.Open at now)
-//     gives ErrClosed; a seat free (confirmed < Capacity) gives a
-//     confirmed registration; else, with a waiting list, a waitlisted
+//     or one outside its registration window (open from Opens, or
+//     always when zero, until ClosesAt, exclusive) gives ErrClosed; a
+//     seat free (confirmed < Capacity) gives a confirmed registration; else, with a waiting list, a waitlisted
 //     one at the end of the list; else ErrFull. A new registration takes
 //     the next arrival number (Seq) and At = now.
 //   - Unregister: removes the member's registration (Found). When it was
@@ -189,6 +192,14 @@ type Summary struct {
 // replica that holds the event's write lock reads and writes its object,
 // so no older reading is ever installed over a newer one.
 type Gate interface {
+	Decisions
+	Durability
+	Index
+}
+
+// Decisions are the gate's decisions on one event and the reads of their
+// results (see Gate).
+type Decisions interface {
 	// Register registers r.Member (Name and Email are kept) at now.
 	Register(ctx context.Context, event string, r Registration, now time.Time) (Outcome, error)
 	// Unregister removes member's registration.
@@ -211,7 +222,13 @@ type Gate interface {
 	// Summaries returns the events of ids that have state, with their
 	// counts, in the order of ids; ids without state are left out.
 	Summaries(ctx context.Context, ids []string) ([]Summary, error)
+}
 
+// Durability is how an event's state in the gate meets its calendar
+// object: which versions are written, undoing what could not be, loading
+// the state read from the calendar, the write lock, and the notices
+// waiters wake on (see Gate).
+type Durability interface {
 	// Written records that the calendar object, now with ETag etag,
 	// holds the state at version ver of generation gen: Durable becomes
 	// at least ver. A different generation gives ErrNoState and changes
@@ -234,11 +251,18 @@ type Gate interface {
 	Drop(ctx context.Context, event string) error
 	// Lock takes the event's write lock for ttl if no one holds it.
 	Lock(ctx context.Context, event string, ttl time.Duration) (lease booking.Lease, ok bool, err error)
+	// Watch subscribes to the event's changes: a write recorded, a
+	// rollback, a Load or a Drop, its write lock released (see
+	// booking.Watch). The index's lock is taken, and watched, under the
+	// event id "~index".
+	Watch(event string) booking.Watch
+}
 
-	// The index of events by start, for lists. IndexRange returns the
-	// ids of the events whose start is in [from, to), by start; it fails
-	// with ErrNoState when the index is absent (IndexLoad installs it,
-	// replacing any index there was).
+// Index is the list of events by start, for lists (see Gate).
+type Index interface {
+	// IndexRange returns the ids of the events whose start is in
+	// [from, to), by start; it fails with ErrNoState when the index is
+	// absent (IndexLoad installs it, replacing any index there was).
 	IndexRange(ctx context.Context, from, to time.Time) (ids []string, err error)
 	IndexLoad(ctx context.Context, token string, starts map[string]time.Time) error
 	IndexPut(ctx context.Context, id string, start time.Time) error

@@ -5,8 +5,8 @@
 // with a position.
 //
 // The decisions (who gets a seat, who waits, who is promoted) are taken
-// in one atomic step by a Gate (Redis in production, an in-process
-// stand-in otherwise); the record is the events calendar, where every
+// in one atomic step by a Gate (Lua scripts run by Redis, or by the
+// embedded engine without one); the record is the events calendar, where every
 // registration is an ATTENDEE of the event's VEVENT. A registration is
 // acknowledged only once the calendar holds it: the Service groups the
 // registrations of one event into conditional writes (see flush.go).
@@ -84,15 +84,6 @@ func (s Settings) ClosesAt() time.Time {
 		return s.Closes
 	}
 	return s.Start
-}
-
-// Open reports whether registration is open at now.
-func (s Settings) Open(now time.Time) bool {
-	if !s.Opens.IsZero() && now.Before(s.Opens) {
-		return false
-	}
-	c := s.ClosesAt()
-	return c.IsZero() || now.Before(c)
 }
 
 // Registration is one member's registration to an event.

@@ -54,10 +54,17 @@ type Service struct {
 	log   *slog.Logger
 	now   func() time.Time
 
+	// life ends with Close: the flushers, which outlive the requests
+	// that started them, stop then.
+	life    context.Context
+	endLife context.CancelFunc
+	running sync.WaitGroup // the flushers
+
 	mu       sync.Mutex
 	flushers map[string]*flusher
 
 	writes, stale, rollbacks atomic.Int64
+	syncs                    booking.Timings // sync passes over the events calendar (sync.go)
 }
 
 // Stats counts what this process did to event objects.
@@ -92,10 +99,21 @@ func NewService(opts Options) (*Service, error) {
 	if opts.Zone == nil {
 		opts.Zone = func(string) *time.Location { return time.UTC }
 	}
+	life, end := context.WithCancel(context.Background())
 	return &Service{
 		opt: opts, cal: opts.Calendar, g: opts.Gate, rooms: opts.Rooms,
 		log: opts.Logger, now: opts.Now, flushers: map[string]*flusher{},
+		life: life, endLife: end,
 	}, nil
+}
+
+// Close stops the flushers (a write under way is cut short; what it had
+// not written is rolled back by the next writer, or rebuilt from the
+// calendar) and waits for them. Callers still waiting get
+// ErrUnavailable. Stop serving requests first.
+func (s *Service) Close() {
+	s.endLife()
+	s.running.Wait()
 }
 
 // Limits of what an event may hold.
@@ -450,16 +468,23 @@ func (s *Service) Cancel(ctx context.Context, m Member, id string) error {
 // false). It returns once the calendar holds the registration.
 func (s *Service) Register(ctx context.Context, m Member, id string) (Registration, bool, error) {
 	var out Outcome
+	created := false
 	err := s.decide(ctx, id, func(ctx context.Context) (Outcome, error) {
 		var err error
 		// To the second, as the calendar keeps it.
 		now := s.now().Truncate(time.Second).UTC()
 		out, err = s.g.Register(ctx, id, Registration{Member: m.ID, Name: m.Name, Email: m.Email}, now)
+		// A decision lost in a flush is taken again (decide); its write
+		// may have reached the calendar first, and the rebuilt state
+		// then holds the registration this very call made: it is still
+		// this call's creation, answered as such.
+		created = created || out.Created
 		return out, err
 	})
 	if err != nil {
 		return Registration{}, false, err
 	}
+	out.Created = created
 	// The position may have moved up while the write was made.
 	r := out.Reg
 	if mine, ok, err := s.g.Mine(ctx, id, m.ID); err == nil && ok {

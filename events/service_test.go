@@ -12,33 +12,46 @@ import (
 	"github.com/roomcal/roomcal/booking"
 	"github.com/roomcal/roomcal/caldav"
 	"github.com/roomcal/roomcal/events"
-	"github.com/roomcal/roomcal/internal/memgate"
+	"github.com/roomcal/roomcal/internal/gatetest"
+	"github.com/roomcal/roomcal/internal/redisgate"
 )
 
 const calendar = "evenements"
 
-// flaky is an events.Calendar whose writes fail while down is set.
+// flaky is an events.Calendar whose writes fail while down is set, and
+// hang until their ctx ends while stall is set (a frozen server).
 type flaky struct {
 	events.Calendar
-	down   atomic.Bool
-	writes atomic.Int64
+	down    atomic.Bool
+	stall   atomic.Bool
+	stalled chan struct{} // gets a value when a write starts hanging
+	writes  atomic.Int64
 }
 
 func (f *flaky) Update(ctx context.Context, rec events.Record) (string, error) {
 	if f.down.Load() {
 		return "", fmt.Errorf("write: %w", booking.ErrUnavailable)
 	}
+	if f.stall.Load() {
+		select {
+		case f.stalled <- struct{}{}:
+		default:
+		}
+		<-ctx.Done()
+		return "", fmt.Errorf("write: %w", ctx.Err())
+	}
 	f.writes.Add(1)
 	return f.Calendar.Update(ctx, rec)
 }
 
 type fixture struct {
-	t     *testing.T
-	store *caldav.FileStore
-	cal   *flaky
-	gate  *memgate.EventGate
-	svc   *events.Service
-	clock *clock
+	t      *testing.T
+	store  *caldav.FileStore
+	cal    *flaky
+	gate   *redisgate.EventGate
+	engine *redisgate.Embedded
+	svc    *events.Service
+	clock  *clock
 }
 
 // clock is the fixture's time, read by the service's goroutines.
@@ -81,9 +94,10 @@ func newFixture(t *testing.T) *fixture {
 		t.Fatal(err)
 	}
 	zone := func(string) *time.Location { return paris }
-	f := &fixture{t: t, store: store, gate: memgate.NewEventGate(),
+	engine := gatetest.Embedded(t)
+	f := &fixture{t: t, store: store, gate: redisgate.NewEventGate(engine.Client()), engine: engine,
 		clock: &clock{now: time.Date(2026, 11, 23, 10, 0, 0, 0, paris)}}
-	f.cal = &flaky{Calendar: caldav.NewEventCalendar(store, calendar, zone, nil)}
+	f.cal = &flaky{Calendar: caldav.NewEventCalendar(store, calendar, zone, nil), stalled: make(chan struct{}, 1)}
 	f.svc, err = events.NewService(events.Options{
 		Calendar: f.cal, Gate: f.gate, Zone: zone, Now: f.clock.Now,
 	})
@@ -245,6 +259,43 @@ func TestWriteFailureRollsBack(t *testing.T) {
 	}
 }
 
+// TestCloseStopsTheWriters: the writer of an event outlives the request
+// that started it, but not the service: Close cuts a write hanging on a
+// frozen server short and returns, and the caller waiting for that write
+// is answered "unavailable" instead of waiting on.
+func TestCloseStopsTheWriters(t *testing.T) {
+	f := newFixture(t)
+	ev := f.create(events.Request{Capacity: 2, Waitlist: true})
+	f.cal.stall.Store(true)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	answered := make(chan error, 1)
+	go func() {
+		_, _, err := f.svc.Register(ctx, member(1), ev.ID)
+		answered <- err
+	}()
+	select {
+	case <-f.cal.stalled:
+	case <-ctx.Done():
+		t.Fatal("the registration's write never reached the calendar")
+	}
+	closed := make(chan struct{})
+	go func() { f.svc.Close(); close(closed) }()
+	select {
+	case <-closed:
+	case <-ctx.Done():
+		t.Fatal("Close did not return while a write hung")
+	}
+	select {
+	case err := <-answered:
+		if !errors.Is(err, booking.ErrUnavailable) {
+			t.Fatalf("the waiting registration got %v, want ErrUnavailable", err)
+		}
+	case <-ctx.Done():
+		t.Fatal("the waiting registration was never answered")
+	}
+}
+
 // TestBurstIsGrouped: many registrations at once are written in far
 // fewer PUTs, and the cap holds.
 func TestBurstIsGrouped(t *testing.T) {
@@ -310,7 +361,7 @@ func TestFlushRebuildsIdentically(t *testing.T) {
 		t.Fatal(err)
 	}
 	vb, _ := f.svc.Get(ctx, member(5), ev.ID)
-	f.gate.Flush()
+	f.engine.FlushAll()
 	_, after, err := f.svc.Registrations(ctx, orga, ev.ID)
 	if err != nil {
 		t.Fatal(err)

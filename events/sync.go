@@ -33,39 +33,61 @@ func (s *Service) state(ctx context.Context, id string) (State, error) {
 	}
 }
 
-// lock takes the write lock of key, waiting while another holds it.
-func (s *Service) lock(ctx context.Context, key string) (booking.Lease, error) {
-	deadline := time.Now().Add(lockWait)
+// lock takes the write lock of key, waiting while another holds it. done
+// is asked first and after every wake: once it says the work is done
+// (another replica rebuilt the state meanwhile), lock returns ok false
+// without the lock. A waiter wakes on the gate's notices (the lock
+// released, a state loaded, a write recorded), not on a timer; the
+// notices of key's flusher writing again and again wake it too, so it
+// sees a state rebuilt by that writer at once instead of waiting for a
+// lock the writer keeps taking back.
+func (s *Service) lock(ctx context.Context, key string, done func(context.Context) bool) (booking.Lease, bool, error) {
+	w := s.g.Watch(key)
+	defer w.Stop()
+	deadline := time.NewTimer(lockWait)
+	defer deadline.Stop()
 	for {
+		if done(ctx) {
+			return booking.Lease{}, false, nil
+		}
 		lease, ok, err := s.g.Lock(ctx, key, s.lockTTL())
 		if err != nil {
-			return booking.Lease{}, fmt.Errorf("lock %s: %w", key, err)
+			return booking.Lease{}, false, fmt.Errorf("lock %s: %w", key, err)
 		}
 		if ok {
-			return lease, nil
+			if done(ctx) { // done between the look and the lock
+				lease.Release()
+				return booking.Lease{}, false, nil
+			}
+			return lease, true, nil
 		}
-		if time.Now().After(deadline) {
-			return booking.Lease{}, fmt.Errorf("lock %s: still held after %v: %w", key, lockWait, booking.ErrUnavailable)
-		}
+		fallback := time.NewTimer(booking.NoticeFallback)
 		select {
 		case <-ctx.Done():
-			return booking.Lease{}, ctx.Err()
-		case <-time.After(5 * time.Millisecond):
+			fallback.Stop()
+			return booking.Lease{}, false, ctx.Err()
+		case <-deadline.C:
+			fallback.Stop()
+			return booking.Lease{}, false, fmt.Errorf("lock %s: still held after %v: %w", key, lockWait, booking.ErrUnavailable)
+		case <-w.C:
+		case <-fallback.C:
 		}
+		fallback.Stop()
 	}
 }
 
 // rebuild reads the event's object and installs it in the gate, under
-// the event's lock so that no older reading replaces a newer state.
+// the event's lock so that no older reading replaces a newer state. A
+// state another caller installs while this one waits ends the wait.
 func (s *Service) rebuild(ctx context.Context, id string) error {
-	lease, err := s.lock(ctx, id)
-	if err != nil {
+	lease, locked, err := s.lock(ctx, id, func(ctx context.Context) bool {
+		_, err := s.g.Progress(ctx, id)
+		return err == nil
+	})
+	if err != nil || !locked {
 		return err
 	}
 	defer lease.Release()
-	if _, err := s.g.State(ctx, id); err == nil {
-		return nil // another caller rebuilt it while we waited
-	}
 	rctx, cancel := context.WithTimeout(ctx, s.opt.WriteTimeout)
 	rec, err := s.cal.Read(rctx, id)
 	cancel()
@@ -97,14 +119,14 @@ func (s *Service) indexRange(ctx context.Context, from, to time.Time) ([]string,
 
 // rebuildIndex lists the events calendar and installs the index.
 func (s *Service) rebuildIndex(ctx context.Context) error {
-	lease, err := s.lock(ctx, indexLock)
-	if err != nil {
+	lease, locked, err := s.lock(ctx, indexLock, func(ctx context.Context) bool {
+		_, err := s.g.IndexToken(ctx)
+		return err == nil
+	})
+	if err != nil || !locked {
 		return err
 	}
 	defer lease.Release()
-	if _, err := s.g.IndexToken(ctx); err == nil {
-		return nil
-	}
 	return s.loadIndex(ctx)
 }
 
@@ -137,6 +159,11 @@ func (s *Service) loadIndex(ctx context.Context) error {
 	return nil
 }
 
+// SyncTimes times the sync passes this process made over the events
+// calendar (Sync, when no other replica held the calendar; exported as
+// a metric).
+func (s *Service) SyncTimes() booking.TimingsSnapshot { return s.syncs.Snapshot() }
+
 // RunSync checks the events calendar for outside edits every
 // SyncInterval until ctx ends.
 func (s *Service) RunSync(ctx context.Context) {
@@ -165,6 +192,7 @@ func (s *Service) Sync(ctx context.Context) error {
 		return err
 	}
 	defer lease.Release()
+	defer func(start time.Time) { s.syncs.Observe(time.Since(start)) }(time.Now())
 	token, err := s.g.IndexToken(ctx)
 	if errors.Is(err, ErrNoState) {
 		return s.loadIndex(ctx)

@@ -61,7 +61,7 @@ func check(ctx context.Context, cfg *config.Config, out io.Writer) error {
 	}
 
 	if cfg.RedisURL == "" {
-		say(true, "Redis: in-process stand-in (one instance only; set ROOMCAL_REDIS_URL for several)")
+		say(true, "Redis: embedded engine, the same Lua scripts in process (one instance only; set ROOMCAL_REDIS_URL for several)")
 	} else {
 		checkRedis(ctx, d, say)
 	}

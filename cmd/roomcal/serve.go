@@ -76,6 +76,7 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
+	defer evs.Close()
 	var oidcClient *api.OIDCClient
 	if cfg.Auth.Mode == config.AuthOIDC {
 		// Discovery is tried now, within its timeout; an issuer that

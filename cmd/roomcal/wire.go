@@ -12,7 +12,6 @@ import (
 	"github.com/roomcal/roomcal/caldav"
 	"github.com/roomcal/roomcal/events"
 	"github.com/roomcal/roomcal/internal/config"
-	"github.com/roomcal/roomcal/internal/memgate"
 	"github.com/roomcal/roomcal/internal/redisgate"
 )
 
@@ -27,7 +26,7 @@ type deps struct {
 }
 
 // open connects the calendar store (a CalDAV server, or the embedded
-// store in DataDir) and the gate (Redis, or the in-process stand-in).
+// store in DataDir) and the gate (Redis, or the embedded engine).
 func open(ctx context.Context, cfg *config.Config, log *slog.Logger) (*deps, error) {
 	d := &deps{close: func() {}}
 	if cfg.CalDAV.Embedded() {
@@ -50,11 +49,20 @@ func open(ctx context.Context, cfg *config.Config, log *slog.Logger) (*deps, err
 		d.store = c
 	}
 	if cfg.RedisURL == "" {
-		g := memgate.New()
-		d.gate = g
-		d.events = memgate.NewEventGate()
-		d.limiter = memgate.NewLimiter()
-		d.pingGate = func(context.Context) error { return nil }
+		// The embedded engine runs the same Lua scripts as Redis would:
+		// one implementation of every decision.
+		e, err := redisgate.StartEmbedded()
+		if err != nil {
+			d.close()
+			return nil, err
+		}
+		rc := e.Client()
+		d.gate = redisgate.New(rc)
+		d.events = redisgate.NewEventGate(rc)
+		d.limiter = redisgate.NewLimiter(rc)
+		d.pingGate = func(ctx context.Context) error { return rc.Ping(ctx).Err() }
+		closeStore := d.close
+		d.close = func() { e.Close(); closeStore() }
 	} else {
 		rc, err := redisgate.Dial(ctx, cfg.RedisURL, redisgate.AsCluster(cfg.RedisCluster))
 		if err != nil {

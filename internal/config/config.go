@@ -65,8 +65,8 @@ type Config struct {
 	PublicURL string
 	CalDAV    CalDAV
 	// RedisURL is redis://, rediss:// or unix:// (ROOMCAL_REDIS_URL); empty
-	// means the in-process stand-in. It may hold a password: it is redacted
-	// in String and LogValue.
+	// means the embedded engine (the same scripts, in process). It may
+	// hold a password: it is redacted in String and LogValue.
 	RedisURL string
 	// RedisCluster says that RedisURL names one node of a Redis Cluster
 	// (ROOMCAL_REDIS_CLUSTER); several nodes, as in

@@ -1,15 +1,16 @@
 // Package eventgatetest is the contract suite of events.Gate: one set of
-// tests that every implementation (internal/redisgate on Redis,
-// internal/memgate in process) must pass, so that the embedded default
-// and a Redis deployment keep the same promises.
+// tests that internal/redisgate passes on the embedded engine, a Redis
+// and a Redis Cluster, so that the embedded default and a Redis
+// deployment keep the same promises.
 //
 // An implementation's test calls Run with a function that makes a fresh
 // Target for one subtest:
 //
 //	func TestEventContract(t *testing.T) {
 //		eventgatetest.Run(t, func(t *testing.T) eventgatetest.Target {
-//			g := memgate.NewEventGate(memgate.WithEventClock(clock.Now))
-//			return eventgatetest.Target{Gate: g, Flush: func(*testing.T) { g.Flush() }}
+//			e := gatetest.Embedded(t)
+//			g := redisgate.NewEventGate(e.Client())
+//			return eventgatetest.Target{Gate: g, Flush: func(*testing.T) { e.FlushAll() }}
 //		})
 //	}
 //
@@ -34,6 +35,7 @@ import (
 
 	"github.com/roomcal/roomcal/booking"
 	"github.com/roomcal/roomcal/events"
+	"github.com/roomcal/roomcal/internal/gatetest"
 	"github.com/roomcal/roomcal/internal/testenv"
 )
 
@@ -82,6 +84,7 @@ func Run(t *testing.T, newTarget func(t *testing.T) Target) {
 		{"RollbackNothingPending", testRollbackNothingPending},
 		{"RollbackRefused", testRollbackRefused},
 		{"Lock", testLock},
+		{"Watch", testWatch},
 		{"Flush", testFlush},
 		{"Drop", testDrop},
 		{"EventsAreSeparate", testEventsSeparate},
@@ -1927,4 +1930,33 @@ func testMine(f *fixture) {
 			f.t.Errorf("Mine(%s) of a member not registered = %v, %v", m, ok, err)
 		}
 	}
+}
+
+// A Watch wakes on the changes waiters wait for: a Load, a write
+// recorded, a rollback, the write lock released, a Drop; and only on
+// its own event's.
+func testWatch(f *fixture) {
+	w := f.g.Watch(f.ev)
+	defer w.Stop()
+	other := f.g.Watch(newID())
+	defer other.Stop()
+	gen := f.open(settings(2, true)).Gen
+	gatetest.Notified(f.t, w, "Load")
+	f.register("a")
+	gatetest.Quiet(f.t, w, "a Register (the writer is woken by its caller, in process)")
+	f.written(gen, 1, "e1")
+	gatetest.Notified(f.t, w, "Written")
+	f.register("b")
+	lease := f.lock(f.ev)
+	if err := f.g.Rollback(f.ctx, f.ev, gen, lease.ID); err != nil {
+		f.t.Fatal(err)
+	}
+	gatetest.Notified(f.t, w, "Rollback")
+	lease.Release()
+	gatetest.Notified(f.t, w, "the lock's release")
+	if err := f.g.Drop(f.ctx, f.ev); err != nil {
+		f.t.Fatal(err)
+	}
+	gatetest.Notified(f.t, w, "Drop")
+	gatetest.Quiet(f.t, other, "changes of another event")
 }

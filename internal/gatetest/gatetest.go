@@ -1,16 +1,16 @@
 // Package gatetest is the contract suite of booking.Gate: one set of
-// tests that every implementation (internal/redisgate on Redis,
-// internal/memgate in process) must pass, so that the embedded default
-// and a Redis deployment keep the same promises.
+// tests that internal/redisgate passes on the embedded engine (Embedded),
+// a Redis and a Redis Cluster, so that the embedded default and a Redis
+// deployment keep the same promises.
 //
 // An implementation's test calls Run with a function that makes a fresh
 // Target for one subtest:
 //
 //	func TestContract(t *testing.T) {
 //		gatetest.Run(t, func(t *testing.T) gatetest.Target {
-//			clock := ...
-//			g := memgate.New(memgate.WithClock(clock.Now))
-//			return gatetest.Target{Gate: g, Flush: func(*testing.T) { g.Flush() }, Elapse: clock.Advance}
+//			e := gatetest.Embedded(t)
+//			g := redisgate.New(e.Client())
+//			return gatetest.Target{Gate: g, Flush: func(*testing.T) { e.FlushAll() }, Elapse: clock.Advance}
 //		})
 //	}
 //
@@ -83,6 +83,8 @@ func Run(t *testing.T, newTarget func(t *testing.T) Target) {
 		{"BusyRange", testBusyRange},
 		{"RoomsAreSeparate", testRoomsSeparate},
 		{"Lock", testLock},
+		{"Watch", testWatch},
+		{"LockObject", testLockObject},
 		{"InvalidInput", testInvalidInput},
 		{"ConcurrentSameSlot", testConcurrentSameSlot},
 		{"ConcurrentDistinctSlots", testConcurrentDistinctSlots},
@@ -1218,6 +1220,17 @@ func testVersion(f *fixture) {
 		if v == "" {
 			f.t.Fatalf("empty version")
 		}
+		// Versions answers the same, and ErrNoState for a room unknown.
+		vs, err := f.g.Versions(f.ctx, []string{"r" + testenv.RandomID(), f.room})
+		if err != nil || len(vs) != 2 {
+			f.t.Fatalf("Versions: %v %v", vs, err)
+		}
+		if !errors.Is(vs[0].Err, booking.ErrNoState) {
+			f.t.Errorf("Versions of an unknown room: %+v, want ErrNoState", vs[0])
+		}
+		if vs[1].Err != nil || vs[1].Version != v || vs[1].Token != tok {
+			f.t.Errorf("Versions = %+v, Version gives %q %q", vs[1], tok, v)
+		}
 		return v
 	}
 	seen := map[string]string{}
@@ -1244,6 +1257,21 @@ func testVersion(f *fixture) {
 		f.t.Fatal(err)
 	}
 	step("commit", true)
+	// A sync pass that finds the calendar as the gate has it changes
+	// nothing: the same objects put again, an unknown one deleted, a new
+	// token. Every answer memoised on the version stays good.
+	a := obj("e1", busy("a", booking.KindBooking, at(1, 9, 0), at(1, 10, 0)))
+	if err := f.g.Apply(f.ctx, f.room, "tok-quiet", map[string]booking.ObjectState{"a": a}, []string{"never-seen"}, nil); err != nil {
+		f.t.Fatal(err)
+	}
+	step("a quiet apply", false)
+	// The same ETag with other intervals is a change (a recurrence
+	// expanded over a new window).
+	a2 := obj("e1", busy("a", booking.KindBooking, at(1, 9, 0), at(1, 10, 0)), busy("a", booking.KindBooking, at(8, 9, 0), at(8, 10, 0)))
+	if err := f.g.Apply(f.ctx, f.room, "", map[string]booking.ObjectState{"a": a2}, nil, nil); err != nil {
+		f.t.Fatal(err)
+	}
+	step("apply of new intervals", true)
 	if err := f.g.Apply(f.ctx, f.room, "", nil, []string{"a"}, nil); err != nil {
 		f.t.Fatal(err)
 	}
@@ -1256,4 +1284,95 @@ func testVersion(f *fixture) {
 	}
 	f.load(f.room, map[string]booking.ObjectState{})
 	step("flush and load", true)
+}
+
+// noticeWait bounds how long a test waits for a notice; it is not a
+// timing assertion (notices come within milliseconds).
+const noticeWait = 10 * time.Second
+
+// Notified waits for a notice on w, failing the test after noticeWait.
+func Notified(t *testing.T, w booking.Watch, what string) {
+	t.Helper()
+	select {
+	case <-w.C:
+	case <-time.After(noticeWait):
+		t.Fatalf("no notice after %s", what)
+	}
+}
+
+// Quiet checks that no notice reaches w for a short while: pub/sub is
+// asynchronous, so a notice that should not come is given time to come.
+func Quiet(t *testing.T, w booking.Watch, what string) {
+	t.Helper()
+	select {
+	case <-w.C:
+		t.Errorf("a notice after %s, which should publish none", what)
+	case <-time.After(100 * time.Millisecond):
+	}
+}
+
+// A Watch wakes on the changes waiters wait for (a state installed, the
+// refresh lock released), and only on its own room's.
+func testWatch(f *fixture) {
+	w := f.g.Watch(f.room)
+	defer w.Stop()
+	other := f.g.Watch("r" + testenv.RandomID())
+	defer other.Stop()
+	f.load(f.room, nil)
+	Notified(f.t, w, "Load")
+	lease, ok, err := f.g.Lock(f.ctx, f.room, time.Minute)
+	if err != nil || !ok {
+		f.t.Fatalf("Lock: %v %v", ok, err)
+	}
+	lease.Release()
+	Notified(f.t, w, "the lock's release")
+	// A hold is no change waiters wait for.
+	if err := f.g.Claim(f.ctx, f.room, booking.Claim{HoldID: "h", TTL: longTTL,
+		Intervals: []booking.Busy{busy("", booking.KindBooking, at(0, 9, 0), at(0, 10, 0))}}); err != nil {
+		f.t.Fatal(err)
+	}
+	Quiet(f.t, w, "a Claim")
+	Quiet(f.t, other, "changes of another room")
+	// A stopped Watch is told nothing more, and stopping twice is fine.
+	w.Stop()
+	w.Stop()
+}
+
+// An object's write lock is held by one at a time, per object, apart
+// from the room's refresh lock.
+func testLockObject(f *fixture) {
+	lock := func(ref string) (booking.Lease, bool) {
+		f.t.Helper()
+		lease, ok, err := f.g.LockObject(f.ctx, f.room, ref, time.Minute)
+		if err != nil {
+			f.t.Fatalf("LockObject %s: %v", ref, err)
+		}
+		return lease, ok
+	}
+	a, ok := lock("a")
+	if !ok || a.ID == "" {
+		f.t.Fatalf("first LockObject refused (%v) or without a lease id", ok)
+	}
+	if _, ok := lock("a"); ok {
+		f.t.Error("second LockObject of one object granted while held")
+	}
+	b, ok := lock("b")
+	if !ok {
+		f.t.Error("LockObject of another object refused")
+	}
+	room, ok, err := f.g.Lock(f.ctx, f.room, time.Minute)
+	if err != nil || !ok {
+		f.t.Errorf("the room's Lock refused while objects are locked: %v %v", ok, err)
+	}
+	a.Release()
+	if again, ok := lock("a"); !ok {
+		f.t.Error("LockObject after release refused")
+	} else {
+		again.Release()
+	}
+	b.Release()
+	room.Release()
+	if _, _, err := f.g.LockObject(f.ctx, f.room, "", time.Minute); err == nil {
+		f.t.Error("LockObject without an object accepted")
+	}
 }

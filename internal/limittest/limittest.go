@@ -1,6 +1,6 @@
 // Package limittest is the contract suite of the rate limiters (the
-// api.Limiter implementations): internal/redisgate on Redis and
-// internal/memgate in process must pass the same tests, so the embedded
+// api.Limiter implementations): internal/redisgate's Limiter passes it on
+// the embedded engine, a Redis and a Redis Cluster, so the embedded
 // default and a Redis deployment limit alike.
 //
 // An implementation's test calls Run with a function that makes a fresh
@@ -8,9 +8,9 @@
 //
 //	func TestLimiterContract(t *testing.T) {
 //		limittest.Run(t, func(t *testing.T) limittest.Target {
-//			clock := ...
-//			l := memgate.NewLimiter(memgate.WithLimiterClock(clock.Now))
-//			return limittest.Target{Limiter: l, Flush: func(*testing.T) { l.Flush() }, Elapse: clock.Advance}
+//			e := gatetest.Embedded(t)
+//			l := redisgate.NewLimiter(e.Client())
+//			return limittest.Target{Limiter: l, Flush: func(*testing.T) { e.FlushAll() }, Elapse: clock.Advance}
 //		})
 //	}
 //
@@ -96,9 +96,9 @@ func run(t *testing.T, newTarget func(t *testing.T) Target, replicas bool) {
 			t.Parallel()
 			tg := newTarget(t)
 			if tt.name == "Replicas" && tg.Replica == nil {
-				// Only Redis has replicas; the in-process stand-in is
-				// one process by design. Run's caller says which it is.
-				t.Fatal("Target.Replica is required (use RunSingle for the in-process stand-in)")
+				// Run's caller says whether it has a second client
+				// sharing the counts; RunSingle leaves this case out.
+				t.Fatal("Target.Replica is required (use RunSingle for a target without one)")
 			}
 			if tt.name == "Flush" && tg.Flush == nil {
 				t.Fatal("Target.Flush is required")

@@ -9,26 +9,27 @@
 // (each key a script touches is passed in KEYS). With prefix P
 // (WithPrefix, default "roomcal:"):
 //
-//	P{event:ID}:st    HASH   gen, ver, durable, etag, seq (the arrival counter),
-//	                         the settings cap, wl, opens, closes, start, cancelled
-//	                         (numbers; times in Unix ms, 0 for the zero time),
-//	                         info (the Event as JSON, written and read by Go only)
-//	P{event:ID}:m     HASH   member -> registration record (JSON, see lua/ev_lib.lua):
-//	                         s ("c" confirmed | "w" waitlisted), q (seq), v (version
-//	                         of its last change), n (name), e (email), a (time, ms)
-//	P{event:ID}:cz    ZSET   confirmed members, scored by seq
-//	P{event:ID}:wz    ZSET   waitlisted members, scored by seq (ZRANK + 1 is the position)
-//	P{event:ID}:t     HASH   member -> version of its removal (tombstone)
-//	P{event:ID}:log   HASH   version -> undo record (JSON): the before-images of the
-//	                         member records, tombstones, settings, info and ETag
-//	                         the change of that version touched
-//	P{event:ID}:fail  LIST   rolled-back ranges "FROM TO AT_MS", oldest first
-//	P{event:ID}:lock  STRING write lock token (SET NX PX)
+//	P{event:ID}:state      HASH  gen, ver, durable, etag, seq (the arrival counter),
+//	                             the settings cap, wl (waiting list), opens, closes,
+//	                             start, cancelled (numbers; times in Unix ms, 0 for
+//	                             the zero time), info (the Event as JSON, written
+//	                             and read by Go only)
+//	P{event:ID}:members    HASH  member -> registration record (JSON, see lua/ev_lib.lua):
+//	                             status ("confirmed" | "waitlisted"), seq, ver (version
+//	                             of its last change), name, email, at (time, ms)
+//	P{event:ID}:confirmed  ZSET  confirmed members, scored by seq
+//	P{event:ID}:waiting    ZSET  waitlisted members, scored by seq (ZRANK + 1 is the position)
+//	P{event:ID}:tombs      HASH  member -> version of its removal (tombstone)
+//	P{event:ID}:log        HASH  version -> undo record (JSON): the before-images of the
+//	                             member records, tombstones, settings, info and ETag
+//	                             the change of that version touched
+//	P{event:ID}:fail       LIST  rolled-back ranges "FROM TO AT_MS", oldest first
+//	P{event:ID}:lock       STRING write lock token (SET NX PX)
 //
 //	P{events}:idx     ZSET   event id -> start (Unix ms)
 //	P{events}:meta    HASH   v (index marker), token (the events calendar's change token)
 //
-// The event's state is present when st exists and the index when meta
+// The event's state is present when state exists and the index when meta
 // exists: a FLUSHALL removes them, and methods that need them return
 // events.ErrNoState until Load or IndexLoad. The index lives in a slot of
 // its own; Summaries pipelines one script per event (each in its own
@@ -149,21 +150,31 @@ func NewEventGate(client redis.UniversalClient, opts ...Option) *EventGate {
 	return &EventGate{gate: New(client, opts...)}
 }
 
+// Watch implements events.Gate: the notices of the event's tag, which
+// ev_written, ev_rollback, ev_load, ev_drop and unlock publish.
+func (g *EventGate) Watch(event string) booking.Watch { return g.gate.notes.watch("event:" + event) }
+
+// Close ends the EventGate's subscription to notices, if Watch started
+// one. The client is the caller's to close.
+func (g *EventGate) Close() { g.gate.Close() }
+
 // eventKeys are the keys of one event.
-type eventKeys struct{ st, m, cz, wz, t, log, fail, lock string }
+type eventKeys struct {
+	state, members, confirmed, waiting, tombs, log, fail, lock string
+}
 
 func (g *EventGate) keys(event string) eventKeys {
 	p := g.gate.prefix + "{event:" + event + "}:"
 	return eventKeys{
-		st: p + "st", m: p + "m", cz: p + "cz", wz: p + "wz",
-		t: p + "t", log: p + "log", fail: p + "fail", lock: p + "lock",
+		state: p + "state", members: p + "members", confirmed: p + "confirmed", waiting: p + "waiting",
+		tombs: p + "tombs", log: p + "log", fail: p + "fail", lock: p + "lock",
 	}
 }
 
 // all lists the keys in the order every event script takes them (see
 // lua/ev_lib.lua).
 func (k eventKeys) all() []string {
-	return []string{k.st, k.m, k.cz, k.wz, k.t, k.log, k.fail, k.lock}
+	return []string{k.state, k.members, k.confirmed, k.waiting, k.tombs, k.log, k.fail, k.lock}
 }
 
 func (g *EventGate) indexKeys() []string {
@@ -379,7 +390,7 @@ func (g *EventGate) summaries(ctx context.Context, ids []string, whole bool) ([]
 	cmds := make([]*redis.Cmd, len(ids))
 	for i, id := range ids {
 		k := g.keys(id)
-		keys := []string{k.st, k.cz, k.wz}
+		keys := []string{k.state, k.confirmed, k.waiting}
 		if whole {
 			cmds[i] = evSummaryScript.Eval(ctx, pipe, keys)
 		} else {
@@ -694,12 +705,12 @@ func decodeState(res []any) (events.State, error) {
 
 // record is a registration as the scripts keep it (see lua/ev_lib.lua).
 type record struct {
-	S string `json:"s"`
-	Q int64  `json:"q"`
-	V int64  `json:"v"`
-	N string `json:"n"`
-	E string `json:"e"`
-	A string `json:"a"`
+	Status string `json:"status"`
+	Seq    int64  `json:"seq"`
+	Ver    int64  `json:"ver"`
+	Name   string `json:"name"`
+	Email  string `json:"email"`
+	At     string `json:"at"`
 }
 
 func decodeReg(member, raw string, pos int) (events.Registration, error) {
@@ -707,29 +718,35 @@ func decodeReg(member, raw string, pos int) (events.Registration, error) {
 	if err := json.Unmarshal([]byte(raw), &r); err != nil {
 		return events.Registration{}, fmt.Errorf("decode registration of %s: %w", member, err)
 	}
-	at, err := strconv.ParseInt(r.A, 10, 64)
+	at, err := strconv.ParseInt(r.At, 10, 64)
 	if err != nil {
 		return events.Registration{}, fmt.Errorf("decode registration of %s: %w", member, err)
 	}
 	status := events.Confirmed
-	if r.S == "w" {
+	if r.Status == statusWaitlisted {
 		status = events.Waitlisted
 	}
 	return events.Registration{
-		Member: member, Name: r.N, Email: r.E, Status: status,
-		Seq: r.Q, Position: pos, At: timeOf(at),
+		Member: member, Name: r.Name, Email: r.Email, Status: status,
+		Seq: r.Seq, Position: pos, At: timeOf(at),
 	}, nil
 }
 
 // inReg is a registration given to Load or Reconcile (see ev_load.lua).
 type inReg struct {
-	M string `json:"m"`
-	N string `json:"n"`
-	E string `json:"e"`
-	S string `json:"s"`
-	Q int64  `json:"q"`
-	A string `json:"a"`
+	Member string `json:"member"`
+	Name   string `json:"name"`
+	Email  string `json:"email"`
+	Status string `json:"status"`
+	Seq    int64  `json:"seq"`
+	At     string `json:"at"`
 }
+
+// The statuses of a registration record, as the scripts write them.
+const (
+	statusConfirmed  = "confirmed"
+	statusWaitlisted = "waitlisted"
+)
 
 func encodeRegs(regs []events.Registration) (string, error) {
 	in := make([]inReg, 0, len(regs))
@@ -737,15 +754,15 @@ func encodeRegs(regs []events.Registration) (string, error) {
 		if r.Member == "" {
 			return "", errors.New("a registration has no member")
 		}
-		s := "c"
+		s := statusConfirmed
 		if r.Status == events.Waitlisted {
-			s = "w"
+			s = statusWaitlisted
 		}
 		q := r.Seq
 		if q < 0 {
 			q = 0
 		}
-		in = append(in, inReg{M: r.Member, N: r.Name, E: r.Email, S: s, Q: q, A: strconv.FormatInt(msOf(r.At), 10)})
+		in = append(in, inReg{Member: r.Member, Name: r.Name, Email: r.Email, Status: s, Seq: q, At: strconv.FormatInt(msOf(r.At), 10)})
 	}
 	b, err := json.Marshal(in)
 	if err != nil {

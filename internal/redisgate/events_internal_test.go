@@ -628,8 +628,8 @@ func TestEventWrittenGC(t *testing.T) {
 		}
 		return n
 	}
-	if count(k.log) != 5 || count(k.t) != 2 {
-		t.Fatalf("log %d, tombstones %d", count(k.log), count(k.t))
+	if count(k.log) != 5 || count(k.tombs) != 2 {
+		t.Fatalf("log %d, tombstones %d", count(k.log), count(k.tombs))
 	}
 
 	if err := g.Written(ctx, id, "other", 5, `"x"`); !errors.Is(err, events.ErrNoState) {
@@ -638,8 +638,8 @@ func TestEventWrittenGC(t *testing.T) {
 	if err := g.Written(ctx, id, st.Gen, 4, `"e4"`); err != nil {
 		t.Fatal(err)
 	}
-	if count(k.log) != 1 || count(k.t) != 1 {
-		t.Fatalf("after written 4: log %d, tombstones %d", count(k.log), count(k.t))
+	if count(k.log) != 1 || count(k.tombs) != 1 {
+		t.Fatalf("after written 4: log %d, tombstones %d", count(k.log), count(k.tombs))
 	}
 	if s := mustState(t, g, id); s.Durable != 4 || s.ETag != `"e4"` {
 		t.Fatalf("durable %d etag %s", s.Durable, s.ETag)
@@ -658,8 +658,8 @@ func TestEventWrittenGC(t *testing.T) {
 	if s := mustState(t, g, id); s.Durable != 5 || s.Ver != 5 {
 		t.Fatalf("durable %d ver %d", s.Durable, s.Ver)
 	}
-	if count(k.log) != 0 || count(k.t) != 0 {
-		t.Fatalf("after written 5: log %d, tombstones %d", count(k.log), count(k.t))
+	if count(k.log) != 0 || count(k.tombs) != 0 {
+		t.Fatalf("after written 5: log %d, tombstones %d", count(k.log), count(k.tombs))
 	}
 	if err := g.Written(ctx, "nothing"+id, st.Gen, 1, ""); !errors.Is(err, events.ErrNoState) {
 		t.Fatalf("Written without state: %v", err)
@@ -1097,7 +1097,7 @@ func TestEventScriptsTwice(t *testing.T) {
 		t.Fatalf("ver %d", after.Ver)
 	}
 	twice(evWrittenScript, st.Gen, 2, `"w"`)
-	twice(evReconcileScript, `"r"`, mustInfo(t, after.Event), msOf(evStart), msOf(evNow), `[{"m":"x","n":"","e":"","a":"0"}]`)
+	twice(evReconcileScript, `"r"`, mustInfo(t, after.Event), msOf(evStart), msOf(evNow), `[{"member":"x","name":"","email":"","at":"0"}]`)
 	s := mustState(t, g, id)
 	wantLayout(t, s, "b:confirmed:0", "x:waitlisted:1")
 	if s.Ver != 4 {

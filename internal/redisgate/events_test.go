@@ -104,7 +104,7 @@ func TestEventKeys(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	layout := regexp.MustCompile(`^` + regexp.QuoteMeta(prefix) + `(\{event:([^}]*)\}:(st|m|cz|wz|t|log|fail|lock)|\{events\}:(idx|meta))$`)
+	layout := regexp.MustCompile(`^` + regexp.QuoteMeta(prefix) + `(\{event:([^}]*)\}:(state|members|confirmed|waiting|tombs|log|fail|lock)|\{events\}:(idx|meta))$`)
 	seen := map[string]bool{}
 	for _, k := range keys {
 		m := layout.FindStringSubmatch(k)
@@ -114,7 +114,7 @@ func TestEventKeys(t *testing.T) {
 		}
 		seen[m[3]+m[4]] = true
 	}
-	for _, want := range []string{"st", "m", "cz", "wz", "t", "log", "fail", "lock", "idx", "meta"} {
+	for _, want := range []string{"state", "members", "confirmed", "waiting", "tombs", "log", "fail", "lock", "idx", "meta"} {
 		if !seen[want] {
 			t.Errorf("no %s key among %v", want, keys)
 		}

@@ -132,6 +132,7 @@ type Gate struct {
 	chunk  int
 	memo   busyMemo
 	ack    replicaAck // WithReplicaAck (see ack.go)
+	notes  *notices   // Watch (see notices.go)
 }
 
 var _ booking.Gate = (*Gate)(nil)
@@ -167,6 +168,7 @@ func New(client redis.UniversalClient, opts ...Option) *Gate {
 	if strings.ContainsAny(g.prefix, "{}") {
 		panic(fmt.Sprintf("redisgate: prefix %q must not contain '{' or '}'", g.prefix))
 	}
+	g.notes = newNotices(client, g.prefix)
 	return g
 }
 
@@ -298,10 +300,11 @@ func (g *Gate) Busy(ctx context.Context, room string, from, to time.Time) ([]boo
 	// intervals or adds a hold) says whether a memoised answer still
 	// holds: one HGET instead of the script and decoding.
 	key := memoKey{room: room, from: floorMs(from), to: ceilMs(to)}
-	ver, err := g.rdb.HGet(ctx, k.meta, "ver").Result()
-	if err != nil && !errors.Is(err, redis.Nil) {
+	vs, err := g.rdb.HMGet(ctx, k.meta, "ver", "lid").Result()
+	if err != nil {
 		return nil, fmt.Errorf("busy %s: %w", room, classify(ctx, err))
 	}
+	ver := version(vs[0], vs[1])
 	if ver != "" {
 		if out, ok := g.memo.get(key, ver); ok {
 			return out, nil
@@ -389,10 +392,10 @@ func (g *Gate) Token(ctx context.Context, room string) (string, error) {
 }
 
 // Version implements booking.Gate: one HMGET. The version is meta's
-// 'ver', which Load starts at the server's clock in microseconds and
-// every script that changes intervals or holds bumps.
+// load id 'lid' and its 'ver', which Load starts at the server's clock in
+// microseconds and every script that changes intervals or holds bumps.
 func (g *Gate) Version(ctx context.Context, room string) (string, string, error) {
-	v, err := g.rdb.HMGet(ctx, g.keys(room).meta, "v", "token", "ver").Result()
+	v, err := g.rdb.HMGet(ctx, g.keys(room).meta, "v", "token", "ver", "lid").Result()
 	if err != nil {
 		return "", "", fmt.Errorf("version %s: %w", room, classify(ctx, err))
 	}
@@ -400,8 +403,47 @@ func (g *Gate) Version(ctx context.Context, room string) (string, string, error)
 		return "", "", fmt.Errorf("version %s: %w", room, booking.ErrNoState)
 	}
 	token, _ := v[1].(string)
-	ver, _ := v[2].(string)
-	return token, ver, nil
+	return token, version(v[2], v[3]), nil
+}
+
+// Versions implements booking.Gate: one HMGET a room, pipelined (a
+// Cluster client sends each node its rooms' share at once).
+func (g *Gate) Versions(ctx context.Context, rooms []string) ([]booking.RoomVersion, error) {
+	if len(rooms) == 0 {
+		return nil, nil
+	}
+	cmds := make([]*redis.SliceCmd, len(rooms))
+	_, err := g.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+		for i, room := range rooms {
+			cmds[i] = p.HMGet(ctx, g.keys(room).meta, "v", "token", "ver", "lid")
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("versions: %w", classify(ctx, err))
+	}
+	out := make([]booking.RoomVersion, len(rooms))
+	for i, c := range cmds {
+		v := c.Val()
+		if len(v) != 4 || v[0] == nil {
+			out[i].Err = fmt.Errorf("version %s: %w", rooms[i], booking.ErrNoState)
+			continue
+		}
+		out[i].Token, _ = v[1].(string)
+		out[i].Version = version(v[2], v[3])
+	}
+	return out, nil
+}
+
+// version is a room's version as Version answers it: meta's load id and
+// counter, "" when the room has none.
+func version(ver, lid any) string {
+	v, _ := ver.(string)
+	if v == "" {
+		return ""
+	}
+	l, _ := lid.(string)
+	return l + ":" + v
 }
 
 // Objects implements booking.Gate.
@@ -510,9 +552,10 @@ var errInterrupted = fmt.Errorf("staging keys vanished during a chunked load (st
 // load runs the chunks of one Load attempt under a fresh load id.
 func (g *Gate) load(ctx context.Context, room, token, lease string, chunks [][]any) error {
 	k := g.keys(room)
-	keys := append(append(k.state(), k.staging(randomID())...), k.lockKey)
+	loadID := randomID()
+	keys := append(append(k.state(), k.staging(loadID)...), k.lockKey)
 	for i, objs := range chunks {
-		args := append([]any{token, i + 1, flag(i == len(chunks)-1), ms(stagingTTL), lease}, objs...)
+		args := append([]any{token, i + 1, flag(i == len(chunks)-1), ms(stagingTTL), lease, loadID}, objs...)
 		res, err := g.run(ctx, loadScript, keys, args)
 		if err != nil {
 			return err
@@ -571,17 +614,39 @@ func (g *Gate) Lock(ctx context.Context, room string, ttl time.Duration) (bookin
 	if room == "" || ttl < time.Millisecond {
 		return booking.Lease{}, false, fmt.Errorf("lock %s: need a room and a ttl of at least 1ms", room)
 	}
-	key := g.keys(room).lockKey
+	return g.lock(ctx, g.keys(room).lockKey, room, ttl)
+}
+
+// LockObject implements booking.Gate as Lock does, on the key
+// P{room:ID}:lock:REF (the room's slot: one Redis node decides).
+func (g *Gate) LockObject(ctx context.Context, room, ref string, ttl time.Duration) (booking.Lease, bool, error) {
+	if room == "" || ref == "" || ttl < time.Millisecond {
+		return booking.Lease{}, false, fmt.Errorf("lock %s/%s: need a room, an object and a ttl of at least 1ms", room, ref)
+	}
+	return g.lock(ctx, g.keys(room).lockKey+":"+ref, room+"/"+ref, ttl)
+}
+
+// lock takes key for ttl with SET NX PX and a random token.
+func (g *Gate) lock(ctx context.Context, key, what string, ttl time.Duration) (booking.Lease, bool, error) {
 	token := randomID()
 	ok, err := g.rdb.SetNX(ctx, key, token, ttl).Result()
 	if err != nil {
-		return booking.Lease{}, false, fmt.Errorf("lock %s: %w", room, classify(ctx, err))
+		return booking.Lease{}, false, fmt.Errorf("lock %s: %w", what, classify(ctx, err))
 	}
 	if !ok {
 		return booking.Lease{}, false, nil
 	}
 	return booking.Lease{ID: token, Release: g.unlocker(key, token)}, true, nil
 }
+
+// Watch implements booking.Gate: the notices of the room's tag, which
+// load.lua (a state installed) and unlock.lua (the refresh lock released)
+// publish.
+func (g *Gate) Watch(room string) booking.Watch { return g.notes.watch("room:" + room) }
+
+// Close ends the Gate's subscription to notices, if Watch started one.
+// The client is the caller's to close.
+func (g *Gate) Close() { g.notes.close() }
 
 // run runs a script whose answer is a table starting with a status word
 // (with g.eval: see WithReplicaAck).

@@ -8,7 +8,11 @@
 -- from the calendar never undo a commit made while it was being read.
 -- Deletions are applied before puts. The token is set only when settoken
 -- is '1' (the last chunk of a large Apply, and a token was given).
--- Returns {'OK'} or {'NOSTATE'}.
+-- The room's version moves only when its busy intervals changed: an
+-- object put again as it is (same ETag, same intervals), a deletion of
+-- an unknown object or a new token leave every answer memoised on the
+-- version valid, so a quiet sync pass costs the readers nothing.
+-- Returns {'OK', changed (1|0)} or {'NOSTATE'}.
 local sk = {KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]}
 if redis.call('EXISTS', sk[1]) == 0 then
   return {'NOSTATE'}
@@ -23,12 +27,14 @@ local function fenced(ref, fence)
   end
   return cur == string.sub(fence, 2)
 end
+local changed = false
 local i = 3
 local ndel = tonumber(ARGV[i])
 for j = 1, ndel do
   local ref, fence = ARGV[i + 2 * j - 1], ARGV[i + 2 * j]
-  if fenced(ref, fence) then
+  if fenced(ref, fence) and redis.call('HEXISTS', sk[4], ref) == 1 then
     unrecord(sk, ref)
+    changed = true
   end
 end
 i = i + 2 * ndel + 1
@@ -37,12 +43,18 @@ while i <= #ARGV do
   if fenced(ref, fence) then
     local members = {}
     for j = 1, n do members[j] = ARGV[i + 3 + j] end
-    record(sk, ref, etag, members)
+    if not same(sk, ref, etag, members) then
+      record(sk, ref, etag, members)
+      changed = true
+    end
   end
   i = i + 4 + n
 end
 if ARGV[1] == '1' then
   redis.call('HSET', sk[1], 'token', ARGV[2])
 end
-bump(sk[1])
-return {'OK'}
+if changed then
+  bump(sk[1])
+  return {'OK', 1}
+end
+return {'OK', 0}

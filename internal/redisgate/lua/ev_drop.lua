@@ -1,7 +1,8 @@
 -- ev_drop.lua: forget an event (events.Gate.Drop). The write lock is
 -- left to expire or be released by its holder.
 --
--- KEYS: st m cz wz t log fail lock
+-- KEYS: state members confirmed waiting tombs log fail lock
 -- Returns {'OK'}. Running it twice does the same.
-redis.call('DEL', K.st, K.m, K.cz, K.wz, K.t, K.log, K.fail)
+redis.call('DEL', K.state, K.members, K.confirmed, K.waiting, K.tombs, K.log, K.fail)
+notify(K.state)
 return {'OK'}

@@ -1,11 +1,12 @@
 -- ev_load.lua: install an event's state read from the calendar
 -- (events.Gate.Load).
 --
--- KEYS: st m cz wz t log fail lock
+-- KEYS: state members confirmed waiting tombs log fail lock
 -- ARGV: lease gen ver etag seq info cap wl(1|0) opens_ms closes_ms
 --       start_ms cancelled(1|0) regs
--- regs is a JSON array of {m = member, n = name, e = email, s = 'c'|'w',
--- q = seq (0: not numbered), a = time in ms as a string, '0' for none}.
+-- regs is a JSON array of {member, name, email, status =
+-- 'confirmed'|'waitlisted', seq (0: not numbered), at = time in ms as a
+-- string, '0' for none}.
 -- Returns {'OK'} or {'LEASE'}.
 --
 -- With a lease, installs only while the lock holds it ({'LEASE'}
@@ -28,32 +29,33 @@ if lease ~= '' then
     return {'OK'}
   end
 end
-redis.call('DEL', K.st, K.m, K.cz, K.wz, K.t, K.log, K.fail)
-redis.call('HSET', K.st, 'gen', ARGV[2], 'ver', ARGV[3], 'durable', ARGV[3], 'etag', ARGV[4],
+redis.call('DEL', K.state, K.members, K.confirmed, K.waiting, K.tombs, K.log, K.fail)
+redis.call('HSET', K.state, 'gen', ARGV[2], 'ver', ARGV[3], 'durable', ARGV[3], 'etag', ARGV[4],
   'seq', '0', 'info', ARGV[6], 'cap', ARGV[7], 'wl', ARGV[8], 'opens', ARGV[9],
   'closes', ARGV[10], 'start', ARGV[11], 'cancelled', ARGV[12])
 
-local regs = cjson.decode(ARGV[13])
+local regs = decode(ARGV[13])
 local top = tonumber(ARGV[5])
 for _, r in ipairs(regs) do
-  if r.q > 0 and redis.call('HEXISTS', K.m, r.m) == 0 then
-    put_rec(r.m, {s = r.s, q = r.q, v = 0, n = r.n, e = r.e, a = r.a})
-    if r.q > top then top = r.q end
+  if r.seq > 0 and redis.call('HEXISTS', K.members, r.member) == 0 then
+    put_rec(r.member, {status = r.status, seq = r.seq, ver = 0, name = r.name, email = r.email, at = r.at})
+    if r.seq > top then top = r.seq end
   end
 end
-redis.call('HSET', K.st, 'seq', fmt(top))
+redis.call('HSET', K.state, 'seq', fmt(top))
 
 local cap, now = getn('cap'), nil
 for _, r in ipairs(regs) do
-  if r.q <= 0 and redis.call('HEXISTS', K.m, r.m) == 0 then
-    local status = 'w'
-    if redis.call('ZCARD', K.cz) < cap then status = 'c' end
-    local at = r.a
+  if r.seq <= 0 and redis.call('HEXISTS', K.members, r.member) == 0 then
+    local status = 'waitlisted'
+    if redis.call('ZCARD', K.confirmed) < cap then status = 'confirmed' end
+    local at = r.at
     if at == '0' then
       now = now or now_ms()
       at = fmt(now)
     end
-    add(r.m, r.n, r.e, status, at, 0)
+    add(r.member, r.name, r.email, status, at, 0)
   end
 end
+notify(K.state)
 return {'OK'}

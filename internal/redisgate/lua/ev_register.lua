@@ -1,6 +1,6 @@
 -- ev_register.lua: register a member (events.Gate.Register).
 --
--- KEYS: st m cz wz t log fail lock
+-- KEYS: state members confirmed waiting tombs log fail lock
 -- ARGV: member name email now_ms
 -- Returns {'NOSTATE'}, {'CLOSED'}, {'FULL'} or
 -- {'OK', gen, ver, created (1|0), member, record, position}.
@@ -12,23 +12,23 @@ if not has_state() then
   return {'NOSTATE'}
 end
 local member, now = ARGV[1], tonumber(ARGV[4])
-local gen = redis.call('HGET', K.st, 'gen')
+local gen = redis.call('HGET', K.state, 'gen')
 
 local r = rec_of(member)
 if r then
   local ver = 0
-  if r.v > getn('durable') then ver = r.v end
-  return {'OK', gen, ver, 0, member, redis.call('HGET', K.m, member), position(member, r)}
+  if r.ver > getn('durable') then ver = r.ver end
+  return {'OK', gen, ver, 0, member, redis.call('HGET', K.members, member), position(member, r)}
 end
 
 if getn('cancelled') == 1 or not open(now) then
   return {'CLOSED'}
 end
 local status
-if redis.call('ZCARD', K.cz) < getn('cap') then
-  status = 'c'
+if redis.call('ZCARD', K.confirmed) < getn('cap') then
+  status = 'confirmed'
 elseif getn('wl') == 1 then
-  status = 'w'
+  status = 'waitlisted'
 else
   return {'FULL'}
 end
@@ -37,4 +37,4 @@ local ver = getn('ver') + 1
 add(member, ARGV[2], ARGV[3], status, ARGV[4], ver)
 finish(ver)
 r = rec_of(member)
-return {'OK', gen, ver, 1, member, redis.call('HGET', K.m, member), position(member, r)}
+return {'OK', gen, ver, 1, member, redis.call('HGET', K.members, member), position(member, r)}

@@ -1,7 +1,7 @@
 -- ev_rollback.lua: undo the changes not yet durable
 -- (events.Gate.Rollback).
 --
--- KEYS: st m cz wz t log fail lock
+-- KEYS: state members confirmed waiting tombs log fail lock
 -- ARGV: gen lease
 -- Returns {'LEASE'} (the lock does not hold lease, or the state is of
 -- another generation), {'NOSTATE'} or {'OK', from, to} (the versions
@@ -18,7 +18,7 @@ end
 if not has_state() then
   return {'NOSTATE'}
 end
-if redis.call('HGET', K.st, 'gen') ~= ARGV[1] then
+if redis.call('HGET', K.state, 'gen') ~= ARGV[1] then
   return {'LEASE'}
 end
 local durable, ver = getn('durable'), getn('ver')
@@ -35,7 +35,8 @@ if ver > durable then
     if not head or tonumber(string.match(head, '(%-?%d+)$')) >= now - FAIL_KEEP then break end
     redis.call('LPOP', K.fail)
   end
-  redis.call('HSET', K.st, 'durable', fmt(ver))
+  redis.call('HSET', K.state, 'durable', fmt(ver))
 end
 gc(ver)
+notify(K.state)
 return {'OK', durable, ver}

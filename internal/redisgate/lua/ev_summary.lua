@@ -1,7 +1,7 @@
 -- ev_summary.lua: an event and its counts, for lists
 -- (events.Gate.Summaries, one per event, pipelined).
 --
--- KEYS: st cz wz
+-- KEYS: state confirmed waiting
 -- Returns {'NOSTATE'} or {'OK', info, cap, wl, opens, closes, start,
 -- cancelled, nconfirmed, nwaitlisted}.
 if redis.call('EXISTS', KEYS[1]) == 0 then

@@ -1,7 +1,7 @@
 -- ev_unregister.lua: remove a member's registration
 -- (events.Gate.Unregister).
 --
--- KEYS: st m cz wz t log fail lock
+-- KEYS: state members confirmed waiting tombs log fail lock
 -- ARGV: member
 -- Returns {'NOSTATE'} or {'OK', gen, ver, found (1|0)}.
 --
@@ -12,10 +12,10 @@ if not has_state() then
   return {'NOSTATE'}
 end
 local member = ARGV[1]
-local gen = redis.call('HGET', K.st, 'gen')
+local gen = redis.call('HGET', K.state, 'gen')
 
-if redis.call('HEXISTS', K.m, member) == 0 then
-  local ver = tonumber(redis.call('HGET', K.t, member)) or 0
+if redis.call('HEXISTS', K.members, member) == 0 then
+  local ver = tonumber(redis.call('HGET', K.tombs, member)) or 0
   if ver <= getn('durable') then ver = 0 end
   return {'OK', gen, ver, 0}
 end

@@ -1,7 +1,7 @@
 -- ev_written.lua: record that the calendar holds the state up to a
 -- version (events.Gate.Written).
 --
--- KEYS: st m cz wz t log fail lock
+-- KEYS: state members confirmed waiting tombs log fail lock
 -- ARGV: gen ver etag
 -- Returns {'NOSTATE'} (no state, or another generation: nothing changed)
 -- or {'OK', durable}.
@@ -9,10 +9,11 @@
 -- Durable becomes max(durable, ver), bounded by the state's version (a
 -- version not taken yet cannot be on the calendar). The undo records and
 -- tombstones up to it are forgotten. Running it twice does the same.
-if not has_state() or redis.call('HGET', K.st, 'gen') ~= ARGV[1] then
+if not has_state() or redis.call('HGET', K.state, 'gen') ~= ARGV[1] then
   return {'NOSTATE'}
 end
 local durable = math.max(getn('durable'), math.min(tonumber(ARGV[2]), getn('ver')))
-redis.call('HSET', K.st, 'durable', fmt(durable), 'etag', ARGV[3])
+redis.call('HSET', K.state, 'durable', fmt(durable), 'etag', ARGV[3])
 gc(durable)
+notify(K.state)
 return {'OK', durable}

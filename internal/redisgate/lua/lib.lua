@@ -29,6 +29,15 @@ local function fmt(n)
   return string.format('%d', n)
 end
 
+-- notify tells every replica that what key belongs to changed (a state
+-- installed, a write recorded, a lock released): it publishes the key's
+-- hash tag ("room:ID", "event:ID") on the channel PREFIX.."notices",
+-- where waiters listen instead of polling (notices.go).
+local function notify(key)
+  local prefix, tag = string.match(key, '^(.-){(.-)}')
+  if tag then redis.call('PUBLISH', prefix .. 'notices', tag) end
+end
+
 -- span returns start and end of a member as numbers, and its start as
 -- the string to use as score.
 local function span(m)
@@ -132,6 +141,15 @@ local function record(sk, ref, etag, members)
   if #members > 0 then
     redis.call('HSET', sk[5], ref, table.concat(members, '\n'))
   end
+end
+
+-- same says whether object ref is already recorded with etag and exactly
+-- members (a list): recording it again would change nothing.
+local function same(sk, ref, etag, members)
+  if redis.call('HGET', sk[4], ref) ~= etag then return false end
+  local cur = redis.call('HGET', sk[5], ref)
+  if #members == 0 then return cur == false end
+  return cur == table.concat(members, '\n')
 end
 
 -- maxlens returns the bounds of busy and long, nil for an empty set.

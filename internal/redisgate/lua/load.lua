@@ -5,7 +5,7 @@
 -- Holds are not touched: live holds survive a Load.
 --
 -- KEYS: meta busy long etags objm smeta sbusy slong setags sobjm lock
--- ARGV: token seq last('1'|'0') staging_ttl_ms lease, then per object:
+-- ARGV: token seq last('1'|'0') staging_ttl_ms lease load_id, then per object:
 --       ref etag nmembers member...
 -- With a lease, the last chunk swaps in only if the lock key still holds
 -- the lease ({'LEASE'} otherwise: flushed or expired since the calendar
@@ -13,10 +13,14 @@
 -- and answers {'OK'}).
 -- seq counts chunks from 1; a chunk whose predecessor is missing from the
 -- staging keys (expired or flushed) gets {'INTERRUPTED'}.
+-- The room's version starts at the server's clock in microseconds, and
+-- meta's 'lid' names the load: a version is the pair, so a state loaded
+-- again (after a flush) never shows an earlier state's version, whatever
+-- the clock says.
 -- Returns {'OK'} or {'INTERRUPTED'}.
 local live = {KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]}
 local stg = {KEYS[6], KEYS[7], KEYS[8], KEYS[9], KEYS[10]}
-local token, seq, last, ttl, lease = ARGV[1], tonumber(ARGV[2]), ARGV[3] == '1', ARGV[4], ARGV[5]
+local token, seq, last, ttl, lease, lid = ARGV[1], tonumber(ARGV[2]), ARGV[3] == '1', ARGV[4], ARGV[5], ARGV[6]
 
 if seq == 1 then
   redis.call('DEL', stg[1], stg[2], stg[3], stg[4], stg[5])
@@ -25,7 +29,7 @@ elseif num(redis.call('HGET', stg[1], 'seq'), 0) ~= seq - 1 then
 end
 redis.call('HSET', stg[1], 'seq', fmt(seq))
 
-local i = 6
+local i = 7
 while i <= #ARGV do
   local ref, etag, n = ARGV[i], ARGV[i + 1], tonumber(ARGV[i + 2])
   local members = {}
@@ -62,5 +66,6 @@ local v = redis.call('HMGET', stg[1], 'ms', 'ml')
 redis.call('DEL', live[1], stg[1])
 local t = redis.call('TIME')
 redis.call('HSET', live[1], 'v', '1', 'token', token, 'ms', v[1] or '-1', 'ml', v[2] or '-1',
-  'ver', t[1] .. string.format('%06d', tonumber(t[2])))
+  'ver', t[1] .. string.format('%06d', tonumber(t[2])), 'lid', lid)
+notify(live[1])
 return {'OK'}

@@ -1,0 +1,150 @@
+package main
+
+// The promises under faults (issue 11), end to end through the HTTP API
+// against Radicale behind testenv.SabreProxy, which checks If-Match the
+// way Nextcloud does (then writes unconditionally) and can slow writes
+// down to Nextcloud's pace for a big object.
+
+import (
+	"context"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/roomcal/roomcal/internal/testenv"
+)
+
+// TestFlushDuringSlowBurst: Redis is flushed in the middle of 300
+// registrations while every PUT of the event takes a second. Waiters
+// look at the state before waiting for the event's lock, and wake when
+// the writer installs it again, so nobody starves behind a writer that
+// keeps taking the lock back: no 503, the cap held, the list in order
+// and the calendar agreeing.
+func TestFlushDuringSlowBurst(t *testing.T) {
+	home := testenv.RadicaleHome(t)
+	proxy := testenv.StartSabreProxy(t, home.URL)
+	home.URL = proxy.URL
+	rdb := testenv.StartRedis(t)
+	b := newBackend(t, home, rdb.URL())
+	ins := []*instance{newInstance(t, b, instanceOpts{}), newInstance(t, b, instanceOpts{}), newInstance(t, b, instanceOpts{})}
+	id := ins[0].createEvent(t, map[string]any{"capacity": 100, "waitlist": true})
+	proxy.WriteDelay.Store(int64(1400 * time.Millisecond))
+
+	rc := redis.NewClient(&redis.Options{Addr: rdb.Addr()})
+	t.Cleanup(func() { _ = rc.Close() })
+	answers := make([]answer, 300)
+	var acked atomic.Int32
+	flushed := make(chan struct{})
+	var flushOnce sync.Once
+	var wg sync.WaitGroup
+	for i := range answers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			time.Sleep(time.Duration(i) * 10 * time.Millisecond) // a stream over 3 s
+			answers[i] = ins[i%len(ins)].as(t, memberNo(i), "POST", "/api/v1/events/"+id+"/registrations", nil, "")
+			if answers[i].status == 201 && acked.Add(1) >= 20 {
+				flushOnce.Do(func() {
+					if err := rc.FlushAll(context.Background()).Err(); err != nil {
+						t.Errorf("FLUSHALL: %v", err)
+					}
+					close(flushed)
+				})
+			}
+		}()
+	}
+	wg.Wait()
+	select {
+	case <-flushed:
+	default:
+		t.Fatal("fewer than 20 registrations acknowledged: the flush did not fall in the burst")
+	}
+	statuses := map[int]int{}
+	for i, a := range answers {
+		statuses[a.status]++
+		if a.status != 201 {
+			t.Errorf("member %d: %d %s", i, a.status, a.body)
+		}
+	}
+	regs := ins[1].attendees(t, id)
+	if c, w := counts(regs); c != 100 || w != 200 {
+		t.Fatalf("after the burst: %d confirmed, %d waiting; want 100 and 200 (answers %v)", c, w, statuses)
+	}
+	assertPositions(t, regs)
+	assertServerAgrees(t, b, id, regs)
+	t.Logf("300 registrations with a flush after the 20th acknowledgement and 1 s PUTs: %v, %d writes reached the server",
+		statuses, proxy.Writes.Load())
+}
+
+// TestConcurrentMovesOnARacyServer: four moves of one booking at once,
+// through two replicas, against a server whose If-Match is checked and
+// then not enforced (as Nextcloud's): exactly one is applied (200), the
+// others are refused (409), and the calendar holds the one applied.
+func TestConcurrentMovesOnARacyServer(t *testing.T) {
+	home := testenv.RadicaleHome(t)
+	proxy := testenv.StartSabreProxy(t, home.URL)
+	home.URL = proxy.URL
+	b := newBackend(t, home, testenv.StartRedis(t).URL())
+	ins := []*instance{newInstance(t, b, instanceOpts{}), newInstance(t, b, instanceOpts{})}
+	start, end := slot(9, 9)
+	a := ins[0].book(t, "alice", "loire", start, end)
+	if a.status != 201 {
+		t.Fatalf("book: %d %s", a.status, a.body)
+	}
+	id := decode[bookingAnswer](t, a).ID
+	// Wide enough for every writer to pass the check before any writes.
+	proxy.RaceWindow.Store(int64(300 * time.Millisecond))
+
+	const movers = 4
+	answers := make([]answer, movers)
+	var wg sync.WaitGroup
+	gate := make(chan struct{})
+	for i := range movers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			s, e := slot(9, 11+2*i)
+			<-gate
+			answers[i] = ins[i%2].call(t, "PATCH", "/api/v1/bookings/"+id, "alice",
+				map[string]any{"start": s.Format(time.RFC3339), "end": e.Format(time.RFC3339)})
+		}()
+	}
+	close(gate)
+	wg.Wait()
+	won := -1
+	for i, a := range answers {
+		switch a.status {
+		case 200:
+			if won >= 0 {
+				t.Fatalf("moves %d and %d both applied: %s / %s", won, i, answers[won].body, a.body)
+			}
+			won = i
+		case 409:
+		default:
+			t.Fatalf("move %d: %d %s", i, a.status, a.body)
+		}
+	}
+	if won < 0 {
+		t.Fatal("no move applied")
+	}
+	s, e := slot(9, 11+2*won)
+	day := time.Date(s.Year(), s.Month(), s.Day(), 0, 0, 0, 0, paris)
+	got := bookingsOnServer(t, b, "loire", day, day.AddDate(0, 0, 1))
+	if len(got) != 1 || !got[0].Start.Equal(s) || !got[0].End.Equal(e) {
+		t.Fatalf("the calendar holds %+v; the move applied was to [%s, %s)", got, s, e)
+	}
+	if g := ins[1].call(t, "GET", "/api/v1/bookings/"+id, "alice", nil); g.status != 200 ||
+		!decode[bookingAnswer](t, g).Start.Equal(s) {
+		t.Fatalf("the API shows %d %s; the move applied starts %s", g.status, g.body, s)
+	}
+}
+
+// bookingAnswer is the part of a booking's JSON these tests read.
+type bookingAnswer struct {
+	ID    string    `json:"id"`
+	Start time.Time `json:"start"`
+	End   time.Time `json:"end"`
+}
