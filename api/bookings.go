@@ -1,31 +1,13 @@
 package api
 
 import (
-	"encoding/json"
 	"net/http"
-	"sync"
 	"time"
 
 	"github.com/gin-gonic/gin"
 
 	"github.com/roomcal/roomcal/booking"
 )
-
-type intervalJSON struct {
-	Start string `json:"start"`
-	End   string `json:"end"`
-}
-
-type roomAvailabilityJSON struct {
-	Room string         `json:"room"`
-	Busy []busyJSON     `json:"busy"`
-	Free []intervalJSON `json:"free"`
-}
-
-type availabilityJSON struct {
-	Rooms []roomAvailabilityJSON `json:"rooms"`
-	Stale bool                   `json:"stale"`
-}
 
 // timeField is an optional time of a PATCH body: raw as given (nil when
 // absent), parsed into *dst.
@@ -58,77 +40,6 @@ func parseTime(field, v string) (time.Time, error) {
 		return time.Time{}, invalid(field + " doit être une date RFC 3339 avec décalage, par exemple 2026-12-01T09:00:00+01:00 / " + field + " must be an RFC 3339 time with an offset")
 	}
 	return t, nil
-}
-
-func (s *Server) availability(c *gin.Context) {
-	from, err := parseTime("from", c.Query("from"))
-	if err != nil {
-		writeError(c, err)
-		return
-	}
-	to, err := parseTime("to", c.Query("to"))
-	if err != nil {
-		writeError(c, err)
-		return
-	}
-	a, err := s.opts.Bookings.Availability(c.Request.Context(), c.Query("site"), c.Query("room"), from, to)
-	if err != nil {
-		writeError(c, err)
-		return
-	}
-	c.Header("Cache-Control", "no-store")
-	if a.Key != "" {
-		if body, ok := s.encoded.get(a.Key); ok {
-			c.Data(http.StatusOK, "application/json; charset=utf-8", body)
-			return
-		}
-	}
-	out := availabilityJSON{Rooms: []roomAvailabilityJSON{}, Stale: a.Stale}
-	for _, r := range a.Rooms {
-		rj := roomAvailabilityJSON{Room: r.Room.ID, Busy: []busyJSON{}, Free: []intervalJSON{}}
-		for _, b := range r.Busy {
-			rj.Busy = append(rj.Busy, busyToJSON(b, true))
-		}
-		for _, f := range r.Free {
-			rj.Free = append(rj.Free, intervalJSON{Start: f.Start.Format(time.RFC3339), End: f.End.Format(time.RFC3339)})
-		}
-		out.Rooms = append(out.Rooms, rj)
-	}
-	body, err := json.Marshal(out)
-	if err != nil {
-		writeError(c, err)
-		return
-	}
-	if a.Key != "" {
-		s.encoded.put(a.Key, body)
-	}
-	c.Data(http.StatusOK, "application/json; charset=utf-8", body)
-}
-
-// encodedMemo keeps encoded availability answers by their Key (see
-// booking.Availability): the same answer is encoded once.
-type encodedMemo struct {
-	mu sync.Mutex
-	m  map[string][]byte
-}
-
-// encodedMemoSize bounds the memo; past it, it starts again empty.
-const encodedMemoSize = 256
-
-func (m *encodedMemo) get(key string) ([]byte, bool) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	b, ok := m.m[key]
-	return b, ok
-}
-
-func (m *encodedMemo) put(key string, b []byte) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if m.m == nil || len(m.m) >= encodedMemoSize {
-		m.m = make(map[string][]byte)
-	}
-	m.m[key] = b
 }
 
 type bookingRequestJSON struct {

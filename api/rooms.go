@@ -169,11 +169,7 @@ type busyJSON struct {
 }
 
 func busyToJSON(b booking.Busy, withTitle bool) busyJSON {
-	kind := b.Kind
-	if kind == booking.KindHold {
-		kind = booking.KindBooking
-	}
-	j := busyJSON{Start: b.Start.Format(time.RFC3339), End: b.End.Format(time.RFC3339), Kind: string(kind)}
+	j := busyJSON{Start: b.Start.Format(time.RFC3339), End: b.End.Format(time.RFC3339), Kind: clientKind(b.Kind)}
 	if withTitle {
 		j.Title = b.Title
 	}
