@@ -53,6 +53,9 @@ func do(t *testing.T, method, url string, body []byte) (*http.Response, []byte) 
 		t.Fatal(err)
 	}
 	req.Header.Set(HeaderUser, "amina")
+	if len(body) > 0 {
+		req.Header.Set("Content-Type", "application/json")
+	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)

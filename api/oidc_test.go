@@ -452,6 +452,9 @@ func TestOIDCBearer(t *testing.T) {
 				body = strings.NewReader(tt.body)
 			}
 			req, _ := http.NewRequest(method, rc.srv.URL+path, body)
+			if tt.body != "" {
+				req.Header.Set("Content-Type", "application/json")
+			}
 			if tt.token != "" {
 				req.Header.Set("Authorization", "Bearer "+tt.token)
 			}

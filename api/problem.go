@@ -23,6 +23,11 @@ const (
 	CodeTooLarge           = "too_large"
 	CodeUnavailable        = "unavailable"
 	CodeInternal           = "internal"
+	// CodeCrossSite: a write a browser sent from another site (403).
+	CodeCrossSite = "cross_site"
+	// CodeUnsupportedMediaType: a body under /api/v1/ not declared
+	// application/json (415).
+	CodeUnsupportedMediaType = "unsupported_media_type"
 )
 
 // StatusClientClosedRequest is nginx's 499: the client went away before

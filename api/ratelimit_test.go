@@ -48,6 +48,9 @@ func doAs(t *testing.T, user, method, url string, body []byte) (*http.Response, 
 	if user != "" {
 		req.Header.Set(HeaderUser, user)
 	}
+	if len(body) > 0 {
+		req.Header.Set("Content-Type", "application/json")
+	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)

@@ -97,7 +97,7 @@ func New(opts Options) *Server {
 		sessions: &sessions{key: key, ttl: opts.SessionTTL, secure: opts.SecureCookies}}
 	// The access log comes first so that it also writes the line, with
 	// its cause, of a request whose handler panicked.
-	e.Use(s.accessLog(), s.recoverer(), s.securityHeaders(), limitBody(maxBodyBytes), s.identify(), s.rateLimit())
+	e.Use(s.accessLog(), s.recoverer(), s.securityHeaders(), limitBody(maxBodyBytes), s.sameSiteWrites(), s.identify(), s.rateLimit())
 	e.NoRoute(func(c *gin.Context) {
 		renderProblem(c, problem(http.StatusNotFound, CodeNotFound, "Cette adresse n'existe pas. / No such route."))
 	})
@@ -105,7 +105,7 @@ func New(opts Options) *Server {
 		renderProblem(c, problem(http.StatusMethodNotAllowed, CodeInvalid, "Méthode non permise. / Method not allowed."))
 	})
 	for _, r := range s.routes() {
-		e.Handle(r.Method, r.Path, enforce(r.Policy), r.Handler)
+		e.Handle(r.Method, r.Path, enforce(r.Policy), jsonWrites(r.Method, r.Path), r.Handler)
 	}
 	return s
 }

@@ -433,6 +433,7 @@ func evCreate(c *http.Client, base string, capacity int, start time.Time) (strin
 		"location": "Hangar, quai des Antilles", "capacity": capacity, "waitlist": true,
 	})
 	req, _ := http.NewRequest(http.MethodPost, base+"/api/v1/events", bytes.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set(api.HeaderUser, "orga")
 	req.Header.Set(api.HeaderName, "Odile Organisatrice")
 	req.Header.Set(api.HeaderEmail, "odile@example.org")

@@ -314,6 +314,7 @@ func seed(ctx context.Context, calURL, user, room string, n int) error {
 func post(c *http.Client, base, user, room string, s, e time.Time) int {
 	body, _ := json.Marshal(map[string]string{"room": room, "start": s.Format(time.RFC3339), "end": e.Format(time.RFC3339), "title": "Banc d'essai"})
 	req, _ := http.NewRequest(http.MethodPost, base+"/api/v1/bookings", bytes.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set(api.HeaderUser, user)
 	resp, err := c.Do(req)
 	if err != nil {

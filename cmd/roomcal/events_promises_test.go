@@ -58,6 +58,9 @@ func (in *instance) as(t testing.TB, p person, method, path string, body any, ac
 	if err != nil {
 		t.Fatal(err)
 	}
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
 	req.Header.Set(api.HeaderUser, p.id)
 	if p.name != "" {
 		req.Header.Set(api.HeaderName, p.name)

@@ -535,6 +535,7 @@ func TestRulesThroughTheAPI(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			body, _ := json.Marshal(map[string]any{"room": "sevre", "start": tt.start.Format(time.RFC3339), "end": tt.end.Format(time.RFC3339), "title": "Atelier"})
 			req, _ := http.NewRequest("POST", in.srv.URL+"/api/v1/bookings", bytes.NewReader(body))
+			req.Header.Set("Content-Type", "application/json")
 			req.Header.Set(api.HeaderUser, tt.user)
 			req.Header.Set(api.HeaderGroups, tt.groups)
 			resp, err := client.Do(req)
