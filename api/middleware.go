@@ -49,7 +49,13 @@ func readJSON(c *gin.Context, v any) error {
 		}
 		return invalid(jsonDetail(err)).withCause(err)
 	}
-	if dec.More() {
+	// Anything after the value but white space (another value, a stray
+	// "}" or "]", which Decoder.More does not report) is refused.
+	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			return tooLarge(mbe.Limit)
+		}
 		return invalid("Corps JSON illisible : données en trop après l'objet. / Unreadable JSON body: data after the object.")
 	}
 	return nil

@@ -191,6 +191,9 @@ func TestJSONBodyProblems(t *testing.T) {
 		{"wrong type", `{"room": 5}`, `Corps JSON illisible : "room" n'est pas du bon type (number reçu). / Unreadable JSON body: "room" has the wrong type (got number).`},
 		{"unknown field", `{"rooom": "loire"}`, `Corps JSON illisible : champ inconnu "rooom". / Unreadable JSON body: unknown field "rooom".`},
 		{"trailing data", `{"room": "loire"} {}`, "Corps JSON illisible : données en trop après l'objet. / Unreadable JSON body: data after the object."},
+		{"trailing brace", `{"room": "loire"}}`, "Corps JSON illisible : données en trop après l'objet. / Unreadable JSON body: data after the object."},
+		{"trailing bracket", "{\"room\": \"loire\"}\n]", "Corps JSON illisible : données en trop après l'objet. / Unreadable JSON body: data after the object."},
+		{"trailing word", `{"room": "loire"} x`, "Corps JSON illisible : données en trop après l'objet. / Unreadable JSON body: data after the object."},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
