@@ -72,7 +72,7 @@ func (s *Server) roomFeed(c *gin.Context) {
 	for _, b := range busy {
 		evs = append(evs, busyEntry(b, site.Location, "Occupé", room.Name, from))
 	}
-	s.writeFeed(c, room.Name+" — "+site.Name, evs)
+	s.writeFeed(c, room.Name+" — "+site.Name, evs, "public")
 }
 
 func (s *Server) siteFeed(c *gin.Context) {
@@ -103,7 +103,7 @@ func (s *Server) siteFeed(c *gin.Context) {
 			evs = append(evs, busyEntry(b, site.Location, "Occupé — "+r.Name, r.Name, from))
 		}
 	}
-	s.writeFeed(c, "Salles — "+site.Name, evs)
+	s.writeFeed(c, "Salles — "+site.Name, evs, "public")
 }
 
 func (s *Server) eventsFeed(c *gin.Context) {
@@ -118,7 +118,7 @@ func (s *Server) eventsFeed(c *gin.Context) {
 	for _, sm := range list {
 		evs = append(evs, eventEntry(sm, base, from))
 	}
-	s.writeFeed(c, "Événements", evs)
+	s.writeFeed(c, "Événements", evs, "public")
 }
 
 // eventEntry is an internal event as the public feed shows it: no
@@ -144,8 +144,10 @@ func eventEntry(sm events.Summary, base string, stamp time.Time) booking.FeedEnt
 	}
 }
 
-// writeFeed encodes a feed and answers it, or 304 when the client has it.
-func (s *Server) writeFeed(c *gin.Context, name string, evs []booking.FeedEntry) {
+// writeFeed encodes a feed and answers it, or 304 when the client has it;
+// scope is "public" (shared caches may keep it) or "private" (only the
+// subscriber's own client may).
+func (s *Server) writeFeed(c *gin.Context, name string, evs []booking.FeedEntry, scope string) {
 	body, err := s.opts.Feeds.Encode(name, evs)
 	if err != nil {
 		writeError(c, err)
@@ -154,7 +156,7 @@ func (s *Server) writeFeed(c *gin.Context, name string, evs []booking.FeedEntry)
 	sum := sha256.Sum256(body)
 	etag := `"` + hex.EncodeToString(sum[:16]) + `"`
 	c.Header("ETag", etag)
-	c.Header("Cache-Control", "public, max-age=60")
+	c.Header("Cache-Control", scope+", max-age=60")
 	if match := c.GetHeader("If-None-Match"); match != "" && etagMatches(match, etag) {
 		c.Status(http.StatusNotModified)
 		return
@@ -278,5 +280,7 @@ func (s *Server) personalFeed(c *gin.Context) {
 		}
 	}
 	c.Header("Referrer-Policy", "no-referrer")
-	s.writeFeed(c, "Mes réservations et inscriptions — "+m.Name, evs)
+	// One member's titles and registrations: no shared cache may keep
+	// them (the token in the path is the only credential).
+	s.writeFeed(c, "Mes réservations et inscriptions — "+m.Name, evs, "private")
 }

@@ -201,6 +201,9 @@ func TestPersonalFeed(t *testing.T) {
 	}
 	data, _ := io.ReadAll(feed.Body)
 	feed.Body.Close()
+	if cc := feed.Header.Get("Cache-Control"); cc != "private, max-age=60" {
+		t.Errorf("personal feed Cache-Control %q, want private: no shared cache may keep it", cc)
+	}
 	text := strings.ReplaceAll(string(data), "\r\n ", "")
 	if feed.StatusCode != 200 || !strings.Contains(text, `SUMMARY:Entretien confidentiel \; RH`) ||
 		!strings.Contains(text, `SUMMARY:Assemblée générale\, 2027`) || strings.Contains(text, "Préparation AG") {
