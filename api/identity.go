@@ -46,7 +46,15 @@ func (s *Server) identify() gin.HandlerFunc {
 			s.identifyBearer(c, raw)
 			return
 		}
-		if sess, err := s.sessions.read(c.Request); err == nil {
+		sess, err := s.sessions.read(c.Request)
+		if errors.Is(err, errSeveralSessions) {
+			s.log.WarnContext(c.Request.Context(), "request with several session cookies refused", "peer", c.Request.RemoteAddr)
+			s.sessions.clear(c)
+			renderProblem(c, problem(http.StatusBadRequest, CodeInvalid,
+				"Plusieurs cookies de session : effacez les cookies de ce site, puis reconnectez-vous. / Several session cookies: clear this site's cookies, then sign in again."))
+			return
+		}
+		if err == nil {
 			// A page's session. Its writes must carry the CSRF token: a
 			// cookie goes along with requests other sites make too.
 			if !csrfOK(c.Request, sess) {

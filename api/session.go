@@ -85,14 +85,25 @@ func (ss *sessions) clear(c *gin.Context) {
 	})
 }
 
+// errSeveralSessions: the request carries more than one session cookie.
+// A site sharing the parent domain can set a cookie of the same name (for
+// a narrower path, so that browsers send it first: cookie tossing) holding
+// its own valid session; believing either would let it choose whose
+// account the member's clicks act for.
+var errSeveralSessions = errors.New("several session cookies")
+
 // read returns the request's session, if its cookie is valid and not
-// expired.
+// expired; errSeveralSessions if there is more than one session cookie,
+// valid or not.
 func (ss *sessions) read(r *http.Request) (session, error) {
-	ck, err := r.Cookie(SessionCookie)
-	if err != nil || ck.Value == "" {
+	cks := r.CookiesNamed(SessionCookie)
+	if len(cks) > 1 {
+		return session{}, errSeveralSessions
+	}
+	if len(cks) == 0 || cks[0].Value == "" {
 		return session{}, errNoSession
 	}
-	return ss.decode(ck.Value, time.Now())
+	return ss.decode(cks[0].Value, time.Now())
 }
 
 func (ss *sessions) encode(s session) (string, error) {

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"encoding/json"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -89,5 +90,66 @@ func TestCSRF(t *testing.T) {
 		if got := csrfOK(r, s); got != tt.ok {
 			t.Errorf("%s with %q: %v, want %v", tt.method, tt.header, got, tt.ok)
 		}
+	}
+}
+
+// TestSeveralSessionCookies: a request with two roomcal_session cookies
+// (one tossed by a site sharing the parent domain, holding its own valid
+// session) is refused, whichever comes first, for reads and writes alike;
+// a single cookie is believed.
+func TestSeveralSessionCookies(t *testing.T) {
+	key := []byte("0123456789abcdef0123456789abcdef")
+	srv := newTestServer(t, Options{AuthMode: AuthDev, SessionKey: key})
+	ss := &sessions{key: key, ttl: time.Hour}
+	cookie := func(id string) *http.Cookie {
+		v, err := ss.encode(session{Member: booking.Member{ID: id, Name: id}, Expires: time.Now().Add(time.Hour), CSRF: "csrf-" + id})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return &http.Cookie{Name: SessionCookie, Value: v}
+	}
+	victim, attacker := cookie("victime"), cookie("attaquant")
+	tests := []struct {
+		name    string
+		method  string
+		cookies []*http.Cookie
+		csrf    string
+		status  int
+		id      string
+	}{
+		{"one session", http.MethodGet, []*http.Cookie{victim}, "", 200, "victime"},
+		{"attacker's first", http.MethodGet, []*http.Cookie{attacker, victim}, "", 400, ""},
+		{"victim's first", http.MethodGet, []*http.Cookie{victim, attacker}, "", 400, ""},
+		{"attacker's first, a write with its token", http.MethodPost, []*http.Cookie{attacker, victim}, "csrf-attaquant", 400, ""},
+		{"an invalid one beside a valid one", http.MethodGet, []*http.Cookie{{Name: SessionCookie, Value: "x.y"}, victim}, "", 400, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			path := "/api/v1/me"
+			if tt.method == http.MethodPost {
+				path = "/api/v1/me/feed"
+			}
+			req := httptest.NewRequest(tt.method, srv.URL+path, nil)
+			req.RequestURI = ""
+			for _, ck := range tt.cookies {
+				req.AddCookie(ck)
+			}
+			if tt.csrf != "" {
+				req.Header.Set(HeaderCSRF, tt.csrf)
+			}
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer resp.Body.Close()
+			var out struct {
+				ID   string `json:"id"`
+				Code string `json:"code"`
+			}
+			_ = json.NewDecoder(resp.Body).Decode(&out)
+			if resp.StatusCode != tt.status || (tt.status == 200 && out.ID != tt.id) || (tt.status == 400 && out.Code != CodeInvalid) {
+				t.Fatalf("%d %+v, want %d %q", resp.StatusCode, out, tt.status, tt.id)
+			}
+		})
 	}
 }
