@@ -169,7 +169,7 @@ func (s *Service) lockBooking(ctx context.Context, id string) (Lease, error) {
 }
 
 func (r Request) validate() error {
-	title := strings.TrimSpace(r.Title)
+	title := strings.TrimSpace(CleanText(r.Title))
 	switch {
 	case title == "":
 		return Invalidf("le titre est obligatoire / title is required")
@@ -234,7 +234,7 @@ func (s *Service) Book(ctx context.Context, m Member, r Request) (Booking, error
 	}
 	b := Booking{
 		ID: newBookingID(p.room.ID), Room: p.room.ID, Start: r.Start, End: r.End,
-		Title: strings.TrimSpace(r.Title), Description: r.Description, Recurrence: r.Recurrence,
+		Title: strings.TrimSpace(CleanText(r.Title)), Description: CleanText(r.Description), Recurrence: r.Recurrence,
 		Organizer: Member{ID: m.ID, Name: m.Name, Email: m.Email}, Created: s.now(),
 		Kind: KindBooking,
 	}
@@ -363,10 +363,10 @@ func (s *Service) move(ctx context.Context, m Member, id string, ch Change, forE
 		}
 	}
 	if ch.Title != nil {
-		b.Title = strings.TrimSpace(*ch.Title)
+		b.Title = strings.TrimSpace(CleanText(*ch.Title))
 	}
 	if ch.Description != nil {
-		b.Description = *ch.Description
+		b.Description = CleanText(*ch.Description)
 	}
 	req := Request{Room: b.Room, Start: b.Start, End: b.End, Title: b.Title, Description: b.Description, Recurrence: b.Recurrence}
 	if err := req.validate(); err != nil {

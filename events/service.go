@@ -192,8 +192,8 @@ func (s *Service) Create(ctx context.Context, m Member, r Request) (Event, error
 	}
 	now := s.now()
 	ev := Event{
-		ID: newEventID(), Title: strings.TrimSpace(r.Title), Description: r.Description,
-		Start: r.Start, End: r.End, Room: r.Room, Location: strings.TrimSpace(r.Location),
+		ID: newEventID(), Title: strings.TrimSpace(booking.CleanText(r.Title)), Description: booking.CleanText(r.Description),
+		Start: r.Start, End: r.End, Room: r.Room, Location: strings.TrimSpace(booking.CleanText(r.Location)),
 		Organizer: Member{ID: m.ID, Name: m.Name, Email: m.Email},
 		Settings: Settings{
 			Capacity: r.Capacity, Waitlist: r.Waitlist, Opens: r.Opens, Closes: r.Closes, Start: r.Start,
@@ -408,7 +408,7 @@ func (s *Service) Update(ctx context.Context, m Member, id string, ch Change) (V
 func apply(ev *Event, ch Change) {
 	set := func(dst *string, v *string) {
 		if v != nil {
-			*dst = *v
+			*dst = booking.CleanText(*v)
 		}
 	}
 	set(&ev.Title, ch.Title)
