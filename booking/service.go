@@ -59,6 +59,12 @@ type Service struct {
 	answers answerMemo
 	stats   serviceStats // memo and sync figures (stats.go)
 
+	// life ends with Close; the settling of writes whose outcome is
+	// unknown (unknown.go) outlives requests, not the service.
+	life     context.Context
+	endLife  context.CancelFunc
+	settling sync.WaitGroup
+
 	conflictsSeen atomic.Int64
 }
 
@@ -92,10 +98,20 @@ func NewService(opts Options) (*Service, error) {
 		}
 		opts.Window = w
 	}
+	life, end := context.WithCancel(context.Background())
 	return &Service{
 		opt: opts, cat: opts.Catalog, cal: opts.Calendar, g: opts.Gate, rec: opts.Recurrence,
 		log: opts.Logger, now: opts.Now, problems: map[string][]ObjectProblem{},
+		life: life, endLife: end,
 	}, nil
+}
+
+// Close stops settling writes whose outcome is unknown and waits for
+// those under way to stop; their holds then expire after HoldTTL. Stop
+// serving requests first.
+func (s *Service) Close() {
+	s.endLife()
+	s.settling.Wait()
 }
 
 // Catalog returns the sites and rooms.
@@ -279,12 +295,13 @@ func (s *Service) write(ctx context.Context, p place, b Booking, occ []Interval,
 		written, err = s.cal.Update(wctx, p.room, p.site.Location, b, over)
 	}
 	if err != nil {
-		if prev == nil && !errors.Is(err, ErrStale) {
-			// The server may have stored it before failing (a lost
-			// answer): the id is ours alone, so delete it unconditionally.
-			if derr := s.cal.Delete(wctx, p.room, b.ID, ""); derr != nil && !errors.Is(derr, ErrNotFound) {
-				s.log.WarnContext(ctx, "could not make sure a failed booking write left nothing", "room", p.room.ID, "booking", b.ID, "err", derr)
-			}
+		if outcomeUnknown(err) {
+			// The server may store it later (a frozen server applies
+			// the PUT it holds when it resumes) or may have stored it
+			// already (a lost answer): the slot stays held until a
+			// settler, outliving this request, knows (unknown.go).
+			s.settleLater(unknownWrite{p: p, b: b, busy: busy, claim: claim, prev: prev, over: over})
+			return fmt.Errorf("write booking %s: %w: %w", b.ID, ErrUnavailable, err)
 		}
 		s.release(p.room.ID, holdID)
 		return fmt.Errorf("write booking %s: %w", b.ID, err)

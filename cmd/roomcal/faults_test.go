@@ -7,6 +7,9 @@ package main
 
 import (
 	"context"
+	"encoding/json"
+	"fmt"
+	"net/url"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -147,4 +150,84 @@ type bookingAnswer struct {
 	ID    string    `json:"id"`
 	Start time.Time `json:"start"`
 	End   time.Time `json:"end"`
+}
+
+// TestFrozenServerKeepsTheSlot: four bookings whose PUTs the calendar
+// server holds past the client's timeout (a frozen server that applies
+// them when it resumes) are answered 503; four other members asking for
+// the same slots meanwhile get 409, not 201, because the slots stay held
+// until the outcome is known. Once the writes land, each slot holds
+// exactly one booking, the first member's, in their bookings and busy in
+// the gate; no hold is left.
+func TestFrozenServerKeepsTheSlot(t *testing.T) {
+	home := testenv.RadicaleHome(t)
+	proxy := testenv.StartSabreProxy(t, home.URL)
+	home.URL = proxy.URL
+	b := newBackend(t, home, testenv.StartRedis(t).URL())
+	ins := []*instance{newInstance(t, b, instanceOpts{}), newInstance(t, b, instanceOpts{})}
+	// The instances' CalDAV client gives up after 5 s; the server
+	// stores the PUT after 7 s.
+	proxy.Detached.Store(true)
+	proxy.WriteDelay.Store(int64(7 * time.Second))
+
+	const slots = 4
+	first := make([]answer, slots)
+	var wg sync.WaitGroup
+	for i := range slots {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			s, e := slot(11, 8+2*i)
+			first[i] = ins[i%2].book(t, fmt.Sprintf("first-%d", i), "loire", s, e)
+		}()
+	}
+	wg.Wait()
+	for i, a := range first {
+		if a.status != 503 {
+			t.Fatalf("booking %d on a frozen server: %d %s, want 503", i, a.status, a.body)
+		}
+	}
+	// The server is quick again; the held PUTs have not landed yet.
+	proxy.WriteDelay.Store(0)
+	for i := range slots {
+		s, e := slot(11, 8+2*i)
+		if a := ins[(i+1)%2].book(t, fmt.Sprintf("second-%d", i), "loire", s, e); a.status != 409 {
+			t.Fatalf("second booking of slot %d while the first's outcome is unknown: %d %s, want 409", i, a.status, a.body)
+		}
+	}
+	// The writes land; the settlers find them and make them bookings.
+	day, _ := slot(11, 0)
+	deadline := time.Now().Add(time.Minute)
+	for {
+		settled := true
+		for i := range slots {
+			list := ins[0].call(t, "GET", "/api/v1/bookings?mine=true&room=loire&from="+url.QueryEscape(day.Format(time.RFC3339))+
+				"&to="+url.QueryEscape(day.AddDate(0, 0, 1).Format(time.RFC3339)), fmt.Sprintf("first-%d", i), nil)
+			var mine []map[string]any
+			if list.status != 200 || json.Unmarshal(list.body, &mine) != nil {
+				t.Fatalf("my bookings: %d %s", list.status, list.body)
+			}
+			if len(mine) != 1 {
+				settled = false
+			}
+		}
+		if settled {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the bookings whose answer was lost never showed in their members' bookings")
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	busy := bookingsOnServer(t, b, "loire", day, day.AddDate(0, 0, 1))
+	if len(busy) != slots {
+		t.Fatalf("%d bookings on the server, want %d: %+v", len(busy), slots, busy)
+	}
+	assertNoOverlap(t, busy)
+	for i := range slots {
+		s, e := slot(11, 8+2*i)
+		if a := ins[i%2].book(t, fmt.Sprintf("third-%d", i), "loire", s, e); a.status != 409 {
+			t.Fatalf("slot %d after settling: %d %s, want 409 (it is the first member's)", i, a.status, a.body)
+		}
+	}
 }

@@ -141,6 +141,7 @@ func newInstance(t *testing.T, b *backend, o instanceOpts) *instance {
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(svc.Close)
 	evs, err := events.NewService(events.Options{
 		Calendar: caldav.NewEventCalendar(store, eventsCalendar, eventZone(cat), log),
 		Gate:     redisgate.NewEventGate(rc, gopts...), Rooms: svc, Logger: log, SyncInterval: o.syncInterval,

@@ -69,6 +69,7 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
+	defer svc.Close()
 	evs, err := events.NewService(events.Options{
 		Calendar: caldav.NewEventCalendar(d.store, cfg.EventsCalendar, eventZone(cat), log),
 		Gate:     d.events, Rooms: svc, Logger: log, SyncInterval: cfg.SyncInterval, Zone: eventZone(cat),

@@ -1,6 +1,8 @@
 package testenv
 
 import (
+	"bytes"
+	"context"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -26,6 +28,10 @@ type SabreProxy struct {
 	// RaceWindow is waited between the If-Match check and the write:
 	// the wider it is, the more writers slip through together.
 	RaceWindow atomic.Int64 // nanoseconds
+	// Detached makes a write go through to the server even when its
+	// client gave up meanwhile, as a frozen server applies, once it
+	// resumes, a request it had already read.
+	Detached atomic.Bool
 
 	target *url.URL
 	proxy  *httputil.ReverseProxy
@@ -59,6 +65,20 @@ func (p *SabreProxy) serve(w http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodPut && r.Method != http.MethodDelete {
 		p.proxy.ServeHTTP(w, r)
 		return
+	}
+	if p.Detached.Load() {
+		body, err := io.ReadAll(r.Body)
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
+		}
+		// A context of its own (one with a Done channel: on a context
+		// without one, ReverseProxy cancels when the client leaves).
+		ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), time.Minute)
+		defer cancel()
+		r = r.Clone(ctx)
+		r.Body = io.NopCloser(bytes.NewReader(body))
+		r.ContentLength = int64(len(body))
 	}
 	if d := time.Duration(p.WriteDelay.Load()); d > 0 && r.Method == http.MethodPut {
 		time.Sleep(d)
