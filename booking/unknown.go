@@ -87,12 +87,9 @@ func (s *Service) settle(ctx context.Context, w unknownWrite) {
 
 		if !takeBack {
 			// Keep the slot: a claim with the same hold id replaces it.
-			cctx, cancel := context.WithTimeout(ctx, settleTry)
-			err := s.withState(cctx, w.p, func() error { return s.g.Claim(cctx, room, w.claim) })
-			cancel()
-			var ce *ConflictError
+			err := s.tryGate(ctx, w.p, func(ctx context.Context) error { return s.g.Claim(ctx, room, w.claim) })
 			switch {
-			case errors.As(err, &ce):
+			case isConflict(err):
 				// The hold was lost (a flush) and the slot given to
 				// someone: whatever of ours lands must go.
 				takeBack = true
@@ -119,14 +116,11 @@ func (s *Service) settle(ctx context.Context, w unknownWrite) {
 			s.release(room, w.claim.HoldID)
 			return
 		case landed:
-			cctx, cancel := context.WithTimeout(ctx, settleTry)
-			err := s.withState(cctx, w.p, func() error {
-				return s.g.Commit(cctx, room, w.claim.HoldID, w.b.ID, ver.ETag(), w.busy, w.p.room.Rules.Buffer)
+			err := s.tryGate(ctx, w.p, func(ctx context.Context) error {
+				return s.g.Commit(ctx, room, w.claim.HoldID, w.b.ID, ver.ETag(), w.busy, w.p.room.Rules.Buffer)
 			})
-			cancel()
-			var ce *ConflictError
 			switch {
-			case errors.As(err, &ce):
+			case isConflict(err):
 				takeBack = true
 			case err != nil:
 				log.Warn("settling a booking write: commit failed; trying again", "err", err)
@@ -154,6 +148,19 @@ func (s *Service) settle(ctx context.Context, w unknownWrite) {
 			return
 		}
 	}
+}
+
+// tryGate runs fn on the gate with a deadline of its own, rebuilding the
+// room's state first when the gate lost it.
+func (s *Service) tryGate(ctx context.Context, p place, fn func(context.Context) error) error {
+	ctx, cancel := context.WithTimeout(ctx, settleTry)
+	defer cancel()
+	return s.withState(ctx, p, func() error { return fn(ctx) })
+}
+
+func isConflict(err error) bool {
+	var ce *ConflictError
+	return errors.As(err, &ce)
 }
 
 // undo takes back a write that landed after its slot went to someone
