@@ -30,13 +30,18 @@ func CheckDateRange(start, end, now time.Time) error {
 	latest := now.AddDate(MaxYearsAhead, 0, 0)
 	for _, t := range []time.Time{start, end} {
 		if t.Before(EarliestDate) || t.After(latest) {
-			return &RuleError{Rule: RuleDateRange, Detail: fmt.Sprintf(
-				"date hors limites : entre le %s et le %s (%d ans à l'avance au plus) / date out of range: between %s and %s (%d years ahead at most)",
-				EarliestDate.Format("2006-01-02"), latest.Format("2006-01-02"), MaxYearsAhead,
-				EarliestDate.Format("2006-01-02"), latest.Format("2006-01-02"), MaxYearsAhead)}
+			return errDateRange()
 		}
 	}
 	return nil
+}
+
+// errDateRange is the answer to a date out of range, a zero date
+// ("0001-01-01T00:00:00+01:00") included: it is given, and out of range.
+func errDateRange() *RuleError {
+	return &RuleError{Rule: RuleDateRange, Detail: fmt.Sprintf(
+		"date hors limites : à partir du %s et au plus %d ans à l'avance / date out of range: from %s on, and %d years ahead at most",
+		EarliestDate.Format("2006-01-02"), MaxYearsAhead, EarliestDate.Format("2006-01-02"), MaxYearsAhead)}
 }
 
 // CleanText is text a member gave (a title, a description, a location, a

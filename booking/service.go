@@ -193,8 +193,10 @@ func (r Request) validate() error {
 		return Invalidf("titre trop long (%d caractères au plus) / title too long", maxTitle)
 	case utf8.RuneCountInString(r.Description) > maxDescription:
 		return Invalidf("description trop longue (%d caractères au plus) / description too long", maxDescription)
-	case r.Start.IsZero() || r.End.IsZero():
-		return Invalidf("début et fin sont obligatoires / start and end are required")
+	case r.Start.Before(EarliestDate) || r.End.Before(EarliestDate):
+		// A zero date was given (the API refuses a missing one): it is
+		// out of range, not missing.
+		return errDateRange()
 	case !r.Start.Before(r.End):
 		return Invalidf("la fin doit être après le début / end must be after start")
 	}
@@ -205,6 +207,9 @@ func (r Request) validate() error {
 // the rules.
 func (s *Service) occurrences(p place, m Member, r Request) ([]Interval, error) {
 	now := s.now()
+	if err := CheckDateRange(r.Start, r.End, now); err != nil {
+		return nil, err
+	}
 	occ := []Interval{{Start: r.Start, End: r.End}}
 	if r.Recurrence != "" {
 		var err error
@@ -220,6 +225,9 @@ func (s *Service) occurrences(p place, m Member, r Request) ([]Interval, error) 
 		}
 	}
 	for _, o := range occ {
+		if err := CheckDateRange(o.Start, o.End, now); err != nil {
+			return nil, err
+		}
 		if err := CheckRules(p.site, p.room, m, o.Start, o.End, now); err != nil {
 			var re *RuleError
 			if errors.As(err, &re) && len(occ) > 1 {

@@ -156,6 +156,16 @@ func invalidf(format string, args ...any) error {
 func validate(ev Event, now time.Time, creating bool) error {
 	title := strings.TrimSpace(ev.Title)
 	s := ev.Settings
+	if err := booking.CheckDateRange(ev.Start, ev.End, now); err != nil {
+		return err
+	}
+	for _, t := range []time.Time{s.Opens, s.Closes} {
+		if !t.IsZero() {
+			if err := booking.CheckDateRange(t, t, now); err != nil {
+				return err
+			}
+		}
+	}
 	switch {
 	case title == "":
 		return invalidf("le titre est obligatoire / title is required")
