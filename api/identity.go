@@ -2,6 +2,7 @@ package api
 
 import (
 	"errors"
+	"fmt"
 	"net"
 	"net/http"
 	"net/netip"
@@ -88,7 +89,7 @@ func (s *Server) identify() gin.HandlerFunc {
 		}
 		m := booking.Member{
 			ID:    user,
-			Name:  strings.TrimSpace(c.GetHeader(HeaderName)),
+			Name:  cleanIdentityText(c.GetHeader(HeaderName)),
 			Email: strings.TrimSpace(c.GetHeader(HeaderEmail)),
 		}
 		if m.Name == "" {
@@ -99,9 +100,20 @@ func (s *Server) identify() gin.HandlerFunc {
 				m.Groups = append(m.Groups, g)
 			}
 		}
+		if err := booking.CheckMember(m); err != nil {
+			writeError(c, fmt.Errorf("identity headers from %s: %w", c.Request.RemoteAddr, err))
+			return
+		}
 		c.Set(memberKey, m)
 		c.Next()
 	}
+}
+
+// cleanIdentityText is a name from a proxy or a provider as roomcal
+// keeps it: booking.CleanText (no control or bidirectional control
+// characters), on one line, runs of spaces folded.
+func cleanIdentityText(s string) string {
+	return strings.Join(strings.Fields(booking.CleanText(s)), " ")
 }
 
 // bearerToken returns the token of an "Authorization: Bearer" header.
@@ -127,6 +139,11 @@ func (s *Server) identifyBearer(c *gin.Context, raw string) {
 	switch {
 	case errors.Is(err, errProviderDown):
 		renderProblem(c, unavailableProvider())
+		return
+	case errors.Is(err, booking.ErrInvalid):
+		// A valid token whose identity exceeds roomcal's bounds
+		// (booking.CheckMember): say which field.
+		writeError(c, err)
 		return
 	case err != nil:
 		s.log.WarnContext(ctx, "bearer token refused", "reason", err.Error(), "peer", c.Request.RemoteAddr)

@@ -206,7 +206,7 @@ func safeNext(next string) string {
 // characters; it is cut at maxNameRunes.
 func cleanName(name string) string {
 	name = strings.Map(func(r rune) rune {
-		if unicode.IsControl(r) || r == utf8.RuneError {
+		if unicode.IsControl(r) || r == utf8.RuneError || booking.IsBidiControl(r) {
 			return ' '
 		}
 		return r

@@ -342,6 +342,9 @@ func TestSlug(t *testing.T) {
 	if got := cleanName("  Anne\x00  Marie\t Dupont "); got != "Anne Marie Dupont" {
 		t.Errorf("cleanName: %q", got)
 	}
+	if got := cleanName("Anne\u202e Eiram\u2066"); got != "Anne Eiram" {
+		t.Errorf("cleanName keeps bidirectional controls: %q", got)
+	}
 	if got := cleanName(strings.Repeat("a", 200)); utf8.RuneCountInString(got) != maxNameRunes {
 		t.Errorf("cleanName does not cut: %d runes", utf8.RuneCountInString(got))
 	}

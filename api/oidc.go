@@ -274,12 +274,15 @@ func (o *OIDCClient) member(sub string, claims map[string]any) (booking.Member, 
 	str := func(k string) string { s, _ := claims[k].(string); return strings.TrimSpace(s) }
 	m := booking.Member{ID: sub, Email: str("email")}
 	for _, n := range []string{str("name"), str("preferred_username"), m.Email, sub} {
-		if n != "" {
+		if n = cleanIdentityText(n); n != "" {
 			m.Name = n
 			break
 		}
 	}
 	m.Groups = groupsOf(claims[o.cfg.GroupsClaim])
+	if err := booking.CheckMember(m); err != nil {
+		return booking.Member{}, fmt.Errorf("claims: %w", err)
+	}
 	return m, nil
 }
 
@@ -497,6 +500,10 @@ func (s *Server) oidcCallback(c *gin.Context) {
 		return
 	}
 	m, err := s.opts.OIDC.member(idt.Subject, claims)
+	if errors.Is(err, booking.ErrInvalid) {
+		writeError(c, fmt.Errorf("oidc: %w", err)) // 400, saying which field is too long
+		return
+	}
 	if err != nil {
 		refuse(http.StatusUnauthorized, "id token", "err", err)
 		return
