@@ -117,3 +117,14 @@ func CheckMember(m Member) error {
 	}
 	return nil
 }
+
+// RuleRecurrence: a recurrence rule that gives no date after the first
+// within the date bound (BYMONTH=2;BYMONTHDAY=30 never matches; COUNT=1
+// is no series): refused rather than stored as a series of one.
+const RuleRecurrence Rule = "recurrence"
+
+func errLoneOccurrence() *RuleError {
+	return &RuleError{Rule: RuleRecurrence, Detail: fmt.Sprintf(
+		"la règle de récurrence ne donne aucune date après la première d'ici %d ans (par exemple BYMONTH=2;BYMONTHDAY=30) ; réservez sans récurrence ou corrigez-la / the recurrence rule gives no date after the first within %d years (e.g. BYMONTH=2;BYMONTHDAY=30): book without recurrence or fix it",
+		MaxYearsAhead, MaxYearsAhead)}
+}

@@ -223,6 +223,9 @@ func (s *Service) occurrences(p place, m Member, r Request) ([]Interval, error) 
 		if len(occ) == 0 {
 			return nil, Invalidf("la récurrence ne donne aucune occurrence / the recurrence has no occurrence")
 		}
+		if len(occ) == 1 {
+			return nil, errLoneOccurrence()
+		}
 	}
 	for _, o := range occ {
 		if err := CheckDateRange(o.Start, o.End, now); err != nil {
