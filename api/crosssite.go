@@ -93,9 +93,28 @@ func (s *Server) originOK(r *http.Request) bool {
 	}
 	if s.opts.PublicURL != "" {
 		pub, err := url.Parse(s.opts.PublicURL)
-		return err == nil && strings.EqualFold(o.Scheme, pub.Scheme) && strings.EqualFold(o.Host, pub.Host)
+		return err == nil && strings.EqualFold(o.Scheme, pub.Scheme) && hostPort(o) == hostPort(pub)
 	}
-	return (o.Scheme == "http" || o.Scheme == "https") && strings.EqualFold(o.Host, r.Host)
+	if o.Scheme != "http" && o.Scheme != "https" {
+		return false
+	}
+	// The request's Host carries no scheme: a default port may be left
+	// out on either side.
+	own := strings.ToLower(r.Host)
+	return hostPort(o) == own || strings.ToLower(o.Host) == own
+}
+
+// hostPort is u's host and port, lowercase, without the scheme's default
+// port.
+func hostPort(u *url.URL) string {
+	h := strings.ToLower(u.Host)
+	switch {
+	case u.Scheme == "https" && strings.HasSuffix(h, ":443"):
+		return strings.TrimSuffix(h, ":443")
+	case u.Scheme == "http" && strings.HasSuffix(h, ":80"):
+		return strings.TrimSuffix(h, ":80")
+	}
+	return h
 }
 
 // jsonBodyOK: the request declares application/json, or declares no

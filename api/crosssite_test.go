@@ -200,3 +200,33 @@ func (f *policyFixture) ownerBookings(t *testing.T) int {
 	}
 	return len(bs)
 }
+
+// TestOwnOrigin: which Origin values are roomcal's own, with and without
+// a public URL.
+func TestOwnOrigin(t *testing.T) {
+	tests := []struct {
+		public, host, origin string
+		ok                   bool
+	}{
+		{"", "salles.example.org", "https://salles.example.org", true},
+		{"", "salles.example.org", "http://salles.example.org", true},
+		{"", "salles.example.org:8080", "http://salles.example.org:8080", true},
+		{"", "salles.example.org", "https://SALLES.example.org:443", true},
+		{"", "salles.example.org", "https://evil.example", false},
+		{"", "salles.example.org", "https://salles.example.org.evil.example", false},
+		{"", "salles.example.org", "null", false},
+		{"", "salles.example.org", "ftp://salles.example.org", false},
+		{"https://salles.example.org/roomcal", "10.0.0.5:8080", "https://salles.example.org", true},
+		{"https://salles.example.org:443", "10.0.0.5:8080", "https://salles.example.org", true},
+		{"https://salles.example.org", "salles.example.org", "http://salles.example.org", false},
+		{"https://salles.example.org", "10.0.0.5:8080", "http://10.0.0.5:8080", false},
+	}
+	for _, tt := range tests {
+		s := &Server{opts: Options{PublicURL: tt.public}}
+		r := httptest.NewRequest(http.MethodPost, "http://"+tt.host+"/api/v1/bookings", nil)
+		r.Header.Set("Origin", tt.origin)
+		if got := s.originOK(r); got != tt.ok {
+			t.Errorf("public %q, host %q, Origin %q: own=%v, want %v", tt.public, tt.host, tt.origin, got, tt.ok)
+		}
+	}
+}
