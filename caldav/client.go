@@ -11,6 +11,7 @@ import (
 	"path"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	webdavcaldav "github.com/emersion/go-webdav/caldav"
@@ -76,6 +77,16 @@ type Client struct {
 	backoff     time.Duration // first retry delay, doubled each time
 	maxBackoff  time.Duration
 	log         *slog.Logger
+
+	mu    sync.Mutex
+	views map[string]syncView // by calendar: the last listing Changes answered
+}
+
+// syncView is a calendar as a sync-collection left it: the token and
+// every object's ETag at that token.
+type syncView struct {
+	token string
+	etags map[string]string
 }
 
 // NewClient returns a Client for the calendar home at home, for example
@@ -98,6 +109,7 @@ func NewClient(home string, opts ClientOptions) (*Client, error) {
 		backoff:     100 * time.Millisecond,
 		maxBackoff:  2 * time.Second,
 		log:         opts.Logger,
+		views:       map[string]syncView{},
 	}
 	if u.User != nil {
 		if c.user == "" {
@@ -178,7 +190,8 @@ func (c *Client) Calendars(ctx context.Context) ([]CalendarInfo, error) {
 // CreateCalendar makes the calendar collection cal (MKCALENDAR) with a
 // display name and VEVENT as its only component type. It returns an error
 // matching ErrExists when the collection is already there (405 on
-// Nextcloud, 409 resource-must-be-null on Radicale).
+// Nextcloud, 409 resource-must-be-null on Radicale, 207 with a 403
+// resource-must-be-null inside on Xandikos).
 func (c *Client) CreateCalendar(ctx context.Context, cal, displayName string) error {
 	if err := checkSegment("calendar", cal); err != nil {
 		return fmt.Errorf("create calendar: %w", err)
@@ -187,10 +200,14 @@ func (c *Client) CreateCalendar(ctx context.Context, cal, displayName string) er
 	if err != nil {
 		return fmt.Errorf("create calendar %s: %w", cal, err)
 	}
-	_, err = c.send(ctx, call{method: "MKCALENDAR", url: c.calURL(cal), body: body, xml: true})
+	resp, err := c.send(ctx, call{method: "MKCALENDAR", url: c.calURL(cal), body: body, xml: true})
+	if err == nil && resp.status == http.StatusMultiStatus {
+		// Xandikos: 207 with a 403 resource-must-be-null inside.
+		err = multistatusFailure("MKCALENDAR", c.calURL(cal), resp.body)
+	}
 	var he *HTTPError
 	if errors.As(err, &he) && (he.Status == http.StatusMethodNotAllowed ||
-		he.Status == http.StatusConflict && strings.Contains(he.Body, "resource-must-be-null")) {
+		(he.Status == http.StatusConflict || he.Status == http.StatusForbidden) && strings.Contains(he.Body, "resource-must-be-null")) {
 		return fmt.Errorf("create calendar %s: %w: %w", cal, ErrExists, err)
 	}
 	if err != nil {
@@ -355,8 +372,13 @@ func (c *Client) getEach(ctx context.Context, cal string, names []string) ([]Obj
 // Query returns the objects of cal with a VEVENT that may have an instance
 // in [start, end), with a calendar-query time-range filter (start rounded
 // down and end up to whole seconds, both sent in UTC). The server decides
-// what matches: Radicale expands recurrences correctly; some servers
-// return more. Objects the server lists without data are read with
+// what matches: Radicale and Nextcloud expand recurrences correctly; some
+// servers return more. Xandikos matches a recurring event by its first
+// instance only, so a second calendar-query asks for the ETags of every
+// VEVENT with an RRULE starting before end, and those the first left out
+// are read with MultiGet (a superset, as the Store allows; on Nextcloud
+// that second query has the server parse the calendar's recurring
+// objects). Objects the server lists without data are read with
 // MultiGet. An empty range returns nothing; a zero or reversed one is an
 // error. It returns ErrNotFound when the calendar does not exist.
 func (c *Client) Query(ctx context.Context, cal string, start, end time.Time) ([]Object, error) {
@@ -392,6 +414,10 @@ func (c *Client) Query(ctx context.Context, cal string, start, end time.Time) ([
 	if err != nil {
 		return nil, fmt.Errorf("query %s: %w", cal, err)
 	}
+	recurring, err := c.recurringBefore(ctx, cal, end)
+	if err != nil {
+		return nil, fmt.Errorf("query %s: %w", cal, err)
+	}
 	var out []Object
 	var again []string
 	seen := map[string]bool{}
@@ -410,6 +436,12 @@ func (c *Client) Query(ctx context.Context, cal string, start, end time.Time) ([
 			again = append(again, name)
 		}
 	}
+	for _, name := range recurring {
+		if !seen[name] {
+			seen[name] = true
+			again = append(again, name)
+		}
+	}
 	if len(again) > 0 {
 		more, err := c.MultiGet(ctx, cal, again)
 		if err != nil {
@@ -418,6 +450,30 @@ func (c *Client) Query(ctx context.Context, cal string, start, end time.Time) ([
 		out = append(out, more...)
 	}
 	return out, nil
+}
+
+// recurringBefore lists the names of the objects of cal with a recurring
+// VEVENT (RRULE) whose first instance starts before end.
+func (c *Client) recurringBefore(ctx context.Context, cal string, end time.Time) ([]string, error) {
+	body, err := recurringQueryBody(end)
+	if err != nil {
+		return nil, err
+	}
+	ms, err := c.report(ctx, c.calURL(cal), "1", body)
+	if err != nil {
+		return nil, fmt.Errorf("recurring events: %w", err)
+	}
+	var names []string
+	for _, r := range ms.Responses {
+		name, ok := c.objectName(cal, r.href())
+		if !ok || r.isCollection() {
+			continue
+		}
+		if _, st := r.object(name); st/100 == 2 {
+			names = append(names, name)
+		}
+	}
+	return names, nil
 }
 
 // Create stores data as a new object (PUT with If-None-Match: *) and
@@ -478,15 +534,26 @@ func (c *Client) put(ctx context.Context, cal, name string, data []byte, cond ht
 	return etag, nil
 }
 
-// explainConflict turns the 409 a server gives for a write into a missing
-// collection (Radicale) into ErrNotFound when the calendar is indeed gone.
+// explainConflict turns the 409 (Radicale) or 412 (Xandikos, to a
+// conditional PUT) a server gives for a write into a missing collection
+// into ErrNotFound when the calendar is indeed gone. It costs a PROPFIND,
+// on failed writes only.
 func (c *Client) explainConflict(ctx context.Context, cal string, err error) error {
 	var he *HTTPError
-	if !errors.As(err, &he) || he.Status != http.StatusConflict {
+	if !errors.As(err, &he) || he.Status != http.StatusConflict && he.Status != http.StatusPreconditionFailed {
 		return err
 	}
-	if _, perr := c.propfind(ctx, c.calURL(cal), "0", propReq{ResourceType: &struct{}{}}); errors.Is(perr, ErrNotFound) {
+	ms, perr := c.propfind(ctx, c.calURL(cal), "0", propReq{ResourceType: &struct{}{}})
+	if errors.Is(perr, ErrNotFound) {
 		return fmt.Errorf("calendar %s: %w: %w", cal, ErrNotFound, err)
+	}
+	if perr == nil {
+		// Xandikos: 207 with a 404 inside.
+		for _, r := range ms.Responses {
+			if st := statusCode(r.Status); st == http.StatusNotFound || st == http.StatusGone {
+				return fmt.Errorf("calendar %s: %w: %w", cal, ErrNotFound, err)
+			}
+		}
 	}
 	return err
 }
@@ -538,8 +605,23 @@ func (c *Client) objectETag(ctx context.Context, cal, name string) (string, erro
 //     4xx, or valid-sync-token in the body) gives ErrInvalidSyncToken:
 //     call again with an empty token.
 //   - A token that meets a 5xx (after the read retries) while a first sync
-//     works gives that Full listing (Xandikos answers 500 to an unknown
-//     token).
+//     works gives ErrInvalidSyncToken too (Xandikos answers 500 to an
+//     unknown token).
+//   - A valid token gives a Full answer too, never a bare delta: a caller
+//     that adds its own writes to its copy (roomcal's gate does) must
+//     hear of their deletion, and a server whose sync-collection compares
+//     two states of the calendar (Xandikos) leaves out an object created
+//     and deleted since the token, even when its own client created it;
+//     after such a pair the token may not even move. The Client keeps,
+//     for each calendar, the listing it last answered (names and ETags at
+//     its token): the delta since that token applied to it is the
+//     calendar at the new token on every server (a complete journal on
+//     Radicale and Nextcloud, an exact difference of two states on
+//     Xandikos), so the answer costs the one delta REPORT. A token the
+//     Client did not answer itself (another replica's, or after a
+//     restart) costs one more REPORT listing every object's href and
+//     ETag, no data, as a first sync does. Memory: a name and an ETag per
+//     object of each calendar synced.
 //   - Where the server has no sync-collection (an empty token is refused
 //     with a 4xx other than 401, 404 and 429, or 501), the calendar is
 //     listed with a Depth 1 PROPFIND: Full, with an empty token.
@@ -553,8 +635,18 @@ func (c *Client) Changes(ctx context.Context, cal, token string) (Changes, error
 	ch, err := c.syncCollection(ctx, cal, token)
 	var he *HTTPError
 	switch {
-	case err == nil:
+	case err == nil && token == "":
+		c.remember(cal, ch)
 		return ch, nil
+	case err == nil:
+		if full, ok := c.applyDelta(cal, token, ch); ok {
+			return full, nil
+		}
+		c.log.Debug("caldav: no listing kept for this token, listing the calendar", "calendar", cal)
+		if ch, err = c.syncCollection(ctx, cal, ""); err == nil {
+			c.remember(cal, ch)
+			return ch, nil
+		}
 	case !errors.As(err, &he):
 	case token != "" && strings.Contains(he.Body, "valid-sync-token"):
 		return Changes{}, fmt.Errorf("changes %s: %w: %w", cal, ErrInvalidSyncToken, err)
@@ -563,11 +655,9 @@ func (c *Client) Changes(ctx context.Context, cal, token string) (Changes, error
 		return Changes{}, fmt.Errorf("changes %s: %w: %w", cal, ErrInvalidSyncToken, err)
 	case token != "" && he.Status/100 == 5:
 		// Xandikos answers an unknown token with 500. If a first sync
-		// works, the token was the trouble: answer with that listing.
-		full, ferr := c.syncCollection(ctx, cal, "")
-		if ferr == nil {
-			c.log.Warn("caldav: sync-collection failed with a token but not without, answering Full", "calendar", cal, "err", err)
-			return full, nil
+		// works, the token was the trouble.
+		if _, ferr := c.syncCollection(ctx, cal, ""); ferr == nil {
+			return Changes{}, fmt.Errorf("changes %s: %w (a first sync works): %w", cal, ErrInvalidSyncToken, err)
 		}
 	case token == "" && (he.Status/100 == 4 || he.Status == http.StatusNotImplemented):
 		c.log.Debug("caldav: no sync-collection, listing the calendar", "calendar", cal, "err", err)
@@ -577,6 +667,49 @@ func (c *Client) Changes(ctx context.Context, cal, token string) (Changes, error
 		return Changes{}, fmt.Errorf("changes %s: %w", cal, err)
 	}
 	return ch, nil
+}
+
+// remember keeps the Full answer full as the listing of cal at its token.
+func (c *Client) remember(cal string, full Changes) {
+	if full.Token == "" {
+		return // no sync-collection: nothing to build deltas on
+	}
+	etags := make(map[string]string, len(full.Changed))
+	for _, r := range full.Changed {
+		etags[r.Name] = r.ETag
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.views[cal] = syncView{token: full.Token, etags: etags}
+}
+
+// applyDelta applies the delta d, answered for token, to the listing of
+// cal kept at that token, keeps the result at d's token and returns it
+// as a Full answer. It reports false when no listing is kept at token.
+func (c *Client) applyDelta(cal, token string, d Changes) (Changes, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	v, ok := c.views[cal]
+	if !ok || v.token != token {
+		return Changes{}, false
+	}
+	etags := make(map[string]string, len(v.etags)+len(d.Changed))
+	for n, e := range v.etags {
+		etags[n] = e
+	}
+	for _, n := range d.Deleted {
+		delete(etags, n)
+	}
+	for _, r := range d.Changed {
+		etags[r.Name] = r.ETag
+	}
+	c.views[cal] = syncView{token: d.Token, etags: etags}
+	out := Changes{Token: d.Token, Full: true, Changed: make([]ObjectRef, 0, len(etags))}
+	for n, e := range etags {
+		out.Changed = append(out.Changed, ObjectRef{Name: n, ETag: e})
+	}
+	slices.SortFunc(out.Changed, func(a, b ObjectRef) int { return strings.Compare(a.Name, b.Name) })
+	return out, true
 }
 
 // maxSyncRounds bounds how many truncated sync-collection answers are

@@ -22,17 +22,28 @@ import (
 	"github.com/roomcal/roomcal/internal/testenv"
 )
 
-// TestClientConformance runs the Store suite against Radicale, each
-// subtest in a fresh calendar home.
+// TestClientConformance runs the Store suite against Radicale and
+// Xandikos, each subtest in a fresh calendar home.
 func TestClientConformance(t *testing.T) {
-	storetest.Run(t, func(t *testing.T) caldav.Store {
-		h := testenv.RadicaleHome(t)
-		c, err := caldav.NewClient(h.URL, caldav.ClientOptions{Username: h.User, Password: h.Password, Logger: testLogger(t)})
-		if err != nil {
-			t.Fatalf("NewClient: %v", err)
-		}
-		return c
-	})
+	for _, srv := range []struct {
+		name string
+		home func(testing.TB) testenv.Home
+	}{
+		{"Radicale", testenv.RadicaleHome},
+		{"Xandikos", testenv.XandikosHome},
+	} {
+		t.Run(srv.name, func(t *testing.T) {
+			t.Parallel()
+			storetest.Run(t, func(t *testing.T) caldav.Store {
+				h := srv.home(t)
+				c, err := caldav.NewClient(h.URL, caldav.ClientOptions{Username: h.User, Password: h.Password, Logger: testLogger(t)})
+				if err != nil {
+					t.Fatalf("NewClient: %v", err)
+				}
+				return c
+			})
+		})
+	}
 }
 
 // Radicale refuses a second object with the same UID under another name
@@ -63,16 +74,18 @@ func TestRadicaleUIDConflict(t *testing.T) {
 const home = "/remote.php/dav/calendars/u/"
 
 // fake is a CalDAV server scripted by a test. It counts requests by
-// method and keeps the last request of each.
+// method and keeps them all, in order.
 type fake struct {
 	srv *httptest.Server
 
 	mu    sync.Mutex
 	calls map[string]int
 	last  map[string]recorded
+	all   []recorded
 }
 
 type recorded struct {
+	method string
 	path   string
 	header http.Header
 	body   string
@@ -88,7 +101,8 @@ func newFake(t *testing.T, h func(w http.ResponseWriter, r *http.Request, n int)
 		f.mu.Lock()
 		f.calls[r.Method]++
 		n := f.calls[r.Method]
-		f.last[r.Method] = recorded{path: r.URL.EscapedPath(), header: r.Header.Clone(), body: string(body)}
+		f.last[r.Method] = recorded{method: r.Method, path: r.URL.EscapedPath(), header: r.Header.Clone(), body: string(body)}
+		f.all = append(f.all, f.last[r.Method])
 		f.mu.Unlock()
 		r.Body = io.NopCloser(bytes.NewReader(body))
 		h(w, r, n)
@@ -506,28 +520,45 @@ func TestQueryRequest(t *testing.T) {
 	}
 	checkObjects(t, objs, []caldav.Object{{Name: "a.ics", ETag: "e1", Data: []byte(ics("a"))}})
 
-	var q struct {
-		Filter struct {
-			Comp struct {
-				Name string `xml:"name,attr"`
+	// The time-range query, then the one for recurring events whose
+	// first instance starts before the end (Xandikos matches a recurring
+	// event by its first instance only).
+	var got [][]string
+	f.mu.Lock()
+	for _, req := range f.all {
+		if req.method != "REPORT" {
+			continue
+		}
+		var q struct {
+			Filter struct {
 				Comp struct {
-					Name      string `xml:"name,attr"`
-					TimeRange struct {
-						Start string `xml:"start,attr"`
-						End   string `xml:"end,attr"`
-					} `xml:"urn:ietf:params:xml:ns:caldav time-range"`
+					Name string `xml:"name,attr"`
+					Comp struct {
+						Name      string `xml:"name,attr"`
+						TimeRange struct {
+							Start string `xml:"start,attr"`
+							End   string `xml:"end,attr"`
+						} `xml:"urn:ietf:params:xml:ns:caldav time-range"`
+						PropFilter struct {
+							Name string `xml:"name,attr"`
+						} `xml:"urn:ietf:params:xml:ns:caldav prop-filter"`
+					} `xml:"urn:ietf:params:xml:ns:caldav comp-filter"`
 				} `xml:"urn:ietf:params:xml:ns:caldav comp-filter"`
-			} `xml:"urn:ietf:params:xml:ns:caldav comp-filter"`
-		} `xml:"urn:ietf:params:xml:ns:caldav filter"`
+			} `xml:"urn:ietf:params:xml:ns:caldav filter"`
+		}
+		if err := xml.Unmarshal([]byte(req.body), &q); err != nil {
+			t.Fatalf("query body %s: %v", req.body, err)
+		}
+		c := q.Filter.Comp
+		got = append(got, []string{c.Name, c.Comp.Name, c.Comp.TimeRange.Start, c.Comp.TimeRange.End, c.Comp.PropFilter.Name, req.header.Get("Depth")})
 	}
-	req := f.lastReq("REPORT")
-	if err := xml.Unmarshal([]byte(req.body), &q); err != nil {
-		t.Fatalf("query body %s: %v", req.body, err)
+	f.mu.Unlock()
+	want := [][]string{
+		{"VCALENDAR", "VEVENT", "20300603T070000Z", "20300603T160001Z", "", "1"},
+		{"VCALENDAR", "VEVENT", "19700101T000000Z", "20300603T160001Z", "RRULE", "1"},
 	}
-	got := []string{q.Filter.Comp.Name, q.Filter.Comp.Comp.Name, q.Filter.Comp.Comp.TimeRange.Start, q.Filter.Comp.Comp.TimeRange.End, req.header.Get("Depth")}
-	want := []string{"VCALENDAR", "VEVENT", "20300603T070000Z", "20300603T160001Z", "1"}
-	if !slices.Equal(got, want) {
-		t.Errorf("query filter = %q, want %q", got, want)
+	if !slices.EqualFunc(got, want, slices.Equal) {
+		t.Errorf("query filters = %q, want %q", got, want)
 	}
 }
 
@@ -558,8 +589,8 @@ func TestQueryMalformedAnswer(t *testing.T) {
 		{Name: "a.ics", ETag: "e-a", Data: []byte(ics("a"))},
 		{Name: "b.ics", ETag: "e-b", Data: []byte(ics("b"))},
 	})
-	if got := f.n("REPORT"); got != 3 {
-		t.Errorf("%d REPORTs, want 3 (query, query without data, multiget)", got)
+	if got := f.n("REPORT"); got != 4 {
+		t.Errorf("%d REPORTs, want 4 (query, query without data, recurring events, multiget)", got)
 	}
 }
 
@@ -569,18 +600,50 @@ func TestChangesEdgeCases(t *testing.T) {
 		name    string
 		token   string
 		handler func(w http.ResponseWriter, r *http.Request, n int)
+		seed    bool // a first sync by the same Client before
 		want    caldav.Changes
 		wantErr error
 	}{
 		{
-			name:  "delta with deleted and full-URL hrefs",
+			// The answer is the listing this client kept at the token
+			// with the delta applied: one REPORT, and Full, so that an
+			// object the caller knows from its own write and that
+			// Xandikos leaves out of the delta (created and deleted
+			// since the token) is gone from its copy.
+			name:  "token this client answered: its listing with the delta applied",
+			seed:  true,
 			token: "http://sabre.io/ns/sync/4",
 			handler: func(w http.ResponseWriter, r *http.Request, n int) {
-				multistatus(w, `<d:sync-token>http://sabre.io/ns/sync/6</d:sync-token>`,
-					found("http://"+r.Host+cal+"a.ics", `"e2"`, ""),
-					status(cal+"b%20c.ics", http.StatusNotFound))
+				switch n {
+				case 1:
+					multistatus(w, `<d:sync-token>http://sabre.io/ns/sync/4</d:sync-token>`,
+						found(cal+"a.ics", `"e1"`, ""), found(cal+"b%20c.ics", `"e0"`, ""), found(cal+"k.ics", `"ek"`, ""))
+				case 2:
+					multistatus(w, `<d:sync-token>http://sabre.io/ns/sync/6</d:sync-token>`,
+						found("http://"+r.Host+cal+"a.ics", `"e2"`, ""),
+						status(cal+"b%20c.ics", http.StatusNotFound),
+						status(cal+"never-listed.ics", http.StatusNotFound))
+				default:
+					http.Error(w, "listed again", http.StatusTeapot)
+				}
 			},
-			want: caldav.Changes{Token: "http://sabre.io/ns/sync/6", Changed: []caldav.ObjectRef{{Name: "a.ics", ETag: "e2"}}, Deleted: []string{"b c.ics"}},
+			want: caldav.Changes{Token: "http://sabre.io/ns/sync/6", Full: true, Changed: []caldav.ObjectRef{{Name: "a.ics", ETag: "e2"}, {Name: "k.ics", ETag: "ek"}}},
+		},
+		{
+			name:  "token this client did not answer: the delta, then the listing",
+			token: "http://sabre.io/ns/sync/4",
+			handler: func(w http.ResponseWriter, r *http.Request, n int) {
+				if body, _ := io.ReadAll(r.Body); bytes.Contains(body, []byte("sync/4")) {
+					multistatus(w, `<d:sync-token>http://sabre.io/ns/sync/6</d:sync-token>`,
+						found("http://"+r.Host+cal+"a.ics", `"e2"`, ""),
+						status(cal+"b%20c.ics", http.StatusNotFound))
+					return
+				}
+				multistatus(w, `<d:sync-token>http://sabre.io/ns/sync/7</d:sync-token>`,
+					found("http://"+r.Host+cal+"a.ics", `"e2"`, ""),
+					found(cal+"d%20e.ics", `"e3"`, ""))
+			},
+			want: caldav.Changes{Token: "http://sabre.io/ns/sync/7", Full: true, Changed: []caldav.ObjectRef{{Name: "a.ics", ETag: "e2"}, {Name: "d e.ics", ETag: "e3"}}},
 		},
 		{
 			name:  "Nextcloud: unknown token 403",
@@ -596,13 +659,18 @@ func TestChangesEdgeCases(t *testing.T) {
 			name:  "truncated answer followed up",
 			token: "t1",
 			handler: func(w http.ResponseWriter, r *http.Request, n int) {
-				if n == 1 {
+				switch n {
+				case 1:
 					multistatus(w, `<d:sync-token>t2</d:sync-token>`, found(cal+"a.ics", `"e1"`, ""), status(cal, http.StatusInsufficientStorage))
-					return
+				case 2:
+					multistatus(w, `<d:sync-token>t3</d:sync-token>`, status(cal+"a.ics", http.StatusNotFound), found(cal+"b.ics", `"e2"`, ""), status(cal, http.StatusInsufficientStorage))
+				case 3:
+					multistatus(w, `<d:sync-token>t4</d:sync-token>`, found(cal+"c.ics", `"e3"`, ""))
+				default: // the listing, as the token moved
+					multistatus(w, `<d:sync-token>t5</d:sync-token>`, found(cal+"b.ics", `"e2"`, ""), found(cal+"c.ics", `"e3"`, ""))
 				}
-				multistatus(w, `<d:sync-token>t3</d:sync-token>`, status(cal+"a.ics", http.StatusNotFound), found(cal+"b.ics", `"e2"`, ""))
 			},
-			want: caldav.Changes{Token: "t3", Changed: []caldav.ObjectRef{{Name: "b.ics", ETag: "e2"}}, Deleted: []string{"a.ics"}},
+			want: caldav.Changes{Token: "t5", Full: true, Changed: []caldav.ObjectRef{{Name: "b.ics", ETag: "e2"}, {Name: "c.ics", ETag: "e3"}}},
 		},
 		{
 			name:  "no sync-collection: PROPFIND listing",
@@ -629,7 +697,7 @@ func TestChangesEdgeCases(t *testing.T) {
 				}
 				multistatus(w, `<d:sync-token>t9</d:sync-token>`, found(cal+"a.ics", `"e1"`, ""))
 			},
-			want: caldav.Changes{Token: "t9", Full: true, Changed: []caldav.ObjectRef{{Name: "a.ics", ETag: "e1"}}},
+			wantErr: caldav.ErrInvalidSyncToken,
 		},
 		{
 			name:  "server error is not an invalid token",
@@ -643,6 +711,12 @@ func TestChangesEdgeCases(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			f, c := newFake(t, tt.handler)
+			if tt.seed {
+				first, err := c.Changes(t.Context(), "salle-loire", "")
+				if err != nil || first.Token != tt.token {
+					t.Fatalf("first Changes = %+v, %v; want token %q", first, err, tt.token)
+				}
+			}
 			got, err := c.Changes(t.Context(), "salle-loire", tt.token)
 			if tt.wantErr != nil {
 				if !errors.Is(err, tt.wantErr) {

@@ -59,9 +59,15 @@ type queryReq struct {
 }
 
 type compFilter struct {
-	Name      string      `xml:"name,attr"`
-	TimeRange *timeRange  `xml:"urn:ietf:params:xml:ns:caldav time-range,omitempty"`
-	Comp      *compFilter `xml:"urn:ietf:params:xml:ns:caldav comp-filter,omitempty"`
+	Name       string      `xml:"name,attr"`
+	TimeRange  *timeRange  `xml:"urn:ietf:params:xml:ns:caldav time-range,omitempty"`
+	PropFilter *propFilter `xml:"urn:ietf:params:xml:ns:caldav prop-filter,omitempty"`
+	Comp       *compFilter `xml:"urn:ietf:params:xml:ns:caldav comp-filter,omitempty"`
+}
+
+// propFilter with no content matches components that have the property.
+type propFilter struct {
+	Name string `xml:"name,attr"`
 }
 
 type timeRange struct {
@@ -113,6 +119,21 @@ func queryBody(start, end time.Time, withData bool) ([]byte, error) {
 	if withData {
 		r.Prop.CalendarData = &struct{}{}
 	}
+	return marshalXML(r)
+}
+
+// recurringQueryBody asks for the ETags of the VEVENTs with an RRULE
+// whose first instance starts before end (from 1970 on): a superset of
+// the recurring events with an instance in any range ending at end, on a
+// server that matches a recurring event by its first instance only
+// (Xandikos).
+func recurringQueryBody(end time.Time) ([]byte, error) {
+	r := queryReq{Prop: propReq{GetETag: &struct{}{}}}
+	r.Filter.Comp = compFilter{Name: "VCALENDAR", Comp: &compFilter{
+		Name:       "VEVENT",
+		TimeRange:  &timeRange{Start: time.Unix(0, 0).UTC().Format(icalUTC), End: end.UTC().Format(icalUTC)},
+		PropFilter: &propFilter{Name: "RRULE"},
+	}}
 	return marshalXML(r)
 }
 

@@ -100,6 +100,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -161,6 +162,7 @@ type EventCalendar struct {
 
 	mu      sync.Mutex
 	written map[string]*Item // by event id: the last object written, at its new ETag
+	listing syncView         // the calendar at the last token Changes answered, when the store listed it
 }
 
 var _ events.Calendar = (*EventCalendar)(nil)
@@ -183,15 +185,27 @@ func (ec *EventCalendar) Ping(ctx context.Context) error { return domainErr(ec.s
 // everything). A token the store no longer knows gives a Full listing.
 // Every object is listed, internal event or not (Read tells); refs are
 // object names without ".ics", which Read takes as ids.
+//
+// The Client answers a token with a Full listing (so that no deletion is
+// missed on a server that leaves created-and-deleted objects out of its
+// deltas, Xandikos). When this EventCalendar answered that token itself
+// from a listing, it turns the new listing back into a delta against the
+// old one, so that the events sync reads only what changed; an event it
+// wrote since and that the new listing lacks is reported deleted. (An
+// event written by another replica and deleted before this one's next
+// sync is then seen only at the next Full answer: after a restart, or
+// when the replicas take turns syncing.)
 func (ec *EventCalendar) Changes(ctx context.Context, token string) (events.Changes, error) {
 	ch, err := ec.store.Changes(ctx, ec.cal, token)
 	if token != "" && errors.Is(err, ErrInvalidSyncToken) {
 		ec.log.Info("caldav: events: sync token expired, listing the whole calendar", "calendar", ec.cal, "err", err)
+		token = ""
 		ch, err = ec.store.Changes(ctx, ec.cal, "")
 	}
 	if err != nil {
 		return events.Changes{}, fmt.Errorf("changes of %s: %w", ec.cal, domainErr(err))
 	}
+	ch = ec.asDelta(token, ch)
 	out := events.Changes{Token: ch.Token, Full: ch.Full}
 	for _, o := range ch.Changed {
 		out.Changed = append(out.Changed, events.Ref{ID: refOf(o.Name), ETag: o.ETag})
@@ -200,6 +214,54 @@ func (ec *EventCalendar) Changes(ctx context.Context, token string) (events.Chan
 		out.Deleted = append(out.Deleted, refOf(name))
 	}
 	return out, nil
+}
+
+// asDelta keeps a Full answer as the listing at its token and, when the
+// listing at token was kept, returns the difference from it instead
+// (see Changes). Other answers pass through and drop the listing.
+func (ec *EventCalendar) asDelta(token string, ch Changes) Changes {
+	ec.mu.Lock()
+	defer ec.mu.Unlock()
+	old := ec.listing
+	ec.listing = syncView{}
+	if !ch.Full || ch.Token == "" {
+		return ch
+	}
+	now := make(map[string]string, len(ch.Changed))
+	for _, r := range ch.Changed {
+		now[r.Name] = r.ETag
+	}
+	ec.listing = syncView{token: ch.Token, etags: now}
+	if token == "" || old.token != token {
+		return ch
+	}
+	d := Changes{Token: ch.Token}
+	for _, r := range ch.Changed {
+		if e, ok := old.etags[r.Name]; !ok || e != r.ETag || e == "" {
+			d.Changed = append(d.Changed, r)
+		}
+	}
+	gone := map[string]bool{}
+	for n := range old.etags {
+		if _, ok := now[n]; !ok {
+			gone[n] = true
+		}
+	}
+	// Written by this EventCalendar after the old listing and gone from
+	// the new one: reported once, and no longer kept as a base.
+	for id := range ec.written {
+		n := ObjectName(id)
+		_, before := old.etags[n]
+		if _, ok := now[n]; !ok && !before {
+			gone[n] = true
+			delete(ec.written, id)
+		}
+	}
+	for n := range gone {
+		d.Deleted = append(d.Deleted, n)
+	}
+	slices.Sort(d.Deleted)
+	return d
 }
 
 // loc is the zone of room's site, UTC when unknown.

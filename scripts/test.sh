@@ -6,12 +6,13 @@
 #      front-end assets (`make assets`: npm ci, web/static/vendor/);
 #   2. static checks: gofmt, go vet, docker-compose.yml;
 #   3. starts a private Redis, a private Redis Cluster (three masters with
-#      one replica each, created with redis-cli --cluster create) and a
-#      private Radicale on free loopback ports, with throw-away data
-#      folders, and exports their URLs:
+#      one replica each, created with redis-cli --cluster create), a
+#      private Radicale and a private Xandikos on free loopback ports, with
+#      throw-away data folders, and exports their URLs:
 #        ROOMCAL_TEST_REDIS_URL=redis://127.0.0.1:PORT/0
 #        ROOMCAL_TEST_REDIS_CLUSTER_URL=redis://127.0.0.1:P1?addr=127.0.0.1:P2&… (all six nodes)
 #        ROOMCAL_TEST_RADICALE_URL=http://127.0.0.1:PORT/
+#        ROOMCAL_TEST_XANDIKOS_URL=http://127.0.0.1:PORT/
 #   4. runs `go test -race -count=1 ./...`;
 #   5. stops everything it started, even on failure or Ctrl-C, and exits with
 #      the tests' status.
@@ -38,6 +39,7 @@ START_TIMEOUT=20 # seconds a server gets to answer
 REDIS_BIN=/usr/bin/redis-server
 REDIS_CLI=/usr/bin/redis-cli
 RADICALE_BIN=/usr/bin/radicale
+XANDIKOS_BIN=/usr/bin/xandikos
 COMPOSE_BIN=/usr/bin/docker-compose
 PYTHON_BIN=/usr/bin/python3
 CHROMIUM_BIN=/usr/bin/chromium
@@ -55,6 +57,7 @@ tmp=""
 child="" # the running Go step (or ROOMCAL_TEST_CMD), leader of its own process group
 redis_pid=""
 radicale_pid=""
+xandikos_pid=""
 cluster_pids=()  # every Redis Cluster node started (some may have exited at start-up)
 cluster_nodes=() # "PID PORT" of each node that answered, in order
 
@@ -101,10 +104,11 @@ cleanup() {
 	trap '' INT TERM # a second Ctrl-C must not cut the cleanup short
 	set +e
 	[[ -n $child ]] && stop_group "$child"
-	if [[ -n $redis_pid || -n $radicale_pid || ${#cluster_pids[@]} -gt 0 ]]; then
+	if [[ -n $redis_pid || -n $radicale_pid || -n $xandikos_pid || ${#cluster_pids[@]} -gt 0 ]]; then
 		step "stopping test servers"
 		[[ -n $redis_pid ]] && stop_pid "$redis_pid"
 		[[ -n $radicale_pid ]] && stop_pid "$radicale_pid"
+		[[ -n $xandikos_pid ]] && stop_pid "$xandikos_pid"
 		for pid in "${cluster_pids[@]}"; do
 			stop_pid "$pid"
 		done
@@ -142,6 +146,7 @@ missing=()
 [[ -x $REDIS_BIN ]] || missing+=(redis-server)
 [[ -x $REDIS_CLI ]] || missing+=(redis-tools)
 [[ -x $RADICALE_BIN ]] || missing+=(radicale)
+[[ -x $XANDIKOS_BIN ]] || missing+=(xandikos)
 [[ -x $COMPOSE_BIN ]] || missing+=(docker-compose)
 { [[ -x $PYTHON_BIN ]] && "$PYTHON_BIN" -c 'import icalendar' 2>/dev/null; } || missing+=(python3-icalendar)
 # go test -race needs cgo, hence a C compiler.
@@ -167,9 +172,9 @@ if ((${#missing[@]})); then
 		"${apt_get[@]}" install --no-install-recommends "${missing[@]}" >/dev/null; }; then
 		die "could not install ${missing[*]} with apt-get; install them and run again"
 	fi
-	if ! [[ -x $REDIS_BIN && -x $REDIS_CLI && -x $RADICALE_BIN && -x $COMPOSE_BIN && -x $CHROMIUM_BIN ]] ||
+	if ! [[ -x $REDIS_BIN && -x $REDIS_CLI && -x $RADICALE_BIN && -x $XANDIKOS_BIN && -x $COMPOSE_BIN && -x $CHROMIUM_BIN ]] ||
 		! "$PYTHON_BIN" -c 'import icalendar' 2>/dev/null; then
-		die "installed ${missing[*]}, yet $REDIS_BIN, $REDIS_CLI, $RADICALE_BIN, $COMPOSE_BIN, $CHROMIUM_BIN or python3-icalendar is still missing"
+		die "installed ${missing[*]}, yet $REDIS_BIN, $REDIS_CLI, $RADICALE_BIN, $XANDIKOS_BIN, $COMPOSE_BIN, $CHROMIUM_BIN or python3-icalendar is still missing"
 	fi
 fi
 
@@ -382,17 +387,39 @@ start_radicale() {
 	die "could not start radicale"
 }
 
-step "starting redis-server and radicale"
+# Xandikos (see ../shared/CALDAV-NOTES.md): --defaults makes /user/ with
+# its calendar home /user/calendars/; no authentication.
+start_xandikos() {
+	local try rc
+	for try in 1 2; do
+		xandikos_port=$(free_port)
+		"$XANDIKOS_BIN" --defaults -d "$tmp/xandikos" -l 127.0.0.1 -p "$xandikos_port" \
+			>"$tmp/xandikos.log" 2>&1 </dev/null &
+		xandikos_pid=$!
+		await xandikos "$xandikos_pid" "$xandikos_port" 'OPTIONS / HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n' 'HTTP/1.' "$tmp/xandikos.log" && return 0
+		rc=$?
+		stop_pid "$xandikos_pid"
+		xandikos_pid=""
+		((rc == 1 && try == 1)) || break
+		echo "test.sh: retrying xandikos on another port" >&2
+	done
+	die "could not start xandikos"
+}
+
+step "starting redis-server, radicale and xandikos"
 start_redis
 start_radicale
+start_xandikos
 step "starting a Redis Cluster (3 masters, 3 replicas)"
 start_redis_cluster
 export ROOMCAL_TEST_REDIS_URL="redis://127.0.0.1:$redis_port/0"
 export ROOMCAL_TEST_REDIS_CLUSTER_URL="$cluster_url"
 export ROOMCAL_TEST_RADICALE_URL="http://127.0.0.1:$radicale_port/"
+export ROOMCAL_TEST_XANDIKOS_URL="http://127.0.0.1:$xandikos_port/"
 echo "    ROOMCAL_TEST_REDIS_URL=$ROOMCAL_TEST_REDIS_URL"
 echo "    ROOMCAL_TEST_REDIS_CLUSTER_URL=$ROOMCAL_TEST_REDIS_CLUSTER_URL"
 echo "    ROOMCAL_TEST_RADICALE_URL=$ROOMCAL_TEST_RADICALE_URL"
+echo "    ROOMCAL_TEST_XANDIKOS_URL=$ROOMCAL_TEST_XANDIKOS_URL"
 
 # ---------------------------------------------------------------------------
 # 4. Tests.
@@ -413,7 +440,7 @@ else
 	step "tests passed"
 fi
 # A server that died under the tests explains many failures: say so.
-servers=("redis-server $redis_pid redis.log" "radicale $radicale_pid radicale.log")
+servers=("redis-server $redis_pid redis.log" "radicale $radicale_pid radicale.log" "xandikos $xandikos_pid xandikos.log")
 for ((i = 0; i < ${#cluster_nodes[@]}; i++)); do
 	read -r pid _ <<<"${cluster_nodes[i]}"
 	servers+=("redis-cluster-node-$((i + 1)) $pid cluster/$((i + 1))/redis.log")
