@@ -44,7 +44,7 @@ func evZone(t *testing.T) func(string) *time.Location {
 	}
 }
 
-// evEach runs f against the FileStore and against Radicale, each with a
+// evEach runs f against the FileStore, Radicale and Xandikos, each with a
 // fresh store holding an empty events calendar.
 func evEach(t *testing.T, f func(t *testing.T, s caldav.Store, ec *caldav.EventCalendar)) {
 	backends := []struct {
@@ -56,6 +56,14 @@ func evEach(t *testing.T, f func(t *testing.T, s caldav.Store, ec *caldav.EventC
 		}},
 		{"Radicale", func(t *testing.T) caldav.Store {
 			h := testenv.RadicaleHome(t)
+			c, err := caldav.NewClient(h.URL, caldav.ClientOptions{Username: h.User, Password: h.Password, Logger: testLogger(t)})
+			if err != nil {
+				t.Fatalf("NewClient: %v", err)
+			}
+			return c
+		}},
+		{"Xandikos", func(t *testing.T) caldav.Store {
+			h := testenv.XandikosHome(t)
 			c, err := caldav.NewClient(h.URL, caldav.ClientOptions{Username: h.User, Password: h.Password, Logger: testLogger(t)})
 			if err != nil {
 				t.Fatalf("NewClient: %v", err)
