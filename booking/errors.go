@@ -46,6 +46,11 @@ func (e *RuleError) Error() string { return fmt.Sprintf("%s: %s", e.Rule, e.Deta
 // conditional write lost); the caller may read it again and retry.
 var ErrStale = errors.New("changed meanwhile")
 
+// ErrNotSent comes with ErrUnavailable when a write never reached the
+// calendar server (the connection could not be made): it was certainly
+// not stored. Without it, a failed write's outcome is unknown.
+var ErrNotSent = errors.New("not sent to the calendar server")
+
 // InvalidError is a malformed request, with words for the member: it
 // matches ErrInvalid with errors.Is. Detail is written by roomcal (never
 // an adapter's or a library's text) and may be shown as it is; Err, when

@@ -50,7 +50,7 @@ type unknownWrite struct {
 // outcomeUnknown says whether a failed write may still have been stored
 // (or be stored later): anything but a definite refusal.
 func outcomeUnknown(err error) bool {
-	for _, definite := range []error{ErrStale, ErrInvalid, ErrNotFound, ErrForbidden} {
+	for _, definite := range []error{ErrNotSent, ErrStale, ErrInvalid, ErrNotFound, ErrForbidden} {
 		if errors.Is(err, definite) {
 			return false
 		}

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
+	"net"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -121,6 +122,9 @@ func (c *Client) once(ctx context.Context, cl call) (*response, error) {
 	began := time.Now()
 	resp, err := c.http.Do(req)
 	if err != nil {
+		if notSent(err) {
+			return nil, fmt.Errorf("%w: %w: %s %s: %w", ErrUnavailable, ErrNotSent, cl.method, cl.url, err)
+		}
 		return nil, fmt.Errorf("%w: %s %s: %w", ErrUnavailable, cl.method, cl.url, err)
 	}
 	defer resp.Body.Close()
@@ -300,4 +304,13 @@ func statusCode(line string) int {
 		return 0
 	}
 	return n
+}
+
+// notSent says whether a transport error happened before the request
+// could reach the server: the connection was never made (refused, no
+// route, no such host). A write that failed so was not stored; any
+// other failure (a timeout, a connection broken mid-way) may have been.
+func notSent(err error) bool {
+	var op *net.OpError
+	return errors.As(err, &op) && op.Op == "dial"
 }

@@ -17,6 +17,10 @@ var (
 	ErrInvalidSyncToken = errors.New("caldav: invalid sync token")
 	// ErrUnavailable: the store cannot be reached or failed on its side.
 	ErrUnavailable = errors.New("caldav: unavailable")
+	// ErrNotSent: the request never reached the server (the connection
+	// could not be made), so a write was certainly not stored. It comes
+	// with ErrUnavailable.
+	ErrNotSent = errors.New("caldav: request not sent")
 )
 
 // HTTPError is a non-2xx answer of a CalDAV server. It matches

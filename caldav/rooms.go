@@ -354,6 +354,8 @@ func domainErr(err error) error {
 	switch {
 	case err == nil:
 		return nil
+	case errors.Is(err, ErrNotSent):
+		return fmt.Errorf("%w: %w: %w", booking.ErrUnavailable, booking.ErrNotSent, err)
 	case errors.Is(err, ErrUnavailable):
 		return fmt.Errorf("%w: %w", booking.ErrUnavailable, err)
 	case errors.Is(err, ErrPrecondition):
