@@ -20,12 +20,12 @@ func redisOptions() []redisgate.Option {
 }
 
 // redisSummary says what roomcal's gates run on, for the start-up log:
-// "in-process", "single node at HOST:PORT", or "cluster of N masters and
+// "embedded engine", "single node at HOST:PORT", or "cluster of N masters and
 // M replicas (seeds …)".
 func redisSummary(ctx context.Context, cfg *config.Config, d *deps) string {
 	g, ok := d.gate.(*redisgate.Gate)
 	if cfg.RedisURL == "" || !ok {
-		return "in-process"
+		return "embedded engine"
 	}
 	ctx, cancel := timeout(ctx)
 	defer cancel()

@@ -24,7 +24,7 @@
 //	  caldav_url: ""         # CalDAV home; empty: the embedded store
 //	  caldav_user: ""
 //	  caldav_password: ""    # better in the environment
-//	  redis_url: ""          # redis://, rediss:// or unix://; empty: in-process
+//	  redis_url: ""          # redis://, rediss:// or unix://; empty: the embedded engine
 //	  redis_cluster: false   # true: redis_url is one node of a Redis Cluster (several
 //	                         # nodes say it alone: redis://h1:p1?addr=h2:p2&addr=h3:p3)
 //	  auth_mode: dev         # dev, header or oidc
