@@ -70,7 +70,7 @@ type Server struct {
 	log    *slog.Logger
 	engine *gin.Engine
 	stats  metrics
-	// encoded keeps encoded availability answers (bookings.go).
+	// encoded keeps encoded availability answers (availability.go).
 	encoded  encodedMemo
 	sessions *sessions
 }
