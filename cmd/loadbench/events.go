@@ -16,7 +16,6 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"runtime"
 	"sort"
 	"strings"
 	"sync"
@@ -174,22 +173,12 @@ func evMember(i int) booking.Member {
 	return booking.Member{ID: fmt.Sprintf("membre-%05d", i), Name: fmt.Sprintf("Membre %05d", i), Email: fmt.Sprintf("membre-%05d@example.org", i)}
 }
 
-// evHeader prints the report's header when the events benchmark runs
-// alone.
-func evHeader() {
-	fmt.Printf("## loadbench — %s\n\n", time.Now().UTC().Format("2006-01-02 15:04 MST"))
-	fmt.Printf("- machine: %s, %d cores (GOMAXPROCS %d), %s\n", cpuModel(), runtime.NumCPU(), runtime.GOMAXPROCS(0), runtime.Version())
-	fmt.Printf("- servers: Radicale and Redis on loopback, as started by `make bench`\n\n")
-}
-
-// runEvents runs both registration benchmarks on a fresh calendar home.
-func runEvents(radicale, redisURL string, header bool) error {
+// runEvents runs both registration benchmarks on a fresh calendar home,
+// the grouped path's gate on the engine called engineName.
+func runEvents(radicale, redisURL, engineName string, rep *report) error {
 	n, conc, capacity, limit := *evRegistrations, *evClients, *evCapacity, *evTimeout
 	if n < 1 || conc < 1 || capacity < 1 || limit <= 0 {
 		return errors.New("-registrations, -clients, -capacity and -events-timeout must be positive")
-	}
-	if header {
-		evHeader()
 	}
 	ctx := context.Background()
 	user := "bench-ev-" + randHex(4)
@@ -201,11 +190,12 @@ func runEvents(radicale, redisURL string, header bool) error {
 	if err := store.CreateCalendar(ctx, evCalendar, "Événements"); err != nil {
 		return fmt.Errorf("mkcalendar %s: %w", evCalendar, err)
 	}
-	rc, err := redisgate.Dial(ctx, redisURL)
+	eng, err := openEngine(ctx, engineName, redisURL)
 	if err != nil {
 		return err
 	}
-	defer rc.Close()
+	defer eng.close()
+	rc := eng.client
 
 	tally := &logTally{}
 	log := slog.New(slog.NewTextHandler(tally, &slog.HandlerOptions{Level: slog.LevelWarn}))
@@ -228,7 +218,7 @@ func runEvents(radicale, redisURL string, header bool) error {
 	base := "http://" + ln.Addr().String()
 	client := &http.Client{Timeout: 60 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: conc + 8, MaxConnsPerHost: conc + 8}}
 
-	fmt.Printf("### Registrations on one hot event (%d seats, waiting list), %d members, %d clients in closed loop\n\n", capacity, n, conc)
+	fmt.Printf("### Registrations on one hot event (%d seats, waiting list), %d members, %d clients in closed loop; gate on %s\n\n", capacity, n, conc, engineTitle(eng.name))
 	fmt.Printf("Fresh calendar home `%s`, events calendar `%s`; time bound %s per run.\n\n", user, evCalendar, limit)
 
 	// 1. Grouped: through the HTTP API.
@@ -284,7 +274,8 @@ func runEvents(radicale, redisURL string, header bool) error {
 	}
 	gRate := float64(acked) / gEl.Seconds()
 	writes := cal.snapshot()
-	fmt.Printf("#### Grouped (the real path): HTTP API → events service → Redis gate → conditional PUTs\n\n")
+	rep.of(eng.name).regsPerSec = gRate
+	fmt.Printf("#### Grouped (the real path): HTTP API → events service → gate (%s) → conditional PUTs\n\n", eng.name)
 	fmt.Printf("| sent | 201 | other answers | seconds | acknowledged/s | p50 | p99 | max | PUTs (Update calls) | 412s | failed PUTs |\n|---|---|---|---|---|---|---|---|---|---|---|\n")
 	fmt.Printf("| %d | %d | %d | %.1f | %.0f | %s | %s | %s | %d | %d | %d |\n\n", gDone, codes[201], others, gEl.Seconds(), gRate,
 		ms(pct(gLat, 50)), ms(pct(gLat, 99)), ms(pct(gLat, 100)), cal.updates.Load(), cal.stale.Load(), cal.failed.Load())
@@ -299,7 +290,7 @@ func runEvents(radicale, redisURL string, header bool) error {
 	}
 	fmt.Printf("- PUT duration by object size: %s; %.1f s of PUTs in the %.1f s run\n", putSummary(writes), putTotal.Seconds(), gEl.Seconds())
 	fmt.Printf("- gate calls (count × mean duration, concurrent calls overlap): %s\n", gate)
-	fmt.Printf("- Redis client pool (go-redis defaults; %d connections open at the end): %d waits for a connection, %.1f s waited in all, %d timeouts; "+
+	fmt.Printf("- the gate's client pool (%d connections open at the end): %d waits for a connection, %.1f s waited in all, %d timeouts; "+
 		"one State read of the %d-registration event, alone afterwards: median %s\n",
 		ps.TotalConns, ps.WaitCount, float64(ps.WaitDurationNs)/1e9, ps.Timeouts, len(rec.Registrations), ms(pct(solo, 50)))
 	fmt.Printf("- on Radicale afterwards: %d attendees, %d confirmed, %d waitlisted, %d duplicate members; object %d KB\n", len(rec.Registrations), conf, wait, dup, len(obj.Data)/1024)

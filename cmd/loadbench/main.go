@@ -1,8 +1,19 @@
 // Command loadbench measures roomcal against a real Radicale and Redis
-// (the ones `make bench` starts): it seeds room calendars with thousands of
-// events, then times cache rebuilds, site-week availability from the cache
-// and straight from CalDAV, booking throughput, and 200 contenders on one
-// slot. It prints a Markdown report for BENCHMARKS.md.
+// (the ones `make bench` starts). It prints a Markdown report for
+// BENCHMARKS.md. Its sections (-only):
+//
+//   - rooms: seeds room calendars with thousands of events, then, with
+//     the gate on each engine (-engines: Redis, and the embedded engine
+//     roomcal uses without ROOMCAL_REDIS_URL), times cache rebuilds,
+//     site-week availability from the cache (and once straight from
+//     CalDAV) and over HTTP, claims per second on the gate alone,
+//     booking throughput, and 200 contenders on one slot;
+//   - events: registrations on one hot event, on each engine (events.go);
+//   - user: what a user meets (user.go): the real roomcal binary, its
+//     sync loop running, asked for many different windows at 200, 500
+//     and 1,000 requests/s, with its memory afterwards.
+//
+// For example:
 //
 //	ROOMCAL_TEST_RADICALE_URL=http://127.0.0.1:P/ ROOMCAL_TEST_REDIS_URL=redis://127.0.0.1:Q/0 \
 //	  go run ./cmd/loadbench -rooms 10 -events 2000 -rps 500 -duration 10s
@@ -13,6 +24,7 @@ package main
 
 import (
 	"bytes"
+	"compress/gzip"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -26,6 +38,7 @@ import (
 	"net/url"
 	"os"
 	"runtime"
+	"runtime/pprof"
 	"sort"
 	"strings"
 	"sync"
@@ -38,15 +51,57 @@ import (
 	"github.com/roomcal/roomcal/internal/redisgate"
 )
 
+// report collects the figures compared across engines at the end.
+type report struct {
+	mu   sync.Mutex
+	rows map[string]*engineFigures // by engine name
+}
+
+// engineFigures are the figures of one engine that the closing table
+// puts side by side.
+type engineFigures struct {
+	claimsPerSec, regsPerSec, bookingsPerSec float64
+	siteWeekP99                              time.Duration // over HTTP at the highest rate asked
+	siteWeekRate                             int
+}
+
+func (r *report) of(engine string) *engineFigures {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.rows == nil {
+		r.rows = map[string]*engineFigures{}
+	}
+	if r.rows[engine] == nil {
+		r.rows[engine] = &engineFigures{}
+	}
+	return r.rows[engine]
+}
+
 func main() {
 	rooms := flag.Int("rooms", 10, "rooms in the benchmark site")
 	events := flag.Int("events", 2000, "events seeded in each room's calendar")
 	rps := flag.String("rps", "500", "request rates of the availability load, comma-separated (each run for -duration)")
 	duration := flag.Duration("duration", 10*time.Second, "length of each timed load")
-	only := flag.String("only", "all", "what to run: rooms (the room benchmarks), events (registrations on one hot event, see events.go) or all")
+	claimWorkers := flag.Int("claim-workers", 32, "goroutines claiming at once in the claims benchmark")
+	only := flag.String("only", "all", "what to run, comma-separated: rooms (the room benchmarks), events (registrations on one hot event, see events.go), user (the real binary, see user.go), or all")
+	engines := flag.String("engines", "redis,embedded", "gate engines to run the rooms and events sections on, comma-separated: redis, embedded")
+	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of this process (the in-process sections' server included) to this file")
 	flag.Parse()
-	if *only != "rooms" && *only != "events" && *only != "all" {
-		fmt.Fprintf(os.Stderr, "loadbench: -only must be rooms, events or all, not %q\n", *only)
+	sections := map[string]bool{}
+	for _, f := range strings.Split(*only, ",") {
+		switch f = strings.TrimSpace(f); f {
+		case "all":
+			sections["rooms"], sections["events"], sections["user"] = true, true, true
+		case "rooms", "events", "user":
+			sections[f] = true
+		default:
+			fmt.Fprintf(os.Stderr, "loadbench: -only lists rooms, events, user or all, not %q\n", f)
+			os.Exit(2)
+		}
+	}
+	engs, err := parseEngines(*engines)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "loadbench:", err)
 		os.Exit(2)
 	}
 	radicale, redisURL := os.Getenv("ROOMCAL_TEST_RADICALE_URL"), os.Getenv("ROOMCAL_TEST_REDIS_URL")
@@ -54,51 +109,125 @@ func main() {
 		fmt.Fprintln(os.Stderr, "loadbench: ROOMCAL_TEST_RADICALE_URL and ROOMCAL_TEST_REDIS_URL must point at a Radicale and a Redis (make bench starts them)")
 		os.Exit(2)
 	}
-	if *only != "events" {
-		if err := run(*rooms, *events, *rps, *duration, radicale, redisURL); err != nil {
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
 			fmt.Fprintln(os.Stderr, "loadbench:", err)
-			os.Exit(1)
+			os.Exit(2)
+		}
+		if err := pprof.StartCPUProfile(f); err != nil {
+			fmt.Fprintln(os.Stderr, "loadbench:", err)
+			os.Exit(2)
+		}
+		defer func() {
+			pprof.StopCPUProfile()
+			_ = f.Close()
+		}()
+	}
+	if err := runAll(sections, engs, benchOptions{
+		rooms: *rooms, events: *events, rates: *rps, dur: *duration, claimWorkers: *claimWorkers,
+		radicale: radicale, redisURL: redisURL,
+	}); err != nil {
+		fmt.Fprintln(os.Stderr, "loadbench:", err)
+		pprof.StopCPUProfile()
+		os.Exit(1)
+	}
+}
+
+// benchOptions are the rooms section's settings.
+type benchOptions struct {
+	rooms, events, claimWorkers int
+	rates                       string
+	dur                         time.Duration
+	radicale, redisURL          string
+}
+
+func runAll(sections map[string]bool, engs []string, o benchOptions) error {
+	fmt.Printf("## loadbench — %s\n\n", time.Now().UTC().Format("2006-01-02 15:04 MST"))
+	fmt.Printf("- machine: %s, %d cores (GOMAXPROCS %d), %s\n", cpuModel(), runtime.NumCPU(), runtime.GOMAXPROCS(0), runtime.Version())
+	fmt.Printf("- load average at the start: %s\n", loadAvg())
+	fmt.Printf("- servers: Radicale and Redis on loopback, as started by `make bench`; engines: %s\n\n", strings.Join(engs, ", "))
+	rep := &report{}
+	if sections["rooms"] {
+		if err := runRooms(o, engs, rep); err != nil {
+			return err
 		}
 	}
-	if *only != "rooms" {
-		if err := runEvents(radicale, redisURL, *only == "events"); err != nil {
-			fmt.Fprintln(os.Stderr, "loadbench:", err)
-			os.Exit(1)
+	if sections["events"] {
+		for _, name := range engs {
+			if err := runEvents(o.radicale, o.redisURL, name, rep); err != nil {
+				return err
+			}
 		}
 	}
+	if sections["rooms"] || sections["events"] {
+		printEngines(engs, rep, sections)
+	}
+	if sections["user"] {
+		if err := runUser(o.radicale, o.redisURL); err != nil {
+			return err
+		}
+	}
+	fmt.Printf("Load average at the end: %s.\n", loadAvg())
+	return nil
+}
+
+// printEngines puts the engines side by side.
+func printEngines(engs []string, rep *report, sections map[string]bool) {
+	fmt.Printf("### The engines side by side\n\n")
+	fmt.Printf("| engine | claims/s (claim + release, %s) | site-week availability p99 over HTTP | booking throughput (Radicale) | registrations acknowledged/s (one hot event) |\n|---|---|---|---|---|\n", "gate alone")
+	for _, name := range engs {
+		f := rep.of(engineLabel(name))
+		cell := func(ok bool, s string) string {
+			if !ok {
+				return "not run"
+			}
+			return s
+		}
+		fmt.Printf("| %s | %s | %s | %s | %s |\n", engineLabel(name),
+			cell(sections["rooms"], fmt.Sprintf("%.0f", f.claimsPerSec)),
+			cell(sections["rooms"], fmt.Sprintf("%s at %d req/s", ms(f.siteWeekP99), f.siteWeekRate)),
+			cell(sections["rooms"], fmt.Sprintf("%.0f bookings/s", f.bookingsPerSec)),
+			cell(sections["events"], fmt.Sprintf("%.0f", f.regsPerSec)))
+	}
+	fmt.Println()
+}
+
+func engineLabel(name string) string {
+	if name == "redis" {
+		return "Redis"
+	}
+	return name
 }
 
 var paris, _ = time.LoadLocation("Europe/Paris")
 
-func run(nRooms, nEvents int, rates string, dur time.Duration, radicale, redisURL string) error {
+// runRooms seeds the room calendars on Radicale once, then runs the room
+// benchmarks on each engine.
+func runRooms(o benchOptions, engs []string, rep *report) error {
 	ctx := context.Background()
 	user := "bench-" + randHex(4)
-	home := strings.TrimRight(radicale, "/") + "/" + user + "/"
+	home := strings.TrimRight(o.radicale, "/") + "/" + user + "/"
 	store, err := caldav.NewClient(home, caldav.ClientOptions{Username: user, Password: "x", Timeout: 60 * time.Second})
 	if err != nil {
 		return err
 	}
 	sites := []booking.Site{{ID: "bench", Name: "Banc d'essai", Location: paris}}
 	var rooms []booking.Room
-	for i := 0; i < nRooms; i++ {
+	for i := 0; i < o.rooms; i++ {
 		rooms = append(rooms, booking.Room{ID: fmt.Sprintf("r%02d", i), SiteID: "bench", Name: fmt.Sprintf("Salle %d", i), Capacity: 10, Calendar: fmt.Sprintf("r%02d", i)})
 	}
 	cat, err := booking.NewCatalog(sites, rooms)
 	if err != nil {
 		return err
 	}
-
-	fmt.Printf("## loadbench — %s\n\n", time.Now().UTC().Format("2006-01-02 15:04 MST"))
-	fmt.Printf("- machine: %s, %d cores (GOMAXPROCS %d), %s\n", cpuModel(), runtime.NumCPU(), runtime.GOMAXPROCS(0), runtime.Version())
-	fmt.Printf("- servers: Radicale and Redis on loopback, as started by `make bench`\n")
-	fmt.Printf("- data: %d rooms × %d events (10%% weekly recurring), one site\n\n", nRooms, nEvents)
-
+	fmt.Printf("### Rooms: %d rooms × %d events (10%% weekly recurring), one site, on Radicale\n\n", o.rooms, o.events)
 	t0 := time.Now()
 	for _, r := range rooms {
 		if err := store.CreateCalendar(ctx, r.Calendar, r.Name); err != nil {
 			return fmt.Errorf("mkcalendar %s: %w", r.Calendar, err)
 		}
-		if err := seed(ctx, home+r.Calendar+"/", user, r.ID, nEvents); err != nil {
+		if err := seed(ctx, home+r.Calendar+"/", user, r.ID, o.events); err != nil {
 			return fmt.Errorf("seed %s: %w", r.ID, err)
 		}
 	}
@@ -106,22 +235,36 @@ func run(nRooms, nEvents int, rates string, dur time.Duration, radicale, redisUR
 	if err != nil {
 		return err
 	}
-	if len(ch.Changed) != nEvents {
-		return fmt.Errorf("seeded %d events in %s, the server lists %d", nEvents, rooms[0].ID, len(ch.Changed))
+	if len(ch.Changed) != o.events {
+		return fmt.Errorf("seeded %d events in %s, the server lists %d", o.events, rooms[0].ID, len(ch.Changed))
 	}
 	fmt.Printf("Seeding took %s.\n\n", time.Since(t0).Round(time.Millisecond))
+	for i, name := range engs {
+		if err := roomsOnEngine(ctx, o, name, i, store, cat, rooms, rep); err != nil {
+			return fmt.Errorf("%s: %w", name, err)
+		}
+	}
+	return nil
+}
 
-	rc, err := redisgate.Dial(ctx, redisURL)
+// roomsOnEngine runs the room benchmarks with the gate on one engine;
+// nth is the engine's rank (the first one also times Radicale's first
+// listing and the availability read straight from CalDAV, and each
+// engine books its own days).
+func roomsOnEngine(ctx context.Context, o benchOptions, name string, nth int, store *caldav.Client, cat *booking.Catalog, rooms []booking.Room, rep *report) error {
+	eng, err := openEngine(ctx, name, o.redisURL)
 	if err != nil {
 		return err
 	}
-	defer rc.Close()
-	if err := rc.FlushAll(ctx).Err(); err != nil {
+	defer eng.close()
+	if err := eng.flush(ctx); err != nil {
 		return err
 	}
+	figures := rep.of(eng.name)
+	fmt.Printf("#### Gate on %s\n\n", engineTitle(eng.name))
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	rcal := caldav.NewRoomCalendars(store, log)
-	svc, err := booking.NewService(booking.Options{Catalog: cat, Calendar: rcal, Gate: redisgate.New(rc), Recurrence: rcal, Logger: log, SyncInterval: time.Hour})
+	svc, err := booking.NewService(booking.Options{Catalog: cat, Calendar: rcal, Gate: redisgate.New(eng.client), Recurrence: rcal, Logger: log, SyncInterval: time.Hour})
 	if err != nil {
 		return err
 	}
@@ -129,21 +272,23 @@ func run(nRooms, nEvents int, rates string, dur time.Duration, radicale, redisUR
 	// 1. Rebuild of one room's cache after a flush. Radicale builds its
 	// own item cache (kept on disk) on the first listing of a calendar
 	// imported in one PUT; a server in service has it. The first reading
-	// of each room is timed apart.
+	// of each room, made with the first engine, is timed apart.
 	var cold []time.Duration
-	for _, r := range rooms {
-		if err := rc.FlushAll(ctx).Err(); err != nil {
-			return err
+	if nth == 0 {
+		for _, r := range rooms {
+			if err := eng.flush(ctx); err != nil {
+				return err
+			}
+			start := time.Now()
+			if err := svc.SyncRoom(ctx, r.ID); err != nil {
+				return fmt.Errorf("first rebuild %s: %w", r.ID, err)
+			}
+			cold = append(cold, time.Since(start))
 		}
-		start := time.Now()
-		if err := svc.SyncRoom(ctx, r.ID); err != nil {
-			return fmt.Errorf("first rebuild %s: %w", r.ID, err)
-		}
-		cold = append(cold, time.Since(start))
 	}
 	var rebuilds []time.Duration
 	for _, r := range rooms {
-		if err := rc.FlushAll(ctx).Err(); err != nil {
+		if err := eng.flush(ctx); err != nil {
 			return err
 		}
 		start := time.Now()
@@ -152,9 +297,11 @@ func run(nRooms, nEvents int, rates string, dur time.Duration, radicale, redisUR
 		}
 		rebuilds = append(rebuilds, time.Since(start))
 	}
-	fmt.Printf("### Rebuild of one room's cache after FLUSHALL (%d events, read from Radicale, expanded, loaded into Redis)\n\n", nEvents)
+	fmt.Printf("Rebuild of one room's cache after a flush (%d events, read from Radicale, expanded, loaded into the gate):\n\n", o.events)
 	fmt.Printf("| reading | rooms | min | median | max |\n|---|---|---|---|---|\n")
-	fmt.Printf("| first after the import (Radicale builds its item cache) | %d | %s | %s | %s |\n", len(cold), ms(pct(cold, 0)), ms(pct(cold, 50)), ms(pct(cold, 100)))
+	if len(cold) > 0 {
+		fmt.Printf("| first after the import (Radicale builds its item cache) | %d | %s | %s | %s |\n", len(cold), ms(pct(cold, 0)), ms(pct(cold, 50)), ms(pct(cold, 100)))
+	}
 	fmt.Printf("| server in service (its cache built) | %d | %s | %s | %s |\n\n", len(rebuilds), ms(pct(rebuilds, 0)), ms(pct(rebuilds, 50)), ms(pct(rebuilds, 100)))
 	for _, r := range rooms { // every room cached again
 		if err := svc.SyncRoom(ctx, r.ID); err != nil {
@@ -162,7 +309,8 @@ func run(nRooms, nEvents int, rates string, dur time.Duration, radicale, redisUR
 		}
 	}
 
-	// 2. Site-week availability: cache vs straight from CalDAV, in process.
+	// 2. Site-week availability from the cache, in process (and, with
+	// the first engine, straight from CalDAV).
 	week := time.Now().In(paris).AddDate(0, 0, 7)
 	from := time.Date(week.Year(), week.Month(), week.Day(), 0, 0, 0, 0, paris)
 	to := from.AddDate(0, 0, 7)
@@ -174,22 +322,28 @@ func run(nRooms, nEvents int, rates string, dur time.Duration, radicale, redisUR
 		}
 		cached = append(cached, time.Since(s))
 	}
-	for i := 0; i < 3; i++ {
-		s := time.Now()
-		for _, r := range rooms {
-			if _, _, err := rcal.Busy(ctx, r, paris, from, to); err != nil {
-				return err
-			}
-		}
-		direct = append(direct, time.Since(s))
-	}
-	fmt.Printf("### Site-week availability (%d rooms), one caller, in process\n\n", nRooms)
+	fmt.Printf("Site-week availability (%d rooms), one caller, in process:\n\n", len(rooms))
 	fmt.Printf("| source | runs | median | p99 |\n|---|---|---|---|\n")
-	fmt.Printf("| Redis cache | %d | %s | %s |\n", len(cached), ms(pct(cached, 50)), ms(pct(cached, 99)))
-	fmt.Printf("| straight from CalDAV (calendar-query per room, parse, expand) | %d | %s | %s |\n\n", len(direct), ms(pct(direct, 50)), ms(pct(direct, 99)))
-	fmt.Printf("Ratio of medians (CalDAV / cache): **%.0f×**.\n\n", float64(pct(direct, 50))/float64(pct(cached, 50)))
+	fmt.Printf("| the gate's cache (%s) | %d | %s | %s |\n", eng.name, len(cached), ms(pct(cached, 50)), ms(pct(cached, 99)))
+	if nth == 0 {
+		for i := 0; i < 3; i++ {
+			s := time.Now()
+			for _, r := range rooms {
+				if _, _, err := rcal.Busy(ctx, r, paris, from, to); err != nil {
+					return err
+				}
+			}
+			direct = append(direct, time.Since(s))
+		}
+		fmt.Printf("| straight from CalDAV (calendar-query per room, parse, expand) | %d | %s | %s |\n\n", len(direct), ms(pct(direct, 50)), ms(pct(direct, 99)))
+		fmt.Printf("Ratio of medians (CalDAV / cache): **%.0f×**.\n\n", float64(pct(direct, 50))/float64(pct(cached, 50)))
+	} else {
+		fmt.Println()
+	}
 
-	// 3. The same over HTTP at a fixed rate.
+	// 3. The same over HTTP at a fixed rate. The client asks for gzip,
+	// as browsers do, and reads the bytes without decoding them (a
+	// browser would decode them on its own machine).
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return err
@@ -198,27 +352,43 @@ func run(nRooms, nEvents int, rates string, dur time.Duration, radicale, redisUR
 	go func() { _ = srv.Serve(ln) }()
 	defer srv.Close()
 	base := "http://" + ln.Addr().String()
-	client := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: 512, MaxConnsPerHost: 512}}
+	client := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: 512, MaxConnsPerHost: 512, DisableCompression: true}}
 	path := fmt.Sprintf("/api/v1/availability?site=bench&from=%s&to=%s", url.QueryEscape(from.Format(time.RFC3339)), url.QueryEscape(to.Format(time.RFC3339)))
-	fmt.Printf("### Site-week availability over HTTP (open loop, %s per rate, latency from the scheduled send)\n\n", dur)
+	plain, zipped, err := answerSizes(client, base+path)
+	if err != nil {
+		return err
+	}
+	fmt.Printf("Site-week availability over HTTP (the same week on every request; answer %d bytes, %d bytes gzip-compressed as sent; open loop, %s per rate, latency from the scheduled send):\n\n", plain, zipped, o.dur)
 	fmt.Printf("| target/s | requests | errors | achieved/s | p50 | p90 | p99 | max |\n|---|---|---|---|---|---|---|---|\n")
-	for _, f := range strings.Split(rates, ",") {
+	for _, f := range strings.Split(o.rates, ",") {
 		var rps int
 		if _, err := fmt.Sscan(strings.TrimSpace(f), &rps); err != nil || rps <= 0 {
 			return fmt.Errorf("bad -rps value %q", f)
 		}
-		lat, errs, achieved := openLoop(client, base+path, rps, dur)
+		lat, errs, achieved := openLoop(client, func(int) string { return base + path }, rps, o.dur)
 		fmt.Printf("| %d | %d | %d | %.0f | %s | %s | %s | %s |\n", rps, len(lat), errs, achieved, ms(pct(lat, 50)), ms(pct(lat, 90)), ms(pct(lat, 99)), ms(pct(lat, 100)))
+		figures.siteWeekP99, figures.siteWeekRate = pct(lat, 99), rps
 		time.Sleep(2 * time.Second) // let the backlog drain
 	}
 	fmt.Println()
 
-	// 4. Booking throughput on distinct rooms: one booker per room, each
-	// taking consecutive evening slots (the seeded events are in the day).
+	// 4. Claims per second: the gate's decision alone.
+	cr := benchClaims(ctx, redisgate.New(eng.client), rooms, o.claimWorkers, o.dur)
+	figures.claimsPerSec = float64(cr.claims+cr.conflicts) / cr.took.Seconds()
+	fmt.Printf("Claims on the gate alone (%d goroutines for %s, each claim of a free half-hour released at once; no calendar):\n\n", o.claimWorkers, o.dur)
+	fmt.Printf("| claims | conflicts | errors | seconds | claims/s | Claim p50 | Claim p99 |\n|---|---|---|---|---|---|---|\n")
+	fmt.Printf("| %d | %d | %d | %.1f | %.0f | %s | %s |\n\n", cr.claims, cr.conflicts, cr.errs, cr.took.Seconds(), figures.claimsPerSec, ms(pct(cr.lat, 50)), ms(pct(cr.lat, 99)))
+	if cr.firstErr != "" {
+		return fmt.Errorf("claims: %d errors, first: %s", cr.errs, cr.firstErr)
+	}
+
+	// 5. Booking throughput on distinct rooms: one booker per room, each
+	// taking consecutive evening slots (the seeded events are in the
+	// day), on days of the engine's own.
 	var ok, refused atomic.Int64
 	var blat []time.Duration
 	var mu sync.Mutex
-	deadline := time.Now().Add(dur)
+	deadline := time.Now().Add(o.dur)
 	var wg sync.WaitGroup
 	start := time.Now()
 	for i, r := range rooms {
@@ -226,7 +396,7 @@ func run(nRooms, nEvents int, rates string, dur time.Duration, radicale, redisUR
 		go func() {
 			defer wg.Done()
 			for n := 0; time.Now().Before(deadline) && n < 2000; n++ {
-				day := time.Now().In(paris).AddDate(0, 0, 2+n/4)
+				day := time.Now().In(paris).AddDate(0, 0, 2+100*nth+n/4)
 				s := time.Date(day.Year(), day.Month(), day.Day(), 19+n%4, 0, 0, 0, paris)
 				t := time.Now()
 				code := post(client, base, fmt.Sprintf("booker-%d", i), r.ID, s, s.Add(time.Hour))
@@ -243,12 +413,13 @@ func run(nRooms, nEvents int, rates string, dur time.Duration, radicale, redisUR
 	}
 	wg.Wait()
 	el := time.Since(start)
-	fmt.Printf("### Booking throughput, %d rooms, one booker each (claim in Redis, PUT If-None-Match to Radicale, commit)\n\n", nRooms)
+	figures.bookingsPerSec = float64(ok.Load()) / el.Seconds()
+	fmt.Printf("Booking throughput, %d rooms, one booker each (claim in the gate, PUT If-None-Match to Radicale, commit):\n\n", len(rooms))
 	fmt.Printf("| acknowledged | refused | seconds | bookings/s | p50 | p99 |\n|---|---|---|---|---|---|\n")
-	fmt.Printf("| %d | %d | %.1f | %.0f | %s | %s |\n\n", ok.Load(), refused.Load(), el.Seconds(), float64(ok.Load())/el.Seconds(), ms(pct(blat, 50)), ms(pct(blat, 99)))
+	fmt.Printf("| %d | %d | %.1f | %.0f | %s | %s |\n\n", ok.Load(), refused.Load(), el.Seconds(), figures.bookingsPerSec, ms(pct(blat, 50)), ms(pct(blat, 99)))
 
-	// 5. 200 contenders on one slot.
-	day := time.Now().In(paris).AddDate(0, 0, 1)
+	// 6. 200 contenders on one slot.
+	day := time.Now().In(paris).AddDate(0, 0, 1+nth)
 	s := time.Date(day.Year(), day.Month(), day.Day(), 23, 0, 0, 0, paris)
 	codes := make([]int, 200)
 	gate := make(chan struct{})
@@ -269,8 +440,63 @@ func run(nRooms, nEvents int, rates string, dur time.Duration, radicale, redisUR
 	for _, c := range codes {
 		n[c]++
 	}
-	fmt.Printf("### 200 contenders on one slot\n\n| settled in | 201 | 409 | other |\n|---|---|---|---|\n| %s | %d | %d | %d |\n\n", ms(settle), n[201], n[409], 200-n[201]-n[409])
+	fmt.Printf("200 contenders on one slot:\n\n| settled in | 201 | 409 | other |\n|---|---|---|---|\n| %s | %d | %d | %d |\n\n", ms(settle), n[201], n[409], 200-n[201]-n[409])
+	if n[201] != 1 {
+		return fmt.Errorf("200 contenders on one slot: %d bookings acknowledged, want exactly 1", n[201])
+	}
 	return nil
+}
+
+// engineTitle names an engine in headings.
+func engineTitle(name string) string {
+	if name == "Redis" {
+		return "Redis (redis-server on loopback)"
+	}
+	return "the embedded engine (miniredis in process)"
+}
+
+// answerSizes fetches u once plain and once gzip-compressed and returns
+// the sizes of the bodies as sent, checking that both hold the same JSON.
+func answerSizes(c *http.Client, u string) (int, int, error) {
+	var bodies [2][]byte
+	for i, enc := range []string{"", "gzip"} {
+		req, err := http.NewRequest(http.MethodGet, u, nil)
+		if err != nil {
+			return 0, 0, err
+		}
+		req.Header.Set(api.HeaderUser, "bench")
+		if enc != "" {
+			req.Header.Set("Accept-Encoding", enc)
+		}
+		resp, err := c.Do(req)
+		if err != nil {
+			return 0, 0, err
+		}
+		bodies[i], err = io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if err != nil {
+			return 0, 0, err
+		}
+		if resp.StatusCode != http.StatusOK {
+			return 0, 0, fmt.Errorf("GET %s: %s: %.300s", u, resp.Status, bodies[i])
+		}
+	}
+	plain, err := gunzip(bodies[1])
+	if err != nil {
+		return 0, 0, fmt.Errorf("GET %s with gzip: %w", u, err)
+	}
+	if !bytes.Equal(plain, bodies[0]) {
+		return 0, 0, fmt.Errorf("GET %s: the gzip answer decodes to other JSON than the plain one", u)
+	}
+	return len(bodies[0]), len(bodies[1]), nil
+}
+
+func gunzip(b []byte) ([]byte, error) {
+	r, err := gzip.NewReader(bytes.NewReader(b))
+	if err != nil {
+		return nil, err
+	}
+	return io.ReadAll(r)
 }
 
 // seed replaces a calendar's content with n events in one PUT of the
@@ -326,8 +552,11 @@ func post(c *http.Client, base, user, room string, s, e time.Time) int {
 }
 
 // openLoop sends GETs at a fixed rate for dur, whatever the answers'
-// speed, and measures each from its scheduled send time.
-func openLoop(c *http.Client, u string, rps int, dur time.Duration) ([]time.Duration, int, float64) {
+// speed, and measures each from its scheduled send time. target gives
+// the URL of the i-th request. Each request asks for gzip and reads the
+// body as sent. It returns the latencies, the requests that failed
+// (transport error or a status other than 200) and the rate achieved.
+func openLoop(c *http.Client, target func(i int) string, rps int, dur time.Duration) ([]time.Duration, int, float64) {
 	interval := time.Second / time.Duration(rps)
 	total := int(dur / interval)
 	lat := make([]time.Duration, total)
@@ -342,8 +571,9 @@ func openLoop(c *http.Client, u string, rps int, dur time.Duration) ([]time.Dura
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			req, _ := http.NewRequest(http.MethodGet, u, nil)
-			req.Header.Set(api.HeaderUser, "bench")
+			req, _ := http.NewRequest(http.MethodGet, target(i), nil)
+			req.Header.Set(api.HeaderUser, fmt.Sprintf("bench-%d", i%50))
+			req.Header.Set("Accept-Encoding", "gzip")
 			resp, err := c.Do(req)
 			if err == nil {
 				_, _ = io.Copy(io.Discard, resp.Body)
@@ -390,4 +620,17 @@ func cpuModel() string {
 		}
 	}
 	return runtime.GOARCH
+}
+
+// loadAvg is /proc/loadavg's three load averages.
+func loadAvg() string {
+	data, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return "unknown"
+	}
+	f := strings.Fields(string(data))
+	if len(f) < 3 {
+		return "unknown"
+	}
+	return strings.Join(f[:3], " ")
 }
