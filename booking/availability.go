@@ -5,7 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sort"
-	"strings"
+	"strconv"
 	"sync"
 	"time"
 )
@@ -72,14 +72,22 @@ func (s *Service) Availability(ctx context.Context, siteID, roomID string, from,
 	if err != nil {
 		return Availability{}, fmt.Errorf("availability: %w", err)
 	}
+	// The rooms whose versions came back are stamped here, without a
+	// goroutine each (the common case costs no scheduling); only the
+	// others are rebuilt concurrently.
 	stamps := make([]stamp, len(places))
-	if err := each(places, func(i int, p place) error {
+	var lost []place
+	var lostAt []int
+	for i, p := range places {
 		if vs[i].Err == nil {
 			stamps[i] = s.stampOf(p, vs[i].Token, vs[i].Version, from, to, now)
-			return nil
+			continue
 		}
+		lost, lostAt = append(lost, p), append(lostAt, i)
+	}
+	if err := each(lost, func(j int, p place) error {
 		var err error
-		stamps[i], err = s.stamp(ctx, p, from, to, now)
+		stamps[lostAt[j]], err = s.stamp(ctx, p, from, to, now)
 		return err
 	}); err != nil {
 		return Availability{}, err
@@ -183,15 +191,24 @@ func (s *Service) answerKey(siteID, roomID string, from, to time.Time, places []
 	s.mu.Lock()
 	gen := s.problemsGen
 	s.mu.Unlock()
-	var b strings.Builder
-	fmt.Fprintf(&b, "%s|%s|%d|%d|%d", siteID, roomID, from.UnixNano(), to.UnixNano(), gen)
+	// "site|room|from|to|gen", then "|room:version:stale:bookFrom:bookTo"
+	// for each room (times in Unix nanoseconds), built without fmt: it is
+	// made on every request.
+	b := make([]byte, 0, 64+96*len(stamps))
+	b = append(append(append(append(b, siteID...), '|'), roomID...), '|')
+	b = strconv.AppendInt(b, from.UnixNano(), 10)
+	b = strconv.AppendInt(append(b, '|'), to.UnixNano(), 10)
+	b = strconv.AppendUint(append(b, '|'), gen, 10)
 	for i, st := range stamps {
 		if !st.cached || st.version == "" {
 			return ""
 		}
-		fmt.Fprintf(&b, "|%s:%s:%t:%d:%d", places[i].room.ID, st.version, st.stale, st.bookFrom.UnixNano(), st.bookTo.UnixNano())
+		b = append(append(append(append(append(b, '|'), places[i].room.ID...), ':'), st.version...), ':')
+		b = strconv.AppendBool(b, st.stale)
+		b = strconv.AppendInt(append(b, ':'), st.bookFrom.UnixNano(), 10)
+		b = strconv.AppendInt(append(b, ':'), st.bookTo.UnixNano(), 10)
 	}
-	return b.String()
+	return string(b)
 }
 
 // answerMemo keeps recent availability answers by key. It is a memo,
