@@ -74,28 +74,7 @@ func TestClusterEventCapHeld(t *testing.T) {
 	began := time.Now()
 	answers := registerAll(t, ins, id, 0, 1000)
 	took := time.Since(began)
-	confirmed, positions := 0, map[int]int{}
-	for who, a := range answers {
-		if a.status != 201 {
-			t.Fatalf("%s: %d %s", who, a.status, a.body)
-		}
-		switch r := decode[regAnswer](t, a); r.Status {
-		case "confirmed":
-			confirmed++
-		case "waitlisted":
-			positions[r.Position]++
-		default:
-			t.Fatalf("%s: status %q", who, r.Status)
-		}
-	}
-	if confirmed != 100 || len(positions) != 900 {
-		t.Fatalf("1,000 registrations for 100 seats: %d confirmed, %d distinct waiting positions; want 100 and 900", confirmed, len(positions))
-	}
-	for p := 1; p <= 900; p++ {
-		if positions[p] != 1 {
-			t.Fatalf("waiting position %d given %d times", p, positions[p])
-		}
-	}
+	assertCapHeld(t, answers, 100)
 	regs := ins[2].attendees(t, id)
 	if c, w := counts(regs); c != 100 || w != 900 {
 		t.Fatalf("attendee list: %d confirmed, %d waiting", c, w)
