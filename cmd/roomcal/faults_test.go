@@ -231,3 +231,66 @@ func TestFrozenServerKeepsTheSlot(t *testing.T) {
 		}
 	}
 }
+
+// TestFrozenServerKeepsAMovesSlot: a move whose PUT the server holds past
+// the client's timeout is answered 503, and the slot it moves to stays
+// held meanwhile (another member gets 409); once the write lands, the
+// booking is at its new slot, in the gate as on the calendar, and its old
+// slot is free.
+func TestFrozenServerKeepsAMovesSlot(t *testing.T) {
+	home := testenv.RadicaleHome(t)
+	proxy := testenv.StartSabreProxy(t, home.URL)
+	home.URL = proxy.URL
+	b := newBackend(t, home, testenv.StartRedis(t).URL())
+	in := newInstance(t, b, instanceOpts{})
+	from, fromEnd := slot(12, 9)
+	to, toEnd := slot(12, 14)
+	a := in.book(t, "alice", "loire", from, fromEnd)
+	if a.status != 201 {
+		t.Fatalf("book: %d %s", a.status, a.body)
+	}
+	id := decode[bookingAnswer](t, a).ID
+	proxy.Detached.Store(true)
+	proxy.WriteDelay.Store(int64(7 * time.Second))
+	m := in.call(t, "PATCH", "/api/v1/bookings/"+id, "alice",
+		map[string]any{"start": to.Format(time.RFC3339), "end": toEnd.Format(time.RFC3339)})
+	if m.status != 503 {
+		t.Fatalf("move on a frozen server: %d %s, want 503", m.status, m.body)
+	}
+	proxy.WriteDelay.Store(0)
+	if a := in.book(t, "bruno", "loire", to, toEnd); a.status != 409 {
+		t.Fatalf("booking the slot a move is writing to: %d %s, want 409", a.status, a.body)
+	}
+	deadline := time.Now().Add(time.Minute)
+	for {
+		g := in.call(t, "GET", "/api/v1/bookings/"+id, "alice", nil)
+		if g.status == 200 && decode[bookingAnswer](t, g).Start.Equal(to) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the move never landed: %d %s", g.status, g.body)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	// Settled: the new slot is the booking's, the old one free.
+	deadline = time.Now().Add(time.Minute)
+	for {
+		a := in.book(t, "chloe", "loire", from, fromEnd)
+		if a.status == 201 {
+			break
+		}
+		if a.status != 409 || time.Now().After(deadline) {
+			t.Fatalf("the old slot after the move settled: %d %s, want 201", a.status, a.body)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	if a := in.book(t, "bruno", "loire", to, toEnd); a.status != 409 {
+		t.Fatalf("the moved booking's slot after settling: %d %s, want 409", a.status, a.body)
+	}
+	day, _ := slot(12, 0)
+	busy := bookingsOnServer(t, b, "loire", day, day.AddDate(0, 0, 1))
+	if len(busy) != 2 {
+		t.Fatalf("on the server: %+v, want the moved booking and chloe's", busy)
+	}
+	assertNoOverlap(t, busy)
+}
