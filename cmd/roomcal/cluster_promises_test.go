@@ -82,12 +82,7 @@ func TestClusterEventCapHeld(t *testing.T) {
 	// The list is in arrival order (confirmed, then the waiting list) and
 	// numbers the waiting list 1..900 in that order.
 	assertPositions(t, regs)
-	for _, r := range regs {
-		got := decode[regAnswer](t, answers[r.Member])
-		if got.Status != r.Status || got.Position != r.Position {
-			t.Fatalf("%s was told %s/%d, the list says %s/%d", r.Member, got.Status, got.Position, r.Status, r.Position)
-		}
-	}
+	assertToldAsListed(t, answers, regs)
 	assertServerAgrees(t, b, id, regs)
 	writes := ins[0].ev.Stats().Writes + ins[1].ev.Stats().Writes + ins[2].ev.Stats().Writes
 	t.Logf("1,000 registrations over three replicas answered in %v, written in %d PUTs", took.Round(time.Millisecond), writes)

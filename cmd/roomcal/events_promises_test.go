@@ -183,6 +183,18 @@ func assertCapHeld(t *testing.T, answers map[string]answer, seats int) {
 	}
 }
 
+// assertToldAsListed checks that each member was answered the status and
+// position the attendee list now gives them.
+func assertToldAsListed(t *testing.T, answers map[string]answer, regs []regAnswer) {
+	t.Helper()
+	for _, r := range regs {
+		got := decode[regAnswer](t, answers[r.Member])
+		if got.Status != r.Status || got.Position != r.Position {
+			t.Fatalf("%s was told %s/%d, the list says %s/%d", r.Member, got.Status, got.Position, r.Status, r.Position)
+		}
+	}
+}
+
 // attendees lists the registrations as the organiser sees them.
 func (in *instance) attendees(t *testing.T, id string) []regAnswer {
 	t.Helper()
@@ -290,12 +302,7 @@ func TestPromiseEventCapHeld(t *testing.T) {
 		t.Fatalf("attendee list: %d confirmed, %d waiting", c, w)
 	}
 	assertPositions(t, regs)
-	for _, r := range regs {
-		got := decode[regAnswer](t, answers[r.Member])
-		if got.Status != r.Status || got.Position != r.Position {
-			t.Fatalf("%s was told %s/%d, the list says %s/%d", r.Member, got.Status, got.Position, r.Status, r.Position)
-		}
-	}
+	assertToldAsListed(t, answers, regs)
 	assertServerAgrees(t, b, id, regs)
 
 	// Again: the same answer, 200.
