@@ -183,6 +183,24 @@ func (in *instance) book(t testing.TB, user, room string, start, end time.Time) 
 	})
 }
 
+// bookOnceFree books [start, end) for user, trying again while the slot
+// is taken (409), and fails the test if it is still taken after within
+// or any other answer comes.
+func (in *instance) bookOnceFree(t *testing.T, user, room string, start, end time.Time, within time.Duration) {
+	t.Helper()
+	deadline := time.Now().Add(within)
+	for {
+		a := in.book(t, user, room, start, end)
+		if a.status == 201 {
+			return
+		}
+		if a.status != 409 || time.Now().After(deadline) {
+			t.Fatalf("%s booking %s [%s, %s): %d %s, want 201 once the slot is free", user, room, start, end, a.status, a.body)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
 // slot returns a one-hour slot days ahead at hour:00 Paris time.
 func slot(days, hour int) (time.Time, time.Time) {
 	d := time.Now().In(paris).AddDate(0, 0, days)
@@ -460,17 +478,7 @@ func TestPromiseDeadWriter(t *testing.T) {
 	if a := in.book(t, "bastien", "loire", start, end); a.status != 409 {
 		t.Fatalf("slot held by a live claim: got %d, want 409", a.status)
 	}
-	deadline := time.Now().Add(15 * time.Second)
-	for {
-		a := in.book(t, "bastien", "loire", start, end)
-		if a.status == 201 {
-			break
-		}
-		if a.status != 409 || time.Now().After(deadline) {
-			t.Fatalf("slot never freed after the hold's expiry: %d %s", a.status, a.body)
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
+	in.bookOnceFree(t, "bastien", "loire", start, end, 15*time.Second)
 	if got := bookingsOnServer(t, b, "loire", start, end); len(got) != 1 {
 		t.Fatalf("server holds %d bookings, want only bastien's", len(got))
 	}
