@@ -199,7 +199,8 @@ func TestOpenAPICoversRoutes(t *testing.T) {
 	// Every mode's routes: dev (with personal feeds), header, oidc.
 	var routes []route
 	for _, o := range []Options{
-		{Catalog: testCatalog(t), AuthMode: AuthDev, Feeds: caldav.FeedEncoder{}, FeedTokens: noTokens{}},
+		{Catalog: testCatalog(t), AuthMode: AuthDev, Feeds: caldav.FeedEncoder{}, FeedTokens: noTokens{},
+			Preferences: caldav.NewMemberPreferences(nil, "")},
 		{Catalog: testCatalog(t), AuthMode: AuthHeader},
 		{Catalog: testCatalog(t), AuthMode: AuthOIDC, OIDC: &OIDCClient{}},
 	} {

@@ -111,6 +111,9 @@ func (s *Server) createBooking(c *gin.Context) {
 	}
 	c.Header("Location", "/api/v1/bookings/"+b.ID)
 	c.JSON(http.StatusCreated, toBookingJSON(b))
+	if room, err := s.opts.Catalog.Room(b.Room); err == nil {
+		s.rememberSite(c.Request.Context(), m, room.SiteID)
+	}
 }
 
 type bookingItemJSON struct {

@@ -146,6 +146,10 @@ var policyTable = map[string]policyCase{
 	// One's own feed token: any member, for themselves.
 	"POST /api/v1/me/feed":   {target: "/api/v1/me/feed", want: members(201)},
 	"DELETE /api/v1/me/feed": {target: "/api/v1/me/feed", want: members(204)},
+	// One's own preferences: any member, for themselves.
+	"GET /api/v1/me/preferences": {target: "/api/v1/me/preferences", want: members(200)},
+	"PATCH /api/v1/me/preferences": {target: "/api/v1/me/preferences", body: func(*policyFixture) string { return `{"site":"nantes"}` },
+		want: members(200)},
 
 	// The member pages (pages.go): anyone without a member is sent to
 	// sign in (303 to /login); members get through to Options.Pages,
@@ -217,7 +221,8 @@ func newPolicyFixture(t *testing.T) *policyFixture {
 		t.Fatal(err)
 	}
 	tokens := caldav.NewFeedTokens(store, "jetons")
-	s := New(Options{Logger: log, Catalog: cat, Bookings: bs, Events: es, Feeds: caldav.FeedEncoder{}, FeedTokens: tokens, AuthMode: AuthDev, Pages: stubPages{}})
+	s := New(Options{Logger: log, Catalog: cat, Bookings: bs, Events: es, Feeds: caldav.FeedEncoder{}, FeedTokens: tokens,
+		Preferences: caldav.NewMemberPreferences(store, "jetons"), AuthMode: AuthDev, Pages: stubPages{}})
 	srv := httptest.NewServer(s)
 	t.Cleanup(srv.Close)
 	y, m, d := time.Now().In(paris).AddDate(0, 0, 2).Date()

@@ -31,6 +31,9 @@ type Options struct {
 	// FeedTokens keeps personal feed tokens (nil: no personal feeds;
 	// they need Feeds too).
 	FeedTokens FeedTokens
+	// Preferences keeps the members' preferences (nil: their routes
+	// answer 404).
+	Preferences booking.PreferencesStore
 	// PublicURL is the address members reach roomcal at (feed links).
 	PublicURL string
 	// AuthMode is AuthDev, AuthHeader or AuthOIDC; TrustedProxies are the
@@ -161,6 +164,11 @@ func (s *Server) routes() []route {
 			route{http.MethodDelete, "/api/v1/me/feed", Member, s.revokeFeedToken},
 			// The token in the path is the credential.
 			route{http.MethodGet, "/feeds/me/:file", Anyone, s.personalFeed})
+	}
+	if s.opts.Preferences != nil {
+		rs = append(rs,
+			route{http.MethodGet, "/api/v1/me/preferences", Member, s.getPreferences},
+			route{http.MethodPatch, "/api/v1/me/preferences", Member, s.patchPreferences})
 	}
 	rs = append(rs, s.pageRoutes()...)   // pages.go: the member pages
 	rs = append(rs, s.loginRoutes()...)  // login.go: the dev mode's login page

@@ -57,3 +57,44 @@ func (l lockedFeedTokens) Revoke(ctx context.Context, memberID string) error {
 	defer lease.Release()
 	return l.FeedTokens.Revoke(ctx, memberID)
 }
+
+// lockedPreferences serialises the changes of one member's preferences
+// through the gate's object locks, for the same reason as the feed
+// links': Nextcloud checks If-Match and then does not enforce it, so
+// two updates at once could both pass and one member's choice be lost.
+// Updates are short and rare; one that finds the lock held waits for it
+// a little (preferencesLockWait) before it gives booking.ErrStale.
+type lockedPreferences struct {
+	booking.PreferencesStore
+	gate booking.Gate
+}
+
+const (
+	preferencesLockRoom = "~preferences"
+	preferencesLockTTL  = 30 * time.Second
+	preferencesLockWait = 3 * time.Second
+)
+
+// UpdatePreferences implements booking.PreferencesStore under the
+// member's lock.
+func (l lockedPreferences) UpdatePreferences(ctx context.Context, memberID string, change func(*booking.Preferences) error) (booking.Preferences, error) {
+	deadline := time.Now().Add(preferencesLockWait)
+	for pause := 20 * time.Millisecond; ; pause = min(2*pause, 250*time.Millisecond) {
+		lease, ok, err := l.gate.LockObject(ctx, preferencesLockRoom, memberID, preferencesLockTTL)
+		if err != nil {
+			return booking.Preferences{}, fmt.Errorf("lock preferences of %s: %w", memberID, err)
+		}
+		if ok {
+			defer lease.Release()
+			return l.PreferencesStore.UpdatePreferences(ctx, memberID, change)
+		}
+		if time.Now().Add(pause).After(deadline) {
+			return booking.Preferences{}, fmt.Errorf("preferences of %s are being changed by another request: %w", memberID, booking.ErrStale)
+		}
+		select {
+		case <-ctx.Done():
+			return booking.Preferences{}, ctx.Err()
+		case <-time.After(pause):
+		}
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/roomcal/roomcal/api"
 	"github.com/roomcal/roomcal/booking"
@@ -83,5 +84,60 @@ func TestFeedLinkChangesOneAtATime(t *testing.T) {
 	}
 	if slow.most != 2 {
 		t.Fatalf("%d changes ran at once, want 2 (one per member)", slow.most)
+	}
+}
+
+// countingPreferences is a booking.PreferencesStore whose updates take a
+// while, counting how many ran at once per member.
+type countingPreferences struct {
+	booking.PreferencesStore
+	mu      sync.Mutex
+	running map[string]int
+	most    int
+	done    int
+}
+
+func (c *countingPreferences) UpdatePreferences(_ context.Context, id string, change func(*booking.Preferences) error) (booking.Preferences, error) {
+	c.mu.Lock()
+	c.running[id]++
+	c.most = max(c.most, c.running[id])
+	c.mu.Unlock()
+	time.Sleep(30 * time.Millisecond) // a slow calendar write
+	var p booking.Preferences
+	err := change(&p)
+	c.mu.Lock()
+	c.running[id]--
+	c.done++
+	c.mu.Unlock()
+	return p, err
+}
+
+// TestPreferencesChangesOneAtATime: concurrent updates of one member's
+// preferences run one after the other (the second waits for the lock
+// instead of racing the first on the calendar server), and all of them
+// are done.
+func TestPreferencesChangesOneAtATime(t *testing.T) {
+	store := &countingPreferences{running: map[string]int{}}
+	l := lockedPreferences{PreferencesStore: store, gate: redisgate.New(gatetest.Embedded(t).Client())}
+	var wg sync.WaitGroup
+	errs := make(chan error, 8)
+	for i := range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			id := []string{"ana", "bruno"}[i%2]
+			_, err := l.UpdatePreferences(context.Background(), id, func(p *booking.Preferences) error { p.Site = "nantes"; return nil })
+			errs <- err
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Fatalf("update: %v", err)
+		}
+	}
+	if store.most != 1 || store.done != 8 {
+		t.Fatalf("at most %d updates of one member at once, %d done; want 1 and 8", store.most, store.done)
 	}
 }
