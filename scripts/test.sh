@@ -13,6 +13,10 @@
 #        ROOMCAL_TEST_REDIS_CLUSTER_URL=redis://127.0.0.1:P1?addr=127.0.0.1:P2&… (all six nodes)
 #        ROOMCAL_TEST_RADICALE_URL=http://127.0.0.1:PORT/
 #        ROOMCAL_TEST_XANDIKOS_URL=http://127.0.0.1:PORT/
+#      and an SMTP sink (Debian's aiosmtpd, keeping every message in a
+#      maildir):
+#        ROOMCAL_TEST_SMTP_URL=smtp://127.0.0.1:PORT
+#        ROOMCAL_TEST_SMTP_MAILDIR=DIR
 #   4. runs `go test -race -count=1 ./...`;
 #   5. stops everything it started, even on failure or Ctrl-C, and exits with
 #      the tests' status.
@@ -58,6 +62,7 @@ child="" # the running Go step (or ROOMCAL_TEST_CMD), leader of its own process 
 redis_pid=""
 radicale_pid=""
 xandikos_pid=""
+smtp_pid=""
 cluster_pids=()  # every Redis Cluster node started (some may have exited at start-up)
 cluster_nodes=() # "PID PORT" of each node that answered, in order
 
@@ -104,11 +109,12 @@ cleanup() {
 	trap '' INT TERM # a second Ctrl-C must not cut the cleanup short
 	set +e
 	[[ -n $child ]] && stop_group "$child"
-	if [[ -n $redis_pid || -n $radicale_pid || -n $xandikos_pid || ${#cluster_pids[@]} -gt 0 ]]; then
+	if [[ -n $redis_pid || -n $radicale_pid || -n $xandikos_pid || -n $smtp_pid || ${#cluster_pids[@]} -gt 0 ]]; then
 		step "stopping test servers"
 		[[ -n $redis_pid ]] && stop_pid "$redis_pid"
 		[[ -n $radicale_pid ]] && stop_pid "$radicale_pid"
 		[[ -n $xandikos_pid ]] && stop_pid "$xandikos_pid"
+		[[ -n $smtp_pid ]] && stop_pid "$smtp_pid"
 		for pid in "${cluster_pids[@]}"; do
 			stop_pid "$pid"
 		done
@@ -149,6 +155,7 @@ missing=()
 [[ -x $XANDIKOS_BIN ]] || missing+=(xandikos)
 [[ -x $COMPOSE_BIN ]] || missing+=(docker-compose)
 { [[ -x $PYTHON_BIN ]] && "$PYTHON_BIN" -c 'import icalendar' 2>/dev/null; } || missing+=(python3-icalendar)
+{ [[ -x $PYTHON_BIN ]] && "$PYTHON_BIN" -c 'import aiosmtpd' 2>/dev/null; } || missing+=(python3-aiosmtpd)
 # go test -race needs cgo, hence a C compiler.
 command -v "$("$GO" env CC)" >/dev/null || missing+=(gcc libc6-dev)
 # The browser tests: headless Chromium, and npm for the front-end assets.
@@ -173,8 +180,8 @@ if ((${#missing[@]})); then
 		die "could not install ${missing[*]} with apt-get; install them and run again"
 	fi
 	if ! [[ -x $REDIS_BIN && -x $REDIS_CLI && -x $RADICALE_BIN && -x $XANDIKOS_BIN && -x $COMPOSE_BIN && -x $CHROMIUM_BIN ]] ||
-		! "$PYTHON_BIN" -c 'import icalendar' 2>/dev/null; then
-		die "installed ${missing[*]}, yet $REDIS_BIN, $REDIS_CLI, $RADICALE_BIN, $XANDIKOS_BIN, $COMPOSE_BIN, $CHROMIUM_BIN or python3-icalendar is still missing"
+		! "$PYTHON_BIN" -c 'import icalendar, aiosmtpd' 2>/dev/null; then
+		die "installed ${missing[*]}, yet $REDIS_BIN, $REDIS_CLI, $RADICALE_BIN, $XANDIKOS_BIN, $COMPOSE_BIN, $CHROMIUM_BIN, python3-icalendar or python3-aiosmtpd is still missing"
 	fi
 fi
 
@@ -406,20 +413,43 @@ start_xandikos() {
 	die "could not start xandikos"
 }
 
-step "starting redis-server, radicale and xandikos"
+# The SMTP sink: Debian's aiosmtpd with its Mailbox handler, which keeps
+# every message it accepts in a maildir.
+start_smtp() {
+	local try rc
+	for try in 1 2; do
+		smtp_port=$(free_port)
+		"$PYTHON_BIN" -m aiosmtpd -n -l "127.0.0.1:$smtp_port" -c aiosmtpd.handlers.Mailbox "$tmp/maildir" \
+			>"$tmp/aiosmtpd.log" 2>&1 </dev/null &
+		smtp_pid=$!
+		await aiosmtpd "$smtp_pid" "$smtp_port" 'NOOP\r\n' '220' "$tmp/aiosmtpd.log" && return 0
+		rc=$?
+		stop_pid "$smtp_pid"
+		smtp_pid=""
+		((rc == 1 && try == 1)) || break
+		echo "test.sh: retrying aiosmtpd on another port" >&2
+	done
+	die "could not start aiosmtpd"
+}
+
+step "starting redis-server, radicale, xandikos and aiosmtpd"
 start_redis
 start_radicale
 start_xandikos
+start_smtp
 step "starting a Redis Cluster (3 masters, 3 replicas)"
 start_redis_cluster
 export ROOMCAL_TEST_REDIS_URL="redis://127.0.0.1:$redis_port/0"
 export ROOMCAL_TEST_REDIS_CLUSTER_URL="$cluster_url"
 export ROOMCAL_TEST_RADICALE_URL="http://127.0.0.1:$radicale_port/"
 export ROOMCAL_TEST_XANDIKOS_URL="http://127.0.0.1:$xandikos_port/"
+export ROOMCAL_TEST_SMTP_URL="smtp://127.0.0.1:$smtp_port"
+export ROOMCAL_TEST_SMTP_MAILDIR="$tmp/maildir"
 echo "    ROOMCAL_TEST_REDIS_URL=$ROOMCAL_TEST_REDIS_URL"
 echo "    ROOMCAL_TEST_REDIS_CLUSTER_URL=$ROOMCAL_TEST_REDIS_CLUSTER_URL"
 echo "    ROOMCAL_TEST_RADICALE_URL=$ROOMCAL_TEST_RADICALE_URL"
 echo "    ROOMCAL_TEST_XANDIKOS_URL=$ROOMCAL_TEST_XANDIKOS_URL"
+echo "    ROOMCAL_TEST_SMTP_URL=$ROOMCAL_TEST_SMTP_URL (maildir $ROOMCAL_TEST_SMTP_MAILDIR)"
 
 # ---------------------------------------------------------------------------
 # 4. Tests.
@@ -440,7 +470,7 @@ else
 	step "tests passed"
 fi
 # A server that died under the tests explains many failures: say so.
-servers=("redis-server $redis_pid redis.log" "radicale $radicale_pid radicale.log" "xandikos $xandikos_pid xandikos.log")
+servers=("redis-server $redis_pid redis.log" "radicale $radicale_pid radicale.log" "xandikos $xandikos_pid xandikos.log" "aiosmtpd $smtp_pid aiosmtpd.log")
 for ((i = 0; i < ${#cluster_nodes[@]}; i++)); do
 	read -r pid _ <<<"${cluster_nodes[i]}"
 	servers+=("redis-cluster-node-$((i + 1)) $pid cluster/$((i + 1))/redis.log")

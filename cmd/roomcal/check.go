@@ -2,11 +2,14 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 
 	"github.com/roomcal/roomcal/internal/config"
+	"github.com/roomcal/roomcal/internal/mail"
+	"github.com/roomcal/roomcal/internal/notices"
 )
 
 // check validates the configuration (already done by Load) and reaches
@@ -65,9 +68,56 @@ func check(ctx context.Context, cfg *config.Config, out io.Writer) error {
 	} else {
 		checkRedis(ctx, d, say)
 	}
+	checkMail(ctx, cfg, say)
 	if !ok {
 		return errReported
 	}
+	return nil
+}
+
+// checkMail says whether notices can go out: the SMTP server greets
+// (and takes the credentials), or mail is off.
+func checkMail(ctx context.Context, cfg *config.Config, say func(bool, string, ...any)) {
+	if !cfg.SMTP.Enabled() {
+		say(true, "mail: no ROOMCAL_SMTP_URL, no notices are sent")
+		return
+	}
+	s, err := mail.New(cfg.SMTP, cfg.MailFrom)
+	if err != nil {
+		say(false, "mail: %v", err)
+		return
+	}
+	cctx, cancel := timeout(ctx)
+	defer cancel()
+	if err := s.Ping(cctx); err != nil {
+		say(false, "mail: %v", err)
+		return
+	}
+	say(true, "mail: SMTP server %s answers; notices go out as %s", cfg.SMTP, cfg.MailFrom)
+}
+
+// mailTest sends a test message to address.
+func mailTest(ctx context.Context, cfg *config.Config, address string, out io.Writer) error {
+	if !cfg.SMTP.Enabled() {
+		return errors.New("no SMTP server: set ROOMCAL_SMTP_URL and ROOMCAL_MAIL_FROM")
+	}
+	s, err := mail.New(cfg.SMTP, cfg.MailFrom)
+	if err != nil {
+		return err
+	}
+	cctx, cancel := timeout(ctx)
+	defer cancel()
+	err = s.Send(cctx, notices.Message{
+		To:      address,
+		Subject: "roomcal : message d'essai / test message",
+		Text: "Ce message d'essai montre que roomcal peut envoyer des avis.\n" +
+			"This test message shows that roomcal can send notices.\n",
+		Lang: "fr",
+	})
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(out, "sent a test message to %s through %s\n", address, cfg.SMTP)
 	return nil
 }
 

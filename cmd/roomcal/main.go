@@ -4,6 +4,7 @@
 //	roomcal [serve]      run the service (the default)
 //	roomcal check        validate the configuration, reach CalDAV and Redis
 //	roomcal rooms sync   create the room calendars missing on the server
+//	roomcal mail test ADDRESS   send a test message
 package main
 
 import (
@@ -26,6 +27,8 @@ commands:
   serve        run the service (default)
   check        validate the configuration and reach CalDAV and Redis
   rooms sync   create the room calendars that are missing on the server
+  mail test ADDRESS
+               send a test message through ROOMCAL_SMTP_URL
 
 Configuration: roomcal.yaml (or ROOMCAL_CONFIG) and ROOMCAL_* variables.
 `
@@ -59,6 +62,8 @@ func run(ctx context.Context, args []string, env func(string) string, stdout, st
 		err = check(ctx, cfg, stdout)
 	case cmd == "rooms" && len(args) > 1 && args[1] == "sync":
 		err = syncRooms(ctx, cfg, stdout)
+	case cmd == "mail" && len(args) == 3 && args[1] == "test":
+		err = mailTest(ctx, cfg, args[2], stdout)
 	default:
 		fmt.Fprintf(stderr, "roomcal: unknown command %q\n\n%s", cmd, usage)
 		return 2

@@ -30,7 +30,7 @@ func TestCommandsOnTheEmbeddedStore(t *testing.T) {
 		code int
 		want []string
 	}{
-		{[]string{"check"}, 1, []string{"built-in demo", "FAIL room nantes-loire", "run `roomcal rooms sync`", "Redis: embedded engine"}},
+		{[]string{"check"}, 1, []string{"built-in demo", "mail: no ROOMCAL_SMTP_URL", "FAIL room nantes-loire", "run `roomcal rooms sync`", "Redis: embedded engine"}},
 		{[]string{"rooms", "sync"}, 0, []string{`created calendar "nantes-loire" for room nantes-loire`}},
 		{[]string{"check"}, 0, []string{"ok   every room has its calendar"}},
 		{[]string{"rooms", "sync"}, 0, []string{"every room already has its calendar"}},

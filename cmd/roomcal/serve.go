@@ -57,6 +57,10 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 		}
 	}
 
+	if !cfg.SMTP.Enabled() {
+		log.Info("no ROOMCAL_SMTP_URL: no notices are sent by e-mail")
+	}
+
 	cat, err := booking.NewCatalog(cfg.Sites, cfg.Rooms)
 	if err != nil {
 		return err

@@ -85,6 +85,16 @@ type Config struct {
 	// replicas.
 	RateLimit RateLimit
 	LogLevel  slog.Level // ROOMCAL_LOG_LEVEL
+	// SMTP is the mail server notices go out through (ROOMCAL_SMTP_URL);
+	// disabled when not set.
+	SMTP SMTP
+	// MailFrom is the sender of notices (ROOMCAL_MAIL_FROM), required
+	// with SMTP, as "Name <address>" or an address.
+	MailFrom string
+	// NoticeDailyCap is how many notices one member gets a day
+	// (ROOMCAL_NOTICE_DAILY_CAP, default 10); the rest wait for one
+	// daily digest.
+	NoticeDailyCap int
 
 	// Sites in the order of the file.
 	Sites []booking.Site
@@ -323,6 +333,10 @@ func (c Config) String() string {
 		fmt.Fprintf(&b, " session_key=%s", c.Auth.SessionKey)
 	}
 	fmt.Fprintf(&b, " rate_limit=%s", c.RateLimit)
+	fmt.Fprintf(&b, " smtp=%s", c.SMTP)
+	if c.SMTP.Enabled() {
+		fmt.Fprintf(&b, " mail_from=%q notice_daily_cap=%d", c.MailFrom, c.NoticeDailyCap)
+	}
 	fmt.Fprintf(&b, " sync_interval=%s events_calendar=%s log_level=%s sites=%d rooms=%d",
 		c.SyncInterval, c.EventsCalendar, c.LogLevel, len(c.Sites), len(c.Rooms))
 	return b.String()
@@ -352,6 +366,9 @@ func (c Config) LogValue() slog.Value {
 		slog.Any("session_key", c.Auth.SessionKey),
 		slog.Bool("auth_dev_force", c.Auth.DevForce),
 		slog.String("rate_limit", c.RateLimit.String()),
+		slog.String("smtp", c.SMTP.String()),
+		slog.String("mail_from", c.MailFrom),
+		slog.Int("notice_daily_cap", c.NoticeDailyCap),
 		slog.Duration("sync_interval", c.SyncInterval),
 		slog.String("events_calendar", c.EventsCalendar),
 		slog.String("log_level", c.LogLevel.String()),

@@ -149,6 +149,30 @@ func settings() []setting {
 			c.EventsCalendar = v
 			return nil
 		}},
+		{"smtp_url", "", func(c *Config, v string) error {
+			s, err := parseSMTPURL(v)
+			if err != nil {
+				return err
+			}
+			c.SMTP = s
+			return nil
+		}},
+		{"mail_from", "", func(c *Config, v string) error {
+			a, err := parseMailFrom(v)
+			if err != nil {
+				return err
+			}
+			c.MailFrom = a.String()
+			return nil
+		}},
+		{"notice_daily_cap", "10", func(c *Config, v string) error {
+			n, err := strconv.Atoi(v)
+			if err != nil || n < 1 || n > 1000 {
+				return fmt.Errorf("must be a number of messages from 1 to 1000, got %q", v)
+			}
+			c.NoticeDailyCap = n
+			return nil
+		}},
 		{"log_level", "info", func(c *Config, v string) error {
 			if strings.EqualFold(v, "warning") {
 				v = "warn"
@@ -219,6 +243,9 @@ func resolveSettings(ps *problems, c *Config, f *fileSettings, env func(string) 
 	}
 	if c.Auth.Mode == AuthHeader && len(c.Auth.TrustedProxies) == 0 {
 		blame(ps, f, "trusted_proxies", from["trusted_proxies"], "must list at least one network when auth_mode is header")
+	}
+	if c.SMTP.Enabled() && c.MailFrom == "" {
+		blame(ps, f, "mail_from", from["mail_from"], "required when smtp_url is set: the sender of notices, like \"Salles <salles@example.coop>\"")
 	}
 	for _, r := range c.Rooms {
 		if r.Calendar == c.EventsCalendar && c.EventsCalendar != "" {

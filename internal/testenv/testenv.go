@@ -117,8 +117,11 @@ func (s *Server) Addr() string { return fmt.Sprintf("127.0.0.1:%d", s.port) }
 
 // URL is the server's base URL: http://… for Radicale, redis://… for Redis.
 func (s *Server) URL() string {
-	if s.name == "redis" {
+	switch s.name {
+	case "redis":
 		return "redis://" + s.Addr() + "/0"
+	case "aiosmtpd":
+		return "smtp://" + s.Addr()
 	}
 	return "http://" + s.Addr() + "/"
 }
@@ -150,6 +153,9 @@ func StartRedis(t testing.TB) *Server {
 }
 
 func (s *Server) command() []string {
+	if s.name == "aiosmtpd" {
+		return smtpCommand(s.port, s.Maildir())
+	}
 	if s.name == "redis" {
 		return []string{redisBin, "--port", fmt.Sprint(s.port), "--bind", "127.0.0.1",
 			"--save", "", "--appendonly", "no", "--dir", s.dir}
@@ -237,6 +243,9 @@ func (s *Server) Stop() {
 // for Redis it checks the process id the server reports, so a server of
 // another test on the same port is not taken for ours.
 func (s *Server) answers(pid int) bool {
+	if s.name == "aiosmtpd" {
+		return smtpAnswers(s.Addr())
+	}
 	if s.name == "redis" {
 		c, err := net.DialTimeout("tcp", s.Addr(), 200*time.Millisecond)
 		if err != nil {
