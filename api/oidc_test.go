@@ -552,8 +552,8 @@ func TestOIDCCallbackRefusals(t *testing.T) {
 			t.Error("a forged state signed the browser in")
 		}
 		// The genuine answer still completes the sign-in it belongs to,
-		// and leads to the day view (the stub page).
-		if resp, body := b.do("GET", callback, "", nil); resp.StatusCode != 200 || !strings.Contains(string(body), `"page":"day"`) || !signedIn(b) {
+		// and leads to the start page (the stub page).
+		if resp, body := b.do("GET", callback, "", nil); resp.StatusCode != 200 || !strings.Contains(string(body), `"page":"start"`) || !signedIn(b) {
 			t.Errorf("the genuine callback: %d %s", resp.StatusCode, body)
 		}
 	})

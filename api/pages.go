@@ -22,7 +22,10 @@ import (
 
 // Page names, as Page.Name gives them to Pages.
 const (
-	PageDay    = "day"    // a site's rooms for one day: GET / and /sites/:id
+	// PageStart is the start page, "for when, for how many, where?" and
+	// the rooms free then: GET / (?site= chooses the site).
+	PageStart  = "start"
+	PageDay    = "day"    // a site's planning for one day: GET /sites/:id
 	PageMine   = "mine"   // the member's own bookings: GET /mes-reservations
 	PageEvents = "events" // internal events: GET /evenements
 	// PageConflicts lists overlaps made outside roomcal (for admins):
@@ -86,7 +89,7 @@ type LoginForm struct {
 
 // Page is one page request that api let through.
 type Page struct {
-	// Name is PageDay, PageMine, PageEvents, PageEvent, PageConflicts or
+	// Name is PageStart, PageDay, PageMine, PageEvents, PageEvent, PageConflicts or
 	// PageRoom.
 	Name string
 	// SiteID is the site of the day view ("" for the default one).
@@ -113,7 +116,7 @@ type Page struct {
 // member to sign in, which a 401 problem would not do for a browser.
 func (s *Server) pageRoutes() []route {
 	return []route{
-		{http.MethodGet, "/", Anyone, s.page(PageDay)},
+		{http.MethodGet, "/", Anyone, s.page(PageStart)},
 		{http.MethodGet, "/sites/:id", Anyone, s.page(PageDay)},
 		{http.MethodGet, "/mes-reservations", Anyone, s.page(PageMine)},
 		{http.MethodGet, "/evenements", Anyone, s.page(PageEvents)},

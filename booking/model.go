@@ -57,6 +57,20 @@ type Rules struct {
 	AllowedGroups []string
 }
 
+// Allows reports whether m may book under r: r names no group, m is an
+// admin, or m is in one of r's groups.
+func (r Rules) Allows(m Member) bool {
+	if len(r.AllowedGroups) == 0 || m.IsAdmin() {
+		return true
+	}
+	for _, g := range r.AllowedGroups {
+		if m.InGroup(g) {
+			return true
+		}
+	}
+	return false
+}
+
 // ClockTime is a wall-clock time of day, in minutes after midnight
 // (0…1440; 1440 is the midnight that ends a day).
 type ClockTime int

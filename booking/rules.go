@@ -14,17 +14,8 @@ func CheckRules(site Site, room Room, m Member, start, end, now time.Time) error
 	if !start.Before(end) {
 		return Invalidf("la fin doit être après le début / end must be after start")
 	}
-	if len(r.AllowedGroups) > 0 && !m.IsAdmin() {
-		allowed := false
-		for _, g := range r.AllowedGroups {
-			if m.InGroup(g) {
-				allowed = true
-				break
-			}
-		}
-		if !allowed {
-			return &RuleError{Rule: RuleAllowed, Detail: fmt.Sprintf("cette salle est réservée aux groupes %v / this room is for groups %v only", r.AllowedGroups, r.AllowedGroups)}
-		}
+	if !r.Allows(m) {
+		return &RuleError{Rule: RuleAllowed, Detail: fmt.Sprintf("cette salle est réservée aux groupes %v / this room is for groups %v only", r.AllowedGroups, r.AllowedGroups)}
 	}
 	if start.Before(now) {
 		return &RuleError{Rule: RuleInPast, Detail: "le créneau est déjà commencé ou passé / the slot has already started"}

@@ -73,7 +73,7 @@ func load(opts Options) (*Site, error) {
 	if !s.calendar {
 		s.log.Warn("web: the calendar files are not built in (run `make assets` before go build); the day view shows the booking form only")
 	}
-	for _, name := range []string{"day", "mine", "events", "conflicts", "notfound", "room", "login", "signin"} {
+	for _, name := range []string{"start", "day", "mine", "events", "conflicts", "notfound", "room", "login", "signin"} {
 		t, err := template.New("base.html").ParseFS(files, "templates/base.html", "templates/booking.html", "templates/"+name+".html")
 		if err != nil {
 			return nil, fmt.Errorf("web: templates: %w", err)
@@ -114,6 +114,10 @@ func (s *Site) ServePage(w http.ResponseWriter, r *http.Request, p api.Page) {
 	status := http.StatusOK
 	page := p.Name
 	switch p.Name {
+	case api.PageStart:
+		d := s.startData(r, p.Member, s.preferredSite(r, p.Member))
+		v.Title, v.Nav, v.JS, v.Data = v.T("start_title"), "rooms", s.assetURL("start.js"), d
+		v.Messages = s.jsMessages(lang)
 	case api.PageDay:
 		d, ok := s.dayData(r, p.SiteID)
 		if !ok {

@@ -173,7 +173,9 @@ func TestPages(t *testing.T) {
 		status       int
 		want         []string
 	}{
-		{"day", "/", api.Page{Name: api.PageDay}, 200, []string{"Salles de Nantes", `value="loire"`, `value="erdre"`, `data-date="2026-11-24"`, "/static/", "day.js", `name="date"`}},
+		{"start", "/", api.Page{Name: api.PageStart}, 200, []string{"Pour quand, pour combien, où ?", "start.js", `id="site-nantes" value="nantes" checked`, `id="start-data"`, `"first_name":"Amina"`, `href="/sites/nantes"`}},
+		{"start site asked", "/?site=brest", api.Page{Name: api.PageStart}, 200, []string{`id="site-brest" value="brest" checked`, `"site":"brest"`}},
+		{"day", "/sites/nantes", api.Page{Name: api.PageDay, SiteID: "nantes"}, 200, []string{"Salles de Nantes", `value="loire"`, `value="erdre"`, `data-date="2026-11-24"`, "/static/", "day.js", `name="date"`}},
 		{"day other site", "/sites/brest?date=2026-12-02", api.Page{Name: api.PageDay, SiteID: "brest"}, 200, []string{"Salles de Brest", `value="iroise"`, `data-date="2026-12-02"`, `href="/sites/brest?date=2026-12-01"`, `href="/sites/brest?date=2026-12-03"`}},
 		{"day english", "/?lang=en", api.Page{Name: api.PageDay}, 200, []string{"Rooms at Nantes", `lang="en"`, "Book with the form"}},
 		{"unknown site", "/sites/nowhere", api.Page{Name: api.PageDay, SiteID: "nowhere"}, 404, []string{"Page introuvable", `href="/sites/nantes"`}},

@@ -204,7 +204,7 @@ func (b *browserTab) login(t *testing.T, base, name, next string) {
 		chromedp.WaitVisible("#name"),
 		chromedp.SendKeys("#name", name),
 		chromedp.Submit("#name"),
-		chromedp.WaitVisible("#day"),
+		chromedp.WaitVisible("main h1"),
 	)
 }
 
@@ -234,7 +234,7 @@ func TestBrowserBooking(t *testing.T) {
 
 	day := bookingDay()
 	date := day.Format(time.DateOnly)
-	dayPath := "/?date=" + date
+	dayPath := "/sites/nantes?date=" + date
 
 	// 1. The login page, in French; sign in; the day view shows the
 	// rooms against the hours.

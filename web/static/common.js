@@ -16,6 +16,15 @@ export function t(key, params = {}) {
   return s;
 }
 
+// tn returns the plural form of key for the count n ("{key}_one",
+// "{key}_other"… as the page's language counts), {n} and the params
+// filled.
+const plural = new Intl.PluralRules(pageLang || "fr");
+export function tn(key, n, params = {}) {
+  const form = `${key}_${plural.select(n)}`;
+  return t(form in msgs ? form : `${key}_other`, { n, ...params });
+}
+
 // detailIn keeps the page's language of a bilingual "français / English"
 // detail from the server.
 export function detailIn(detail) {

@@ -21,7 +21,7 @@ export function siteClock(tz, lang) {
 }
 
 // book sends one booking of the room named room; it returns {ok, message}
-// in plain words, times in clock's zone.
+// in plain words, times in clock's zone, and the booking made (ok only).
 export async function book(req, room, { fmtDate, fmtTime }) {
   let resp;
   try {
@@ -36,7 +36,7 @@ export async function book(req, room, { fmtDate, fmtTime }) {
   }
   const body = await resp.json().catch(() => ({}));
   if (resp.ok) {
-    return { ok: true, message: t("booked_ok", { room, date: fmtDate(body.start ?? req.start), start: fmtTime(body.start ?? req.start), end: fmtTime(body.end ?? req.end) }) };
+    return { ok: true, booking: body, message: t("booked_ok", { room, date: fmtDate(body.start ?? req.start), start: fmtTime(body.start ?? req.start), end: fmtTime(body.end ?? req.end) }) };
   }
   switch (resp.status) {
     case 409: {

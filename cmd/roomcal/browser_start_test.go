@@ -1,0 +1,215 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/input"
+	"github.com/chromedp/chromedp"
+)
+
+// The start page in a real browser, counting what a member does: every
+// press is a real mouse click (desktop) or a real finger tap (phone, CDP
+// touch events) on the chip or button a member would press, found by
+// what it says. A member books in at most three presses from the start
+// page: the day, "14:00 · 2 h", the room's button.
+
+// maxPresses is what issue 13 allows from the start page to a booking.
+const maxPresses = 3
+
+// member is a browser tab that counts the presses it makes.
+type member struct {
+	*browserTab
+	touch   bool
+	presses int
+}
+
+// press finds the element the JS expression find returns, scrolls it into
+// view, and presses its middle with the mouse or a finger; what says what
+// it is, for the failure message.
+func (m *member) press(t *testing.T, what, find string) {
+	t.Helper()
+	js := fmt.Sprintf(`(() => { const e = (%s); if (!e) return null; e.scrollIntoView({block: "center"});
+		const r = e.getBoundingClientRect(); return {x: r.left + r.width / 2, y: r.top + r.height / 2}; })()`, find)
+	ctx, cancel := context.WithTimeout(m.ctx, 15*time.Second)
+	defer cancel()
+	var p point
+	for {
+		got, err := chromedp.Run(ctx, chromedp.Evaluate[*point](js))
+		if err == nil && got != nil {
+			p = *got
+			break
+		}
+		select {
+		case <-ctx.Done():
+			t.Fatalf("press %s: not on the page (%v; console: %v)", what, err, m.errors())
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+	m.presses++
+	if m.touch {
+		// Two taps at one place within a moment are a double tap, which
+		// the browser does not click: a member's taps are further apart.
+		time.Sleep(400 * time.Millisecond)
+		tap := func(typ input.DispatchTouchEventType, points []*input.TouchPoint) chromedp.Action[chromedp.Void] {
+			return chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+				_, err := cdp.Call(ctx, tg, input.DispatchTouchEvent, input.DispatchTouchEventParams{Type: typ, TouchPoints: points})
+				return err
+			})
+		}
+		m.do(t, "tap "+what,
+			tap(input.DispatchTouchEventTypeTouchStart, []*input.TouchPoint{{X: p.X, Y: p.Y}}),
+			chromedp.Sleep(60*time.Millisecond),
+			tap(input.DispatchTouchEventTypeTouchEnd, []*input.TouchPoint{}))
+		return
+	}
+	m.do(t, "click "+what,
+		chromedp.MouseEvent("mousePressed", p.X, p.Y, chromedp.ButtonLeft, chromedp.ClickCount(1)),
+		chromedp.MouseEvent("mouseReleased", p.X, p.Y, chromedp.ButtonLeft, chromedp.ClickCount(1)))
+}
+
+// chipJS finds the chip of the row row (a container's id) whose label
+// says label, exactly.
+func chipJS(row, label string) string {
+	return fmt.Sprintf(`[...document.querySelectorAll("#%s label")].find(l => l.textContent.trim() === %q)`, row, label)
+}
+
+// dayChipJS finds the day chip of date (YYYY-MM-DD): its label, which
+// says "Demain" or "lun. 7 déc.".
+func dayChipJS(date string) string {
+	return fmt.Sprintf(`document.querySelector('#day-chips label[for="day-%s"]')`, date)
+}
+
+// bookButtonJS finds the first room's button that says label, in the
+// list list (a container's id).
+func bookButtonJS(list, label string) string {
+	return fmt.Sprintf(`[...document.querySelectorAll("#%s button.book")].find(b => b.textContent.trim() === %q)`, list, label)
+}
+
+// quickDay is the first weekday from tomorrow outside the year-end
+// closure: the demo's Nantes rooms are open 08:00–20:00 on it.
+func quickDay() time.Time {
+	paris, _ := time.LoadLocation("Europe/Paris")
+	d := time.Now().In(paris).AddDate(0, 0, 1)
+	for {
+		wd := d.Weekday()
+		closed := (d.Month() == time.December && d.Day() >= 24) || (d.Month() == time.January && d.Day() == 1)
+		if wd != time.Saturday && wd != time.Sunday && !closed {
+			return d
+		}
+		d = d.AddDate(0, 0, 1)
+	}
+}
+
+func TestBrowserStartPage(t *testing.T) {
+	chromium, axe := browserNeeds(t)
+	base := startServe(t)
+	tab := openBrowser(t, chromium, 120*time.Second)
+	date := quickDay().Format(time.DateOnly)
+
+	// 1. A desktop, 1280 px, the mouse: Amina books for two people
+	// (the default), the day, 14:00 for two hours.
+	amina := &member{browserTab: tab}
+	amina.login(t, base, "Amina Diallo", "/")
+	amina.waitText(t, "main h1", "Pour quand, pour combien, où ?")
+	amina.waitText(t, "#results-status", "libre")
+	amina.check(t, axe, "10-accueil")
+	amina.press(t, "the day chip", dayChipJS(date))
+	amina.press(t, "14:00 · 2 h", chipJS("slot-chips", "14:00 · 2 h"))
+	amina.waitText(t, "#results-status", "de 14:00 à 16:00")
+	// Best fit first: La Bulle (4 seats) before the Salle Erdre (6).
+	order, err := chromedp.Run(amina.ctx, chromedp.Evaluate[[]string](`[...document.querySelectorAll("#results-list h3 a")].map(a => a.textContent)`))
+	if err != nil || len(order) < 2 || !strings.HasPrefix(order[0], "La Bulle") || order[1] != "Salle Erdre" {
+		t.Errorf("rooms for two people, 14:00–16:00: %v (%v); want La Bulle, then the Salle Erdre", order, err)
+	}
+	amina.check(t, axe, "11-accueil-choix")
+	amina.press(t, "the best room's button", bookButtonJS("results-list", "Réserver 14:00 – 16:00"))
+	msg := amina.waitText(t, "#done-what", "C'est réservé")
+	if !strings.Contains(msg, "La Bulle") || !strings.Contains(msg, "14:00") || !strings.Contains(msg, "16:00") {
+		t.Errorf("booked %q, not La Bulle 14:00–16:00", msg)
+	}
+	if amina.presses > maxPresses {
+		t.Errorf("desktop: %d presses from the start page to a booking, want at most %d", amina.presses, maxPresses)
+	}
+	t.Logf("desktop: booked in %d presses", amina.presses)
+	focused, _ := chromedp.Run(amina.ctx, chromedp.Evaluate[string](`document.activeElement.id`))
+	if focused != "done-h" {
+		t.Errorf("after booking the focus is on %q, not the confirmation", focused)
+	}
+	// The title was the default, and can be changed afterwards.
+	if v, _ := chromedp.Run(amina.ctx, chromedp.Evaluate[string](`document.getElementById("rename-title").value`)); v != "Réunion d'Amina" {
+		t.Errorf("default title %q, want « Réunion d'Amina »", v)
+	}
+	amina.check(t, axe, "12-accueil-reserve")
+	amina.do(t, "rename", chromedp.Evaluate[chromedp.Void](`void (document.getElementById("rename-title").value = "")`), chromedp.SendKeys("#rename-title", "Point compta\r"))
+	amina.waitText(t, "#done-result", "Point compta")
+	mine, err := chromedp.Run(amina.ctx, chromedp.Evaluate[string](`fetch("/api/v1/bookings", {headers: {Accept: "application/json"}}).then(r => r.text())`, chromedp.EvalAwaitPromise))
+	if err != nil || !strings.Contains(mine, `"title":"Point compta"`) || !strings.Contains(mine, `"room":"nantes-bulle"`) {
+		t.Errorf("her bookings after renaming: %s (%v)", mine, err)
+	}
+
+	// 2. A phone, 360 px, a finger: Bruno, the same day and slot; La
+	// Bulle is taken, so the Salle Erdre comes first.
+	bruno := &member{browserTab: &browserTab{}, touch: true}
+	ctxB, cancelB := chromedp.NewContext(tab.ctx, chromedp.WithNewBrowserContext(), chromedp.WithListener(func(ev any) { bruno.listen(ev) }))
+	t.Cleanup(cancelB)
+	bruno.ctx = ctxB
+	if err := chromedp.Do(ctxB); err != nil {
+		t.Fatalf("a second browser context: %v", err)
+	}
+	bruno.do(t, "a phone", chromedp.EmulateViewport(360, 740, chromedp.EmulateMobile, chromedp.EmulateTouch))
+	bruno.login(t, base, "Bruno Martin", "/")
+	bruno.waitText(t, "#results-status", "libre")
+	bruno.check(t, axe, "13-accueil-360px")
+	bruno.press(t, "the day chip", dayChipJS(date))
+	bruno.press(t, "14:00 · 2 h", chipJS("slot-chips", "14:00 · 2 h"))
+	bruno.waitText(t, "#results-status", "de 14:00 à 16:00")
+	bruno.waitText(t, "#results-list", "Salle Erdre")
+	first, _ := chromedp.Run(bruno.ctx, chromedp.Evaluate[string](`document.querySelector("#results-list h3 a").textContent`))
+	if first != "Salle Erdre" {
+		t.Errorf("on the phone the first room is %q, want the Salle Erdre (La Bulle is taken)", first)
+	}
+	bruno.press(t, "the best room's button", bookButtonJS("results-list", "Réserver 14:00 – 16:00"))
+	msg = bruno.waitText(t, "#done-what", "C'est réservé")
+	if !strings.Contains(msg, "Salle Erdre") {
+		t.Errorf("booked %q on the phone, not the Salle Erdre", msg)
+	}
+	if bruno.presses > maxPresses {
+		t.Errorf("phone: %d taps from the start page to a booking, want at most %d", bruno.presses, maxPresses)
+	}
+	t.Logf("phone: booked in %d taps", bruno.presses)
+	bruno.check(t, axe, "14-accueil-reserve-360px")
+
+	// 3. Nothing fits: fourteen people at 14:00 for two hours, once the
+	// Grand Bain (the one Nantes room that seats them) is booked. The
+	// page says so and offers the Grand Bain at the nearest free times
+	// and the Salle Estuaire at Saint-Nazaire; one tap books it.
+	bruno.press(t, "book another room", `document.getElementById("again")`)
+	bruno.do(t, "fourteen people", chromedp.Evaluate[chromedp.Void](`void (document.getElementById("ask-people").value = "")`), chromedp.SendKeys("#ask-people", "14"))
+	// Only the Grand Bain seats fourteen at Nantes.
+	bruno.waitText(t, "#results-status", "Une salle libre")
+	bruno.waitText(t, "#results-list", "Le Grand Bain")
+	bruno.press(t, "the Grand Bain", bookButtonJS("results-list", "Réserver 14:00 – 16:00"))
+	bruno.waitText(t, "#done-what", "Le Grand Bain")
+	bruno.press(t, "book another room", `document.getElementById("again")`)
+	bruno.waitText(t, "#results-status", "Aucune salle ne convient")
+	times := bruno.waitText(t, "#nearby-times", "Le Grand Bain")
+	if !strings.Contains(times, "Réserver 16:15 – 18:15") || !strings.Contains(times, "Réserver 11:45 – 13:45") {
+		t.Errorf("nearest free times of the Grand Bain (15 min kept around bookings): %q", times)
+	}
+	bruno.waitText(t, "#nearby-sites", "Salle Estuaire")
+	bruno.check(t, axe, "15-accueil-rien-360px")
+	bruno.presses = 0
+	bruno.press(t, "the Salle Estuaire", bookButtonJS("nearby-sites", "Réserver 14:00 – 16:00"))
+	msg = bruno.waitText(t, "#done-what", "Salle Estuaire")
+	if !strings.Contains(msg, "14:00") || !strings.Contains(msg, "16:00") {
+		t.Errorf("booked at another site: %q", msg)
+	}
+	if errs := bruno.errors(); len(errs) > 0 {
+		t.Errorf("the phone's browser reported: %v", errs)
+	}
+}
