@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"net/http"
 	"net/url"
 	"time"
@@ -218,6 +219,21 @@ func nonNil(s []string) []string {
 }
 
 // preferredSite is the site m chose or last booked at ("" when unknown).
+// The start page does not wait long for it: after prefsWait, or when
+// the store fails, it opens on the first site.
 func (s *Site) preferredSite(r *http.Request, m booking.Member) string {
-	return ""
+	if s.prefs == nil || m.ID == "" {
+		return ""
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), prefsWait)
+	defer cancel()
+	p, err := s.prefs.Preferences(ctx, m.ID)
+	if err != nil {
+		s.log.WarnContext(r.Context(), "web: the member's preferences could not be read; the start page opens on the first site", "err", err)
+		return ""
+	}
+	return p.Site
 }
+
+// prefsWait bounds the read of a member's preferences for a page.
+const prefsWait = 2 * time.Second

@@ -1,12 +1,16 @@
 package web
 
 import (
+	"context"
+	"errors"
 	"net/http"
 	"net/http/httptest"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/roomcal/roomcal/api"
 	"github.com/roomcal/roomcal/booking"
 )
 
@@ -114,3 +118,41 @@ func TestStartRooms(t *testing.T) {
 }
 
 func newRequest(target string) *http.Request { return httptest.NewRequest(http.MethodGet, target, nil) }
+
+// fakePrefs answers one site for every member, or fails.
+type fakePrefs struct {
+	site string
+	err  error
+}
+
+func (f fakePrefs) Preferences(ctx context.Context, memberID string) (booking.Preferences, error) {
+	return booking.Preferences{Site: f.site}, f.err
+}
+
+// TestStartPreferredSite: the start page opens on the member's site from
+// their preferences; a store that fails, or a site that is gone, leaves
+// the first site.
+func TestStartPreferredSite(t *testing.T) {
+	amina := booking.Member{ID: "amina", Name: "Amina"}
+	for _, c := range []struct {
+		name   string
+		prefs  Preferences
+		target string
+		want   string
+	}{
+		{"preferred", fakePrefs{site: "brest"}, "/", "brest"},
+		{"asked wins", fakePrefs{site: "brest"}, "/?site=nantes", "nantes"},
+		{"store fails", fakePrefs{site: "brest", err: errors.New("caldav down")}, "/", "nantes"},
+		{"site gone", fakePrefs{site: "quimper"}, "/", "nantes"},
+		{"no store", nil, "/", "nantes"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			s := testSite(t)
+			s.prefs = c.prefs
+			body := render(t, s, c.target, api.Page{Name: api.PageStart, Member: amina}, nil).Body.String()
+			if !strings.Contains(body, `id="site-`+c.want+`" value="`+c.want+`" checked`) {
+				t.Errorf("the start page does not open on %s", c.want)
+			}
+		})
+	}
+}

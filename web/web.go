@@ -2,6 +2,7 @@ package web
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"html/template"
@@ -22,6 +23,15 @@ type Options struct {
 	Catalog *booking.Catalog
 	// Now is the clock (default time.Now), for tests.
 	Now func() time.Time
+	// Preferences gives the members' preferences: the start page opens
+	// on their site (nil: on the first site).
+	Preferences Preferences
+}
+
+// Preferences reads a member's preferences (booking.PreferencesStore
+// has it).
+type Preferences interface {
+	Preferences(ctx context.Context, memberID string) (booking.Preferences, error)
 }
 
 // Site renders the member pages; it implements api.Pages. It is safe for
@@ -30,6 +40,7 @@ type Site struct {
 	log      *slog.Logger
 	catalog  *booking.Catalog
 	now      func() time.Time
+	prefs    Preferences
 	pages    map[string]*template.Template
 	msgs     map[string]catalogue
 	assets   map[string]asset
@@ -59,7 +70,7 @@ func load(opts Options) (*Site, error) {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	s := &Site{log: opts.Logger, catalog: opts.Catalog, now: opts.Now, pages: map[string]*template.Template{}}
+	s := &Site{log: opts.Logger, catalog: opts.Catalog, now: opts.Now, prefs: opts.Preferences, pages: map[string]*template.Template{}}
 	var err error
 	if s.msgs, err = loadCatalogues(); err != nil {
 		return nil, err

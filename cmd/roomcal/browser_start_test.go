@@ -209,6 +209,20 @@ func TestBrowserStartPage(t *testing.T) {
 	if !strings.Contains(msg, "14:00") || !strings.Contains(msg, "16:00") {
 		t.Errorf("booked at another site: %q", msg)
 	}
+	// His last booking was at Saint-Nazaire: the start page now opens
+	// there (kept on the server, so on any device).
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		bruno.do(t, "the start page again", chromedp.Navigate(base+"/"), chromedp.WaitVisible("#ask"))
+		checked, _ := chromedp.Run(bruno.ctx, chromedp.Evaluate[string](`document.querySelector('input[name="site"]:checked')?.value ?? ""`))
+		if checked == "saint-nazaire" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("after booking at Saint-Nazaire the start page opens on %q", checked)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
 	if errs := bruno.errors(); len(errs) > 0 {
 		t.Errorf("the phone's browser reported: %v", errs)
 	}

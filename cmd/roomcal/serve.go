@@ -96,17 +96,18 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 			return err
 		}
 	}
+	prefs := lockedPreferences{PreferencesStore: caldav.NewMemberPreferences(d.store, tokensCalendar), gate: d.gate}
 	handler := api.New(api.Options{
 		Logger: log, Catalog: cat, Bookings: svc, Events: evs,
 		Feeds: caldav.FeedEncoder{}, FeedTokens: lockedFeedTokens{FeedTokens: caldav.NewFeedTokens(d.store, tokensCalendar), gate: d.gate}, PublicURL: cfg.PublicURL,
-		Preferences: lockedPreferences{PreferencesStore: caldav.NewMemberPreferences(d.store, tokensCalendar), gate: d.gate},
+		Preferences: prefs,
 		AuthMode:    string(cfg.Auth.Mode), TrustedProxies: cfg.Auth.TrustedProxies, OIDC: oidcClient,
 		SessionKey:    []byte(cfg.Auth.SessionKey.Reveal()),
 		SecureCookies: strings.HasPrefix(cfg.PublicURL, "https://"),
 		Limiter:       d.limiter,
 		RateLimit:     cfg.RateLimit.N, RatePer: cfg.RateLimit.Per,
 		Ready: []api.Check{{Name: "caldav", Ping: d.store.Ping}, {Name: "redis", Ping: d.pingGate}},
-		Pages: web.New(web.Options{Logger: log, Catalog: cat}),
+		Pages: web.New(web.Options{Logger: log, Catalog: cat, Preferences: prefs}),
 	})
 
 	ln, err := net.Listen("tcp", cfg.Addr)
