@@ -120,6 +120,16 @@ func TestBrowserRoom(t *testing.T) {
 	amina.waitText(t, "#calendar", "Point tablette")
 	amina.do(t, "back to a desktop", chromedp.EmulateViewport(1280, 900))
 
+	// 2d. On a phone, 360 px: the week's days are seven columns side by
+	// side (scrolling sideways), none narrower than a short word, and a
+	// booking sits in its own day's column.
+	amina.do(t, "a phone", chromedp.EmulateViewport(360, 740, chromedp.EmulateMobile, chromedp.EmulateTouch), chromedp.Reload())
+	amina.waitText(t, "#room-status", "Semaine chargée")
+	amina.waitText(t, "#calendar", "Atelier de Bruno")
+	amina.checkWeekColumns(t, day.Weekday(), "Atelier de Bruno")
+	amina.check(t, axe, "r2d-salle-semaine-360px")
+	amina.do(t, "back to a desktop", chromedp.EmulateViewport(1280, 900), chromedp.Reload())
+
 	// 3. Move it onto Bruno's slot: which slot is taken, in words.
 	amina.do(t, "my bookings", chromedp.Navigate(base+"/mes-reservations"), chromedp.WaitVisible("#mine-table"))
 	amina.waitText(t, "#mine-table", "Réunion du bureau")
@@ -228,4 +238,48 @@ func apiPost(t *testing.T, url string, headers map[string]string, body any) (int
 	defer resp.Body.Close()
 	out, _ := io.ReadAll(resp.Body)
 	return resp.StatusCode, string(out)
+}
+
+// checkWeekColumns fails when two days of the room's week share a
+// column (or a day is too narrow to read), and when the booking titled
+// title is not inside the column of weekday wd.
+func (b *browserTab) checkWeekColumns(t *testing.T, wd time.Weekday, title string) {
+	t.Helper()
+	type column struct {
+		Day         string
+		Left, Width float64
+	}
+	cols, err := chromedp.Run(b.ctx, chromedp.Evaluate[[]column](`[...document.querySelectorAll("#calendar .ec-body .ec-day")].map(e => {
+		const r = e.getBoundingClientRect();
+		const day = [...e.classList].find(c => /^ec-(mon|tue|wed|thu|fri|sat|sun)$/.test(c)) ?? "";
+		return {day: day.slice(3), left: r.left, width: r.width};
+	})`))
+	if err != nil || len(cols) != 7 {
+		t.Fatalf("the week's day columns: %v (%v)", cols, err)
+	}
+	for i, c := range cols {
+		if c.Width < 60 {
+			t.Errorf("%s is %.0f px wide: too narrow to read", c.Day, c.Width)
+		}
+		for _, d := range cols[:i] {
+			if c.Left < d.Left+d.Width-1 && d.Left < c.Left+c.Width-1 {
+				t.Errorf("%s and %s share a column (%.0f+%.0f and %.0f+%.0f)", d.Day, c.Day, d.Left, d.Width, c.Left, c.Width)
+			}
+		}
+	}
+	want := strings.ToLower(wd.String()[:3])
+	at, err := chromedp.Run(b.ctx, chromedp.Evaluate[float64](fmt.Sprintf(`(() => {
+		const e = [...document.querySelectorAll("#calendar .ec-event")].find(e => e.textContent.includes(%q));
+		if (!e) return -1;
+		const r = e.getBoundingClientRect();
+		return r.left + r.width / 2;
+	})()`, title)))
+	if err != nil || at < 0 {
+		t.Fatalf("the booking %q is not in the week (%v)", title, err)
+	}
+	for _, c := range cols {
+		if at >= c.Left && at < c.Left+c.Width && c.Day != want {
+			t.Errorf("%q shows under %s, not %s", title, c.Day, want)
+		}
+	}
 }
