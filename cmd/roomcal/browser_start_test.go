@@ -10,6 +10,7 @@ import (
 	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/cdproto/input"
 	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
 )
 
 // The start page in a real browser, counting what a member does: every
@@ -225,5 +226,103 @@ func TestBrowserStartPage(t *testing.T) {
 	}
 	if errs := bruno.errors(); len(errs) > 0 {
 		t.Errorf("the phone's browser reported: %v", errs)
+	}
+}
+
+// maxKeys is what issue 13 allows for a quick booking by keyboard alone.
+const maxKeys = 12
+
+// keyboard is a tab that counts the keys it presses.
+type keyboard struct {
+	*browserTab
+	keys int
+}
+
+// press presses key (a kb constant or a character) n times, letting the
+// page answer after each.
+func (k *keyboard) press(t *testing.T, key string, n int) {
+	t.Helper()
+	for i := 0; i < n; i++ {
+		k.keys++
+		k.do(t, fmt.Sprintf("key %q", key), chromedp.KeyEvent(key), chromedp.Sleep(120*time.Millisecond))
+	}
+}
+
+// focused says what has the focus: its id, or its tag and text.
+func (k *keyboard) focused(t *testing.T) string {
+	t.Helper()
+	s, err := chromedp.Run(k.ctx, chromedp.Evaluate[string](`(() => { const e = document.activeElement; return e.id || (e.tagName + ":" + e.textContent.trim().slice(0, 40)); })()`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// TestBrowserStartKeyboard: the quick booking by keyboard alone, from
+// the start page as it loads: the skip link, the day's chips (one Tab,
+// then arrows), the slot's chips (one Tab, then arrows), Enter to go to
+// the best room's button, Enter to book; at most twelve keys, and the
+// focus never falls to the page's body.
+func TestBrowserStartKeyboard(t *testing.T) {
+	chromium, axe := browserNeeds(t)
+	base := startServe(t)
+	tab := openBrowser(t, chromium, 90*time.Second)
+	tab.login(t, base, "Chloé Petit", "/")
+	tab.waitText(t, "#results-status", "libre")
+	k := &keyboard{browserTab: tab}
+	date := quickDay().Format(time.DateOnly)
+
+	// How many arrows a member presses: from the checked chip to the one
+	// wanted, as the page shows them.
+	arrows := func(row, value string) int {
+		t.Helper()
+		n, err := chromedp.Run(k.ctx, chromedp.Evaluate[int](fmt.Sprintf(`(() => {
+			const all = [...document.querySelectorAll('input[name="%s"]')];
+			return all.findIndex(e => e.value === %q) - all.findIndex(e => e.checked);
+		})()`, row, value)))
+		if err != nil || n < 0 {
+			t.Fatalf("the %s chip %s is not after the checked one (%d, %v)", row, value, n, err)
+		}
+		return n
+	}
+	k.press(t, "\t", 1) // the skip link
+	k.press(t, "\r", 1) // to the page's content
+	k.press(t, "\t", 1) // the day's chips
+	if f := k.focused(t); !strings.HasPrefix(f, "day-") {
+		t.Fatalf("one Tab after the skip link the focus is on %q, not the day's chips", f)
+	}
+	k.press(t, kb.ArrowRight, arrows("day", date))
+	k.press(t, "\t", 1) // the slot's chips
+	if f := k.focused(t); !strings.HasPrefix(f, "slot-") {
+		t.Fatalf("one Tab after the days the focus is on %q, not the slot's chips", f)
+	}
+	k.press(t, kb.ArrowRight, arrows("slot", "14:00/120"))
+	k.waitText(t, "#results-status", "de 14:00 à 16:00")
+	k.press(t, "\r", 1) // to the best room's button
+	if f := k.focused(t); f != "BUTTON:Réserver 14:00 – 16:00" {
+		t.Fatalf("Enter in the questions led to %q, not the best room's button", f)
+	}
+	k.press(t, "\r", 1) // book it
+	msg := k.waitText(t, "#done-what", "C'est réservé")
+	if !strings.Contains(msg, "La Bulle") || !strings.Contains(msg, "14:00") {
+		t.Errorf("booked by keyboard: %q", msg)
+	}
+	if f := k.focused(t); f != "done-h" {
+		t.Errorf("after booking the focus is on %q, not the confirmation", f)
+	}
+	if k.keys > maxKeys {
+		t.Errorf("%d key presses to book by keyboard, want at most %d", k.keys, maxKeys)
+	}
+	t.Logf("booked by keyboard in %d key presses", k.keys)
+	k.check(t, axe, "16-accueil-clavier")
+	// "Réserver une autre salle" by keyboard: the focus goes to the answer.
+	k.press(t, "\t", 4) // the title, its button, my bookings, another room
+	if f := k.focused(t); f != "again" {
+		t.Fatalf("four Tabs after booking: %q, not « Réserver une autre salle »", f)
+	}
+	k.press(t, "\r", 1)
+	time.Sleep(300 * time.Millisecond)
+	if f := k.focused(t); f != "results-h" {
+		t.Errorf("after « Réserver une autre salle » the focus is on %q", f)
 	}
 }
