@@ -242,6 +242,7 @@ func (s *Site) jsMessages(lang string) map[string]string { return s.msgs[lang] }
 // siteView is one site in the site picker.
 type siteView struct {
 	ID, Name, URL string
+	Timezone      string
 	Current       bool
 }
 
@@ -274,7 +275,7 @@ func (s *Site) dayData(r *http.Request, id string) (dayData, bool) {
 	var d dayData
 	sites := s.catalog.Sites()
 	for _, st := range sites {
-		d.Sites = append(d.Sites, siteView{ID: st.ID, Name: st.Name, URL: "/sites/" + url.PathEscape(st.ID)})
+		d.Sites = append(d.Sites, siteView{ID: st.ID, Name: st.Name, URL: "/sites/" + url.PathEscape(st.ID), Timezone: st.Location.String()})
 	}
 	if len(sites) == 0 {
 		return d, false
@@ -305,9 +306,17 @@ func (s *Site) dayData(r *http.Request, id string) (dayData, bool) {
 	if err != nil {
 		return d, false
 	}
-	equipment := map[string]bool{}
 	for _, rm := range rooms {
 		d.Rooms = append(d.Rooms, roomView{ID: rm.ID, Name: rm.Name, Capacity: rm.Capacity, Equipment: strings.Join(rm.Equipment, ", ")})
+	}
+	// The filters list every site's equipment: the page changes site
+	// without reloading.
+	all, err := s.catalog.Rooms(booking.RoomFilter{})
+	if err != nil {
+		return d, false
+	}
+	equipment := map[string]bool{}
+	for _, rm := range all {
 		for _, e := range rm.Equipment {
 			equipment[e] = true
 		}

@@ -246,6 +246,32 @@ func TestBrowserBooking(t *testing.T) {
 	amina.do(t, "the calendar", chromedp.WaitVisible("#calendar .ec-timeline"))
 	amina.check(t, axe, "1-jour")
 
+	// 1b. Each row names its room (a link to its week) with its seats and
+	// equipment.
+	amina.waitText(t, "#calendar .ec-row-head", "vidéoprojecteur")
+	if n, err := chromedp.Run(amina.ctx, chromedp.Evaluate[int](`document.querySelectorAll('#calendar .ec-row-head a[href="/salles/nantes-loire"]').length`)); err != nil || n != 1 {
+		t.Errorf("the Salle Loire's row has %d links to its week (%v)", n, err)
+	}
+	// 1c. Changing site and day does not reload the page, and the focus
+	// stays on what was pressed; Back comes back.
+	amina.do(t, "mark the page", chromedp.Evaluate[chromedp.Void](`void (window.stayed = true)`))
+	amina.do(t, "another site", chromedp.Click(`ul.sites a[data-site="saint-nazaire"]`))
+	amina.waitText(t, "main h1", "Salles de Saint-Nazaire")
+	amina.waitText(t, "#calendar .ec-row-head", "Salle Estuaire")
+	amina.do(t, "the next day", chromedp.Click("#day-next"))
+	next := day.AddDate(0, 0, 1).Format(time.DateOnly)
+	amina.waitText(t, "#day-status", "salle")
+	state, err := chromedp.Run(amina.ctx, chromedp.Evaluate[string](`[window.stayed === true, location.pathname + location.search, document.activeElement.id, document.getElementById("day-date").value].join(" ")`))
+	if want := "true /sites/saint-nazaire?date=" + next + " day-next " + next; err != nil || state != want {
+		t.Errorf("after changing site and day: %q, want %q (%v)", state, want, err)
+	}
+	amina.do(t, "back twice", chromedp.NavigateBack(), chromedp.NavigateBack())
+	amina.waitText(t, "main h1", "Salles de Nantes")
+	amina.waitText(t, "#calendar .ec-row-head", "Salle Loire")
+	if back, err := chromedp.Run(amina.ctx, chromedp.Evaluate[string](`[window.stayed === true, location.pathname + location.search].join(" ")`)); err != nil || back != "true "+dayPath {
+		t.Errorf("after Back twice: %q (%v)", back, err)
+	}
+
 	// 2. Book with the keyboard form.
 	amina.fillBookingForm(t, "nantes-loire", date, "10:00", "11:00", "Réunion du bureau")
 	msg := amina.waitText(t, "#bf-result", "C'est réservé")

@@ -11,12 +11,17 @@ import { t, pad } from "./common.js";
 import { siteClock, book, show, tidyCalendar, selecting } from "./sitebook.js";
 
 const root = document.getElementById("day");
-const site = root.dataset.site;
-const tz = root.dataset.tz;
 const lang = root.dataset.lang;
-const clock = siteClock(tz, lang);
-const { zoned, wall, fmtDate, fmtTime } = clock;
-const day = root.dataset.date; // YYYY-MM-DD in the site's zone
+// The site and the day shown change without reloading the page (see
+// "Changing site or day" below).
+let site = root.dataset.site;
+let siteName = root.dataset.siteName;
+let clock = siteClock(root.dataset.tz, lang);
+let day = root.dataset.date; // YYYY-MM-DD in the site's zone
+const zoned = (...a) => clock.zoned(...a);
+const wall = (...a) => clock.wall(...a);
+const fmtDate = (...a) => clock.fmtDate(...a);
+const fmtTime = (...a) => clock.fmtTime(...a);
 
 const status = document.getElementById("day-status");
 const form = document.getElementById("book-form");
@@ -80,7 +85,7 @@ async function loadRooms() {
     return o;
   }));
   if (calendar) {
-    calendar.setOption("resources", rooms.map((r) => ({ id: r.id, title: `${r.name} (${r.capacity})` })));
+    calendar.setOption("resources", rooms.map((r) => ({ id: r.id, title: r.name, extendedProps: { room: r } })));
   }
 }
 
@@ -130,6 +135,23 @@ async function refresh() {
     console.error(err);
     status.textContent = t("load_error");
   }
+}
+
+// roomLabel is a row's head: the room's name, a link to its week, then
+// its seats and equipment.
+function roomLabel(arg) {
+  const r = arg.resource.extendedProps?.room;
+  if (!r) {
+    return arg.resource.title;
+  }
+  const a = document.createElement("a");
+  a.href = `/salles/${encodeURIComponent(r.id)}`;
+  a.className = "room-name";
+  a.textContent = r.name;
+  const meta = document.createElement("span");
+  meta.className = "room-meta";
+  meta.textContent = [t("capacity_n", { n: r.capacity }), ...r.equipment].join(" · ");
+  return { domNodes: [a, meta] };
 }
 
 // ---------------------------------------------------------------------------
@@ -225,6 +247,81 @@ function onSelect(info) {
 }
 
 // ---------------------------------------------------------------------------
+// Changing site or day: the page stays, its parts follow, the address
+// too (so Back and a reload show the same), and the focus stays on what
+// was pressed.
+
+const dayHeading = document.getElementById("day-heading");
+const dateInput = document.getElementById("day-date");
+const prevLink = document.getElementById("day-prev");
+const nextLink = document.getElementById("day-next");
+
+function addDays(date, n) {
+  const [y, m, d] = date.split("-").map(Number);
+  return new Date(Date.UTC(y, m - 1, d + n)).toISOString().slice(0, 10);
+}
+
+const siteLinks = () => [...document.querySelectorAll("ul.sites a")];
+
+// show moves the page to site s (a site link's data) and day date.
+async function showDay(siteLink, date, push) {
+  if (siteLink) {
+    site = siteLink.dataset.site;
+    siteName = siteLink.dataset.name;
+    clock = siteClock(siteLink.dataset.tz, lang);
+  }
+  day = date;
+  const url = `/sites/${encodeURIComponent(site)}?date=${day}`;
+  if (push) {
+    history.pushState({ site, day }, "", url);
+  }
+  for (const a of siteLinks()) {
+    a.href = `/sites/${encodeURIComponent(a.dataset.site)}?date=${day}`;
+    if (a.dataset.site === site) {
+      a.setAttribute("aria-current", "page");
+    } else {
+      a.removeAttribute("aria-current");
+    }
+  }
+  prevLink.href = `/sites/${encodeURIComponent(site)}?date=${addDays(day, -1)}`;
+  nextLink.href = `/sites/${encodeURIComponent(site)}?date=${addDays(day, 1)}`;
+  document.querySelector("form.date-form").action = `/sites/${encodeURIComponent(site)}`;
+  dateInput.value = day;
+  document.getElementById("bf-date").value = day;
+  dayHeading.textContent = t("day_heading", { site: siteName });
+  document.title = `${t("day_title", { site: siteName })} — ${t("site_name")}`;
+  document.getElementById("day-long").textContent = fmtDate(zoned(day, "12:00"));
+  calendar?.setOption("date", day);
+  await refresh();
+}
+
+for (const a of siteLinks()) {
+  a.addEventListener("click", (event) => {
+    event.preventDefault();
+    showDay(a, day, true);
+  });
+}
+for (const [a, n] of [[prevLink, -1], [nextLink, 1]]) {
+  a.addEventListener("click", (event) => {
+    event.preventDefault();
+    showDay(null, addDays(day, n), true);
+  });
+}
+document.querySelector("form.date-form").addEventListener("submit", (event) => {
+  event.preventDefault();
+  if (dateInput.value) {
+    showDay(null, dateInput.value, true);
+  }
+});
+window.addEventListener("popstate", () => {
+  const m = location.pathname.match(/^\/sites\/([^/]+)$/);
+  const date = new URLSearchParams(location.search).get("date") || day;
+  const link = m ? siteLinks().find((a) => a.dataset.site === decodeURIComponent(m[1])) : null;
+  showDay(link ?? null, date, false);
+});
+history.replaceState({ site, day }, "", location.href);
+
+// ---------------------------------------------------------------------------
 // Start.
 
 // The day in words next to the title ("mercredi 25 novembre"): the date
@@ -248,7 +345,7 @@ if (el && window.EventCalendar) {
     slotWidth: Math.max(32, Math.floor((el.clientWidth - 340) / 28)),
     ...selecting,
     select: onSelect,
-    resourceLabelContent: (arg) => arg.resource.title,
+    resourceLabelContent: roomLabel,
   });
   tidyCalendar(el);
 }
