@@ -73,6 +73,9 @@ func (s *Server) metrics(c *gin.Context) {
 		fmt.Fprintln(w, "# HELP roomcal_event_rollbacks_total Times pending event decisions were undone because the calendar could not be written.")
 		fmt.Fprintln(w, "# TYPE roomcal_event_rollbacks_total counter")
 		fmt.Fprintf(w, "roomcal_event_rollbacks_total %d\n", st.Rollbacks)
+		fmt.Fprintln(w, "# HELP roomcal_event_writes_unknown_total Event writes whose answer was lost; their outcome was learnt by reading the object back.")
+		fmt.Fprintln(w, "# TYPE roomcal_event_writes_unknown_total counter")
+		fmt.Fprintf(w, "roomcal_event_writes_unknown_total %d\n", st.Unknown)
 	}
 }
 

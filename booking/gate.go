@@ -105,6 +105,10 @@ type Lease struct {
 	ID string
 	// Release gives the lock back if it is still this holding's.
 	Release func()
+	// Extend makes the lock expire ttl from now if it is still this
+	// holding's; false when it is not (it expired, or the gate was
+	// flushed): the holder must then stop acting under it.
+	Extend func(ctx context.Context, ttl time.Duration) (bool, error)
 }
 
 // ErrLeaseLost is returned by Load when the lease it was given is no

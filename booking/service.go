@@ -306,7 +306,7 @@ func (s *Service) write(ctx context.Context, p place, b Booking, occ []Interval,
 		written, err = s.cal.Update(wctx, p.room, p.site.Location, b, over)
 	}
 	if err != nil {
-		if outcomeUnknown(err) {
+		if OutcomeUnknown(err) {
 			// The server may store it later (a frozen server applies
 			// the PUT it holds when it resumes) or may have stored it
 			// already (a lost answer): the slot stays held until a

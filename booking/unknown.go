@@ -20,7 +20,7 @@ import (
 //   - the object is there as written: it is the member's booking (in
 //     their bookings, busy in the gate), though they were answered 503;
 //   - the object is not there (or, for a move, still as it was), and
-//     stays so for settleGrace after the server first answered again (a
+//     stays so for SettleGrace after the server first answered again (a
 //     write held by a frozen server lands within moments of its
 //     resuming): the write did not happen, and the hold is released;
 //   - the gate lost the hold and gave the slot to someone else meanwhile
@@ -30,9 +30,10 @@ import (
 // A settler stops when the service closes; the hold then expires after
 // HoldTTL, and a write landing later is an overlap the sync reports.
 
-// settleGrace is how long a settler waits, once the server answers
-// again, for a write it held to land before deciding it never will.
-const settleGrace = 5 * time.Second
+// SettleGrace is how long a settler waits, once the server answers
+// again, for a write it held to land before deciding it never will. The
+// events writer waits as long for an event's write.
+const SettleGrace = 5 * time.Second
 
 // settleTry bounds one look at the calendar or the gate while settling.
 const settleTry = 10 * time.Second
@@ -47,9 +48,10 @@ type unknownWrite struct {
 	over  Version  // the version a move was written over
 }
 
-// outcomeUnknown says whether a failed write may still have been stored
-// (or be stored later): anything but a definite refusal.
-func outcomeUnknown(err error) bool {
+// OutcomeUnknown says whether a failed write may still have been stored
+// (or be stored later): anything but a definite refusal or a write that
+// was never sent.
+func OutcomeUnknown(err error) bool {
 	for _, definite := range []error{ErrNotSent, ErrStale, ErrInvalid, ErrNotFound, ErrForbidden} {
 		if errors.Is(err, definite) {
 			return false
@@ -137,10 +139,10 @@ func (s *Service) settle(ctx context.Context, w unknownWrite) {
 			// Not there (or a move not applied), and the server answers.
 			if answeredAt.IsZero() {
 				answeredAt = s.now()
-				wait = settleGrace
+				wait = SettleGrace
 				continue
 			}
-			if s.now().Sub(answeredAt) < settleGrace {
+			if s.now().Sub(answeredAt) < SettleGrace {
 				continue
 			}
 			log.Info("a booking write whose answer was lost never reached the calendar: slot released")

@@ -26,14 +26,32 @@ import (
 // and writes, or else, while another replica writes, sleeps until the
 // gate's notices say a write was recorded, rolled back or the lock
 // released (or a local caller joins), then reads Progress and tells its
-// waiters. A write that fails (the calendar
-// server is down) rolls every pending change back in the gate, so seats
-// go back and waiting callers get ErrRolledBack (503); a write that finds
-// another version (412) re-reads the object, reconciles what changed
-// outside roomcal, and writes again.
+// waiters. A write that certainly failed (the calendar server refused
+// it, or could not be reached) rolls every pending change back in the
+// gate, so seats go back and waiting callers get ErrRolledBack (503); a
+// write that finds another version (412) re-reads the object, reconciles
+// what changed outside roomcal, and writes again.
+//
+// A write whose outcome is unknown (it timed out, or its connection
+// broke: the server may have stored it, or may store it when it resumes)
+// is not rolled back: its seats stay taken and the writer, keeping the
+// event's lock, reads the object until it knows (learn). Written: the
+// decisions are durable and their callers are answered. Not there
+// booking.SettleGrace after the server first answered again: it is
+// written again. Callers wait at most settleWait; one answered 503
+// meanwhile finds their registration once it is written, as a member
+// whose booking's answer was lost finds their booking.
 
 // lockTTL bounds how long a dead writer keeps an event locked.
 func (s *Service) lockTTL() time.Duration { return 3 * s.opt.WriteTimeout }
+
+// settleWait bounds how long a caller waits for its decision to be
+// written: a write and the read that learns its outcome.
+func (s *Service) settleWait() time.Duration { return 2 * s.opt.WriteTimeout }
+
+// errOutcomeUnknown: a write of the event's object may or may not have
+// been stored; its changes stay pending until the writer knows.
+var errOutcomeUnknown = errors.New("events: outcome of the calendar write unknown")
 
 // decide runs a decision of the gate and waits until it is durable. A
 // decision lost in a flush of the gate is taken again on the rebuilt
@@ -49,7 +67,12 @@ func (s *Service) decide(ctx context.Context, id string, fn func(context.Context
 		if out.Ver == 0 {
 			return nil
 		}
-		err = s.settle(ctx, id, out.Gen, out.Ver)
+		sctx, cancel := context.WithTimeout(ctx, s.settleWait())
+		err = s.settle(sctx, id, out.Gen, out.Ver)
+		cancel()
+		if errors.Is(err, context.DeadlineExceeded) && ctx.Err() == nil {
+			return fmt.Errorf("event %s: not written within %v (it will be once the calendar answers): %w", id, s.settleWait(), booking.ErrUnavailable)
+		}
 		switch {
 		case err == nil:
 			return nil
@@ -219,7 +242,11 @@ func (s *Service) runFlusher(f *flusher) {
 
 		s.mu.Lock()
 		f.mu.Lock()
-		idle := f.waiters == 0
+		// Changes whose write's outcome is unknown, or left pending by
+		// this writer, are written even when their callers gave up
+		// waiting: they were decided, and their seats are taken.
+		pending := errors.Is(ferr, errOutcomeUnknown) || (locked && perr == nil && p.Durable < p.Ver)
+		idle := f.waiters == 0 && !pending
 		f.mu.Unlock()
 		if idle {
 			delete(s.flushers, f.id)
@@ -306,6 +333,21 @@ func (s *Service) flush(ctx context.Context, id string, lease booking.Lease, rec
 			rec = nil // changed meanwhile: read, reconcile, write again
 			continue
 		}
+		if err != nil && booking.OutcomeUnknown(err) {
+			s.unknown.Add(1)
+			s.log.WarnContext(ctx, "event write outcome unknown: its changes stay pending until the calendar says",
+				"event", id, "ver", st.Ver, "err", err)
+			landed, ok, lerr := s.learn(ctx, id, lease, st.Gen, st.Ver)
+			if lerr != nil {
+				return fmt.Errorf("write event %s: %w: %w", id, errOutcomeUnknown, lerr)
+			}
+			if !ok {
+				// Not stored: write again from the object as it is.
+				rec = &landed
+				continue
+			}
+			etag, err = landed.ETag, nil
+		}
 		if err != nil {
 			return s.fail(ctx, id, lease, fmt.Errorf("write event %s: %w", id, err))
 		}
@@ -321,6 +363,49 @@ func (s *Service) flush(ctx context.Context, id string, lease booking.Lease, rec
 		}
 	}
 	return nil
+}
+
+// learn finds out whether the write of version ver of generation gen,
+// whose answer was lost, is on the calendar, keeping the event's lock
+// meanwhile. It reads the object, each read with a deadline of its own,
+// until it finds that version (ok), or until the server has answered for
+// booking.SettleGrace without it (not ok: the write never landed, and a
+// write a frozen server held lands within moments of its resuming); rec
+// is then the object as it is. It fails, without knowing, when the
+// service closes, the lock is lost or the object is gone.
+func (s *Service) learn(ctx context.Context, id string, lease booking.Lease, gen string, ver int64) (Record, bool, error) {
+	var answeredAt time.Time
+	for wait := 100 * time.Millisecond; ; wait = min(2*wait, time.Second) {
+		held, err := lease.Extend(ctx, s.lockTTL())
+		if err != nil {
+			return Record{}, false, fmt.Errorf("keep the lock of event %s: %w", id, err)
+		}
+		if !held {
+			return Record{}, false, fmt.Errorf("keep the lock of event %s: %w", id, ErrLeaseLost)
+		}
+		rctx, cancel := context.WithTimeout(ctx, s.opt.WriteTimeout)
+		rec, err := s.cal.Read(rctx, id)
+		cancel()
+		switch {
+		case err == nil && rec.Gen == gen && rec.Ver >= ver:
+			s.log.InfoContext(ctx, "event write whose answer was lost is on the calendar", "event", id, "ver", ver)
+			return rec, true, nil
+		case err == nil && answeredAt.IsZero():
+			answeredAt = time.Now()
+		case err == nil && time.Since(answeredAt) >= booking.SettleGrace:
+			s.log.InfoContext(ctx, "event write whose answer was lost never landed: writing again", "event", id, "ver", ver)
+			return rec, false, nil
+		case errors.Is(err, booking.ErrNotFound):
+			return Record{}, false, fmt.Errorf("learn write of event %s: %w", id, err)
+		}
+		t := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return Record{}, false, ctx.Err()
+		case <-t.C:
+		}
+	}
 }
 
 // fail rolls back what could not be written.

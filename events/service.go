@@ -63,8 +63,8 @@ type Service struct {
 	mu       sync.Mutex
 	flushers map[string]*flusher
 
-	writes, stale, rollbacks atomic.Int64
-	syncs                    booking.Timings // sync passes over the events calendar (sync.go)
+	writes, stale, rollbacks, unknown atomic.Int64
+	syncs                             booking.Timings // sync passes over the events calendar (sync.go)
 }
 
 // Stats counts what this process did to event objects.
@@ -72,11 +72,12 @@ type Stats struct {
 	Writes    int64 // conditional PUTs that succeeded
 	Stale     int64 // writes that found another version (412)
 	Rollbacks int64 // rollbacks of pending decisions after a failed write
+	Unknown   int64 // writes whose answer was lost (their outcome learnt by reading back)
 }
 
 // Stats returns the counters since the start.
 func (s *Service) Stats() Stats {
-	return Stats{Writes: s.writes.Load(), Stale: s.stale.Load(), Rollbacks: s.rollbacks.Load()}
+	return Stats{Writes: s.writes.Load(), Stale: s.stale.Load(), Rollbacks: s.rollbacks.Load(), Unknown: s.unknown.Load()}
 }
 
 // NewService checks opts and returns a Service.

@@ -463,8 +463,8 @@ func TestPromiseEventServerDown(t *testing.T) {
 	if n[201] == 0 || n[503] == 0 {
 		t.Fatalf("the stop did not fall in the middle of the burst: %v", n)
 	}
-	if in.ev.Stats().Rollbacks == 0 {
-		t.Fatalf("503s without a rollback of the pending registrations")
+	if st := in.ev.Stats(); st.Rollbacks == 0 && st.Unknown == 0 {
+		t.Fatalf("503s without a rollback of the pending registrations or a write whose outcome is unknown")
 	}
 	rad.Start()
 	// One more registration: it writes whatever the gate holds.

@@ -284,3 +284,52 @@ func TestFrozenServerKeepsAMovesSlot(t *testing.T) {
 	}
 	assertNoOverlap(t, busy)
 }
+
+// TestFrozenServerKeepsARegistration: a registration whose PUT the
+// server holds past the client's timeout is not rolled back: its seat
+// stays taken (a member registering meanwhile, on another replica, waits
+// behind it), the writer reads the object until the held PUT lands, and
+// the member is answered 201. Before, the write's failure rolled the
+// registration back (503, the seat given to the next member) and the
+// held PUT then put the member back on the calendar.
+func TestFrozenServerKeepsARegistration(t *testing.T) {
+	home := testenv.RadicaleHome(t)
+	proxy := testenv.StartSabreProxy(t, home.URL)
+	home.URL = proxy.URL
+	b := newBackend(t, home, testenv.StartRedis(t).URL())
+	ins := []*instance{newInstance(t, b, instanceOpts{}), newInstance(t, b, instanceOpts{})}
+	id := ins[0].createEvent(t, map[string]any{"capacity": 1, "waitlist": true})
+	// The instances' CalDAV client gives up after 5 s; the server stores
+	// the PUT after 7 s.
+	proxy.Detached.Store(true)
+	proxy.WriteDelay.Store(int64(7 * time.Second))
+
+	first := make(chan answer, 1)
+	go func() { first <- ins[0].as(t, memberNo(1), "POST", "/api/v1/events/"+id+"/registrations", nil, "") }()
+	// Once the client has given up on the first write, the server is
+	// quick again (the held PUT has not landed yet) and a second member
+	// registers through the other replica.
+	for deadline := time.Now().Add(30 * time.Second); ins[0].ev.Stats().Unknown == 0; {
+		if time.Now().After(deadline) {
+			t.Fatal("the held write never timed out on the client's side")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	proxy.WriteDelay.Store(0)
+	second := ins[1].as(t, memberNo(2), "POST", "/api/v1/events/"+id+"/registrations", nil, "")
+	a := <-first
+	if a.status != 201 || decode[regAnswer](t, a).Status != "confirmed" {
+		t.Fatalf("the registration whose answer was lost: %d %s, want 201 confirmed", a.status, a.body)
+	}
+	if r := decode[regAnswer](t, second); second.status != 201 || r.Status != "waitlisted" || r.Position != 1 {
+		t.Fatalf("the registration while the first's outcome was unknown: %d %s, want 201 waitlisted at 1", second.status, second.body)
+	}
+	regs := ins[1].attendees(t, id)
+	if c, w := counts(regs); c != 1 || w != 1 || regs[0].Member != memberNo(1).id {
+		t.Fatalf("attendees %+v, want %s confirmed and %s waiting", regs, memberNo(1).id, memberNo(2).id)
+	}
+	assertServerAgrees(t, b, id, regs)
+	if st := ins[0].ev.Stats(); st.Rollbacks != 0 {
+		t.Fatalf("%d rollbacks: a write whose outcome was unknown was rolled back", st.Rollbacks)
+	}
+}

@@ -1463,6 +1463,13 @@ func testLock(f *fixture) {
 	if l2.ID == l1.ID {
 		f.t.Errorf("two holdings share the lease id %q", l1.ID)
 	}
+	// Only the holder extends the lock.
+	if ok, err := l2.Extend(f.ctx, time.Minute); err != nil || !ok {
+		f.t.Errorf("Extend by the holder: %v %v", ok, err)
+	}
+	if ok, err := l1.Extend(f.ctx, time.Minute); err != nil || ok {
+		f.t.Errorf("Extend by a stale holder: %v %v, want false", ok, err)
+	}
 	// A stale Release does not free another holder's lock.
 	l1.Release()
 	if _, ok := lock(f.ev); ok {

@@ -1364,14 +1364,52 @@ func testLockObject(f *fixture) {
 	if err != nil || !ok {
 		f.t.Errorf("the room's Lock refused while objects are locked: %v %v", ok, err)
 	}
+	if ok, err := a.Extend(f.ctx, time.Minute); err != nil || !ok {
+		f.t.Errorf("Extend of a held lock: %v %v", ok, err)
+	}
 	a.Release()
+	if ok, err := a.Extend(f.ctx, time.Minute); err != nil || ok {
+		f.t.Errorf("Extend of a released lock: %v %v, want false", ok, err)
+	}
 	if again, ok := lock("a"); !ok {
 		f.t.Error("LockObject after release refused")
 	} else {
+		if ok, err := a.Extend(f.ctx, time.Minute); err != nil || ok {
+			f.t.Errorf("Extend by a stale holder of a lock another took: %v %v, want false", ok, err)
+		}
 		again.Release()
 	}
 	b.Release()
 	room.Release()
+
+	// An extended lock outlives the ttl it was taken with; one that is
+	// not extended expires.
+	short, ok, err := f.g.LockObject(f.ctx, f.room, "c", shortTTL)
+	if err != nil || !ok {
+		f.t.Fatalf("LockObject c: %v %v", ok, err)
+	}
+	if ok, err := short.Extend(f.ctx, time.Minute); err != nil || !ok {
+		f.t.Fatalf("Extend c: %v %v", ok, err)
+	}
+	lapsing, ok, err := f.g.LockObject(f.ctx, f.room, "d", shortTTL)
+	if err != nil || !ok {
+		f.t.Fatalf("LockObject d: %v %v", ok, err)
+	}
+	f.tg.Elapse(f.t, 2*shortTTL)
+	f.eventually("the lock not extended expired", func() bool {
+		l, ok := lock("d")
+		if ok {
+			l.Release()
+		}
+		return ok
+	})
+	if _, ok := lock("c"); ok {
+		f.t.Error("an extended lock expired with the ttl it was taken with")
+	}
+	if ok, err := lapsing.Extend(f.ctx, time.Minute); err != nil || ok {
+		f.t.Errorf("Extend of an expired lock: %v %v, want false", ok, err)
+	}
+	short.Release()
 	if _, _, err := f.g.LockObject(f.ctx, f.room, "", time.Minute); err == nil {
 		f.t.Error("LockObject without an object accepted")
 	}

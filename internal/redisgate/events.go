@@ -508,7 +508,7 @@ func (g *EventGate) Lock(ctx context.Context, event string, ttl time.Duration) (
 	if !ok {
 		return booking.Lease{}, false, nil
 	}
-	return booking.Lease{ID: token, Release: g.gate.unlocker(key, token)}, true, nil
+	return g.gate.lease(key, token), true, nil
 }
 
 // IndexRange implements events.Gate. Starts are compared to the

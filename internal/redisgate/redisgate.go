@@ -98,6 +98,8 @@ var (
 	loadSrc string
 	//go:embed lua/unlock.lua
 	unlockSrc string
+	//go:embed lua/extend.lua
+	extendSrc string
 )
 
 // Scripts that use the helpers get lib.lua prepended; each is still one
@@ -111,6 +113,7 @@ var (
 	applyScript   = redis.NewScript(libSrc + applySrc)
 	loadScript    = redis.NewScript(libSrc + loadSrc)
 	unlockScript  = redis.NewScript(unlockSrc)
+	extendScript  = redis.NewScript(extendSrc)
 )
 
 const (
@@ -636,7 +639,7 @@ func (g *Gate) lock(ctx context.Context, key, what string, ttl time.Duration) (b
 	if !ok {
 		return booking.Lease{}, false, nil
 	}
-	return booking.Lease{ID: token, Release: g.unlocker(key, token)}, true, nil
+	return g.lease(key, token), true, nil
 }
 
 // Watch implements booking.Gate: the notices of the room's tag, which
@@ -751,4 +754,24 @@ func randomID() string {
 		panic(err)
 	}
 	return hex.EncodeToString(b[:])
+}
+
+// lease is the holding token of the lock key.
+func (g *Gate) lease(key, token string) booking.Lease {
+	return booking.Lease{ID: token, Release: g.unlocker(key, token), Extend: g.extender(key, token)}
+}
+
+// extender pushes the lock key's expiry out while token holds it.
+func (g *Gate) extender(key, token string) func(ctx context.Context, ttl time.Duration) (bool, error) {
+	return func(ctx context.Context, ttl time.Duration) (bool, error) {
+		if ttl < time.Millisecond {
+			return false, fmt.Errorf("extend %s: a ttl of at least 1ms", key)
+		}
+		res, err := g.eval(ctx, extendScript, []string{key}, []any{token, ttl.Milliseconds()})
+		if err != nil {
+			return false, fmt.Errorf("extend %s: %w", key, err)
+		}
+		n, _ := res.(int64)
+		return n == 1, nil
+	}
 }
