@@ -56,6 +56,16 @@ func (s *Server) identify() gin.HandlerFunc {
 			return
 		}
 		if err == nil {
+			err = s.current(c.Request.Context(), sess)
+			if errors.Is(err, errSignedOut) {
+				s.sessions.clear(c)
+			} else if err != nil {
+				writeError(c, err)
+				c.Abort()
+				return
+			}
+		}
+		if err == nil {
 			// A page's session. Its writes must carry the CSRF token: a
 			// cookie goes along with requests other sites make too.
 			if !csrfOK(c.Request, sess) {

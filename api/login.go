@@ -185,6 +185,10 @@ func (s *Server) login(c *gin.Context) {
 // header) gets 200 and {"redirect": "/login"}, as from /auth/logout.
 func (s *Server) logout(c *gin.Context) {
 	s.sessions.clear(c)
+	if err := s.signOut(c); err != nil {
+		writeError(c, err)
+		return
+	}
 	c.Header("Cache-Control", "no-store")
 	if strings.Contains(c.GetHeader("Accept"), gin.MIMEJSON) {
 		c.JSON(http.StatusOK, gin.H{"redirect": "/login"})

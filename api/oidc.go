@@ -529,6 +529,10 @@ func (s *Server) oidcLogout(c *gin.Context) {
 		idToken = v.(session).IDToken
 	}
 	s.sessions.clear(c)
+	if err := s.signOut(c); err != nil {
+		writeError(c, err)
+		return
+	}
 	target := "/"
 	if p, err := s.opts.OIDC.provider(c.Request.Context()); err == nil && p.endSession != "" {
 		if u, err := url.Parse(p.endSession); err == nil {

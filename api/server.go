@@ -48,6 +48,10 @@ type Options struct {
 	// random key is made when empty (one replica, sessions lost on
 	// restart: the dev mode's case).
 	SessionKey []byte
+	// SignOuts keeps when members signed out, so that every replica
+	// refuses the sessions made before (nil: signing out only clears
+	// the cookie of the browser that asked).
+	SignOuts SignOuts
 	// SessionTTL is how long a session lasts (default 8h).
 	SessionTTL time.Duration
 	// SecureCookies sets the Secure attribute on cookies (served over

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
@@ -8,6 +9,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"strings"
 	"time"
@@ -20,8 +22,11 @@ import (
 // Sessions of members signed in through a page (the dev login page, or
 // OpenID Connect): a cookie holding who the member is, signed with a key
 // every replica shares, so that any replica believes it and a Redis flush
-// logs nobody out. Nothing is stored server-side; a session ends when its
-// cookie expires or the member logs out.
+// logs nobody out. A session ends when its cookie expires or the member
+// signs out. Signing out ends every session of the member made before,
+// on every device: the time is kept with the member's preferences on the
+// calendar server (Options.SignOuts, cached in Redis), so that a copy of
+// the cookie is refused by every replica, also after a Redis flush.
 //
 // Each session carries a random CSRF token: a write authenticated by the
 // cookie must echo it in the X-CSRF-Token header (pages read it from
@@ -37,7 +42,9 @@ const HeaderCSRF = "X-CSRF-Token"
 type session struct {
 	Member  booking.Member `json:"m"`
 	Expires time.Time      `json:"x"`
-	CSRF    string         `json:"c"`
+	// Issued is when the session was made, in Unix milliseconds.
+	Issued int64  `json:"t"`
+	CSRF   string `json:"c"`
 	// IDToken is the provider's ID token hint for logout (OIDC), when it
 	// fits in the cookie.
 	IDToken string `json:"i,omitempty"`
@@ -58,7 +65,8 @@ const maxCookie = 3800
 
 // issue signs a new session for m and sets its cookie.
 func (ss *sessions) issue(c *gin.Context, m booking.Member, idToken string) (session, error) {
-	s := session{Member: m, Expires: time.Now().Add(ss.ttl).UTC().Truncate(time.Second), CSRF: randomToken(16), IDToken: idToken}
+	now := time.Now()
+	s := session{Member: m, Expires: now.Add(ss.ttl).UTC().Truncate(time.Second), Issued: now.UnixMilli(), CSRF: randomToken(16), IDToken: idToken}
 	v, err := ss.encode(s)
 	if err == nil && len(v) > maxCookie && s.IDToken != "" {
 		s.IDToken = "" // logout works without the hint
@@ -165,4 +173,46 @@ func randomToken(n int) string {
 		panic(err)
 	}
 	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+// SignOuts keeps when members signed out, for every replica and beyond a
+// Redis flush (cmd/roomcal keeps it in the preferences on the calendar
+// server, cached in Redis).
+type SignOuts interface {
+	// SignOut records that memberID signed out at at.
+	SignOut(ctx context.Context, memberID string, at time.Time) error
+	// SignedOutAt returns when memberID last signed out (zero: never).
+	SignedOutAt(ctx context.Context, memberID string) (time.Time, error)
+}
+
+// errSignedOut: the session was made before its member signed out.
+var errSignedOut = errors.New("session ended by a sign-out")
+
+// current checks that sess was not ended by a sign-out of its member.
+func (s *Server) current(ctx context.Context, sess session) error {
+	if s.opts.SignOuts == nil {
+		return nil
+	}
+	at, err := s.opts.SignOuts.SignedOutAt(ctx, sess.Member.ID)
+	if err != nil {
+		return fmt.Errorf("sign-outs of %s: %w", sess.Member.ID, err)
+	}
+	if !at.IsZero() && sess.Issued <= at.UnixMilli() {
+		return errSignedOut
+	}
+	return nil
+}
+
+// signOut ends every session of the request's member made until now, on
+// every replica. The cookie is cleared by the caller whatever happens.
+func (s *Server) signOut(c *gin.Context) error {
+	v, ok := c.Get(sessionKey)
+	if !ok || s.opts.SignOuts == nil {
+		return nil
+	}
+	sess := v.(session)
+	if err := s.opts.SignOuts.SignOut(c.Request.Context(), sess.Member.ID, time.Now()); err != nil {
+		return fmt.Errorf("sign out %s: %w", sess.Member.ID, err)
+	}
+	return nil
 }

@@ -23,6 +23,9 @@ type Preferences struct {
 	// instance "promoted:<event id>"), oldest first, at most
 	// MaxDismissed of them.
 	Dismissed []string
+	// SignedOutAt is when the member last signed out: every session
+	// made before is over, on every device and replica (zero: never).
+	SignedOutAt time.Time
 	// UpdatedAt is when the preferences last changed (zero: never).
 	UpdatedAt time.Time
 }

@@ -46,7 +46,9 @@ type preferencesJSON struct {
 	Lang      string          `json:"lang,omitempty"`
 	Notices   map[string]bool `json:"notices,omitempty"`
 	Dismissed []string        `json:"dismissed,omitempty"`
-	UpdatedAt time.Time       `json:"updated_at"`
+	// SignedOutAt in Unix milliseconds (0: never).
+	SignedOutAt int64     `json:"signed_out_ms,omitempty"`
+	UpdatedAt   time.Time `json:"updated_at"`
 }
 
 func preferencesName(memberID string) string { return ObjectName("p-" + hashHex(memberID)) }
@@ -81,7 +83,11 @@ func (mp *MemberPreferences) read(ctx context.Context, memberID string) (booking
 			return booking.Preferences{}, "", fmt.Errorf("preferences object %s: %v: %w", obj.Name, err, booking.ErrInvalid)
 		}
 	}
-	return booking.Preferences{Site: pj.Site, Lang: pj.Lang, Notices: pj.Notices, Dismissed: pj.Dismissed, UpdatedAt: pj.UpdatedAt}, obj.ETag, nil
+	p := booking.Preferences{Site: pj.Site, Lang: pj.Lang, Notices: pj.Notices, Dismissed: pj.Dismissed, UpdatedAt: pj.UpdatedAt}
+	if pj.SignedOutAt > 0 {
+		p.SignedOutAt = time.UnixMilli(pj.SignedOutAt).UTC()
+	}
+	return p, obj.ETag, nil
 }
 
 // updateAttempts bounds the retries of an update that lost its If-Match
@@ -122,7 +128,11 @@ func (mp *MemberPreferences) UpdatePreferences(ctx context.Context, memberID str
 }
 
 func encodePreferences(memberID string, p booking.Preferences) ([]byte, error) {
-	raw, err := json.Marshal(preferencesJSON{Site: p.Site, Lang: p.Lang, Notices: p.Notices, Dismissed: p.Dismissed, UpdatedAt: p.UpdatedAt})
+	pj := preferencesJSON{Site: p.Site, Lang: p.Lang, Notices: p.Notices, Dismissed: p.Dismissed, UpdatedAt: p.UpdatedAt}
+	if !p.SignedOutAt.IsZero() {
+		pj.SignedOutAt = p.SignedOutAt.UnixMilli()
+	}
+	raw, err := json.Marshal(pj)
 	if err != nil {
 		return nil, err
 	}

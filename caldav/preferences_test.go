@@ -5,6 +5,7 @@ import (
 	"errors"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/roomcal/roomcal/booking"
 	"github.com/roomcal/roomcal/caldav"
@@ -25,8 +26,10 @@ func TestMemberPreferences(t *testing.T) {
 		if err != nil || p.Site != "" || len(p.Notices) != 0 || !p.UpdatedAt.IsZero() {
 			t.Fatalf("before anything: %+v, %v", p, err)
 		}
+		signedOut := time.Date(2026, 12, 5, 10, 4, 5, 678_000_000, time.UTC)
 		got, err := mp.UpdatePreferences(ctx, id, func(p *booking.Preferences) error {
 			p.Site = "saint-nazaire"
+			p.SignedOutAt = signedOut
 			if err := p.SetLang("en"); err != nil {
 				return err
 			}
@@ -40,7 +43,7 @@ func TestMemberPreferences(t *testing.T) {
 		}
 		p, err = mp.Preferences(ctx, id)
 		if err != nil || p.Site != "saint-nazaire" || p.Lang != "en" || !p.Notice("reminders", false) ||
-			!p.HasDismissed("promoted:ev_1;a,b\\c") || !p.UpdatedAt.Equal(got.UpdatedAt) {
+			!p.HasDismissed("promoted:ev_1;a,b\\c") || !p.UpdatedAt.Equal(got.UpdatedAt) || !p.SignedOutAt.Equal(signedOut) {
 			t.Fatalf("read back: %+v, %v", p, err)
 		}
 		if other, err := mp.Preferences(ctx, "bruno"); err != nil || other.Site != "" {

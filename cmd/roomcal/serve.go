@@ -100,8 +100,8 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 	handler := api.New(api.Options{
 		Logger: log, Catalog: cat, Bookings: svc, Events: evs,
 		Feeds: caldav.FeedEncoder{}, FeedTokens: lockedFeedTokens{FeedTokens: caldav.NewFeedTokens(d.store, tokensCalendar), gate: d.gate}, PublicURL: cfg.PublicURL,
-		Preferences: prefs,
-		AuthMode:    string(cfg.Auth.Mode), TrustedProxies: cfg.Auth.TrustedProxies, OIDC: oidcClient,
+		Preferences: prefs, SignOuts: signOuts{prefs: prefs, cache: d.signOuts},
+		AuthMode: string(cfg.Auth.Mode), TrustedProxies: cfg.Auth.TrustedProxies, OIDC: oidcClient,
 		SessionKey:    []byte(cfg.Auth.SessionKey.Reveal()),
 		SecureCookies: strings.HasPrefix(cfg.PublicURL, "https://"),
 		Limiter:       d.limiter,

@@ -22,6 +22,7 @@ type deps struct {
 	events   events.Gate
 	pingGate func(context.Context) error
 	limiter  api.Limiter // counts each member's writes (issue 5)
+	signOuts *redisgate.SignOuts
 	close    func()
 }
 
@@ -60,6 +61,7 @@ func open(ctx context.Context, cfg *config.Config, log *slog.Logger) (*deps, err
 		d.gate = redisgate.New(rc)
 		d.events = redisgate.NewEventGate(rc)
 		d.limiter = redisgate.NewLimiter(rc)
+		d.signOuts = redisgate.NewSignOuts(rc, signOutCacheTTL)
 		d.pingGate = func(ctx context.Context) error { return rc.Ping(ctx).Err() }
 		closeStore := d.close
 		d.close = func() { e.Close(); closeStore() }
@@ -72,6 +74,7 @@ func open(ctx context.Context, cfg *config.Config, log *slog.Logger) (*deps, err
 		d.gate = g
 		d.events = redisgate.NewEventGate(rc, redisOptions()...)
 		d.limiter = redisgate.NewLimiter(rc)
+		d.signOuts = redisgate.NewSignOuts(rc, signOutCacheTTL, redisOptions()...)
 		d.pingGate = func(ctx context.Context) error { return rc.Ping(ctx).Err() }
 		closeStore := d.close
 		d.close = func() { _ = rc.Close(); closeStore() }
