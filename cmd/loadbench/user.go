@@ -339,7 +339,8 @@ func seedFileStore(ctx context.Context, fs *caldav.FileStore, n int) error {
 // and the store's ROOMCAL_* settings over the section's.
 func userEnv(st userStore, extra ...string) []string {
 	env := []string{"PATH=" + os.Getenv("PATH"), "HOME=" + os.Getenv("HOME"),
-		"ROOMCAL_AUTH_MODE=header", "ROOMCAL_TRUSTED_PROXIES=127.0.0.1/32,::1/128", "ROOMCAL_LOG_LEVEL=warn"}
+		"ROOMCAL_AUTH_MODE=header", "ROOMCAL_TRUSTED_PROXIES=127.0.0.1/32,::1/128", "ROOMCAL_LOG_LEVEL=warn",
+		"ROOMCAL_PUBLIC_URL=http://127.0.0.1:8080"}
 	for _, k := range []string{"GOGC", "GOMEMLIMIT", "GODEBUG", "GOMAXPROCS"} {
 		if v, ok := os.LookupEnv(k); ok {
 			env = append(env, k+"="+v)

@@ -344,6 +344,7 @@ func TestMerge(t *testing.T) {
 func TestSettingsPrecedence(t *testing.T) {
 	env := map[string]string{
 		"ROOMCAL_ADDR":            ":8081",
+		"ROOMCAL_PUBLIC_URL":      "https://env.example.coop/",
 		"ROOMCAL_CALDAV_PASSWORD": "env-secret",
 		"ROOMCAL_TRUSTED_PROXIES": "172.16.0.0/12, fd00::/8",
 		"ROOMCAL_SYNC_INTERVAL":   " 2m ",
@@ -370,6 +371,7 @@ func TestSettingsPrecedence(t *testing.T) {
 		{"default data_dir", defaults.DataDir, "./data"},
 
 		{"file public_url", fromFile.PublicURL, "https://salles.example.coop"},
+		{"env public_url", fromEnv.PublicURL, "https://env.example.coop"},
 		{"default public_url", defaults.PublicURL, ""},
 
 		{"file caldav_url, slash added", fromEnv.CalDAV.URL, "https://cloud.example.coop/remote.php/dav/calendars/roomcal/"},
@@ -436,7 +438,12 @@ func TestEnvErrors(t *testing.T) {
 		{map[string]string{"ROOMCAL_EVENTS_CALENDAR": "../events"}, `ROOMCAL_EVENTS_CALENDAR: must not start with "."`},
 		{map[string]string{"ROOMCAL_EVENTS_CALENDAR": "nantes-loire"}, `ROOMCAL_EVENTS_CALENDAR: "nantes-loire" is also the calendar of room "nantes-loire"`},
 		{map[string]string{"ROOMCAL_LOG_LEVEL": "loud"}, `ROOMCAL_LOG_LEVEL: must be debug, info, warn or error, got "loud"`},
-		{map[string]string{"ROOMCAL_AUTH_MODE": "oidc", "ROOMCAL_OIDC_ISSUER": "https://sso", "ROOMCAL_SESSION_KEY": strings.Repeat("k", 32)}, `server.oidc_client_id: required when auth_mode is oidc (set it here or in ROOMCAL_OIDC_CLIENT_ID)`},
+		{map[string]string{"ROOMCAL_AUTH_MODE": "oidc", "ROOMCAL_OIDC_ISSUER": "https://sso", "ROOMCAL_SESSION_KEY": strings.Repeat("k", 32), "ROOMCAL_PUBLIC_URL": "https://salles.example.coop"}, `server.oidc_client_id: required when auth_mode is oidc (set it here or in ROOMCAL_OIDC_CLIENT_ID)`},
+		// Links in feeds and mail are never built from a request's Host
+		// header: outside dev mode on loopback, the public URL is needed.
+		{map[string]string{"ROOMCAL_AUTH_MODE": "header"}, `server.public_url: required`},
+		{map[string]string{"ROOMCAL_ADDR": ":8080"}, `server.public_url: required`},
+		{map[string]string{"ROOMCAL_ADDR": "0.0.0.0:8080", "ROOMCAL_AUTH_MODE": "dev"}, `server.public_url: required`},
 		{map[string]string{"ROOMCAL_SESSION_KEY": "short"}, `ROOMCAL_SESSION_KEY: must be at least 32 characters`},
 		{map[string]string{"ROOMCAL_RATE_LIMIT": "lots"}, `ROOMCAL_RATE_LIMIT: must be N/DURATION like 60/1m, or 0 for none, got "lots"`},
 		{map[string]string{"ROOMCAL_RATE_LIMIT": "10/0s"}, `ROOMCAL_RATE_LIMIT: must be N/DURATION like 60/1m with a duration of at least 1s`},
@@ -607,7 +614,7 @@ func TestLoadSources(t *testing.T) {
 		}
 	})
 	t.Run("LoadFile applies the environment", func(t *testing.T) {
-		c, err := LoadFile("testdata/merge.yaml", MapEnv(map[string]string{"ROOMCAL_ADDR": ":9999"}))
+		c, err := LoadFile("testdata/merge.yaml", MapEnv(map[string]string{"ROOMCAL_ADDR": ":9999", "ROOMCAL_PUBLIC_URL": "https://salles.example.coop"}))
 		if err != nil || c.Addr != ":9999" || c.Source != "testdata/merge.yaml" {
 			t.Fatalf("LoadFile = %v, %v", c, err)
 		}
@@ -853,5 +860,16 @@ func TestDocExample(t *testing.T) {
 	}
 	if _, open := r.Hours.Weekly[time.Saturday]; open || len(r.Hours.Weekly) != 5 || len(r.Hours.Closures) != 5 {
 		t.Errorf("hours %v", r.Hours)
+	}
+}
+
+func TestLoopbackAddr(t *testing.T) {
+	for addr, want := range map[string]bool{
+		"127.0.0.1:8080": true, "127.0.1.1:80": true, "localhost:8080": true, "[::1]:8080": true,
+		":8080": false, "0.0.0.0:8080": false, "[::]:8080": false, "10.0.0.5:8080": false, "salles.example.coop:443": false, "nohost": false,
+	} {
+		if got := loopbackAddr(addr); got != want {
+			t.Errorf("loopbackAddr(%q) = %v, want %v", addr, got, want)
+		}
 	}
 }

@@ -241,6 +241,12 @@ func resolveSettings(ps *problems, c *Config, f *fileSettings, env func(string) 
 			}
 		}
 	}
+	exposed := c.Auth.Mode == AuthHeader || c.Auth.Mode == AuthOIDC || (c.Auth.Mode == AuthDev && c.Addr != "" && !loopbackAddr(c.Addr))
+	if c.PublicURL == "" && exposed {
+		// Feed and mail links are built from it: never from a request's
+		// Host header, which whoever sends the request chooses.
+		blame(ps, f, "public_url", from["public_url"], "required (the address members reach roomcal at, e.g. https://salles.example.coop) unless auth_mode is dev and addr is on loopback")
+	}
 	if c.Auth.Mode == AuthHeader && len(c.Auth.TrustedProxies) == 0 {
 		blame(ps, f, "trusted_proxies", from["trusted_proxies"], "must list at least one network when auth_mode is header")
 	}
@@ -302,4 +308,19 @@ func parsePrefixes(v string) ([]netip.Prefix, error) {
 		return out, fmt.Errorf("must be networks like 10.0.0.0/8 or 192.168.1.10, separated by commas; not understood: %s", strings.Join(bad, ", "))
 	}
 	return out, nil
+}
+
+// loopbackAddr reports whether a listen address (host:port) is on
+// loopback only: "localhost", 127.0.0.0/8 or ::1; an empty host (every
+// interface) is not.
+func loopbackAddr(addr string) bool {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return false
+	}
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }
