@@ -18,20 +18,38 @@ import (
 
 const calendar = "evenements"
 
-// flaky is an events.Calendar whose writes fail while down is set, and
-// hang until their ctx ends while stall is set (a frozen server).
+// flaky is an events.Calendar whose writes fail while down is set (the
+// server cannot be reached: certainly not written), hang until their ctx
+// ends while stall is set (a frozen server), and time out after being
+// stored (lost) or without being stored (dropped) the given number of
+// times: writes whose outcome is unknown.
 type flaky struct {
 	events.Calendar
 	down    atomic.Bool
 	stall   atomic.Bool
+	lost    atomic.Int64
+	dropped atomic.Int64
 	stalled chan struct{} // gets a value when a write starts hanging
 	writes  atomic.Int64
 }
 
 func (f *flaky) Update(ctx context.Context, rec events.Record) (string, error) {
 	if f.down.Load() {
-		return "", fmt.Errorf("write: %w", booking.ErrUnavailable)
+		return "", fmt.Errorf("write: %w: %w", booking.ErrUnavailable, booking.ErrNotSent)
 	}
+	timeout := fmt.Errorf("write: %w: %w", booking.ErrUnavailable, context.DeadlineExceeded)
+	if f.dropped.Add(-1) >= 0 {
+		return "", timeout
+	}
+	f.dropped.Store(0)
+	if f.lost.Add(-1) >= 0 {
+		if _, err := f.Calendar.Update(ctx, rec); err != nil {
+			return "", err
+		}
+		f.writes.Add(1)
+		return "", timeout
+	}
+	f.lost.Store(0)
 	if f.stall.Load() {
 		select {
 		case f.stalled <- struct{}{}:
@@ -256,6 +274,49 @@ func TestWriteFailureRollsBack(t *testing.T) {
 	r, _, err := f.svc.Register(ctx, member(2), ev.ID)
 	if err != nil || r.Status != events.Confirmed {
 		t.Fatalf("after the calendar came back: %+v %v", r, err)
+	}
+}
+
+// TestLostAnswersAreLearnt: a write whose answer is lost is neither
+// acknowledged nor rolled back until the object says: stored, the
+// member is answered as if the answer had come; not stored, it is
+// written again once the server has answered for booking.SettleGrace
+// without it. The seat stays taken meanwhile, and nothing is rolled
+// back.
+func TestLostAnswersAreLearnt(t *testing.T) {
+	for _, tt := range []struct {
+		name   string
+		set    func(*flaky)
+		writes int64
+	}{
+		{"stored", func(f *flaky) { f.lost.Store(1) }, 1},
+		{"never stored", func(f *flaky) { f.dropped.Store(1) }, 1},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFixture(t)
+			ctx := context.Background()
+			ev := f.create(events.Request{Capacity: 1, Waitlist: true})
+			before := f.cal.writes.Load()
+			tt.set(f.cal)
+			r, created, err := f.svc.Register(ctx, member(1), ev.ID)
+			if err != nil || !created || r.Status != events.Confirmed {
+				t.Fatalf("register with the answer lost: %+v %v %v", r, created, err)
+			}
+			if got := f.cal.writes.Load() - before; got != tt.writes {
+				t.Errorf("%d writes stored, want %d", got, tt.writes)
+			}
+			st := f.svc.Stats()
+			if st.Unknown != 1 || st.Rollbacks != 0 {
+				t.Errorf("stats %+v, want one unknown write and no rollback", st)
+			}
+			rec, err := f.cal.Read(ctx, ev.ID)
+			if err != nil || len(rec.Registrations) != 1 || rec.Registrations[0].Member != member(1).ID {
+				t.Fatalf("on the calendar: %+v %v", rec.Registrations, err)
+			}
+			if r, _, err := f.svc.Register(ctx, member(2), ev.ID); err != nil || r.Status != events.Waitlisted {
+				t.Fatalf("the next member: %+v %v, want waitlisted", r, err)
+			}
+		})
 	}
 }
 
