@@ -143,8 +143,9 @@ func (s *Server) listBookings(c *gin.Context) {
 		}
 		f.To = t
 	}
+	m, _ := member(c)
+	f.Viewer = &m
 	if c.Query("mine") == "true" {
-		m, _ := member(c)
 		f.Organizer = m.ID
 	}
 	list, err := s.opts.Bookings.List(c.Request.Context(), f)

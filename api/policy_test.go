@@ -183,7 +183,7 @@ type policyFixture struct {
 	slots    atomic.Int64
 }
 
-func newPolicyFixture(t *testing.T) *policyFixture {
+func newPolicyFixture(t *testing.T, siteOpts ...func(*booking.Site)) *policyFixture {
 	t.Helper()
 	ctx := context.Background()
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
@@ -191,8 +191,12 @@ func newPolicyFixture(t *testing.T) *policyFixture {
 	if err != nil {
 		t.Fatal(err)
 	}
+	site := booking.Site{ID: "nantes", Name: "Nantes", Location: paris}
+	for _, o := range siteOpts {
+		o(&site)
+	}
 	cat, err := booking.NewCatalog(
-		[]booking.Site{{ID: "nantes", Name: "Nantes", Location: paris}},
+		[]booking.Site{site},
 		[]booking.Room{{ID: "loire", SiteID: "nantes", Name: "Salle Loire", Capacity: 12, Calendar: "loire"}})
 	if err != nil {
 		t.Fatal(err)

@@ -41,7 +41,9 @@ type Availability struct {
 }
 
 // Availability returns busy and free intervals of one room (roomID) or of
-// every room of a site (siteID) over [from, to).
+// every room of a site (siteID) over [from, to). The answer is the same
+// for every member: in a site that hides titles (Site.HideTitles), it
+// gives no booking's title.
 //
 // Each room's version is read first (one small read per room); when no
 // room changed since an answer for the same question was made, that
@@ -105,6 +107,10 @@ func (s *Service) Availability(ctx context.Context, siteID, roomID string, from,
 		busy, err := s.busyAt(ctx, p, from, to, stamps[i])
 		if err != nil {
 			return err
+		}
+		if p.site.HideTitles {
+			// One answer for every member: no booking's title.
+			busy = seenByAnyone(busy)
 		}
 		ra := RoomAvailability{Room: p.room, Busy: busy, Problems: s.roomProblems(p.room.ID)}
 		if bf, bt := stamps[i].bookFrom, stamps[i].bookTo; bf.Before(bt) {

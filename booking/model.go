@@ -11,6 +11,9 @@ type Site struct {
 	ID       string
 	Name     string
 	Location *time.Location
+	// HideTitles keeps bookings' titles from members other than their
+	// organiser and admins (privacy.go).
+	HideTitles bool
 }
 
 // Room is a bookable room, backed by one calendar collection.

@@ -451,14 +451,18 @@ func (s *Service) remove(ctx context.Context, p place, b Booking, read Version) 
 	return nil
 }
 
-// Get returns one booking, read from the calendar.
+// Get returns one booking, read from the calendar, as m may see it
+// (Booking.SeenBy).
 func (s *Service) Get(ctx context.Context, m Member, id string) (Booking, error) {
 	p, err := s.placeOfBooking(id)
 	if err != nil {
 		return Booking{}, err
 	}
 	b, _, err := s.cal.Get(ctx, p.room, p.site.Location, id)
-	return b, err
+	if err != nil {
+		return Booking{}, err
+	}
+	return b.SeenBy(m, p.site.HideTitles), nil
 }
 
 // owned reads a booking and checks that m may change it; the version
@@ -512,6 +516,9 @@ type Filter struct {
 	Organizer string
 	Room      string
 	From, To  time.Time
+	// Viewer, when set, is who the list is for: titles are left out as
+	// Busy.SeenBy says.
+	Viewer *Member
 }
 
 // List returns booking occurrences overlapping [From, To) (default: the
@@ -537,6 +544,9 @@ func (s *Service) List(ctx context.Context, f Filter) ([]Busy, error) {
 		for _, b := range busy {
 			if b.Kind != KindBooking || (f.Organizer != "" && b.Organizer != f.Organizer) {
 				continue
+			}
+			if f.Viewer != nil {
+				b = b.SeenBy(*f.Viewer, p.site.HideTitles)
 			}
 			out = append(out, b)
 		}

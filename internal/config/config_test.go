@@ -336,8 +336,11 @@ func TestMerge(t *testing.T) {
 			}
 		})
 	}
-	if s, _ := c.SiteByID("la-roche"); s.Location.String() != "America/Cayenne" {
-		t.Errorf("la-roche zone %v", s.Location)
+	if s, _ := c.SiteByID("nantes"); s.HideTitles {
+		t.Error("nantes hides titles without saying so")
+	}
+	if s, _ := c.SiteByID("la-roche"); s.Location.String() != "America/Cayenne" || !s.HideTitles {
+		t.Errorf("la-roche zone %v, hides titles %v", s.Location, s.HideTitles)
 	}
 }
 

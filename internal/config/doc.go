@@ -49,6 +49,7 @@
 //	  - id: nantes           # a-z, 0-9 and "-", unique among sites
 //	    name: Nantes
 //	    timezone: Europe/Paris
+//	    hide_titles: false   # true: members see when rooms are taken, not what for
 //	    hours:               # the default for the site's rooms
 //	      mon-fri: "08:00-12:30, 13:30-19:00"
 //	      sat: "09:00-13:00"

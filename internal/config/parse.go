@@ -40,7 +40,7 @@ func topShape() shape {
 
 var (
 	siteShape = shape{
-		keys:  []string{"id", "name", "timezone", "hours", "closures", "rules", "rooms"},
+		keys:  []string{"id", "name", "timezone", "hide_titles", "hours", "closures", "rules", "rooms"},
 		hints: ruleHints(),
 	}
 	roomShape = shape{
@@ -122,6 +122,7 @@ func parseFile(ps *problems, data []byte, c *Config) *fileSettings {
 		}
 		ids.add(site.ID, f["id"], path+".id")
 		site.Location = w.timezone(f, sn, path)
+		site.HideTitles = w.boolean(f, "hide_titles", path)
 		c.Sites = append(c.Sites, site)
 
 		rules := w.rules(f["rules"].val, path+".rules")
@@ -386,6 +387,23 @@ func (w walker) str(n *yaml.Node, path string) (string, bool) {
 		return "", false
 	}
 	return strings.TrimSpace(n.Value), true
+}
+
+// boolean reads an optional true/false key (false when absent).
+func (w walker) boolean(f map[string]entry, key, path string) bool {
+	e, ok := f[key]
+	if !ok {
+		return false
+	}
+	v, ok := w.str(e.val, path+"."+key)
+	if !ok || v == "" {
+		return false
+	}
+	b, err := strconv.ParseBool(v)
+	if err != nil {
+		w.ps.at(e.val.Line, path+"."+key, "must be true or false, got %q", v)
+	}
+	return b
 }
 
 // required returns the text of a key that must be there and not blank.
