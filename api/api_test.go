@@ -175,8 +175,11 @@ func TestReadyz(t *testing.T) {
 		if resp.StatusCode != tt.status {
 			t.Errorf("status %d, want %d: %s", resp.StatusCode, tt.status, body)
 		}
-		if tt.status == 503 && !bytes.Contains(body, []byte("connection refused")) {
-			t.Errorf("body does not name the failure: %s", body)
+		if tt.status == 503 && !bytes.Contains(body, []byte(`{"name":"redis","ok":false}`)) {
+			t.Errorf("body does not name the failing check: %s", body)
+		}
+		if bytes.Contains(body, []byte("connection refused")) {
+			t.Errorf("body shows the failure's cause to anyone: %s", body)
 		}
 	}
 }
