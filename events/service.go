@@ -237,19 +237,98 @@ func (s *Service) Create(ctx context.Context, m Member, r Request) (Event, error
 	wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.opt.WriteTimeout)
 	defer cancel()
 	etag, err := s.cal.Create(wctx, Record{Event: ev})
+	if err != nil && booking.OutcomeUnknown(err) {
+		// Stored or not, the calendar will say; the room stays booked
+		// until it does.
+		s.unknown.Add(1)
+		return s.settleCreate(ctx, ev, err)
+	}
 	if err != nil {
 		s.freeRoom(wctx, ev)
 		return Event{}, fmt.Errorf("create event %s: %w", ev.ID, err)
 	}
-	st := State{ETag: etag, Event: ev}
-	if err := s.g.Load(wctx, ev.ID, st, ""); err != nil {
+	s.created(wctx, ev, etag)
+	return ev, nil
+}
+
+// created installs a new event, on the calendar with ETag etag, in the
+// gate and the index.
+func (s *Service) created(ctx context.Context, ev Event, etag string) {
+	if err := s.g.Load(ctx, ev.ID, State{ETag: etag, Event: ev}, ""); err != nil {
 		// The calendar holds the event: the next read rebuilds it.
 		s.log.WarnContext(ctx, "new event not loaded in the gate", "event", ev.ID, "err", err)
 	}
-	if err := s.g.IndexPut(wctx, ev.ID, ev.Start); err != nil && !errors.Is(err, ErrNoState) {
+	if err := s.g.IndexPut(ctx, ev.ID, ev.Start); err != nil && !errors.Is(err, ErrNoState) {
 		s.log.WarnContext(ctx, "new event not indexed until the next sync", "event", ev.ID, "err", err)
 	}
-	return ev, nil
+}
+
+// settleCreate finds out, in the background, whether a new event whose
+// write's answer was lost is on the calendar (its id is new: an object
+// under it is this write): there, it is installed and is the organiser's
+// event; absent booking.SettleGrace after the server answered again, its
+// room booking is freed. The caller waits at most settleWait for the
+// outcome, then is answered "unavailable" while the settling goes on.
+func (s *Service) settleCreate(ctx context.Context, ev Event, cause error) (Event, error) {
+	s.log.WarnContext(ctx, "event creation outcome unknown: its room stays booked until the calendar says",
+		"event", ev.ID, "err", cause)
+	done := make(chan bool, 1)
+	s.running.Add(1)
+	go func() {
+		defer s.running.Done()
+		landed, etag, err := s.learnCreated(s.life, ev.ID)
+		switch {
+		case err != nil:
+			// The service closes: the event, if it lands, is found by
+			// the sync; its room booking stays with it.
+			s.log.WarnContext(s.life, "event creation outcome still unknown", "event", ev.ID, "err", err)
+		case landed:
+			s.created(s.life, ev, etag)
+		default:
+			fctx, cancel := context.WithTimeout(s.life, s.opt.WriteTimeout)
+			s.freeRoom(fctx, ev)
+			cancel()
+		}
+		done <- err == nil && landed
+	}()
+	t := time.NewTimer(s.settleWait())
+	defer t.Stop()
+	select {
+	case landed := <-done:
+		if landed {
+			return ev, nil
+		}
+	case <-t.C:
+	case <-ctx.Done():
+	}
+	return Event{}, fmt.Errorf("create event %s: %w: %w", ev.ID, booking.ErrUnavailable, cause)
+}
+
+// learnCreated reads the event's object, each read with a deadline of
+// its own, until it is there (landed) or has stayed absent for
+// booking.SettleGrace since the server first answered.
+func (s *Service) learnCreated(ctx context.Context, id string) (landed bool, etag string, err error) {
+	var answeredAt time.Time
+	for wait := 100 * time.Millisecond; ; wait = min(2*wait, time.Second) {
+		rctx, cancel := context.WithTimeout(ctx, s.opt.WriteTimeout)
+		rec, err := s.cal.Read(rctx, id)
+		cancel()
+		switch {
+		case err == nil:
+			return true, rec.ETag, nil
+		case errors.Is(err, booking.ErrNotFound) && answeredAt.IsZero():
+			answeredAt = time.Now()
+		case errors.Is(err, booking.ErrNotFound) && time.Since(answeredAt) >= booking.SettleGrace:
+			return false, "", nil
+		}
+		t := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return false, "", ctx.Err()
+		case <-t.C:
+		}
+	}
 }
 
 // normalise puts an event's times in its zone, to the second (the

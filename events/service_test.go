@@ -62,6 +62,23 @@ func (f *flaky) Update(ctx context.Context, rec events.Record) (string, error) {
 	return f.Calendar.Update(ctx, rec)
 }
 
+// Create loses its answer or drops the write as Update does.
+func (f *flaky) Create(ctx context.Context, rec events.Record) (string, error) {
+	timeout := fmt.Errorf("create: %w: %w", booking.ErrUnavailable, context.DeadlineExceeded)
+	if f.dropped.Add(-1) >= 0 {
+		return "", timeout
+	}
+	f.dropped.Store(0)
+	if f.lost.Add(-1) >= 0 {
+		if _, err := f.Calendar.Create(ctx, rec); err != nil {
+			return "", err
+		}
+		return "", timeout
+	}
+	f.lost.Store(0)
+	return f.Calendar.Create(ctx, rec)
+}
+
 type fixture struct {
 	t      *testing.T
 	store  *caldav.FileStore
@@ -315,6 +332,44 @@ func TestLostAnswersAreLearnt(t *testing.T) {
 			}
 			if r, _, err := f.svc.Register(ctx, member(2), ev.ID); err != nil || r.Status != events.Waitlisted {
 				t.Fatalf("the next member: %+v %v, want waitlisted", r, err)
+			}
+		})
+	}
+}
+
+// TestLostCreation: a new event whose write's answer was lost is the
+// organiser's event once the calendar shows it (answered as created);
+// one that never landed is not created, and answered "unavailable".
+func TestLostCreation(t *testing.T) {
+	for _, tt := range []struct {
+		name   string
+		set    func(*flaky)
+		landed bool
+	}{
+		{"stored", func(f *flaky) { f.lost.Store(1) }, true},
+		{"never stored", func(f *flaky) { f.dropped.Store(1) }, false},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFixture(t)
+			tt.set(f.cal)
+			start := f.clock.Now().Add(48 * time.Hour)
+			ev, err := f.svc.Create(context.Background(), orga, events.Request{
+				Title: "Atelier", Start: start, End: start.Add(time.Hour), Location: "Hall", Capacity: 3,
+			})
+			if tt.landed != (err == nil) {
+				t.Fatalf("create: %+v, %v (landed %v)", ev, err, tt.landed)
+			}
+			if !tt.landed {
+				if !errors.Is(err, booking.ErrUnavailable) {
+					t.Fatalf("a creation that never landed: %v, want ErrUnavailable", err)
+				}
+				return
+			}
+			if v, err := f.svc.Get(context.Background(), member(1), ev.ID); err != nil || v.Event.Title != "Atelier" {
+				t.Fatalf("the created event: %+v, %v", v, err)
+			}
+			if f.svc.Stats().Unknown != 1 {
+				t.Errorf("stats %+v, want one unknown write", f.svc.Stats())
 			}
 		})
 	}
