@@ -375,7 +375,7 @@ type Conflict struct {
 // on, within the cached window, and the objects of the rooms' calendars
 // that could not be read whole (Conflict.Problem).
 func (s *Service) Conflicts(ctx context.Context) ([]Conflict, error) {
-	places, err := s.roomsFor("", "")
+	places, err := s.roomsFor("", "", true)
 	if err != nil {
 		return nil, err
 	}

@@ -32,6 +32,7 @@ const (
 	RuleClosure      Rule = "closure"
 	RuleAllowed      Rule = "allowed_groups"
 	RuleInPast       Rule = "in_past"
+	RuleRetired      Rule = "retired" // the room is no longer in service
 )
 
 // RuleError says which rule a booking breaks, in words a member reads.

@@ -27,6 +27,14 @@ type Room struct {
 	Calendar string
 	Hours    OpeningHours
 	Rules    Rules
+
+	// What members read about the room (edited in the admin pages).
+	Description   string   // a short description
+	Directions    string   // how to find it
+	Accessibility []string // e.g. "accès fauteuil", "boucle magnétique"
+	// Retired rooms are no longer listed nor bookable; their calendar
+	// and history stay.
+	Retired bool
 }
 
 // HasEquipment reports whether the room has every item asked for, ignoring

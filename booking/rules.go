@@ -14,6 +14,9 @@ func CheckRules(site Site, room Room, m Member, start, end, now time.Time) error
 	if !start.Before(end) {
 		return Invalidf("la fin doit être après le début / end must be after start")
 	}
+	if room.Retired {
+		return &RuleError{Rule: RuleRetired, Detail: "cette salle n'est plus en service / this room is no longer in service"}
+	}
 	if !r.Allows(m) {
 		return &RuleError{Rule: RuleAllowed, Detail: fmt.Sprintf("cette salle est réservée aux groupes %v / this room is for groups %v only", r.AllowedGroups, r.AllowedGroups)}
 	}

@@ -90,7 +90,7 @@ func NewService(opts Options) (*Service, error) {
 	}
 	if opts.Window <= 0 {
 		w := 400 * 24 * time.Hour
-		rooms, _ := opts.Catalog.Rooms(RoomFilter{})
+		rooms, _ := opts.Catalog.Rooms(RoomFilter{Retired: true})
 		for _, r := range rooms {
 			if ahead := r.Rules.MaxAhead + 30*24*time.Hour; ahead > w {
 				w = ahead
@@ -531,7 +531,7 @@ func (s *Service) List(ctx context.Context, f Filter) ([]Busy, error) {
 	if f.To.IsZero() {
 		f.To = f.From.Add(90 * 24 * time.Hour)
 	}
-	rooms, err := s.roomsFor(f.Room, "")
+	rooms, err := s.roomsFor(f.Room, "", true)
 	if err != nil {
 		return nil, err
 	}
@@ -555,7 +555,10 @@ func (s *Service) List(ctx context.Context, f Filter) ([]Busy, error) {
 	return out, nil
 }
 
-func (s *Service) roomsFor(roomID, siteID string) ([]place, error) {
+// roomsFor gives one room, or the rooms of a site (every site when
+// siteID is empty); retired rooms only when retired is set (lists of
+// bookings and conflicts keep them; availability does not).
+func (s *Service) roomsFor(roomID, siteID string, retired ...bool) ([]place, error) {
 	if roomID != "" {
 		p, err := s.place(roomID)
 		if err != nil {
@@ -563,7 +566,7 @@ func (s *Service) roomsFor(roomID, siteID string) ([]place, error) {
 		}
 		return []place{p}, nil
 	}
-	rooms, err := s.cat.Rooms(RoomFilter{Site: siteID})
+	rooms, err := s.cat.Rooms(RoomFilter{Site: siteID, Retired: len(retired) > 0 && retired[0]})
 	if err != nil {
 		return nil, err
 	}

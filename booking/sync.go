@@ -214,7 +214,10 @@ func (s *Service) RunSync(ctx context.Context) {
 	defer t.Stop()
 	for {
 		start := time.Now()
-		rooms, _ := s.cat.Rooms(RoomFilter{})
+		// Rooms made in the admin pages since the last pass are in the
+		// catalog's current snapshot; retired ones keep being synced
+		// (their bookings can still be listed and cancelled).
+		rooms, _ := s.cat.Rooms(RoomFilter{Retired: true})
 		for _, r := range rooms {
 			rctx, cancel := context.WithTimeout(ctx, s.opt.SyncInterval+time.Minute)
 			if err := s.SyncRoom(rctx, r.ID); err != nil && ctx.Err() == nil {
