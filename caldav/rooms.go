@@ -168,6 +168,9 @@ func busyOf(obj Object, loc *time.Location, from, to time.Time) ([]booking.Busy,
 	ref := refOf(obj.Name)
 	var out []booking.Busy
 	for _, in := range instances {
+		if in.Props[propKind] == KindSettings {
+			continue // a room's settings record: never busy time
+		}
 		b := booking.Busy{Ref: ref, Start: in.Start, End: in.End, Title: in.Summary, Kind: booking.KindExternal}
 		switch in.Props[propKind] {
 		case KindBooking:

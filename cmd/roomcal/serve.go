@@ -65,6 +65,20 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
+	// Rooms edited in the admin pages: their records, in their
+	// calendars, win over roomcal.yaml (the seed).
+	admin, err := booking.NewRoomAdmin(booking.AdminOptions{
+		Catalog: cat, Store: caldav.NewRoomSettingsStore(d.store, log, cfg.EventsCalendar, tokensCalendar),
+		Gate: d.gate, Notices: d.notices, Logger: log, RefreshInterval: cfg.SyncInterval,
+	})
+	if err != nil {
+		return err
+	}
+	lctx, cancel := timeout(ctx)
+	if err := admin.Load(lctx); err != nil {
+		log.Warn("cannot read the rooms' settings yet; roomcal.yaml's are used until the next pass", "err", err)
+	}
+	cancel()
 	cals := caldav.NewRoomCalendars(d.store, log)
 	svc, err := booking.NewService(booking.Options{
 		Catalog: cat, Calendar: cals, Gate: d.gate, Recurrence: cals,
@@ -106,8 +120,9 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 		SecureCookies: strings.HasPrefix(cfg.PublicURL, "https://"),
 		Limiter:       d.limiter,
 		RateLimit:     cfg.RateLimit.N, RatePer: cfg.RateLimit.Per,
-		Ready: []api.Check{{Name: "caldav", Ping: d.store.Ping}, {Name: "redis", Ping: d.pingGate}},
-		Pages: web.New(web.Options{Logger: log, Catalog: cat, Preferences: prefs}),
+		Ready:     []api.Check{{Name: "caldav", Ping: d.store.Ping}, {Name: "redis", Ping: d.pingGate}},
+		Pages:     web.New(web.Options{Logger: log, Catalog: cat, Preferences: prefs}),
+		RoomAdmin: admin,
 	})
 
 	ln, err := net.Listen("tcp", cfg.Addr)
@@ -125,10 +140,14 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 
 	var wg sync.WaitGroup
 	syncCtx, stopSync := context.WithCancel(context.WithoutCancel(ctx))
-	wg.Add(2)
+	wg.Add(3)
 	go func() {
 		defer wg.Done()
 		svc.RunSync(syncCtx)
+	}()
+	go func() {
+		defer wg.Done()
+		admin.RunRefresh(syncCtx)
 	}()
 	go func() {
 		defer wg.Done()

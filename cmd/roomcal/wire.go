@@ -23,7 +23,9 @@ type deps struct {
 	pingGate func(context.Context) error
 	limiter  api.Limiter // counts each member's writes (issue 5)
 	signOuts *redisgate.SignOuts
-	close    func()
+	// notices tells every replica that a room's settings changed.
+	notices booking.RoomNotices
+	close   func()
 }
 
 // open connects the calendar store (a CalDAV server, or the embedded
@@ -62,6 +64,7 @@ func open(ctx context.Context, cfg *config.Config, log *slog.Logger) (*deps, err
 		d.events = redisgate.NewEventGate(rc)
 		d.limiter = redisgate.NewLimiter(rc)
 		d.signOuts = redisgate.NewSignOuts(rc, signOutCacheTTL)
+		d.notices = redisgate.NewRoomNotices(rc, "")
 		d.pingGate = func(ctx context.Context) error { return rc.Ping(ctx).Err() }
 		closeStore := d.close
 		d.close = func() { e.Close(); closeStore() }
@@ -75,6 +78,7 @@ func open(ctx context.Context, cfg *config.Config, log *slog.Logger) (*deps, err
 		d.events = redisgate.NewEventGate(rc, redisOptions()...)
 		d.limiter = redisgate.NewLimiter(rc)
 		d.signOuts = redisgate.NewSignOuts(rc, signOutCacheTTL, redisOptions()...)
+		d.notices = redisgate.NewRoomNotices(rc, "")
 		d.pingGate = func(ctx context.Context) error { return rc.Ping(ctx).Err() }
 		closeStore := d.close
 		d.close = func() { _ = rc.Close(); closeStore() }
