@@ -36,6 +36,9 @@ const (
 	// PageEvent is one internal event, the link an organiser shares:
 	// GET /evenements/:id.
 	PageEvent = "event"
+	// PageAdminRooms is where admins and site admins create, edit and
+	// retire rooms: GET /admin/salles.
+	PageAdminRooms = "admin_rooms"
 )
 
 // Pages renders the member pages and serves their static files; package
@@ -123,6 +126,7 @@ func (s *Server) pageRoutes() []route {
 		{http.MethodGet, "/evenements/:id", Anyone, s.page(PageEvent)},
 		{http.MethodGet, "/conflits", Anyone, s.page(PageConflicts)},
 		{http.MethodGet, "/salles/:id", Anyone, s.page(PageRoom)},
+		{http.MethodGet, "/admin/salles", Anyone, s.page(PageAdminRooms)},
 		{http.MethodGet, "/static/:tag/:file", Anyone, s.static},
 	}
 }

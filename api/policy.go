@@ -20,10 +20,13 @@ const (
 	Organiser
 	// Admin: members of the admins group.
 	Admin
+	// RoomAdmin: admins, and site admins (a group "admins-<site id>");
+	// the domain checks the site of the room.
+	RoomAdmin
 )
 
 func (p Policy) String() string {
-	return [...]string{"", "anyone", "member", "organiser", "admin"}[p]
+	return [...]string{"", "anyone", "member", "organiser", "admin", "room admin"}[p]
 }
 
 // enforce turns a route's policy into a middleware.
@@ -38,7 +41,7 @@ func enforce(p Policy) gin.HandlerFunc {
 			renderProblem(c, problem(http.StatusUnauthorized, CodeUnauthenticated, "Connectez-vous d'abord. / Log in first."))
 			return
 		}
-		if (p == Organiser && !m.IsOrganiser()) || (p == Admin && !m.IsAdmin()) {
+		if (p == Organiser && !m.IsOrganiser()) || (p == Admin && !m.IsAdmin()) || (p == RoomAdmin && !m.IsRoomAdmin()) {
 			renderProblem(c, problem(http.StatusForbidden, CodeForbidden, "Vous n'avez pas accès à cette page. / You may not do this."))
 			return
 		}

@@ -151,6 +151,22 @@ var policyTable = map[string]policyCase{
 	"PATCH /api/v1/me/preferences": {target: "/api/v1/me/preferences", body: func(*policyFixture) string { return `{"site":"nantes"}` },
 		want: members(200)},
 
+	// Rooms administered in the pages (admin.go): admins, and site
+	// admins for their site (TestAdminSiteAdmins; not a column here).
+	"GET /api/v1/admin/rooms":     {target: "/api/v1/admin/rooms", want: [nRoles]int{401, 403, 403, 403, 403, 200}},
+	"GET /api/v1/admin/rooms/:id": {target: "/api/v1/admin/rooms/loire", want: [nRoles]int{401, 403, 403, 403, 403, 200}},
+	"POST /api/v1/admin/rooms": {target: "/api/v1/admin/rooms", body: func(f *policyFixture) string {
+		return fmt.Sprintf(`{"id":"salle-%d","site":"nantes","name":"Nouvelle","capacity":4,"opening_hours":{"always":true}}`, f.slots.Add(1))
+	}, want: [nRoles]int{401, 403, 403, 403, 403, 201}},
+	"PUT /api/v1/admin/rooms/:id": {target: "/api/v1/admin/rooms/loire", body: func(f *policyFixture) string {
+		st, err := f.rooms.Get(context.Background(), *roleMembers[asAdmin], "loire")
+		if err != nil {
+			panic(err)
+		}
+		return fmt.Sprintf(`{"site":"nantes","name":"Salle Loire","capacity":%d,"opening_hours":{"always":true},"revision":%d}`, 12+st.Revision+1, st.Revision)
+	}, want: [nRoles]int{401, 403, 403, 403, 403, 200}},
+	"GET /admin/salles": {target: "/admin/salles", want: pageWant()},
+
 	// The member pages (pages.go): anyone without a member is sent to
 	// sign in (303 to /login); members get through to Options.Pages,
 	// here stubPages (package web's tests and the browser tests in
@@ -180,6 +196,7 @@ type policyFixture struct {
 	events   *events.Service
 	base     time.Time // midnight, two days from now
 	tokens   *caldav.FeedTokens
+	rooms    *booking.RoomAdmin
 	slots    atomic.Int64
 }
 
@@ -225,12 +242,17 @@ func newPolicyFixture(t *testing.T, siteOpts ...func(*booking.Site)) *policyFixt
 		t.Fatal(err)
 	}
 	tokens := caldav.NewFeedTokens(store, "jetons")
+	ra, err := booking.NewRoomAdmin(booking.AdminOptions{Catalog: cat, Store: caldav.NewRoomSettingsStore(store, log, "evenements", "jetons"),
+		Gate: redisgate.New(gatetest.Embedded(t).Client()), Logger: log})
+	if err != nil {
+		t.Fatal(err)
+	}
 	s := New(Options{Logger: log, Catalog: cat, Bookings: bs, Events: es, Feeds: caldav.FeedEncoder{}, FeedTokens: tokens,
-		Preferences: caldav.NewMemberPreferences(store, "jetons"), AuthMode: AuthDev, Pages: stubPages{}})
+		Preferences: caldav.NewMemberPreferences(store, "jetons"), AuthMode: AuthDev, Pages: stubPages{}, RoomAdmin: ra})
 	srv := httptest.NewServer(s)
 	t.Cleanup(srv.Close)
 	y, m, d := time.Now().In(paris).AddDate(0, 0, 2).Date()
-	return &policyFixture{s: s, srv: srv, bookings: bs, events: es, tokens: tokens, base: time.Date(y, m, d, 0, 0, 0, 0, paris)}
+	return &policyFixture{s: s, srv: srv, bookings: bs, events: es, tokens: tokens, rooms: ra, base: time.Date(y, m, d, 0, 0, 0, 0, paris)}
 }
 
 // slot returns a fresh hour for a booking: no two calls overlap.

@@ -28,10 +28,13 @@ type roomJSON struct {
 
 type roomDetailJSON struct {
 	roomJSON
-	Timezone string         `json:"timezone"`
-	Rules    rulesJSON      `json:"rules"`
-	Hours    map[string]any `json:"opening_hours"`
-	Closures []closureJSON  `json:"closures"`
+	Timezone      string         `json:"timezone"`
+	Description   string         `json:"description,omitempty"`
+	Directions    string         `json:"directions,omitempty"`
+	Accessibility []string       `json:"accessibility"`
+	Rules         rulesJSON      `json:"rules"`
+	Hours         map[string]any `json:"opening_hours"`
+	Closures      []closureJSON  `json:"closures"`
 }
 
 // rulesJSON gives durations in whole minutes; 0 means no limit
@@ -106,17 +109,14 @@ func (s *Server) getRoom(c *gin.Context) {
 		return
 	}
 	d := roomDetailJSON{
-		roomJSON: toRoomJSON(r),
-		Timezone: site.Location.String(),
-		Rules: rulesJSON{
-			MaxDurationMinutes: int(r.Rules.MaxDuration / time.Minute),
-			MinNoticeMinutes:   int(r.Rules.MinNotice / time.Minute),
-			MaxAheadDays:       r.Rules.MaxAhead.Hours() / 24,
-			BufferMinutes:      int(r.Rules.Buffer / time.Minute),
-			AllowedGroups:      nonNil(r.Rules.AllowedGroups),
-		},
-		Hours:    hoursJSON(r.Hours),
-		Closures: []closureJSON{},
+		roomJSON:      toRoomJSON(r),
+		Timezone:      site.Location.String(),
+		Description:   r.Description,
+		Directions:    r.Directions,
+		Accessibility: nonNil(r.Accessibility),
+		Rules:         toRulesJSON(r.Rules),
+		Hours:         hoursJSON(r.Hours),
+		Closures:      []closureJSON{},
 	}
 	for _, cl := range r.Hours.Closures {
 		d.Closures = append(d.Closures, closureJSON{From: cl.From.String(), To: cl.To.String(), Reason: cl.Reason})

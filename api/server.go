@@ -69,6 +69,9 @@ type Options struct {
 	// Pages renders the member pages (pages.go; nil: their routes
 	// answer 404).
 	Pages Pages
+	// RoomAdmin edits rooms in the pages (admin.go; nil: the admin
+	// routes answer 404).
+	RoomAdmin *booking.RoomAdmin
 }
 
 // Server is roomcal's HTTP handler.
@@ -174,6 +177,7 @@ func (s *Server) routes() []route {
 			route{http.MethodGet, "/api/v1/me/preferences", Member, s.getPreferences},
 			route{http.MethodPatch, "/api/v1/me/preferences", Member, s.patchPreferences})
 	}
+	rs = append(rs, s.adminRoutes()...)  // admin.go: rooms administered in the pages
 	rs = append(rs, s.pageRoutes()...)   // pages.go: the member pages
 	rs = append(rs, s.loginRoutes()...)  // login.go: the dev mode's login page
 	return append(rs, s.oidcRoutes()...) // oidc.go: sign-in with OpenID Connect

@@ -84,7 +84,7 @@ func load(opts Options) (*Site, error) {
 	if !s.calendar {
 		s.log.Warn("web: the calendar files are not built in (run `make assets` before go build); the day view shows the booking form only")
 	}
-	for _, name := range []string{"start", "day", "mine", "events", "conflicts", "notfound", "room", "login", "signin"} {
+	for _, name := range []string{"start", "day", "mine", "events", "conflicts", "notfound", "room", "login", "signin", "admin"} {
 		t, err := template.New("base.html").ParseFS(files, "templates/base.html", "templates/booking.html", "templates/"+name+".html")
 		if err != nil {
 			return nil, fmt.Errorf("web: templates: %w", err)
@@ -163,6 +163,12 @@ func (s *Site) ServePage(w http.ResponseWriter, r *http.Request, p api.Page) {
 		v.Title, v.Data = v.T("conflicts_title"), s.eventsData(p.Member, "")
 		if p.Member.IsAdmin() {
 			v.JS, v.Messages = s.assetURL("conflicts.js"), s.jsMessages(lang)
+		}
+	case api.PageAdminRooms:
+		page = "admin"
+		v.Title, v.Nav, v.Data = v.T("admin_title"), "admin", s.adminData(p.Member, v.msgs)
+		if p.Member.IsRoomAdmin() {
+			v.JS, v.Messages = s.assetURL("admin.js"), s.jsMessages(lang)
 		}
 	default:
 		status, page = http.StatusNotFound, "notfound"

@@ -1,0 +1,267 @@
+package api
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/roomcal/roomcal/booking"
+)
+
+// The rooms administered in the pages: /api/v1/admin/rooms. Admins
+// administer every room, site admins (group "admins-<site id>") the
+// rooms of their site; the route's policy (RoomAdmin) lets both in and
+// the domain (booking.RoomAdmin) checks the site.
+
+// adminRoomJSON is a room as the admin pages read and write it. The
+// opening hours and rules have the shape of GET /api/v1/rooms/{id}.
+type adminRoomJSON struct {
+	ID            string         `json:"id"`
+	Site          string         `json:"site"`
+	Name          string         `json:"name"`
+	Capacity      int            `json:"capacity"`
+	Equipment     []string       `json:"equipment"`
+	Accessibility []string       `json:"accessibility"`
+	Description   string         `json:"description"`
+	Directions    string         `json:"directions"`
+	Retired       bool           `json:"retired"`
+	Hours         map[string]any `json:"opening_hours"`
+	Closures      []closureJSON  `json:"closures"`
+	Rules         rulesJSON      `json:"rules"`
+	Revision      int            `json:"revision"`
+	Audit         []auditJSON    `json:"audit"`
+}
+
+type auditJSON struct {
+	At      string   `json:"at"`
+	By      string   `json:"by"`
+	ByName  string   `json:"by_name,omitempty"`
+	Action  string   `json:"action"`
+	Changes []string `json:"changes"`
+}
+
+// adminRoomInput is the body of POST and PUT: every editable field (PUT
+// replaces them all), and the revision the page read (PUT only).
+type adminRoomInput struct {
+	ID            string        `json:"id"`
+	Site          string        `json:"site"`
+	Name          string        `json:"name"`
+	Capacity      int           `json:"capacity"`
+	Equipment     []string      `json:"equipment"`
+	Accessibility []string      `json:"accessibility"`
+	Description   string        `json:"description"`
+	Directions    string        `json:"directions"`
+	Retired       bool          `json:"retired"`
+	Hours         hoursInput    `json:"opening_hours"`
+	Closures      []closureJSON `json:"closures"`
+	Rules         rulesJSON     `json:"rules"`
+	Revision      *int          `json:"revision"`
+}
+
+// hoursInput is opening_hours as sent: "always": true, or a list of
+// ranges for each weekday key (a day missing or with no range is closed).
+type hoursInput struct {
+	Always bool        `json:"always"`
+	Sun    []rangeJSON `json:"sun"`
+	Mon    []rangeJSON `json:"mon"`
+	Tue    []rangeJSON `json:"tue"`
+	Wed    []rangeJSON `json:"wed"`
+	Thu    []rangeJSON `json:"thu"`
+	Fri    []rangeJSON `json:"fri"`
+	Sat    []rangeJSON `json:"sat"`
+}
+
+func toAdminRoomJSON(st booking.RoomSettings) adminRoomJSON {
+	r := st.Room
+	out := adminRoomJSON{
+		ID: r.ID, Site: r.SiteID, Name: r.Name, Capacity: r.Capacity,
+		Equipment: nonNil(r.Equipment), Accessibility: nonNil(r.Accessibility),
+		Description: r.Description, Directions: r.Directions, Retired: r.Retired,
+		Hours: hoursJSON(r.Hours), Closures: []closureJSON{}, Rules: toRulesJSON(r.Rules),
+		Revision: st.Revision, Audit: []auditJSON{},
+	}
+	for _, cl := range r.Hours.Closures {
+		out.Closures = append(out.Closures, closureJSON{From: cl.From.String(), To: cl.To.String(), Reason: cl.Reason})
+	}
+	// Newest first: what an admin looks for.
+	for i := len(st.Audit) - 1; i >= 0; i-- {
+		a := st.Audit[i]
+		out.Audit = append(out.Audit, auditJSON{At: a.At.Format(time.RFC3339), By: a.By, ByName: a.ByName, Action: a.Action, Changes: nonNil(a.Changes)})
+	}
+	return out
+}
+
+func toRulesJSON(r booking.Rules) rulesJSON {
+	return rulesJSON{
+		MaxDurationMinutes: int(r.MaxDuration / time.Minute),
+		MinNoticeMinutes:   int(r.MinNotice / time.Minute),
+		MaxAheadDays:       r.MaxAhead.Hours() / 24,
+		BufferMinutes:      int(r.Buffer / time.Minute),
+		AllowedGroups:      nonNil(r.AllowedGroups),
+	}
+}
+
+// room turns the input into a booking.Room (id, site and everything
+// editable); errors are problems naming the field.
+func (in adminRoomInput) room() (booking.Room, error) {
+	r := booking.Room{
+		ID: strings.TrimSpace(in.ID), SiteID: in.Site, Name: in.Name, Capacity: in.Capacity,
+		Equipment: in.Equipment, Accessibility: in.Accessibility,
+		Description: in.Description, Directions: in.Directions, Retired: in.Retired,
+		Rules: booking.Rules{
+			MaxDuration:   time.Duration(in.Rules.MaxDurationMinutes) * time.Minute,
+			MinNotice:     time.Duration(in.Rules.MinNoticeMinutes) * time.Minute,
+			MaxAhead:      time.Duration(in.Rules.MaxAheadDays * float64(24*time.Hour)),
+			Buffer:        time.Duration(in.Rules.BufferMinutes) * time.Minute,
+			AllowedGroups: in.Rules.AllowedGroups,
+		},
+	}
+	if !in.Hours.Always {
+		r.Hours.Weekly = map[time.Weekday][]booking.TimeRange{}
+		for d, ranges := range [...][]rangeJSON{in.Hours.Sun, in.Hours.Mon, in.Hours.Tue, in.Hours.Wed, in.Hours.Thu, in.Hours.Fri, in.Hours.Sat} {
+			out := []booking.TimeRange{}
+			for _, rg := range ranges {
+				from, err1 := parseClock(rg.From)
+				to, err2 := parseClock(rg.To)
+				if err := errors.Join(err1, err2); err != nil {
+					return r, invalid(fmt.Sprintf("opening_hours.%s : heure HH:MM attendue / expected HH:MM", weekdayKeys[d]))
+				}
+				out = append(out, booking.TimeRange{From: from, To: to})
+			}
+			r.Hours.Weekly[time.Weekday(d)] = out
+		}
+	}
+	for i, cl := range in.Closures {
+		from, err1 := time.Parse(time.DateOnly, cl.From)
+		to, err2 := time.Parse(time.DateOnly, cl.To)
+		if err := errors.Join(err1, err2); err != nil {
+			return r, invalid(fmt.Sprintf("closures[%d] : date AAAA-MM-JJ attendue / expected YYYY-MM-DD", i))
+		}
+		r.Hours.Closures = append(r.Hours.Closures, booking.Closure{
+			From:   booking.Date{Year: from.Year(), Month: from.Month(), Day: from.Day()},
+			To:     booking.Date{Year: to.Year(), Month: to.Month(), Day: to.Day()},
+			Reason: cl.Reason,
+		})
+	}
+	return r, nil
+}
+
+// parseClock reads "HH:MM" (00:00 to 24:00).
+func parseClock(s string) (booking.ClockTime, error) {
+	var h, m int
+	if len(s) != 5 || s[2] != ':' {
+		return 0, errors.New("not HH:MM")
+	}
+	if _, err := fmt.Sscanf(s, "%02d:%02d", &h, &m); err != nil || h < 0 || h > 24 || m < 0 || m > 59 || (h == 24 && m != 0) {
+		return 0, errors.New("not HH:MM")
+	}
+	return booking.Clock(h, m), nil
+}
+
+// adminError says what went wrong in the admin's words: a stale record
+// or a name already taken is a 409 of its own.
+func adminError(c *gin.Context, err error) {
+	switch {
+	case errors.Is(err, booking.ErrStale):
+		writeError(c, problem(http.StatusConflict, CodeConflict,
+			"Quelqu'un d'autre vient de modifier cette salle ; rechargez-la pour voir ses changements. / Someone else has just changed this room; reload it to see their changes.").withCause(err))
+	case errors.Is(err, booking.ErrExists):
+		writeError(c, problem(http.StatusConflict, CodeConflict,
+			"Une salle ou un calendrier porte déjà cet identifiant. / A room or calendar already has this id.").withCause(err))
+	default:
+		writeError(c, err)
+	}
+}
+
+// adminRoutes are the admin API's routes; without Options.RoomAdmin they
+// answer 404.
+func (s *Server) adminRoutes() []route {
+	return []route{
+		{http.MethodGet, "/api/v1/admin/rooms", RoomAdmin, s.withRoomAdmin(s.adminListRooms)},
+		{http.MethodPost, "/api/v1/admin/rooms", RoomAdmin, s.withRoomAdmin(s.adminCreateRoom)},
+		{http.MethodGet, "/api/v1/admin/rooms/:id", RoomAdmin, s.withRoomAdmin(s.adminGetRoom)},
+		{http.MethodPut, "/api/v1/admin/rooms/:id", RoomAdmin, s.withRoomAdmin(s.adminPutRoom)},
+	}
+}
+
+func (s *Server) withRoomAdmin(h gin.HandlerFunc) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		if s.opts.RoomAdmin == nil {
+			renderProblem(c, problem(http.StatusNotFound, CodeNotFound, "Cette adresse n'existe pas. / No such route."))
+			return
+		}
+		h(c)
+	}
+}
+
+func (s *Server) adminListRooms(c *gin.Context) {
+	m, _ := member(c)
+	out := []adminRoomJSON{}
+	for _, st := range s.opts.RoomAdmin.Administered(m) {
+		out = append(out, toAdminRoomJSON(st))
+	}
+	c.JSON(http.StatusOK, out)
+}
+
+func (s *Server) adminGetRoom(c *gin.Context) {
+	m, _ := member(c)
+	st, err := s.opts.RoomAdmin.Get(c.Request.Context(), m, c.Param("id"))
+	if err != nil {
+		adminError(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, toAdminRoomJSON(st))
+}
+
+func (s *Server) adminCreateRoom(c *gin.Context) {
+	m, _ := member(c)
+	var in adminRoomInput
+	if err := readJSON(c, &in); err != nil {
+		writeError(c, err)
+		return
+	}
+	r, err := in.room()
+	if err != nil {
+		writeError(c, err)
+		return
+	}
+	st, err := s.opts.RoomAdmin.Create(c.Request.Context(), m, r)
+	if err != nil {
+		adminError(c, err)
+		return
+	}
+	c.Header("Location", "/api/v1/admin/rooms/"+st.Room.ID)
+	c.JSON(http.StatusCreated, toAdminRoomJSON(st))
+}
+
+func (s *Server) adminPutRoom(c *gin.Context) {
+	m, _ := member(c)
+	var in adminRoomInput
+	if err := readJSON(c, &in); err != nil {
+		writeError(c, err)
+		return
+	}
+	if in.Revision == nil {
+		writeError(c, invalid("revision est obligatoire : celle de la salle telle que vous l'avez lue. / revision is required: the one of the room as you read it."))
+		return
+	}
+	if in.ID != "" && in.ID != c.Param("id") {
+		writeError(c, invalid("L'identifiant d'une salle ne change pas. / A room's id does not change."))
+		return
+	}
+	r, err := in.room()
+	if err != nil {
+		writeError(c, err)
+		return
+	}
+	st, err := s.opts.RoomAdmin.Update(c.Request.Context(), m, c.Param("id"), *in.Revision, r)
+	if err != nil {
+		adminError(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, toAdminRoomJSON(st))
+}

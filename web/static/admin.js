@@ -1,0 +1,328 @@
+// The rooms administration page (web/templates/admin.html): admins and
+// site admins list, create, edit and retire rooms through
+// /api/v1/admin/rooms. A change is sent with the revision the page read:
+// when someone else changed the room meanwhile the server answers 409 and
+// the page says so and shows the room as it now is.
+import { t, msgs, csrf, detailIn } from "./common.js";
+
+const root = document.getElementById("admin");
+const lang = root.dataset.lang;
+const sites = JSON.parse(document.getElementById("sites").textContent) ?? {};
+const status = document.getElementById("ad-status");
+const list = document.getElementById("ad-list");
+const form = document.getElementById("ad-form");
+const heading = document.getElementById("ad-form-h");
+const errorBox = document.getElementById("ad-error");
+const closures = document.getElementById("ad-closures");
+const history = document.getElementById("ad-history");
+const $ = (id) => document.getElementById(id);
+const days = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
+const locale = lang === "en" ? "en-GB" : "fr-FR";
+const plural = new Intl.PluralRules(locale);
+
+// editing is the room being edited (null: a new room).
+let editing = null;
+let closureSeq = 0;
+
+function errorMessage(resp, body) {
+  switch (resp.status) {
+    case 401: return t("err_auth");
+    case 403: return t("err_forbidden");
+    case 409: return detailIn(body?.detail) || t("admin_err_conflict");
+    case 429: return t("err_rate");
+    case 503: return t("err_unavailable");
+  }
+  if (resp.status === 400 || resp.status === 404 || resp.status === 413 || resp.status === 422) {
+    return detailIn(body?.detail) || t("err_generic", { status: resp.status });
+  }
+  return t("err_generic", { status: resp.status });
+}
+
+async function api(method, url, body) {
+  const headers = { Accept: "application/json" };
+  if (body !== undefined) {
+    headers["Content-Type"] = "application/json";
+  }
+  if (method !== "GET" && csrf) {
+    headers["X-CSRF-Token"] = csrf;
+  }
+  const resp = await fetch(url, { method, credentials: "same-origin", headers, body: body === undefined ? undefined : JSON.stringify(body) });
+  let data = null;
+  try {
+    data = await resp.json();
+  } catch {
+    data = null;
+  }
+  return { resp, data };
+}
+
+const splitList = (s) => s.split(",").map((x) => x.trim()).filter((x) => x !== "");
+
+function roomLine(r) {
+  const li = document.createElement("li");
+  const text = document.createElement("span");
+  const site = sites[r.site]?.name ?? r.site;
+  const people = t(plural.select(r.capacity) === "one" ? "admin_people_one" : "admin_people_other", { n: r.capacity });
+  text.textContent = `${r.name} — ${site}, ${people}`;
+  li.append(text);
+  if (r.retired) {
+    const tag = document.createElement("strong");
+    tag.className = "ad-retired";
+    tag.textContent = " " + t("admin_retired_tag");
+    li.append(tag);
+  }
+  const b = document.createElement("button");
+  b.type = "button";
+  b.className = "secondary";
+  b.textContent = t("admin_edit");
+  b.setAttribute("aria-label", t("admin_edit_room", { room: r.name }));
+  b.addEventListener("click", () => edit(r.id));
+  li.append(" ", b);
+  return li;
+}
+
+async function loadList() {
+  let res;
+  try {
+    res = await api("GET", "/api/v1/admin/rooms");
+  } catch {
+    status.textContent = t("err_network");
+    return;
+  }
+  if (!res.resp.ok) {
+    status.textContent = errorMessage(res.resp, res.data);
+    return;
+  }
+  list.replaceChildren(...res.data.map(roomLine));
+  const n = res.data.length;
+  status.textContent = t(plural.select(n) === "one" ? "admin_count_one" : "admin_count_other", { n });
+}
+
+function rangesText(ranges) {
+  return (ranges ?? []).map((r) => `${r.from}-${r.to}`).join(", ");
+}
+
+function parseRanges(text, dayName) {
+  const out = [];
+  for (const part of splitList(text)) {
+    const norm = part.replace(/\s+/g, "").replace(/[hH]/g, ":").replace(/[–à]/g, "-");
+    const m = /^(\d{1,2}):(\d{2})-(\d{1,2}):(\d{2})$/.exec(norm);
+    if (!m) {
+      throw new Error(t("admin_err_hours", { day: dayName, text: part }));
+    }
+    const p = (n) => String(n).padStart(2, "0");
+    out.push({ from: `${p(m[1])}:${m[2]}`, to: `${p(m[3])}:${m[4]}` });
+  }
+  return out;
+}
+
+function addClosure(c = { from: "", to: "", reason: "" }) {
+  const n = ++closureSeq;
+  const li = document.createElement("li");
+  li.className = "ad-closure";
+  const field = (key, label, type, value) => {
+    const p = document.createElement("p");
+    const l = document.createElement("label");
+    l.htmlFor = `ad-cl-${key}-${n}`;
+    l.textContent = label;
+    const i = document.createElement("input");
+    i.type = type;
+    i.id = l.htmlFor;
+    i.dataset.key = key;
+    i.value = value ?? "";
+    p.append(l, i);
+    return p;
+  };
+  const remove = document.createElement("button");
+  remove.type = "button";
+  remove.className = "danger";
+  remove.textContent = t("admin_remove_closure");
+  remove.addEventListener("click", () => {
+    li.remove();
+    $("ad-add-closure").focus();
+  });
+  li.append(field("from", t("admin_closure_from"), "date", c.from), field("to", t("admin_closure_to"), "date", c.to),
+    field("reason", t("admin_closure_reason"), "text", c.reason), remove);
+  closures.append(li);
+  return li;
+}
+
+function showHistory(audit) {
+  history.replaceChildren();
+  $("ad-history-s").hidden = !audit?.length;
+  const fmt = new Intl.DateTimeFormat(locale, { dateStyle: "long", timeStyle: "short" });
+  for (const a of audit ?? []) {
+    const li = document.createElement("li");
+    const what = msgs["admin_action_" + a.action] ?? a.action;
+    li.textContent = t("admin_history_line", { when: fmt.format(new Date(a.at)), who: a.by_name || a.by, what });
+    if (a.changes?.length) {
+      const ul = document.createElement("ul");
+      for (const ch of a.changes) {
+        const c = document.createElement("li");
+        c.textContent = ch;
+        ul.append(c);
+      }
+      li.append(ul);
+    }
+    history.append(li);
+  }
+}
+
+function fill(r) {
+  $("ad-id").value = r.id ?? "";
+  $("ad-site").value = r.site ?? Object.keys(sites)[0] ?? "";
+  $("ad-name").value = r.name ?? "";
+  $("ad-capacity").value = r.capacity ?? "";
+  $("ad-description").value = r.description ?? "";
+  $("ad-directions").value = r.directions ?? "";
+  $("ad-equipment").value = (r.equipment ?? []).join(", ");
+  $("ad-accessibility").value = (r.accessibility ?? []).join(", ");
+  const hours = r.opening_hours ?? { always: true };
+  $("ad-always").checked = !!hours.always;
+  for (const d of days) {
+    $("ad-h-" + d).value = hours.always ? "" : rangesText(hours[d]);
+  }
+  syncAlways();
+  closures.replaceChildren();
+  for (const c of r.closures ?? []) {
+    addClosure(c);
+  }
+  const rules = r.rules ?? {};
+  $("ad-max-duration").value = rules.max_duration_minutes ?? 0;
+  $("ad-min-notice").value = rules.min_notice_minutes ?? 0;
+  $("ad-max-ahead").value = rules.max_ahead_days ?? 0;
+  $("ad-buffer").value = rules.buffer_minutes ?? 0;
+  $("ad-groups").value = (rules.allowed_groups ?? []).join(", ");
+  $("ad-retired").checked = !!r.retired;
+  showHistory(r.audit);
+}
+
+function syncAlways() {
+  const always = $("ad-always").checked;
+  $("ad-week").hidden = always;
+}
+
+function read() {
+  const num = (id) => Number($(id).value || 0);
+  const body = {
+    site: $("ad-site").value,
+    name: $("ad-name").value,
+    capacity: num("ad-capacity"),
+    description: $("ad-description").value,
+    directions: $("ad-directions").value,
+    equipment: splitList($("ad-equipment").value),
+    accessibility: splitList($("ad-accessibility").value),
+    retired: $("ad-retired").checked,
+    opening_hours: { always: $("ad-always").checked },
+    closures: [],
+    rules: {
+      max_duration_minutes: num("ad-max-duration"),
+      min_notice_minutes: num("ad-min-notice"),
+      max_ahead_days: num("ad-max-ahead"),
+      buffer_minutes: num("ad-buffer"),
+      allowed_groups: splitList($("ad-groups").value),
+    },
+  };
+  if (!body.opening_hours.always) {
+    for (const d of days) {
+      body.opening_hours[d] = parseRanges($("ad-h-" + d).value, msgs["weekday_" + d] ?? d);
+    }
+  }
+  for (const li of closures.children) {
+    const v = (k) => li.querySelector(`[data-key="${k}"]`).value.trim();
+    if (!v("from") && !v("to") && !v("reason")) {
+      continue;
+    }
+    const from = v("from");
+    body.closures.push({ from, to: v("to") || from, reason: v("reason") });
+  }
+  if (editing) {
+    body.revision = editing.revision;
+  } else {
+    body.id = $("ad-id").value.trim();
+  }
+  return body;
+}
+
+function open(r) {
+  editing = r;
+  errorBox.textContent = "";
+  fill(r ?? {});
+  $("ad-id-p").hidden = !!r;
+  $("ad-retire-fs").hidden = !r;
+  heading.textContent = r ? t("admin_edit_heading", { room: r.name }) : t("admin_new_heading");
+  form.hidden = false;
+  heading.focus();
+}
+
+async function edit(id) {
+  status.textContent = t("loading");
+  let res;
+  try {
+    res = await api("GET", "/api/v1/admin/rooms/" + encodeURIComponent(id));
+  } catch {
+    status.textContent = t("err_network");
+    return;
+  }
+  if (!res.resp.ok) {
+    status.textContent = errorMessage(res.resp, res.data);
+    return;
+  }
+  status.textContent = "";
+  open(res.data);
+}
+
+form.addEventListener("submit", async (e) => {
+  e.preventDefault();
+  errorBox.textContent = "";
+  let body;
+  try {
+    body = read();
+  } catch (err) {
+    errorBox.textContent = err.message;
+    return;
+  }
+  const save = $("ad-save");
+  save.disabled = true;
+  let res;
+  try {
+    res = editing
+      ? await api("PUT", "/api/v1/admin/rooms/" + encodeURIComponent(editing.id), body)
+      : await api("POST", "/api/v1/admin/rooms", body);
+  } catch {
+    errorBox.textContent = t("err_network");
+    save.disabled = false;
+    return;
+  }
+  save.disabled = false;
+  if (!res.resp.ok) {
+    errorBox.textContent = errorMessage(res.resp, res.data);
+    if (res.resp.status === 409 && editing) {
+      // Show the room as it is now; the admin makes their change again.
+      const now = await api("GET", "/api/v1/admin/rooms/" + encodeURIComponent(editing.id)).catch(() => null);
+      if (now?.resp.ok) {
+        const msg = errorBox.textContent;
+        open(now.data);
+        errorBox.textContent = msg + " " + t("admin_reloaded");
+      }
+    }
+    errorBox.focus?.();
+    return;
+  }
+  form.hidden = true;
+  editing = null;
+  await loadList();
+  status.textContent = t("admin_saved", { room: res.data.name });
+  status.className = "status ok";
+});
+
+$("ad-cancel").addEventListener("click", () => {
+  form.hidden = true;
+  editing = null;
+  $("ad-new").focus();
+});
+$("ad-new").addEventListener("click", () => open(null));
+$("ad-add-closure").addEventListener("click", () => addClosure().querySelector("input").focus());
+$("ad-always").addEventListener("change", syncAlways);
+
+loadList();
