@@ -272,6 +272,39 @@ type dayData struct {
 	// CalendarJS and CalendarCSS are the calendar's files ("" when the
 	// build has none).
 	CalendarJS, CalendarCSS string
+	// Hours are every room's opening hours, by room id, for the script
+	// to draw closed hours as "Fermé" on any day.
+	Hours map[string]hoursJSON
+}
+
+// hoursJSON is a room's opening hours as the day view's script reads
+// them: per weekday ("mon"…), ranges "HH:MM"; no weekday at all means
+// open around the clock. Closures are whole days, both included.
+type hoursJSON struct {
+	Weekly   map[string][][2]string `json:"weekly"`
+	Closures []closureHoursJSON     `json:"closures"`
+}
+
+type closureHoursJSON struct {
+	From   string `json:"from"`
+	To     string `json:"to"`
+	Reason string `json:"reason"`
+}
+
+// roomHours is rm's hours for the day view's script.
+func roomHours(rm booking.Room) hoursJSON {
+	h := hoursJSON{Weekly: map[string][][2]string{}, Closures: []closureHoursJSON{}}
+	for wd, ranges := range rm.Hours.Weekly {
+		key := [...]string{"sun", "mon", "tue", "wed", "thu", "fri", "sat"}[wd]
+		h.Weekly[key] = [][2]string{}
+		for _, tr := range ranges {
+			h.Weekly[key] = append(h.Weekly[key], [2]string{tr.From.String(), tr.To.String()})
+		}
+	}
+	for _, cl := range rm.Hours.Closures {
+		h.Closures = append(h.Closures, closureHoursJSON{cl.From.String(), cl.To.String(), cl.Reason})
+	}
+	return h
 }
 
 // dayData prepares the day view of site id ("" for the first site) on
@@ -322,7 +355,9 @@ func (s *Site) dayData(r *http.Request, id string) (dayData, bool) {
 		return d, false
 	}
 	equipment := map[string]bool{}
+	d.Hours = map[string]hoursJSON{}
 	for _, rm := range all {
+		d.Hours[rm.ID] = roomHours(rm)
 		for _, e := range rm.Equipment {
 			equipment[e] = true
 		}

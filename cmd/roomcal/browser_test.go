@@ -204,6 +204,7 @@ func (b *browserTab) login(t *testing.T, base, name, next string) {
 		chromedp.WaitVisible("#name"),
 		chromedp.SendKeys("#name", name),
 		chromedp.Submit("#name"),
+		chromedp.WaitNotPresent("#name"), // the login page is gone
 		chromedp.WaitVisible("main h1"),
 	)
 }
@@ -252,6 +253,9 @@ func TestBrowserBooking(t *testing.T) {
 	if n, err := chromedp.Run(amina.ctx, chromedp.Evaluate[int](`document.querySelectorAll('#calendar .ec-row-head a[href="/salles/nantes-loire"]').length`)); err != nil || n != 1 {
 		t.Errorf("the Salle Loire's row has %d links to its week (%v)", n, err)
 	}
+	// Closed hours are drawn, in words.
+	amina.waitText(t, "#calendar", "Fermé · ouvre à 08:00")
+	amina.waitText(t, "#calendar", "Fermé · depuis 20:00")
 	// 1c. Changing site and day does not reload the page, and the focus
 	// stays on what was pressed; Back comes back.
 	amina.do(t, "mark the page", chromedp.Evaluate[chromedp.Void](`void (window.stayed = true)`))
@@ -330,7 +334,7 @@ func TestBrowserBooking(t *testing.T) {
 	bruno.waitText(t, "#day-status", "4 salle(s) affichée(s)")
 	// The filters, with the keyboard: 10 seats at least and a projector
 	// leave the Salle Loire and the Grand Bain.
-	bruno.do(t, "filter", chromedp.Click(`input[name="equipment"][value="vidéoprojecteur"]`), chromedp.SendKeys("#f-capacity", "10\r"))
+	bruno.do(t, "filter", chromedp.Click("details.filters-box summary"), chromedp.Click(`input[name="equipment"][value="vidéoprojecteur"]`), chromedp.SendKeys("#f-capacity", "10\r"))
 	bruno.waitText(t, "#day-status", "2 salle(s) affichée(s)")
 	if n, err := chromedp.Run(bruno.ctx, chromedp.Evaluate[int](`document.querySelectorAll("#bf-room option").length * 10 + document.querySelectorAll("#calendar .ec-row-head").length`)); err != nil || n != 22 {
 		t.Errorf("after filtering, %d options and %d calendar rows, want 2 and 2 (%v)", n/10, n%10, err)
@@ -387,6 +391,38 @@ func TestBrowserBooking(t *testing.T) {
 		t.Errorf("touch booking message %q", msg)
 	}
 	amina.waitText(t, "#calendar", "Choir rehearsal")
+	if f, _ := chromedp.Run(amina.ctx, chromedp.Evaluate[string](`document.activeElement.id`)); f != "day-status" {
+		t.Errorf("after booking in the dialog the focus is on %q, not the answer", f)
+	}
+
+	// 7c. On a scrolled view: the hours slid left until 14:00 is at the
+	// rooms' column, a finger held then slid over 15:00–16:00 of the
+	// Salle Erdre selects that (found by the hours' labels where they
+	// are now), and the dialog lets the member correct the end.
+	amina.do(t, "scroll to the afternoon", chromedp.Evaluate[chromedp.Void](`void (() => {
+		const main = document.querySelector("#calendar .ec-main");
+		const label = document.querySelector('#calendar .ec-header .ec-slot time[datetime$="T14:00:00"]');
+		const side = document.querySelector("#calendar .ec-body .ec-sidebar").getBoundingClientRect();
+		main.scrollLeft += label.getBoundingClientRect().left - side.right;
+	})()`))
+	time.Sleep(200 * time.Millisecond)
+	p0, p1 = amina.labelPoints(t, "nantes-erdre", 15, 16)
+	if p0.X < 120 || p1.X > 360-30 {
+		t.Fatalf("15:00–16:00 is not inside the scrolled view: %v %v", p0, p1)
+	}
+	amina.touchSlide(t, "hold and slide on the scrolled view", p0, p1, 700*time.Millisecond)
+	amina.do(t, "the booking dialog", chromedp.WaitVisible("#book-dialog"))
+	when = amina.waitText(t, "#dlg-when", "Salle Erdre")
+	if !strings.Contains(when, "15:00") || !strings.Contains(when, "16:00") {
+		t.Errorf("the touch selection on the scrolled view is %q, not 15:00–16:00", when)
+	}
+	amina.do(t, "correct the end", chromedp.SetValue("#dlg-end", "16:30"), chromedp.Evaluate[chromedp.Void](`void document.getElementById("dlg-end").dispatchEvent(new Event("input", {bubbles: true}))`))
+	amina.waitText(t, "#dlg-when", "16:30")
+	amina.do(t, "book the corrected slot", chromedp.SendKeys("#dlg-title", "Choir again\r"))
+	msg = amina.waitText(t, "#day-status", "16:30")
+	if !strings.Contains(msg, "Booked: Salle Erdre") || !strings.Contains(msg, "15:00") {
+		t.Errorf("corrected touch booking message %q", msg)
+	}
 
 	// 8. The events page, then signing out: the form posts the CSRF
 	// token as a field, the login page stays in English, and the pages
@@ -429,6 +465,27 @@ func (b *browserTab) rangePoints(t *testing.T, room string, from, to float64) (p
 	pts, err := chromedp.Run(b.ctx, chromedp.Evaluate[[]point](js))
 	if err != nil || len(pts) != 2 {
 		t.Fatalf("where are the hours %g–%g of %s? %v %v", from, to, room, pts, err)
+	}
+	return pts[0], pts[1]
+}
+
+// labelPoints finds the hours from–to of room's row by the hours'
+// header cells where they are now (the timeline may be scrolled sideways):
+// just inside the start of from and the end of to.
+func (b *browserTab) labelPoints(t *testing.T, room string, from, to int) (point, point) {
+	t.Helper()
+	js := fmt.Sprintf(`(() => {
+		const head = [...document.querySelectorAll("#calendar .ec-row-head")].find(e => e.textContent.trim().startsWith(%q));
+		const label = (h) => document.querySelector('#calendar .ec-header .ec-slot time[datetime$="T' + String(h).padStart(2, "0") + ':00:00"]');
+		if (!head || !label(%d) || !label(%d)) return null;
+		const r = head.getBoundingClientRect();
+		const y = r.top + r.height / 2;
+		const left = (h) => label(h).closest(".ec-slot").getBoundingClientRect().left;
+		return [{x: left(%d) + 5, y}, {x: left(%d) - 5, y}];
+	})()`, roomLabel(room), from, to, from, to)
+	pts, err := chromedp.Run(b.ctx, chromedp.Evaluate[[]point](js))
+	if err != nil || len(pts) != 2 {
+		t.Fatalf("where are the hours %d–%d of %s? %v %v", from, to, room, pts, err)
 	}
 	return pts[0], pts[1]
 }

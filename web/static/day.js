@@ -8,7 +8,7 @@
 // site's wall-clock times are given to it as zone-less strings, and what
 // is selected is read back as wall-clock time in the site's zone.
 import { t, pad } from "./common.js";
-import { siteClock, book, show, tidyCalendar, selecting } from "./sitebook.js";
+import { siteClock, book, show, tidyCalendar, selecting, fillDialogTimes, dialogSlot } from "./sitebook.js";
 
 const root = document.getElementById("day");
 const lang = root.dataset.lang;
@@ -74,6 +74,10 @@ function filterQuery() {
 
 let calendar = null;
 
+// The hours the calendar shows.
+const SLOT_MIN = "07:00";
+const SLOT_MAX = "21:00";
+
 async function loadRooms() {
   rooms = await getJSON("/api/v1/rooms?" + filterQuery());
   const chosen = roomSelect.value;
@@ -105,8 +109,50 @@ async function loadAvailability() {
       events.push({ resourceIds: [r.room], start: wall(b.start), end: wall(b.end), title: b.title || t("busy"), classNames: ["busy", b.kind] });
     }
   }
+  for (const r of rooms) {
+    for (const c of closedParts(r.id, day)) {
+      events.push({ resourceIds: [r.id], start: `${day} ${c.from}:00`, end: c.to === "24:00" ? `${nextDay(day)} 00:00:00` : `${day} ${c.to}:00`, title: c.title, classNames: ["closed"] });
+    }
+  }
   calendar.setOption("events", events);
   return a.stale;
+}
+
+// The rooms' opening hours (the day-hours block), to draw when each room
+// is closed: "Fermé" with the hours in words.
+const hours = JSON.parse(document.getElementById("day-hours")?.textContent || "{}");
+const weekdayKey = (date) => ["sun", "mon", "tue", "wed", "thu", "fri", "sat"][new Date(date + "T12:00:00Z").getUTCDay()];
+
+// closedParts are the spans of date, between the hours the calendar
+// shows, when room is closed, each with its title in words.
+function closedParts(room, date) {
+  const h = hours[room];
+  if (!h) {
+    return [];
+  }
+  const closure = h.closures.find((c) => c.from <= date && date <= c.to);
+  if (closure) {
+    return [{ from: SLOT_MIN, to: SLOT_MAX, title: closure.reason ? t("closed_day_reason", { reason: closure.reason }) : t("closed_day") }];
+  }
+  if (Object.keys(h.weekly).length === 0) {
+    return [];
+  }
+  const open = h.weekly[weekdayKey(date)] ?? [];
+  if (open.length === 0) {
+    return [{ from: SLOT_MIN, to: SLOT_MAX, title: t("closed_day") }];
+  }
+  const parts = [];
+  let at = SLOT_MIN;
+  for (const [from, to] of open) {
+    if (from > at) {
+      parts.push({ from: at, to: from, title: t("closed_until", { time: from }) });
+    }
+    at = to > at ? to : at;
+  }
+  if (at < SLOT_MAX) {
+    parts.push({ from: at, to: SLOT_MAX, title: t("closed_from", { time: at }) });
+  }
+  return parts;
 }
 
 // showText lists each shown room's free ranges in words: the calendar
@@ -205,7 +251,12 @@ dialogForm.addEventListener("submit", async (event) => {
     show(dialogResult, { ok: false, message: t("err_missing") });
     return;
   }
-  const req = { ...pending, title };
+  const slot = dialogSlot(dialogForm, pending, clock);
+  if (!slot) {
+    show(dialogResult, { ok: false, message: t("err_end_before_start") });
+    return;
+  }
+  const req = { ...pending, ...slot, title };
   const description = dialogForm.elements.description.value.trim();
   if (description) {
     req.description = description;
@@ -217,12 +268,23 @@ dialogForm.addEventListener("submit", async (event) => {
     show(status, r);
     await refresh();
     show(status, r);
+    status.focus(); // not the page's body: the answer, said again
   } else {
     show(dialogResult, r);
   }
 });
 
 document.getElementById("dlg-close").addEventListener("click", () => dialog.close());
+
+// Corrected hours show in the dialog's sentence.
+dialogForm.addEventListener("input", (event) => {
+  const slot = pending && ["start", "end"].includes(event.target.name) ? dialogSlot(dialogForm, pending, clock) : null;
+  if (slot) {
+    document.getElementById("dlg-when").textContent = t("dialog_when", {
+      room: roomName(pending.room), date: fmtDate(slot.start), start: fmtTime(slot.start), end: fmtTime(slot.end),
+    });
+  }
+});
 dialog.addEventListener("close", () => {
   pending = null;
   calendar?.unselect();
@@ -238,6 +300,7 @@ function onSelect(info) {
   document.getElementById("dlg-when").textContent = t("dialog_when", {
     room: roomName(room), date: fmtDate(pending.start), start: fmtTime(pending.start), end: fmtTime(pending.end),
   });
+  fillDialogTimes(dialogForm, pending, clock);
   dialogForm.elements.title.value = "";
   dialogForm.elements.description.value = "";
   dialogResult.textContent = "";
@@ -338,8 +401,8 @@ if (el && window.EventCalendar) {
     resources: [],
     events: [],
     height: "auto",
-    slotMinTime: "07:00",
-    slotMaxTime: "21:00",
+    slotMinTime: SLOT_MIN,
+    slotMaxTime: SLOT_MAX,
     slotDuration: "00:30",
     // The whole day in view on a wide screen; a phone scrolls sideways.
     slotWidth: Math.max(32, Math.floor((el.clientWidth - 340) / 28)),

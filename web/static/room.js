@@ -8,7 +8,7 @@
 // site's wall-clock times are given to it as zone-less strings, and what
 // is selected is read back as wall-clock time in the site's zone.
 import { t, pad } from "./common.js";
-import { siteClock, book, show, tidyCalendar, selecting } from "./sitebook.js";
+import { siteClock, book, show, tidyCalendar, selecting, fillDialogTimes, dialogSlot } from "./sitebook.js";
 
 const root = document.getElementById("room");
 const room = root.dataset.room;
@@ -139,7 +139,12 @@ dialogForm.addEventListener("submit", async (event) => {
     show(dialogResult, { ok: false, message: t("err_missing") });
     return;
   }
-  const req = { ...pending, title };
+  const slot = dialogSlot(dialogForm, pending, clock);
+  if (!slot) {
+    show(dialogResult, { ok: false, message: t("err_end_before_start") });
+    return;
+  }
+  const req = { ...pending, ...slot, title };
   const description = dialogForm.elements.description.value.trim();
   if (description) {
     req.description = description;
@@ -150,12 +155,23 @@ dialogForm.addEventListener("submit", async (event) => {
     dialog.close();
     await refresh();
     show(status, r);
+    status.focus(); // not the page's body: the answer, said again
   } else {
     show(dialogResult, r);
   }
 });
 
 document.getElementById("dlg-close").addEventListener("click", () => dialog.close());
+
+// Corrected hours show in the dialog's sentence.
+dialogForm.addEventListener("input", (event) => {
+  const slot = pending && ["start", "end"].includes(event.target.name) ? dialogSlot(dialogForm, pending, clock) : null;
+  if (slot) {
+    document.getElementById("dlg-when").textContent = t("dialog_when", {
+      room: roomName, date: fmtDate(slot.start), start: fmtTime(slot.start), end: fmtTime(slot.end),
+    });
+  }
+});
 dialog.addEventListener("close", () => {
   pending = null;
   calendar?.unselect();
@@ -166,6 +182,7 @@ function onSelect(info) {
   document.getElementById("dlg-when").textContent = t("dialog_when", {
     room: roomName, date: fmtDate(pending.start), start: fmtTime(pending.start), end: fmtTime(pending.end),
   });
+  fillDialogTimes(dialogForm, pending, clock);
   dialogForm.elements.title.value = "";
   dialogForm.elements.description.value = "";
   dialogResult.textContent = "";

@@ -114,3 +114,22 @@ export function tidyCalendar(el) {
   new MutationObserver(tidy).observe(el, { childList: true, subtree: true, attributes: true, attributeFilter: grid });
   tidy();
 }
+
+// fillDialogTimes puts the selected slot's hours in the booking dialog's
+// fields, where the member can correct what the mouse or the finger
+// covered; dialogSlot reads them back (on the selection's day), null
+// when the end is not after the start.
+export function fillDialogTimes(form, pending, clock) {
+  form.elements.start.value = clock.wall(pending.start).slice(11, 16);
+  form.elements.end.value = clock.wall(pending.end).slice(11, 16);
+}
+
+export function dialogSlot(form, pending, clock) {
+  const date = clock.wall(pending.start).slice(0, 10);
+  const start = form.elements.start.value;
+  const end = form.elements.end.value;
+  if (!start || !end || end <= start) {
+    return null;
+  }
+  return { start: clock.zoned(date, start), end: clock.zoned(date, end) };
+}
