@@ -83,7 +83,13 @@ func parseURL(s string) (*url.URL, error) {
 const (
 	defaultDialTimeout = 2 * time.Second
 	defaultIOTimeout   = 2 * time.Second
-	defaultPoolTimeout = 3 * time.Second
+	// defaultPoolTimeout is how long a command waits for a free
+	// connection. A decision waiting for its replica's acknowledgement
+	// holds one (WAIT, ack.go), so a burst of hundreds of bookings on a
+	// loaded machine queues for them: waiting beats answering 503 (seen:
+	// 58 of 500 contenders past a 3 s bound while the machine ran other
+	// test suites); the request's own deadline still bounds it.
+	defaultPoolTimeout = 10 * time.Second
 	// clusterReloadInterval bounds the age of a cluster client's slot map.
 	clusterReloadInterval = 2 * time.Second
 )
