@@ -105,7 +105,9 @@ function rangesText(ranges) {
 function parseRanges(text, dayName) {
   const out = [];
   for (const part of splitList(text)) {
-    const norm = part.replace(/\s+/g, "").replace(/[hH]/g, ":").replace(/[–à]/g, "-");
+    // "9h-17h", "9h30 à 12h", "09:00–12:00" all read as ranges.
+    const norm = part.replace(/\s+/g, "").replace(/[–à]/g, "-")
+      .replace(/(\d{1,2})[hH:](\d{2})?/g, (_, h, m) => `${h}:${m ?? "00"}`);
     const m = /^(\d{1,2}):(\d{2})-(\d{1,2}):(\d{2})$/.exec(norm);
     if (!m) {
       throw new Error(t("admin_err_hours", { day: dayName, text: part }));
@@ -256,6 +258,7 @@ function open(r) {
 }
 
 async function edit(id) {
+  status.className = "status";
   status.textContent = t("loading");
   let res;
   try {
@@ -321,7 +324,11 @@ $("ad-cancel").addEventListener("click", () => {
   editing = null;
   $("ad-new").focus();
 });
-$("ad-new").addEventListener("click", () => open(null));
+$("ad-new").addEventListener("click", () => {
+  status.className = "status";
+  status.textContent = "";
+  open(null);
+});
 $("ad-add-closure").addEventListener("click", () => addClosure().querySelector("input").focus());
 $("ad-always").addEventListener("change", syncAlways);
 
