@@ -116,15 +116,33 @@ func (s *Server) eventsFeed(c *gin.Context) {
 	evs := make([]booking.FeedEntry, 0, len(list))
 	base := s.baseURL(c)
 	for _, sm := range list {
-		evs = append(evs, eventEntry(sm, base, from))
+		evs = append(evs, eventEntry(sm, s.eventPlace(sm.Event), base, from))
 	}
 	s.writeFeed(c, "Événements", evs, "public")
 }
 
+// eventPlace is where an event is held, as its LOCATION says it: its
+// room and the room's site ("Salle Loire, Nantes — Île de Nantes": a
+// cooperative has several sites), else its free-text location.
+func (s *Server) eventPlace(ev events.Event) string {
+	if ev.Room == "" {
+		return ev.Location
+	}
+	rm, err := s.opts.Catalog.Room(ev.Room)
+	if err != nil {
+		return ev.Location
+	}
+	if site, err := s.opts.Catalog.Site(rm.SiteID); err == nil {
+		return rm.Name + ", " + site.Name
+	}
+	return rm.Name
+}
+
 // eventEntry is an internal event as the public feed shows it: no
 // attendee; the seats left and the address of the event's page (base is
-// roomcal's), where one registers, in the description.
-func eventEntry(sm events.Summary, base string, stamp time.Time) booking.FeedEntry {
+// roomcal's), where one registers, in the description; place is its
+// LOCATION (eventPlace).
+func eventEntry(sm events.Summary, place, base string, stamp time.Time) booking.FeedEntry {
 	ev := sm.Event
 	desc := ev.Description
 	if !ev.Settings.Cancelled {
@@ -139,7 +157,7 @@ func eventEntry(sm events.Summary, base string, stamp time.Time) booking.FeedEnt
 		desc += seats + "\nInscription : " + base + "/evenements/" + url.PathEscape(ev.ID)
 	}
 	return booking.FeedEntry{
-		UID: ev.ID, Title: ev.Title, Description: desc, Location: ev.Location,
+		UID: ev.ID, Title: ev.Title, Description: desc, Location: place,
 		Start: ev.Start, End: ev.End, Cancelled: ev.Settings.Cancelled, Stamp: stamp,
 	}
 }
@@ -270,7 +288,7 @@ func (s *Server) personalFeed(c *gin.Context) {
 		}
 		base := s.baseURL(c)
 		for _, r := range regs {
-			ev := eventEntry(r.Summary, base, from)
+			ev := eventEntry(r.Summary, s.eventPlace(r.Summary.Event), base, from)
 			if r.Registration.Status == events.Waitlisted {
 				ev.Title = fmt.Sprintf("[liste d'attente n°%d] %s", r.Registration.Position, ev.Title)
 				ev.Free = true

@@ -80,6 +80,11 @@ func feedServer(t *testing.T) (srv string, stop func()) {
 	if _, _, err := ev.Register(ctx, amina, list[0].Event.ID); err != nil {
 		t.Fatal(err)
 	}
+	// An event in a room: its LOCATION names the room and its site.
+	if _, err := ev.Create(ctx, orga, events.Request{Title: "Atelier vélo", Start: monday.AddDate(0, 0, 3), End: monday.AddDate(0, 0, 3).Add(time.Hour),
+		Room: "estuaire", Capacity: 10}); err != nil {
+		t.Fatal(err)
+	}
 	ts := newTestServer(t, Options{Catalog: cat, Bookings: bk, Events: ev, AuthMode: AuthDev,
 		Feeds: caldav.FeedEncoder{}, FeedTokens: caldav.NewFeedTokens(store, "jetons")})
 	return ts.URL, ts.Close
@@ -97,8 +102,8 @@ func TestFeeds(t *testing.T) {
 	}{
 		{"/feeds/rooms/loire.ics", 4, []string{"SUMMARY:Occupé", "X-WR-CALNAME:Salle Loire — Nantes"}, []string{"Entretien", "Réunion privée"}, true},
 		{"/feeds/sites/nantes.ics", 5, []string{"SUMMARY:Occupé — Salle Loire"}, []string{"Entretien", "Réunion privée"}, true},
-		{"/feeds/events.ics", 1, []string{"SUMMARY:Assemblée générale\\, 2027", "Places restantes : 79 sur 80.\\nInscription : " + srv + "/evenements/ev_"}, []string{"ATTENDEE"}, true},
-		{"/feeds/rooms/estuaire.ics", 0, []string{"X-WR-CALNAME:Estuaire — Saint-Nazaire"}, nil, false},
+		{"/feeds/events.ics", 2, []string{"LOCATION:Hangar", "LOCATION:Estuaire\\, Saint-Nazaire", "SUMMARY:Assemblée générale\\, 2027", "Places restantes : 79 sur 80.\\nInscription : " + srv + "/evenements/ev_"}, []string{"ATTENDEE"}, true},
+		{"/feeds/rooms/estuaire.ics", 1, []string{"X-WR-CALNAME:Estuaire — Saint-Nazaire", "SUMMARY:Occupé"}, []string{"Atelier vélo"}, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.path, func(t *testing.T) {

@@ -384,6 +384,8 @@ type mineData struct {
 type roomInfo struct {
 	Name     string `json:"name"`
 	Timezone string `json:"tz"`
+	// Site is the room's site's name: events say where they are held.
+	Site string `json:"site"`
 }
 
 func (s *Site) mineData() mineData {
@@ -395,7 +397,7 @@ func (s *Site) mineData() mineData {
 	for _, rm := range rooms {
 		info := roomInfo{Name: rm.Name, Timezone: "UTC"}
 		if site, err := s.catalog.Site(rm.SiteID); err == nil {
-			info.Timezone = site.Location.String()
+			info.Timezone, info.Site = site.Location.String(), site.Name
 		}
 		d.Rooms[rm.ID] = info
 	}

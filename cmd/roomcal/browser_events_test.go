@@ -63,7 +63,7 @@ func TestBrowserEvents(t *testing.T) {
 	)
 	olga.waitText(t, "#nf-result", "L'événement « "+title+" » est créé")
 	olga.waitText(t, "#ev-list", "Il reste 1 place sur 1")
-	olga.waitText(t, "#ev-list", "Lieu : Salle Loire")
+	olga.waitText(t, "#ev-list", "Lieu : Salle Loire, Nantes — Île de Nantes")
 
 	// The same slot again: the room is taken, and the message says when.
 	olga.do(t, "the same slot again",

@@ -199,8 +199,11 @@ function update(c, ev, keepMsg = false) {
     c.link.setAttribute("aria-label", t("ev_link_label", { title: ev.title }));
   }
   c.when.textContent = when(ev);
-  c.where.textContent = ev.location || rooms[ev.room]?.name
-    ? t("ev_where", { place: ev.location || rooms[ev.room]?.name }) : t("ev_where_none");
+  // Where: the room and its site (three sites: a room's name alone does
+  // not say which town), else the free-text place.
+  const room = rooms[ev.room];
+  c.where.textContent = room ? t("ev_where_room", { room: room.name, site: room.site })
+    : ev.location ? t("ev_where", { place: ev.location }) : t("ev_where_none");
   c.by.textContent = t("ev_by", { name: ev.organizer?.name ?? "" });
   c.description.textContent = ev.description ?? "";
   c.description.hidden = !ev.description;
