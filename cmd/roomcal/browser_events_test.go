@@ -123,8 +123,20 @@ func TestBrowserEvents(t *testing.T) {
 
 	// 4. The first unregisters; the second, after a refresh, is
 	// confirmed.
+	// Her seat is confirmed: leaving asks first, and "Non" keeps it.
 	amina.clickInEvent(t, title, "button.unregister")
+	amina.waitText(t, "#ev-list .confirm", "Vous avez une place confirmée à « "+title+" »")
+	amina.check(t, axe, "e4b-desinscrire-confirmer")
+	amina.clickInEvent(t, title, ".confirm-no")
+	if f, _ := chromedp.Run(amina.ctx, chromedp.Evaluate[string](`document.activeElement.className`)); f != "secondary unregister" {
+		t.Errorf("after « Non » the focus is on %q, not « Me désinscrire »", f)
+	}
+	amina.clickInEvent(t, title, "button.unregister")
+	amina.clickInEvent(t, title, ".confirm-yes")
 	amina.waitText(t, "#ev-list", "vous n'êtes plus inscrit·e")
+	if f, _ := chromedp.Run(amina.ctx, chromedp.Evaluate[string](`document.activeElement.tagName`)); f == "BODY" {
+		t.Errorf("after leaving, the focus fell to the page's body")
+	}
 	amina.waitText(t, "#ev-list", "Complet — la liste d'attente est ouverte")
 	bruno.do(t, "refresh", chromedp.Click("#ev-refresh"))
 	bruno.waitText(t, "#ev-status", "À jour à")

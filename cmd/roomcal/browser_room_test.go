@@ -176,8 +176,13 @@ func TestBrowserRoom(t *testing.T) {
 	amina.waitText(t, "#regs-list", "Inscription confirmée")
 	amina.check(t, axe, "r5-mes-inscriptions")
 	amina.do(t, "unregister", chromedp.Click("#regs-list button"))
+	amina.waitText(t, "#regs-list .confirm", "Vous avez une place confirmée")
+	amina.do(t, "confirm", chromedp.Click("#regs-list .confirm-yes"))
 	amina.waitText(t, "#regs-status", "Vous êtes désinscrit·e de « "+event+" »")
 	amina.waitText(t, "#regs-empty", "aucun événement")
+	if f, _ := chromedp.Run(amina.ctx, chromedp.Evaluate[string](`document.activeElement.id`)); f != "regs-status" {
+		t.Errorf("after leaving, the focus is on %q, not the answer", f)
+	}
 
 	t.Logf("room browser test took %s", time.Since(began).Round(time.Millisecond))
 }

@@ -352,6 +352,9 @@ func TestBrowserBooking(t *testing.T) {
 	amina.check(t, axe, "4b-annuler-confirmer")
 	amina.do(t, "confirm", chromedp.Click(`#mine-table .confirm-yes`))
 	amina.waitText(t, "#mine-status", "La réservation « Réunion du bureau » est annulée")
+	if f, _ := chromedp.Run(amina.ctx, chromedp.Evaluate[string](`document.activeElement.id`)); f != "mine-status" {
+		t.Errorf("after « Oui, annuler » the focus is on %q, not the answer", f)
+	}
 
 	// 7. The English pages, and the day view at 360 px wide.
 	amina.do(t, "English", chromedp.Navigate(base+dayPath+"&lang=en"))

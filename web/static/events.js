@@ -17,6 +17,7 @@
 // with that one event: it is fetched alone, its card has no link to
 // itself, and the page's title becomes the event's.
 import { t, csrf, detailIn, zoned, ruleMessage } from "./common.js";
+import { askInline } from "./ask.js";
 
 const root = document.getElementById("events");
 const lang = root.dataset.lang;
@@ -166,7 +167,19 @@ function makeCard(ev) {
   c.register = el("button", { type: "button", class: "register" });
   c.unregister = el("button", { type: "button", class: "secondary unregister" });
   c.register.addEventListener("click", () => register(c));
-  c.unregister.addEventListener("click", () => unregister(c));
+  c.unregister.addEventListener("click", () => {
+    // A confirmed seat goes to someone else: ask first.
+    if (c.ev.my_registration?.status !== "confirmed") {
+      unregister(c);
+      return;
+    }
+    askInline(c.actions, t("ev_leave_confirm", { title: c.ev.title }), t("ev_leave_yes"), t("ev_leave_no"), async () => {
+      await unregister(c);
+      // The button pressed went away: the answer takes the focus.
+      c.msg.tabIndex = -1;
+      c.msg.focus();
+    }, c.unregister);
+  });
   c.msg = el("p", { class: "result", role: "status", "aria-live": "polite" });
   c.actions = el("p", { class: "actions" }, c.register, c.unregister);
   c.li = el("li", { class: "event" });

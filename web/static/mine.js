@@ -6,12 +6,14 @@
 // my_registration), each with an unregister button (DELETE
 // /api/v1/events/{id}/registrations/me).
 import { t, csrf, detailIn, pad, wallParts, zoned, ruleMessage } from "./common.js";
+import { askInline } from "./ask.js";
 
 const root = document.getElementById("mine");
 const lang = root.dataset.lang;
 const rooms = JSON.parse(document.getElementById("rooms").textContent) ?? {};
 
 const status = document.getElementById("mine-status");
+status.tabIndex = -1; // takes the focus when what was pressed goes away
 const empty = document.getElementById("mine-empty");
 const table = document.getElementById("mine-table");
 const tbody = table.querySelector("tbody");
@@ -53,6 +55,7 @@ async function cancel(b, row, button) {
     }
     row.remove();
     status.textContent = t("mine_cancelled", { title: b.title });
+    status.focus(); // the row is gone: the answer takes the focus, not the body
     if (!tbody.children.length) {
       table.hidden = true;
       empty.hidden = false;
@@ -276,6 +279,7 @@ async function move(b, form, result, save) {
     const s = body.start ?? req.start;
     const e = body.end ?? req.end;
     await load();
+    status.focus(); // the form is gone: the answer takes the focus, not the body
     status.textContent = t("mine_moved", { title: b.title, date: fmtDate(s, b.room), start: fmtTime(s, b.room), end: fmtTime(e, b.room) });
     return;
   }
@@ -306,6 +310,7 @@ load();
 // My registrations to coming events.
 
 const regsStatus = document.getElementById("regs-status");
+regsStatus.tabIndex = -1;
 const regsEmpty = document.getElementById("regs-empty");
 const regsList = document.getElementById("regs-list");
 // evZone is the room whose zone an event is shown in: its own, else the
@@ -329,6 +334,7 @@ async function unregister(ev, li, button) {
   if (resp.ok) {
     li.remove();
     regsStatus.textContent = t("regs_unregistered", { title: ev.title });
+    regsStatus.focus(); // the item is gone: the answer takes the focus, not the body
     if (!regsList.children.length) {
       regsList.hidden = true;
       regsEmpty.hidden = false;
@@ -377,8 +383,14 @@ async function loadRegistrations() {
     button.className = "danger";
     button.textContent = t("regs_unregister");
     button.setAttribute("aria-label", t("regs_unregister_label", { title: ev.title }));
-    button.addEventListener("click", () => unregister(ev, li, button));
-    li.append(h, when, st, button);
+    // Leaving a confirmed seat gives it away: ask first.
+    const actions = document.createElement("p");
+    actions.className = "actions";
+    actions.append(button);
+    button.addEventListener("click", () => reg.status === "confirmed"
+      ? askInline(actions, t("ev_leave_confirm", { title: ev.title }), t("ev_leave_yes"), t("ev_leave_no"), () => unregister(ev, li, button), button)
+      : unregister(ev, li, button));
+    li.append(h, when, st, actions);
     return li;
   }));
   regsStatus.textContent = "";
