@@ -203,7 +203,7 @@ func TestOpenAPICoversRoutes(t *testing.T) {
 	var routes []route
 	for _, o := range []Options{
 		{Catalog: testCatalog(t), AuthMode: AuthDev, Feeds: caldav.FeedEncoder{}, FeedTokens: noTokens{},
-			Preferences: caldav.NewMemberPreferences(nil, "")},
+			Preferences: caldav.NewMemberPreferences(nil, ""), NoticeLinks: NewNoticeLinks("", []byte("k"))},
 		{Catalog: testCatalog(t), AuthMode: AuthHeader},
 		{Catalog: testCatalog(t), AuthMode: AuthOIDC, OIDC: &OIDCClient{}},
 	} {

@@ -150,6 +150,10 @@ var policyTable = map[string]policyCase{
 	"GET /api/v1/me/preferences": {target: "/api/v1/me/preferences", want: members(200)},
 	"PATCH /api/v1/me/preferences": {target: "/api/v1/me/preferences", body: func(*policyFixture) string { return `{"site":"nantes"}` },
 		want: members(200)},
+	// A notice's unsubscribe link: its signed token is the credential,
+	// whoever (or nobody) is signed in.
+	"GET /desabonnement":  {target: "/desabonnement?t={unsubtoken}", want: all(200)},
+	"POST /desabonnement": {target: "/desabonnement?t={unsubtoken}", form: true, body: func(*policyFixture) string { return "List-Unsubscribe=One-Click" }, want: all(200)},
 
 	// Rooms administered in the pages (admin.go): admins, and site
 	// admins for their site (TestAdminSiteAdmins; not a column here).
@@ -248,7 +252,8 @@ func newPolicyFixture(t *testing.T, siteOpts ...func(*booking.Site)) *policyFixt
 		t.Fatal(err)
 	}
 	s := New(Options{Logger: log, Catalog: cat, Bookings: bs, Events: es, Feeds: caldav.FeedEncoder{}, FeedTokens: tokens,
-		Preferences: caldav.NewMemberPreferences(store, "jetons"), AuthMode: AuthDev, Pages: stubPages{}, RoomAdmin: ra})
+		Preferences: caldav.NewMemberPreferences(store, "jetons"), NoticeLinks: NewNoticeLinks("", []byte("policy key")),
+		AuthMode: AuthDev, Pages: stubPages{}, RoomAdmin: ra})
 	srv := httptest.NewServer(s)
 	t.Cleanup(srv.Close)
 	y, m, d := time.Now().In(paris).AddDate(0, 0, 2).Date()
@@ -401,6 +406,7 @@ func TestPolicy(t *testing.T) {
 				before := f.state(t, bid, eid)
 				target := strings.NewReplacer(
 					"{booking}", url.PathEscape(bid), "{event}", url.PathEscape(eid), "{feedtoken}", f.feedToken(t, pc.target),
+					"{unsubtoken}", f.s.opts.NoticeLinks.Token(roleMembers[asOwner].ID, "promoted"),
 					"{from}", url.QueryEscape(f.base.Format(time.RFC3339)),
 					"{to}", url.QueryEscape(f.base.AddDate(0, 0, 1).Format(time.RFC3339)),
 				).Replace(pc.target)

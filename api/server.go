@@ -34,6 +34,12 @@ type Options struct {
 	// Preferences keeps the members' preferences (nil: their routes
 	// answer 404).
 	Preferences booking.PreferencesStore
+	// NoticeLinks makes and checks the unsubscribe links of notices
+	// (nil, or no Preferences: /desabonnement answers 404).
+	NoticeLinks *NoticeLinks
+	// Notices gives the notices worker's counters for /metrics (nil: no
+	// mail is sent, none are shown).
+	Notices NoticeStats
 	// PublicURL is the address members reach roomcal at (feed links).
 	PublicURL string
 	// AuthMode is AuthDev, AuthHeader or AuthOIDC; TrustedProxies are the
@@ -176,6 +182,12 @@ func (s *Server) routes() []route {
 		rs = append(rs,
 			route{http.MethodGet, "/api/v1/me/preferences", Member, s.getPreferences},
 			route{http.MethodPatch, "/api/v1/me/preferences", Member, s.patchPreferences})
+	}
+	if s.opts.Preferences != nil && s.opts.NoticeLinks != nil {
+		rs = append(rs,
+			// The signed token in the query is the credential.
+			route{http.MethodGet, "/desabonnement", Anyone, s.unsubscribeForm},
+			route{http.MethodPost, "/desabonnement", Anyone, s.unsubscribe})
 	}
 	rs = append(rs, s.adminRoutes()...)  // admin.go: rooms administered in the pages
 	rs = append(rs, s.pageRoutes()...)   // pages.go: the member pages

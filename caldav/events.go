@@ -45,7 +45,9 @@ package caldav
 // PARTSTAT is ACCEPTED for a confirmed registration and TENTATIVE for a
 // waitlisted one; X-ROOMCAL-STATUS is confirmed or waitlisted,
 // X-ROOMCAL-SEQ the arrival number (left out when 0), X-ROOMCAL-AT when
-// the member registered (UTC, to the second; left out when zero). The
+// the member registered (UTC, to the second; left out when zero),
+// X-ROOMCAL-TOLD what the member was last told (Registration.Told; left
+// out when empty). The
 // value is mailto:Email, or urn:roomcal:member:ID (ID path-escaped) for a
 // member without an e-mail address. SCHEDULE-AGENT=CLIENT (on ORGANIZER
 // too) is written by the encoder so that Nextcloud mails nobody. Text is
@@ -139,6 +141,9 @@ const (
 	evParamStatus = "X-ROOMCAL-STATUS"
 	evParamSeq    = "X-ROOMCAL-SEQ"
 	evParamAt     = "X-ROOMCAL-AT"
+	// evParamTold is what the member was last told (Registration.Told,
+	// events/notices.go); left out when empty.
+	evParamTold   = "X-ROOMCAL-TOLD"
 	evParamRole   = "ROLE"
 	evParamCUType = "CUTYPE"
 	evParamRSVP   = "RSVP"
@@ -360,7 +365,7 @@ func (ec *EventCalendar) decode(id string, obj Object) (events.Record, error) {
 		ev.Organizer.Name = m.Organizer.Name
 	}
 
-	rec := events.Record{Event: ev, ETag: obj.ETag, Base: it}
+	rec := events.Record{Event: ev, ETag: obj.ETag, Sequence: m.Sequence, Base: it}
 	if rev := strings.TrimSpace(x[evPropRev]); rev != "" {
 		if rec.Gen, rec.Ver, err = parseRev(rev); err != nil {
 			ec.log.Warn("caldav: events: unreadable revision, read as none", "event", id, "rev", rev, "err", err)
@@ -433,6 +438,7 @@ func (ec *EventCalendar) registration(a Attendee) (events.Registration, bool) {
 	default:
 		r.Status = events.Waitlisted
 	}
+	r.Told = strings.TrimSpace(a.Params[evParamTold])
 	if at := strings.TrimSpace(a.Params[evParamAt]); at != "" && roomcal {
 		if t, err := parseUTCStamp(at); err == nil {
 			r.At = t
@@ -722,6 +728,18 @@ func attendees(regs []events.Registration, base []Attendee, baseOrg string) ([]A
 				if ps := strings.ToUpper(a.PartStat); (r.Status == events.Confirmed) != (ps == "ACCEPTED") {
 					a.PartStat = partstat
 				}
+				if r.Told != a.Params[evParamTold] {
+					params := make(map[string]string, len(a.Params)+1)
+					for k, v := range a.Params {
+						params[k] = v
+					}
+					if r.Told == "" {
+						delete(params, evParamTold)
+					} else {
+						params[evParamTold] = r.Told
+					}
+					a.Params = params
+				}
 				out = append(out, a)
 				continue
 			}
@@ -742,6 +760,9 @@ func attendees(regs []events.Registration, base []Attendee, baseOrg string) ([]A
 		}
 		if !r.At.IsZero() {
 			params[evParamAt] = r.At.UTC().Format(icalDateTimeUTC)
+		}
+		if r.Told != "" {
+			params[evParamTold] = r.Told
 		}
 		out = append(out, Attendee{Name: r.Name, Email: addr, PartStat: partstat, Params: params})
 	}

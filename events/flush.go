@@ -325,6 +325,7 @@ func (s *Service) flush(ctx context.Context, id string, lease booking.Lease, rec
 		}
 		out := *rec
 		out.Event, out.Registrations, out.Gen, out.Ver = st.Event, st.Registrations, st.Gen, st.Ver
+		carryTold(out.Registrations, rec.Registrations, out.Event)
 		wctx, cancel := context.WithTimeout(ctx, s.opt.WriteTimeout)
 		etag, err := s.cal.Update(wctx, out)
 		cancel()
@@ -352,6 +353,7 @@ func (s *Service) flush(ctx context.Context, id string, lease booking.Lease, rec
 			return s.fail(ctx, id, lease, fmt.Errorf("write event %s: %w", id, err))
 		}
 		s.writes.Add(1)
+		s.changed(id)
 		if err := s.g.Written(ctx, id, st.Gen, st.Ver, etag); err != nil {
 			return fmt.Errorf("record write of event %s: %w", id, err)
 		}

@@ -103,4 +103,8 @@ type Registration struct {
 	Position int
 	// At is when the member registered.
 	At time.Time
+	// Told is what the member was last told of the event (see
+	// notices.go): kept in the calendar with the registration, opaque to
+	// the gate (which neither keeps nor changes it).
+	Told string
 }

@@ -20,6 +20,9 @@ type Record struct {
 	Ver int64
 	// ETag is the object's ETag ("" for an object not created yet).
 	ETag string
+	// Sequence is the object's SEQUENCE (RFC 5545), raised by every
+	// write: invitations sent from the record carry it.
+	Sequence int
 	// Base is the adapter's own copy of the object, opaque to the
 	// domain: a rewrite keeps from it what the domain does not model
 	// (alarms, categories, properties other clients added).

@@ -39,6 +39,9 @@ type Options struct {
 	// site's ("" for an event not in a room: the organisation's). Nil
 	// keeps UTC.
 	Zone func(room string) *time.Location
+	// Changed, when set, is called (and must not block) after this
+	// process wrote an event's object: the notices worker looks at it.
+	Changed func(id string)
 }
 
 // Service runs internal events: creation and changes by organisers,

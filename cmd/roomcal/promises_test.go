@@ -24,6 +24,7 @@ import (
 	"github.com/roomcal/roomcal/booking"
 	"github.com/roomcal/roomcal/caldav"
 	"github.com/roomcal/roomcal/events"
+	"github.com/roomcal/roomcal/internal/notices"
 	"github.com/roomcal/roomcal/internal/redisgate"
 	"github.com/roomcal/roomcal/internal/testenv"
 )
@@ -92,15 +93,21 @@ func newBackend(t *testing.T, home testenv.Home, redisURL string) *backend {
 // instance is one roomcal replica: its own CalDAV client, Redis client,
 // service and HTTP server.
 type instance struct {
-	svc *booking.Service
-	ev  *events.Service
-	srv *httptest.Server
+	svc     *booking.Service
+	ev      *events.Service
+	srv     *httptest.Server
+	notices *notices.Worker // nil without instanceOpts.notices
+	// stopNotices stops the notices worker (as a replica that dies);
+	// the test's cleanup calls it too.
+	stopNotices func()
 }
 
 type instanceOpts struct {
 	syncInterval time.Duration
 	holdTTL      time.Duration
 	calendar     func(booking.Calendar) booking.Calendar
+	// notices, when set, runs a notices worker (notices_test.go).
+	notices *noticeOpts
 }
 
 func newInstance(t *testing.T, b *backend, o instanceOpts) *instance {
@@ -142,22 +149,34 @@ func newInstance(t *testing.T, b *backend, o instanceOpts) *instance {
 		t.Fatal(err)
 	}
 	t.Cleanup(svc.Close)
+	hints := &noticeHints{}
 	evs, err := events.NewService(events.Options{
 		Calendar: caldav.NewEventCalendar(store, eventsCalendar, eventZone(cat), log),
 		Gate:     redisgate.NewEventGate(rc, gopts...), Rooms: svc, Logger: log, SyncInterval: o.syncInterval,
-		Zone: eventZone(cat),
+		Zone: eventZone(cat), Changed: hints.hint,
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := httptest.NewServer(api.New(api.Options{Logger: log, Catalog: cat, Bookings: svc, Events: evs, AuthMode: api.AuthDev}))
+	aopts := api.Options{Logger: log, Catalog: cat, Bookings: svc, Events: evs, AuthMode: api.AuthDev}
+	var worker *notices.Worker
+	stopNotices := func() {}
+	if o.notices != nil {
+		worker, stopNotices = o.notices.start(t, store, rc, gopts, evs, cat, log)
+		hints.w.Store(worker)
+		aopts.Notices = worker
+		aopts.Preferences = caldav.NewMemberPreferences(store, tokensCalendar)
+		aopts.NoticeLinks = o.notices.links
+	}
+	srv := httptest.NewServer(api.New(aopts))
 	t.Cleanup(srv.Close)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{}, 2)
 	go func() { defer func() { done <- struct{}{} }(); svc.RunSync(ctx) }()
 	go func() { defer func() { done <- struct{}{} }(); evs.RunSync(ctx) }()
 	t.Cleanup(func() { cancel(); <-done; <-done })
-	return &instance{svc: svc, ev: evs, srv: srv}
+	t.Cleanup(stopNotices)
+	return &instance{svc: svc, ev: evs, srv: srv, notices: worker, stopNotices: stopNotices}
 }
 
 var client = &http.Client{Timeout: 60 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: 256}}

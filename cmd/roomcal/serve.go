@@ -16,6 +16,7 @@ import (
 	"github.com/roomcal/roomcal/caldav"
 	"github.com/roomcal/roomcal/events"
 	"github.com/roomcal/roomcal/internal/config"
+	"github.com/roomcal/roomcal/internal/notices"
 	"github.com/roomcal/roomcal/web"
 )
 
@@ -88,9 +89,11 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 		return err
 	}
 	defer svc.Close()
+	hints := &noticeHints{}
 	evs, err := events.NewService(events.Options{
 		Calendar: caldav.NewEventCalendar(d.store, cfg.EventsCalendar, eventZone(cat), log),
 		Gate:     d.events, Rooms: svc, Logger: log, SyncInterval: cfg.SyncInterval, Zone: eventZone(cat),
+		Changed: hints.hint,
 	})
 	if err != nil {
 		return err
@@ -111,10 +114,30 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 		}
 	}
 	prefs := lockedPreferences{PreferencesStore: caldav.NewMemberPreferences(d.store, tokensCalendar), gate: d.gate}
+	links := api.NewNoticeLinks(cfg.PublicURL, linkKey(cfg, log))
+	mailer, err := noticeMailer(cfg)
+	if err != nil {
+		return err
+	}
+	var worker *notices.Worker
+	var noticeStats api.NoticeStats
+	if mailer != nil {
+		worker, err = newNoticeWorker(noticeSetup{
+			mailer: mailer, claims: d.claims, events: evs, prefs: prefs, cat: cat, links: links,
+			publicURL: cfg.PublicURL, from: cfg.MailFrom, dailyCap: cfg.NoticeDailyCap, log: log,
+		})
+		if err != nil {
+			return err
+		}
+		hints.w.Store(worker)
+		noticeStats = worker
+		log.Info("notices are sent by e-mail", "smtp", cfg.SMTP.String(), "from", cfg.MailFrom, "daily_cap", cfg.NoticeDailyCap)
+	}
 	handler := api.New(api.Options{
 		Logger: log, Catalog: cat, Bookings: svc, Events: evs,
 		Feeds: caldav.FeedEncoder{}, FeedTokens: lockedFeedTokens{FeedTokens: caldav.NewFeedTokens(d.store, tokensCalendar), gate: d.gate}, PublicURL: cfg.PublicURL,
 		Preferences: prefs, SignOuts: signOuts{prefs: prefs, cache: d.signOuts},
+		NoticeLinks: links, Notices: noticeStats,
 		AuthMode: string(cfg.Auth.Mode), TrustedProxies: cfg.Auth.TrustedProxies, OIDC: oidcClient,
 		SessionKey:    []byte(cfg.Auth.SessionKey.Reveal()),
 		SecureCookies: strings.HasPrefix(cfg.PublicURL, "https://"),
@@ -145,6 +168,13 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 		defer wg.Done()
 		svc.RunSync(syncCtx)
 	}()
+	if worker != nil {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			worker.Run(syncCtx)
+		}()
+	}
 	go func() {
 		defer wg.Done()
 		admin.RunRefresh(syncCtx)

@@ -12,6 +12,7 @@ import (
 	"github.com/roomcal/roomcal/caldav"
 	"github.com/roomcal/roomcal/events"
 	"github.com/roomcal/roomcal/internal/config"
+	"github.com/roomcal/roomcal/internal/notices"
 	"github.com/roomcal/roomcal/internal/redisgate"
 )
 
@@ -25,6 +26,7 @@ type deps struct {
 	signOuts *redisgate.SignOuts
 	// notices tells every replica that a room's settings changed.
 	notices booking.RoomNotices
+	claims  notices.Claims
 	close   func()
 }
 
@@ -65,6 +67,7 @@ func open(ctx context.Context, cfg *config.Config, log *slog.Logger) (*deps, err
 		d.limiter = redisgate.NewLimiter(rc)
 		d.signOuts = redisgate.NewSignOuts(rc, signOutCacheTTL)
 		d.notices = redisgate.NewRoomNotices(rc, "")
+		d.claims = redisgate.NewNoticeClaims(rc)
 		d.pingGate = func(ctx context.Context) error { return rc.Ping(ctx).Err() }
 		closeStore := d.close
 		d.close = func() { e.Close(); closeStore() }
@@ -79,6 +82,7 @@ func open(ctx context.Context, cfg *config.Config, log *slog.Logger) (*deps, err
 		d.limiter = redisgate.NewLimiter(rc)
 		d.signOuts = redisgate.NewSignOuts(rc, signOutCacheTTL, redisOptions()...)
 		d.notices = redisgate.NewRoomNotices(rc, "")
+		d.claims = redisgate.NewNoticeClaims(rc, redisOptions()...)
 		d.pingGate = func(ctx context.Context) error { return rc.Ping(ctx).Err() }
 		closeStore := d.close
 		d.close = func() { _ = rc.Close(); closeStore() }

@@ -1,0 +1,102 @@
+package main
+
+import (
+	"crypto/rand"
+	"log/slog"
+	"sync/atomic"
+	"time"
+
+	"github.com/roomcal/roomcal/api"
+	"github.com/roomcal/roomcal/booking"
+	"github.com/roomcal/roomcal/caldav"
+	"github.com/roomcal/roomcal/internal/config"
+	"github.com/roomcal/roomcal/internal/mail"
+	"github.com/roomcal/roomcal/internal/notices"
+)
+
+// noticeHints forwards the events service's writes to the notices
+// worker, which is made after the service (it reads through it).
+type noticeHints struct {
+	w atomic.Pointer[notices.Worker]
+}
+
+func (h *noticeHints) hint(id string) {
+	if w := h.w.Load(); w != nil {
+		w.Hint(id)
+	}
+}
+
+// catalogPlaces names rooms and sites for messages.
+type catalogPlaces struct{ cat *booking.Catalog }
+
+func (p catalogPlaces) Place(room string) (string, string) {
+	r, err := p.cat.Room(room)
+	if err != nil {
+		return "", ""
+	}
+	s, err := p.cat.Site(r.SiteID)
+	if err != nil {
+		return r.Name, ""
+	}
+	return r.Name, s.Name
+}
+
+// noticeSetup is what a notices worker is made of.
+type noticeSetup struct {
+	mailer    notices.Mailer
+	claims    notices.Claims
+	events    notices.Events
+	prefs     booking.PreferencesStore
+	cat       *booking.Catalog
+	links     *api.NoticeLinks
+	publicURL string
+	from      string
+	dailyCap  int
+	log       *slog.Logger
+	// For tests: shorter waits (zero: the defaults).
+	window, sweep, backoff time.Duration
+	digestAt               func(time.Time) time.Time
+}
+
+func newNoticeWorker(s noticeSetup) (*notices.Worker, error) {
+	zone := time.UTC
+	if sites := s.cat.Sites(); len(sites) > 0 && sites[0].Location != nil {
+		zone = sites[0].Location
+	}
+	var unsub func(member, kind string) string
+	if s.links != nil {
+		unsub = s.links.Link
+	}
+	return notices.New(notices.Options{
+		Events: s.events, Mailer: s.mailer, Claims: s.claims, Invitations: caldav.IMIP{},
+		Preferences: s.prefs, Places: catalogPlaces{s.cat}, PublicURL: s.publicURL, From: s.from,
+		Unsubscribe: unsub, DailyCap: s.dailyCap, Zone: zone, Logger: s.log,
+		Window: s.window, Sweep: s.sweep, Backoff: s.backoff, DigestAt: s.digestAt,
+	})
+}
+
+// noticeMailer is the SMTP sender of the configuration (nil when mail is
+// off).
+func noticeMailer(cfg *config.Config) (*mail.Sender, error) {
+	if !cfg.SMTP.Enabled() {
+		return nil, nil
+	}
+	return mail.New(cfg.SMTP, cfg.MailFrom)
+}
+
+// linkKey is the key unsubscribe links are signed with: derived from the
+// session key, which every replica shares; without one (dev mode), a
+// key of this process (links stop working after a restart).
+func linkKey(cfg *config.Config, log *slog.Logger) []byte {
+	if k := cfg.Auth.SessionKey.Reveal(); k != "" {
+		return []byte(k)
+	}
+	b := make([]byte, 32)
+	if _, err := rand.Read(b); err != nil {
+		panic(err)
+	}
+	if cfg.SMTP.Enabled() {
+		log.Warn("no ROOMCAL_SESSION_KEY: the unsubscribe links of notices work only until this process stops, and on no other replica")
+	}
+	return b
+}
