@@ -4,6 +4,7 @@ import (
 	"encoding/csv"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"strconv"
 	"strings"
@@ -304,6 +305,10 @@ func (s *Server) listRegistrations(c *gin.Context) {
 	}
 	c.Header("Cache-Control", "no-store")
 	c.Header("Vary", "Accept")
+	if c.Query("format") == "tableur" {
+		s.spreadsheetCSV(c, ev, regs)
+		return
+	}
 	if wantsCSV(c.GetHeader("Accept")) {
 		c.Header("Content-Type", "text/csv; charset=utf-8")
 		c.Header("Content-Disposition", `attachment; filename="inscriptions-`+ev.ID+`.csv"`)
@@ -333,6 +338,90 @@ func (s *Server) listRegistrations(c *gin.Context) {
 		})
 	}
 	c.JSON(http.StatusOK, out)
+}
+
+// spreadsheetCSV answers the attendee list for a French spreadsheet
+// (?format=tableur): a byte-order mark, ";" between cells, headings and
+// statuses in French, times as "07/12/2026 14:05" on the event's clock,
+// and a file named after the event's title and day. The plain CSV stays
+// for tools.
+func (s *Server) spreadsheetCSV(c *gin.Context, ev events.Event, regs []events.Registration) {
+	zone := s.eventZone(ev)
+	c.Header("Content-Type", "text/csv; charset=utf-8")
+	c.Header("Content-Disposition", contentDisposition(sheetFileName(ev.Title, ev.Start.In(zone))))
+	c.Status(http.StatusOK)
+	_, _ = c.Writer.WriteString("\ufeff")
+	w := csv.NewWriter(c.Writer)
+	w.Comma = ';'
+	w.UseCRLF = true
+	_ = w.Write([]string{"Nom", "E-mail", "Statut", "Position sur la liste d'attente", "Inscrit·e le"})
+	for _, r := range regs {
+		status, pos := "Confirmé·e", ""
+		if r.Status == events.Waitlisted {
+			status, pos = "Liste d'attente", strconv.Itoa(r.Position)
+		}
+		at := ""
+		if !r.At.IsZero() {
+			at = r.At.In(zone).Format("02/01/2006 15:04")
+		}
+		_ = w.Write([]string{csvSafe(r.Name), csvSafe(r.Email), status, pos, at})
+	}
+	w.Flush()
+	if err := w.Error(); err != nil {
+		s.log.WarnContext(c.Request.Context(), "csv export cut short", "event", ev.ID, "err", err)
+	}
+}
+
+// eventZone is the clock an event is read on: its room's site's, else
+// the first site's.
+func (s *Server) eventZone(ev events.Event) *time.Location {
+	if ev.Room != "" {
+		if z := s.opts.Catalog.Zone(ev.Room); z != nil {
+			return z
+		}
+	}
+	if sites := s.opts.Catalog.Sites(); len(sites) > 0 && sites[0].Location != nil {
+		return sites[0].Location
+	}
+	return time.UTC
+}
+
+// sheetFileName names a spreadsheet export after the event: "Assemblée
+// générale - 2026-12-07.csv", without the characters file systems refuse.
+func sheetFileName(title string, start time.Time) string {
+	clean := strings.Map(func(r rune) rune {
+		if strings.ContainsRune(`/\:*?"<>|`, r) || r < 0x20 || r == 0x7f {
+			return '-'
+		}
+		return r
+	}, strings.TrimSpace(title))
+	if clean == "" {
+		clean = "inscriptions"
+	}
+	if n := []rune(clean); len(n) > 80 {
+		clean = strings.TrimSpace(string(n[:80]))
+	}
+	return clean + " - " + start.Format(time.DateOnly) + ".csv"
+}
+
+// contentDisposition is an attachment named name: the UTF-8 name
+// (RFC 6266, RFC 8187) and an ASCII one for older clients.
+func contentDisposition(name string) string {
+	ascii := strings.Map(func(r rune) rune {
+		if r < 0x20 || r > 0x7e || r == '"' || r == '\\' || r == '%' {
+			return '_'
+		}
+		return r
+	}, name)
+	var ext strings.Builder
+	for _, b := range []byte(name) {
+		if b < 0x80 && (b >= 'a' && b <= 'z' || b >= 'A' && b <= 'Z' || b >= '0' && b <= '9' || strings.IndexByte("!#$&+-.^_`|~", b) >= 0) {
+			ext.WriteByte(b)
+			continue
+		}
+		fmt.Fprintf(&ext, "%%%02X", b)
+	}
+	return `attachment; filename="` + ascii + `"; filename*=UTF-8''` + ext.String()
 }
 
 // wantsCSV reports whether the Accept header prefers CSV.

@@ -149,8 +149,10 @@ func TestBrowserEvents(t *testing.T) {
 	olga.clickInEvent(t, title, ".manage .actions button:first-child")
 	olga.waitText(t, "#ev-list .attendees", "Bruno Martin")
 	olga.waitText(t, "#ev-list .attendees", "Confirmé·e")
-	olga.clickInEvent(t, title, ".manage .actions button:last-child")
+	olga.clickInEvent(t, title, ".manage .actions button.csv")
 	olga.waitText(t, "#ev-list", "La liste est téléchargée (inscriptions-ev_")
+	olga.clickInEvent(t, title, ".manage .actions button.sheet")
+	olga.waitText(t, "#ev-list", "La liste est téléchargée ("+title+" - ")
 	olga.do(t, "raise the cap",
 		chromedp.SetValue("#ev-list .manage input[type=number]", "3"),
 		chromedp.Click("#ev-list .manage form.capacity button"),

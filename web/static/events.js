@@ -331,8 +331,10 @@ function makeManage(c) {
     await loadAttendees(c);
     c.attendees.querySelector("table, p")?.focus();
   });
-  const csv = el("button", { type: "button", class: "secondary" }, t("ev_csv"));
-  csv.addEventListener("click", () => downloadCSV(c, csv));
+  const csv = el("button", { type: "button", class: "secondary csv" }, t("ev_csv"));
+  csv.addEventListener("click", () => downloadCSV(c, csv, false));
+  const sheet = el("button", { type: "button", class: "secondary sheet" }, t("ev_sheet"));
+  sheet.addEventListener("click", () => downloadCSV(c, sheet, true));
 
   // Cancelling, with a confirmation.
   const cancelBox = el("div", { class: "cancel-box" });
@@ -341,7 +343,7 @@ function makeManage(c) {
   cancelBox.append(cancel);
 
   c.manageMsg = el("p", { class: "result", role: "status", "aria-live": "polite" });
-  c.manage.append(summary, capForm, el("p", { class: "actions" }, show, " ", csv), c.attendees, cancelBox, c.manageMsg);
+  c.manage.append(summary, capForm, el("p", { class: "actions" }, show, " ", sheet, " ", csv), c.attendees, cancelBox, c.manageMsg);
   c.article.append(c.manage);
 }
 
@@ -399,11 +401,11 @@ async function loadAttendees(c) {
 
 // downloadCSV fetches the list as CSV (a link cannot ask for text/csv)
 // and saves it as a file.
-async function downloadCSV(c, button) {
+async function downloadCSV(c, button, forSheet) {
   button.disabled = true;
   let resp;
   try {
-    resp = await fetch("/api/v1/events/" + encodeURIComponent(c.ev.id) + "/registrations", {
+    resp = await fetch("/api/v1/events/" + encodeURIComponent(c.ev.id) + "/registrations" + (forSheet ? "?format=tableur" : ""), {
       credentials: "same-origin", headers: { Accept: "text/csv" },
     });
   } catch (err) {
@@ -418,8 +420,11 @@ async function downloadCSV(c, button) {
     return;
   }
   const blob = await resp.blob();
-  const m = /filename="([^"]+)"/.exec(resp.headers.get("Content-Disposition") ?? "");
-  const file = m ? m[1] : "inscriptions-" + c.ev.id + ".csv";
+  // The UTF-8 name (filename*) when given: the title keeps its accents.
+  const cd = resp.headers.get("Content-Disposition") ?? "";
+  const utf8 = /filename\*=UTF-8''([^;]+)/i.exec(cd);
+  const m = /filename="([^"]+)"/.exec(cd);
+  const file = utf8 ? decodeURIComponent(utf8[1]) : m ? m[1] : "inscriptions-" + c.ev.id + ".csv";
   const url = URL.createObjectURL(blob);
   const a = el("a", { href: url, download: file, hidden: true });
   document.body.append(a);
