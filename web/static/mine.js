@@ -447,3 +447,63 @@ document.getElementById("feed-revoke").addEventListener("click", async () => {
   feedURL.value = "";
   feedStatus.textContent = t("feed_revoked");
 });
+
+// My e-mail notices: GET /api/v1/me/preferences gives my choices (a kind
+// absent takes its default, said by data-default); each change is sent
+// at once with PATCH /api/v1/me/preferences ({"notices": {kind: on}} or
+// {"lang": …}). 404: this roomcal keeps no preferences.
+const noticesKinds = document.getElementById("notices-kinds");
+const noticesStatus = document.getElementById("notices-status");
+const noticesLang = document.getElementById("notices-lang");
+
+async function prefsCall(method, body) {
+  try {
+    return await fetch("/api/v1/me/preferences", {
+      method,
+      credentials: "same-origin",
+      headers: body
+        ? { Accept: "application/json", "Content-Type": "application/json", "X-CSRF-Token": csrf }
+        : { Accept: "application/json" },
+      body: body ? JSON.stringify(body) : undefined,
+    });
+  } catch (err) {
+    noticesStatus.textContent = t("err_network");
+    return null;
+  }
+}
+
+async function savePrefs(body, undo) {
+  const resp = await prefsCall("PATCH", body);
+  if (resp && resp.status === 200) {
+    noticesStatus.textContent = t("notices_saved");
+    return;
+  }
+  undo();
+  if (resp) noticesStatus.textContent = errorMessage(resp.status);
+}
+
+async function loadNotices() {
+  const resp = await prefsCall("GET");
+  if (!resp) return;
+  if (resp.status !== 200) {
+    noticesStatus.textContent = resp.status === 404 ? t("notices_off") : errorMessage(resp.status);
+    return;
+  }
+  const prefs = await resp.json();
+  for (const box of noticesKinds.querySelectorAll("input[data-kind]")) {
+    const kind = box.dataset.kind;
+    box.checked = prefs.notices?.[kind] ?? box.dataset.default === "true";
+    box.addEventListener("change", () =>
+      savePrefs({ notices: { [kind]: box.checked } }, () => { box.checked = !box.checked; }));
+  }
+  noticesLang.value = prefs.lang ?? "";
+  let lastLang = noticesLang.value;
+  noticesLang.addEventListener("change", () => {
+    const was = lastLang;
+    lastLang = noticesLang.value;
+    savePrefs({ lang: noticesLang.value }, () => { noticesLang.value = was; lastLang = was; });
+  });
+  noticesKinds.disabled = false;
+}
+
+loadNotices();

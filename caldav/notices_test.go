@@ -1,0 +1,118 @@
+package caldav_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"os/exec"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/roomcal/roomcal/caldav"
+	"github.com/roomcal/roomcal/events"
+	"github.com/roomcal/roomcal/internal/notices"
+)
+
+// What a registrant was told (X-ROOMCAL-TOLD) is written, read back,
+// kept by an Update that does not set it, and changed by one that does,
+// on every server; an attendee without it reads as "".
+func TestEventCalendarTold(t *testing.T) {
+	evEach(t, func(t *testing.T, s caldav.Store, ec *caldav.EventCalendar) {
+		ctx := t.Context()
+		rec := evSample(t, "evt-told")
+		rec.Registrations[0].Told = "new:c-1abc"
+		rec.Registrations[1].Told = "w-1abc"
+		etag, err := ec.Create(ctx, rec)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := ec.Read(ctx, "evt-told")
+		if err != nil {
+			t.Fatal(err)
+		}
+		told := func(r events.Record) []string {
+			var out []string
+			for _, reg := range r.Registrations {
+				out = append(out, reg.Told)
+			}
+			return out
+		}
+		want := []string{"new:c-1abc", "w-1abc", "", "", ""}
+		if g := told(got); strings.Join(g, ",") != strings.Join(want[:len(g)], ",") {
+			t.Errorf("told %q, want %q", g, want)
+		}
+		seq := got.Sequence
+		got.Registrations[0].Told = "c-1abc"
+		got.ETag = etag
+		if _, err := ec.Update(ctx, got); err != nil {
+			t.Fatal(err)
+		}
+		again, err := ec.Read(ctx, "evt-told")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if g := told(again); g[0] != "c-1abc" || g[1] != "w-1abc" {
+			t.Errorf("after update: told %q", g)
+		}
+		if again.Sequence <= seq {
+			t.Errorf("SEQUENCE %d after an update, was %d", again.Sequence, seq)
+		}
+	})
+}
+
+// An invitation as python3-icalendar reads it: METHOD, one VEVENT with
+// the record's UID and SEQUENCE, ORGANIZER, the member as ATTENDEE, and
+// the VTIMEZONE of its times; CANCEL says CANCELLED.
+func TestIMIPInvitation(t *testing.T) {
+	paris, err := time.LoadLocation("Europe/Paris")
+	if err != nil {
+		t.Fatal(err)
+	}
+	start := time.Date(2026, 12, 14, 17, 0, 0, 0, paris)
+	e := notices.Entry{UID: "ev_abc", Sequence: 4, Title: "Assemblée générale, 2026", Description: "Ordre du jour ;\nvotes",
+		Location: "Salle Loire, Nantes", Start: start, End: start.Add(2 * time.Hour),
+		Organizer: notices.Person{Name: "Odile", Email: "odile@example.coop"}, Attendee: notices.Person{Name: "Claire D.", Email: "claire@example.coop"},
+		PartStat: "ACCEPTED", URL: "https://salles.example.coop/evenements/ev_abc"}
+	const script = `
+import sys, json, icalendar
+cal = icalendar.Calendar.from_ical(sys.stdin.buffer.read())
+tzs = [str(c['TZID']) for c in cal.walk('VTIMEZONE')]
+evs = cal.walk('VEVENT')
+e = evs[0]
+print(json.dumps({'method': str(cal['METHOD']), 'n': len(evs), 'uid': str(e['UID']), 'seq': int(e['SEQUENCE']),
+  'status': str(e['STATUS']), 'summary': str(e['SUMMARY']), 'desc': str(e['DESCRIPTION']), 'org': str(e['ORGANIZER']),
+  'att': str(e['ATTENDEE']), 'partstat': str(e['ATTENDEE'].params['PARTSTAT']), 'tzid': str(e['DTSTART'].params.get('TZID', '')),
+  'tzs': tzs, 'start': e.decoded('DTSTART').isoformat(), 'url': str(e.get('URL', '')),
+  'agent': str(e['ATTENDEE'].params.get('SCHEDULE-AGENT', ''))}, ensure_ascii=False))
+`
+	for _, method := range []string{"REQUEST", "CANCEL"} {
+		ics, err := caldav.IMIP{}.Invitation(method, e)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cmd := exec.Command("/usr/bin/python3", "-c", script)
+		cmd.Stdin = bytes.NewReader(ics)
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			t.Fatalf("python3-icalendar: %v\n%s\n%s", err, out, ics)
+		}
+		var got struct {
+			Method, UID, Status, Summary, Desc, Org, Att, Partstat, Tzid, Start, URL, Agent string
+			N, Seq                                                                          int
+			Tzs                                                                             []string
+		}
+		if err := json.Unmarshal(out, &got); err != nil {
+			t.Fatalf("%v: %s", err, out)
+		}
+		status := map[string]string{"REQUEST": "CONFIRMED", "CANCEL": "CANCELLED"}[method]
+		if got.Method != method || got.N != 1 || got.UID != "ev_abc" || got.Seq != 4 || got.Status != status ||
+			got.Summary != e.Title || got.Desc != e.Description || got.Org != "mailto:odile@example.coop" ||
+			got.Att != "mailto:claire@example.coop" || got.Partstat != "ACCEPTED" || got.Tzid != "Europe/Paris" ||
+			len(got.Tzs) != 1 || got.Tzs[0] != "Europe/Paris" || got.Start != "2026-12-14T17:00:00+01:00" || got.URL != e.URL || got.Agent != "" {
+			t.Errorf("%s: %+v\n%s", method, got, ics)
+		}
+	}
+	if _, err := (caldav.IMIP{}).Invitation("PUBLISH", e); err == nil {
+		t.Error("METHOD:PUBLISH accepted")
+	}
+}
