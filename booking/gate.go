@@ -80,9 +80,66 @@ type Claim struct {
 	// Release, the slot is free again after TTL.
 	TTL time.Duration
 	// Ignore names a Ref whose busy intervals do not count (moving a
-	// booking: its old slot does not block its new one).
+	// booking: its old slot does not block its new one, nor counts
+	// against a quota).
 	Ignore string
+	// Quota, when set, is checked in the same atomic step as the claim:
+	// the claim is refused with a *QuotaError when it would take the
+	// member past it.
+	Quota *QuotaCheck
 }
+
+// QuotaCheck asks the gate to count a member's bookings (of kind
+// booking, as the rooms' states have them, so rebuilt from the calendars
+// after a flush) and live holds in the claimed room and in Rooms, and to
+// refuse a claim that would take the member past a limit. A zero limit
+// is no limit.
+type QuotaCheck struct {
+	Member string   // the organizer id the claim's intervals carry
+	Rooms  []string // the rooms of the quota's scope (the claimed one may be in it)
+	Now    time.Time
+	// PerWeek bounds the booked time in each week (Weeks: one per
+	// claimed interval, in order, the site's calendar week it starts in).
+	PerWeek time.Duration
+	Weeks   []Interval
+	// Ahead bounds the bookings (a series counts once) that end after Now.
+	Ahead int
+	// Longest bounds each claimed interval.
+	Longest time.Duration
+}
+
+// QuotaRule names the limit of a quota.
+type QuotaRule string
+
+const (
+	QuotaWeek    QuotaRule = "quota_week"
+	QuotaAhead   QuotaRule = "quota_ahead"
+	QuotaLongest QuotaRule = "quota_longest"
+)
+
+// QuotaError is a claim refused by a quota. Used is what the member had
+// without this claim and Limit the limit: milliseconds for QuotaWeek and
+// QuotaLongest (Used is then the claimed interval's length), a count for
+// QuotaAhead. Week is the start of the week that is full (QuotaWeek).
+type QuotaError struct {
+	Room        string
+	Rule        QuotaRule
+	Used, Limit int64
+	Week        time.Time
+}
+
+func (e *QuotaError) Error() string {
+	return fmt.Sprintf("room %s: quota %s: %d of %d", e.Room, e.Rule, e.Used, e.Limit)
+}
+
+// NoStateError is ErrNoState for a room other than the one acted on (a
+// room of a quota's scope): that room is to be loaded.
+type NoStateError struct{ Room string }
+
+func (e *NoStateError) Error() string { return fmt.Sprintf("room %s: %v", e.Room, ErrNoState) }
+
+// Is makes a *NoStateError match ErrNoState.
+func (e *NoStateError) Is(target error) bool { return target == ErrNoState }
 
 // ObjectState is what the gate knows of one calendar object.
 type ObjectState struct {

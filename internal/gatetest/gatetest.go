@@ -47,6 +47,10 @@ type Target struct {
 	// anything took; after Elapse it polls, with a generous deadline,
 	// until an expired hold or lock is seen gone.
 	Elapse func(t *testing.T, d time.Duration)
+	// Sited returns a gate over the same store (and Flush) as Gate
+	// whose rooms are grouped into slots by slot (redisgate.WithSlots),
+	// for quotas over a site.
+	Sited func(t *testing.T, slot func(room string) string) booking.Gate
 }
 
 // Run runs the whole contract suite. newTarget is called once per
@@ -89,6 +93,11 @@ func Run(t *testing.T, newTarget func(t *testing.T) Target) {
 		{"ConcurrentSameSlot", testConcurrentSameSlot},
 		{"ConcurrentDistinctSlots", testConcurrentDistinctSlots},
 		{"ConcurrentBookingsNeverOverlap", testConcurrentNoOverlap},
+		{"QuotaParallel", testQuotaParallel},
+		{"QuotaCountsState", testQuotaCountsState},
+		{"QuotaHolds", testQuotaHolds},
+		{"QuotaLongestAndSeries", testQuotaLongestAndSeries},
+		{"QuotaSite", testQuotaSite},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

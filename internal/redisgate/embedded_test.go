@@ -9,6 +9,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/roomcal/roomcal/booking"
 	"github.com/roomcal/roomcal/internal/eventgatetest"
 	"github.com/roomcal/roomcal/internal/gatetest"
 	"github.com/roomcal/roomcal/internal/limittest"
@@ -50,6 +51,9 @@ func TestEmbeddedContract(t *testing.T) {
 			Gate:   redisgate.New(e.Client()),
 			Flush:  func(*testing.T) { e.FlushAll() },
 			Elapse: clock.Advance,
+			Sited: func(_ *testing.T, slot func(string) string) booking.Gate {
+				return redisgate.New(e.Client(), redisgate.WithSlots(slot))
+			},
 		}
 	})
 }

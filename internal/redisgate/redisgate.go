@@ -6,20 +6,24 @@
 //
 // Every key of a room carries the hash tag {room:ID}, so all of a room's
 // keys live in one slot and every script touches one slot only (each key
-// a script touches is passed in KEYS). With prefix P (WithPrefix, default
-// "roomcal:"):
+// a script touches is passed in KEYS). With WithSlots (roomcal groups
+// rooms by site), the keys of room ID of group S are P{site:S}:room:ID:*
+// instead: every room of a site in one slot, so that the claim script
+// may count a member's bookings over the site (a quota). With prefix P
+// (WithPrefix, default "roomcal:"):
 //
 //	P{room:ID}:meta     HASH  v (state marker), token, ms, ml (longest busy / long member, ms)
 //	P{room:ID}:busy     ZSET  busy intervals up to one day long, scored by start
 //	P{room:ID}:long     ZSET  busy intervals longer than a day, scored by start
 //	P{room:ID}:etags    HASH  object ref -> ETag
 //	P{room:ID}:objm     HASH  object ref -> its members, joined by "\n"
+//	P{room:ID}:org      ZSET  ORGANIZER\0member of each booking, score 0 (quotas: lib.lua)
 //	P{room:ID}:holds    ZSET  members of live holds, scored by start
 //	P{room:ID}:holdexp  ZSET  hold id -> expiry (Unix ms, from Redis TIME)
 //	P{room:ID}:holdm    HASH  hold id -> its members, joined by "\n"
 //	P{room:ID}:hmax     STRING longest hold member (ms)
 //	P{room:ID}:lock     STRING refresh lock token (SET NX PX)
-//	P{room:ID}:load:LID:{meta,busy,long,etags,objm}  staging of Load LID
+//	P{room:ID}:load:LID:{meta,busy,long,etags,objm,org}  staging of Load LID
 //
 // A member is "START|END|JSON" with START and END in Unix milliseconds
 // and JSON the compact encoding of ref, kind, title and organizer; its
@@ -132,6 +136,7 @@ const (
 type Gate struct {
 	rdb    redis.UniversalClient
 	prefix string
+	slots  func(room string) string // WithSlots
 	chunk  int
 	memo   busyMemo
 	ack    replicaAck // WithReplicaAck (see ack.go)
@@ -161,6 +166,17 @@ func WithChunk(n int) Option {
 	}
 }
 
+// WithSlots groups rooms into hash slots: slot(room) names the group
+// (roomcal passes the room's site), and the keys of every room of a group
+// carry the hash tag {site:GROUP}, so that one script may read all of
+// them: a quota counted over a site is checked in the claim's own step,
+// on a Redis Cluster too. A room for which slot returns "" keeps its own
+// tag {room:ID}. A room moved to another group finds no state under its
+// new keys and is loaded again from its calendar.
+func WithSlots(slot func(room string) string) Option {
+	return func(g *Gate) { g.slots = slot }
+}
+
 // New returns a Gate on client, which may be a *redis.Client, a
 // *redis.ClusterClient or a *redis.Ring.
 func New(client redis.UniversalClient, opts ...Option) *Gate {
@@ -185,28 +201,35 @@ func (g *Gate) Ping(ctx context.Context) error {
 
 // keys of one room.
 type roomKeys struct {
-	tag                                  string // P{room:ID}
-	meta, busy, long, etags, objm        string
+	tag                                  string // P{room:ID}, or P{site:S}:room:ID (WithSlots)
+	notice                               string // the hash tag, as notices name it
+	meta, busy, long, etags, objm, org   string
 	holds, holdexp, holdm, hmax, lockKey string
 }
 
 func (g *Gate) keys(room string) roomKeys {
-	t := g.prefix + "{room:" + room + "}"
+	t, notice := g.prefix+"{room:"+room+"}", "room:"+room
+	if g.slots != nil {
+		if s := g.slots(room); s != "" {
+			notice = "site:" + s
+			t = g.prefix + "{" + notice + "}:room:" + room
+		}
+	}
 	return roomKeys{
-		tag: t, meta: t + ":meta", busy: t + ":busy", long: t + ":long",
-		etags: t + ":etags", objm: t + ":objm",
+		tag: t, notice: notice, meta: t + ":meta", busy: t + ":busy", long: t + ":long",
+		etags: t + ":etags", objm: t + ":objm", org: t + ":org",
 		holds: t + ":holds", holdexp: t + ":holdexp", holdm: t + ":holdm",
 		hmax: t + ":hmax", lockKey: t + ":lock",
 	}
 }
 
-func (k roomKeys) state() []string { return []string{k.meta, k.busy, k.long, k.etags, k.objm} }
+func (k roomKeys) state() []string { return []string{k.meta, k.busy, k.long, k.etags, k.objm, k.org} }
 func (k roomKeys) hold() []string  { return []string{k.holds, k.holdexp, k.holdm, k.hmax} }
 func (k roomKeys) all() []string   { return append(k.state(), k.hold()...) }
 
 func (k roomKeys) staging(loadID string) []string {
 	s := k.tag + ":load:" + loadID + ":"
-	return []string{s + "meta", s + "busy", s + "long", s + "etags", s + "objm"}
+	return []string{s + "meta", s + "busy", s + "long", s + "etags", s + "objm", s + "org"}
 }
 
 // Claim implements booking.Gate. A live hold with the same HoldID is the
@@ -217,17 +240,88 @@ func (g *Gate) Claim(ctx context.Context, room string, c booking.Claim) error {
 		return fmt.Errorf("claim %s: %w", room, err)
 	}
 	k := g.keys(room)
-	args := make([]any, 0, 4+len(c.Intervals))
-	args = append(args, c.HoldID, ms(c.TTL), ms(c.Buffer), c.Ignore)
+	keys := k.all()
+	spec, weeks := "", ""
+	if q := c.Quota; q != nil {
+		for _, other := range q.Rooms {
+			if other == room {
+				continue
+			}
+			ok := g.keys(other)
+			if g.slotOf(ok) != g.slotOf(k) {
+				return fmt.Errorf("claim %s: quota room %s is not in the claimed room's slot (see WithSlots)", room, other)
+			}
+			keys = append(keys, ok.meta, ok.org, ok.holdm, ok.holdexp)
+		}
+		spec, weeks = quotaArgs(q)
+	}
+	args := make([]any, 0, 6+len(c.Intervals))
+	args = append(args, c.HoldID, ms(c.TTL), ms(c.Buffer), c.Ignore, spec, weeks)
 	for _, b := range c.Intervals {
 		b.Ref, b.Kind = c.HoldID, booking.KindHold
 		args = append(args, encode(b))
 	}
-	res, err := g.run(ctx, claimScript, k.all(), args)
+	res, err := g.run(ctx, claimScript, keys, args)
 	if err != nil {
 		return fmt.Errorf("claim %s: %w", room, err)
 	}
+	if res[0] == "NOSTATE" && len(res) > 1 && c.Quota != nil {
+		// Another room of the quota's scope has no state: its
+		// bookings cannot be counted until it is loaded.
+		i, _ := strconv.Atoi(fmt.Sprint(res[1]))
+		others := slicesWithout(c.Quota.Rooms, room)
+		if i >= 1 && i <= len(others) {
+			return &booking.NoStateError{Room: others[i-1]}
+		}
+	}
+	if res[0] == "QUOTA" && len(res) == 5 {
+		return quotaError(room, res)
+	}
 	return g.outcome("claim", room, res, c.Intervals)
+}
+
+// slotOf is the hash tag of a room's keys: what Redis Cluster hashes.
+func (g *Gate) slotOf(k roomKeys) string { return k.notice }
+
+func slicesWithout(list []string, x string) []string {
+	out := make([]string, 0, len(list))
+	for _, v := range list {
+		if v != x {
+			out = append(out, v)
+		}
+	}
+	return out
+}
+
+// quotaArgs encodes a quota check for claim.lua (see lib.lua, quota).
+func quotaArgs(q *booking.QuotaCheck) (string, string) {
+	who, _ := json.Marshal(q.Member)
+	spec := strings.Join([]string{
+		string(who[1 : len(who)-1]), strconv.FormatInt(q.Now.UnixMilli(), 10),
+		strconv.FormatInt(ms(q.PerWeek), 10), strconv.Itoa(q.Ahead), strconv.FormatInt(ms(q.Longest), 10),
+	}, "\t")
+	weeks := make([]string, len(q.Weeks))
+	for i, w := range q.Weeks {
+		weeks[i] = strconv.FormatInt(w.Start.UnixMilli(), 10) + "," + strconv.FormatInt(w.End.UnixMilli(), 10)
+	}
+	return spec, strings.Join(weeks, ";")
+}
+
+// quotaError turns claim.lua's {'QUOTA', rule, used, limit, week} into a
+// *booking.QuotaError.
+func quotaError(room string, res []any) error {
+	num := func(v any) int64 { n, _ := strconv.ParseInt(fmt.Sprint(v), 10, 64); return n }
+	qe := &booking.QuotaError{Room: room, Used: num(res[2]), Limit: num(res[3])}
+	switch fmt.Sprint(res[1]) {
+	case "week":
+		qe.Rule = booking.QuotaWeek
+		qe.Week = time.UnixMilli(num(res[4])).UTC()
+	case "ahead":
+		qe.Rule = booking.QuotaAhead
+	default:
+		qe.Rule = booking.QuotaLongest
+	}
+	return qe
 }
 
 // Commit implements booking.Gate.
@@ -645,7 +739,7 @@ func (g *Gate) lock(ctx context.Context, key, what string, ttl time.Duration) (b
 // Watch implements booking.Gate: the notices of the room's tag, which
 // load.lua (a state installed) and unlock.lua (the refresh lock released)
 // publish.
-func (g *Gate) Watch(room string) booking.Watch { return g.notes.watch("room:" + room) }
+func (g *Gate) Watch(room string) booking.Watch { return g.notes.watch(g.keys(room).notice) }
 
 // Close ends the Gate's subscription to notices, if Watch started one.
 // The client is the caller's to close.

@@ -42,7 +42,10 @@ func prefixTarget(t *testing.T, c redis.UniversalClient, opts ...redisgate.Optio
 		deleteKeys(t, c, prefix)
 	}
 	t.Cleanup(func() { deleteKeys(t, c, prefix) })
-	return gatetest.Target{Gate: g, Flush: flush, Elapse: sleep}
+	sited := func(_ *testing.T, slot func(string) string) booking.Gate {
+		return redisgate.New(c, append([]redisgate.Option{redisgate.WithPrefix(prefix), redisgate.WithSlots(slot)}, opts...)...)
+	}
+	return gatetest.Target{Gate: g, Flush: flush, Elapse: sleep, Sited: sited}
 }
 
 func sleep(_ *testing.T, d time.Duration) { time.Sleep(d) }
@@ -117,7 +120,10 @@ func TestContractFlushAll(t *testing.T) {
 				t.Fatalf("FLUSHALL: %v", err)
 			}
 		}
-		return gatetest.Target{Gate: redisgate.New(c), Flush: flush, Elapse: sleep}
+		sited := func(_ *testing.T, slot func(string) string) booking.Gate {
+			return redisgate.New(c, redisgate.WithSlots(slot))
+		}
+		return gatetest.Target{Gate: redisgate.New(c), Flush: flush, Elapse: sleep, Sited: sited}
 	})
 }
 

@@ -1,6 +1,6 @@
 -- apply.lua: record changes read from the calendar.
 --
--- KEYS: meta busy long etags objm
+-- KEYS: meta busy long etags objm org
 -- ARGV: settoken('1'|'0') token ndeleted (ref fence)... then, per object
 --       put: ref fence etag nmembers member...
 -- fence is '*' (apply), '-' (apply only if the gate does not know ref) or
@@ -13,7 +13,7 @@
 -- an unknown object or a new token leave every answer memoised on the
 -- version valid, so a quiet sync pass costs the readers nothing.
 -- Returns {'OK', changed (1|0)} or {'NOSTATE'}.
-local sk = {KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]}
+local sk = {KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6]}
 if redis.call('EXISTS', sk[1]) == 0 then
   return {'NOSTATE'}
 end

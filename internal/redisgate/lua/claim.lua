@@ -1,14 +1,19 @@
 -- claim.lua: check a claim against a room's busy intervals and live holds
--- and, if nothing clashes, record one hold for all its intervals.
+-- and the claimant's quota and, if nothing clashes and the quota allows
+-- it, record one hold for all its intervals.
 --
--- KEYS: meta busy long etags objm holds holdexp holdm hmax
--- ARGV: holdID ttl_ms buffer_ms ignore member...
--- Returns {'OK'}, {'NOSTATE'} or {'CONFLICT', index, member, ...}.
+-- KEYS: meta busy long etags objm org holds holdexp holdm hmax, then per
+--       other room of the quota's scope: meta org holdm holdexp
+-- ARGV: holdID ttl_ms buffer_ms ignore quota weeks member...
+--       (quota and weeks: see lib.lua, quota; '' for none)
+-- Returns {'OK'}, {'NOSTATE'}, {'NOSTATE', i} (the i-th other room),
+-- {'CONFLICT', index, member, ...} or {'QUOTA', rule, used, limit, week}.
 --
 -- A live hold with the same id is the claimant's own: it does not clash
--- and is replaced (a retried Claim is idempotent).
-local sk = {KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]}
-local hk = {KEYS[6], KEYS[7], KEYS[8], KEYS[9]}
+-- and is replaced (a retried Claim is idempotent), nor does it count
+-- against the quota.
+local sk = {KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6]}
+local hk = {KEYS[7], KEYS[8], KEYS[9], KEYS[10]}
 local now = now_ms()
 purge(hk, now)
 if redis.call('EXISTS', sk[1]) == 0 then
@@ -16,7 +21,8 @@ if redis.call('EXISTS', sk[1]) == 0 then
 end
 
 local id, ttl, buf, ignore = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3]), ARGV[4]
-local members = slice(ARGV, 5)
+local spec, weeks = ARGV[5], ARGV[6]
+local members = slice(ARGV, 7)
 
 local skip = {}
 if ignore ~= '' then
@@ -28,6 +34,11 @@ local found = clashes(sk, hk, members, buf, skip, set_of(own))
 if #found > 0 then
   table.insert(found, 1, 'CONFLICT')
   return found
+end
+
+local over = quota_claim(spec, weeks, members, sk, hk, skip, id, 11)
+if over then
+  return over
 end
 
 zrem_all(hk[1], own)

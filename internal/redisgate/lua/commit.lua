@@ -1,12 +1,12 @@
 -- commit.lua: turn a hold into the busy intervals of an object.
 --
--- KEYS: meta busy long etags objm holds holdexp holdm hmax
+-- KEYS: meta busy long etags objm org holds holdexp holdm hmax
 -- ARGV: holdID ref etag buffer_ms member...
 -- Returns {'OK', 'held'} when the hold was live, {'OK', 'checked'} when it
 -- was gone and the intervals were checked and found clear, {'NOSTATE'},
 -- or {'CONFLICT', index, member, ...} (nothing recorded).
-local sk = {KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]}
-local hk = {KEYS[6], KEYS[7], KEYS[8], KEYS[9]}
+local sk = {KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6]}
+local hk = {KEYS[7], KEYS[8], KEYS[9], KEYS[10]}
 local now = now_ms()
 purge(hk, now)
 if redis.call('EXISTS', sk[1]) == 0 then

@@ -103,8 +103,36 @@ local function collect(key, maxlen, s, e, buf, skip, out)
   end
 end
 
--- State keys: sk = {meta, busy, long, etags, objm}. meta holds the change
--- token, the marker v, and ms / ml: the longest member of busy / long.
+-- State keys: sk = {meta, busy, long, etags, objm, org}. meta holds the
+-- change token, the marker v, and ms / ml: the longest member of busy /
+-- long. org indexes the members of bookings by their organizer: each entry
+-- is ORG.."\0"..member with score 0, so one ZRANGEBYLEX finds one member's
+-- bookings in the room (quotas, in quota below). It is derived from the
+-- members alone, so a state loaded again from the calendar has it whole.
+
+-- organizer returns the organizer id of a member of kind booking (as it
+-- is written in its JSON, escapes included), or nil. The JSON is Go's
+-- encoding of {r,k,t,o}: "o" comes last, and a literal ,"o":" cannot
+-- occur inside an escaped string.
+local function organizer(m)
+  if not string.find(m, '"k":"booking"', 1, true) then return nil end
+  return string.match(m, ',"o":"(.*)"}$')
+end
+
+local function org_entry(m)
+  local o = organizer(m)
+  if o == nil or o == '' then return nil end
+  return o .. '\0' .. m
+end
+
+local function org_index(key, list, add)
+  for _, m in ipairs(list) do
+    local e = org_entry(m)
+    if e then
+      if add then redis.call('ZADD', key, 0, e) else redis.call('ZREM', key, e) end
+    end
+  end
+end
 
 -- unrecord removes the members of object ref from busy and long.
 local function unrecord(sk, ref)
@@ -112,6 +140,7 @@ local function unrecord(sk, ref)
   if #old > 0 then
     zrem_all(sk[2], old)
     zrem_all(sk[3], old)
+    org_index(sk[6], old, false)
   end
   redis.call('HDEL', sk[4], ref)
   redis.call('HDEL', sk[5], ref)
@@ -137,6 +166,7 @@ local function record(sk, ref, etag, members)
   end
   if ms ~= ms0 then redis.call('HSET', sk[1], 'ms', fmt(ms)) end
   if ml ~= ml0 then redis.call('HSET', sk[1], 'ml', fmt(ml)) end
+  org_index(sk[6], members, true)
   redis.call('HSET', sk[4], ref, etag)
   if #members > 0 then
     redis.call('HSET', sk[5], ref, table.concat(members, '\n'))
@@ -191,4 +221,137 @@ local function slice(t, from)
   local out = {}
   for i = from, #t do out[#out + 1] = t[i] end
   return out
+end
+
+-- ---- quotas ----
+--
+-- A quota spec (ARGV of claim) is '' (no quota) or
+-- "WHO\tNOW\tWEEK\tAHEAD\tLONGEST": WHO the member's id as the members'
+-- JSON writes it, NOW Unix ms, WEEK the most booked time a week may hold
+-- (ms, 0: none), AHEAD the most bookings (a series counts once) that may
+-- end after NOW (0: none), LONGEST the longest interval (ms, 0: none).
+-- The weeks are "WS,WE;WS,WE;...": the week each claimed member falls in
+-- (Unix ms, the site's weeks: Go knows the time zone).
+--
+-- What counts is the member's bookings as the rooms' states have them
+-- (the org index, rebuilt with the state from the calendar) and the
+-- member's live holds: claims being written, so that parallel claims
+-- cannot pass a quota together.
+
+local function fields(str, sep)
+  local out = {}
+  for f in string.gmatch(str, '([^' .. sep .. ']+)') do out[#out + 1] = f end
+  return out
+end
+
+local function ref_of(m)
+  return string.match(m, '^%-?%d+|%-?%d+|{"r":"(.-)","')
+end
+
+-- mine appends to out the members of who's bookings in one room (its org
+-- index, but the members in skip) and of who's live holds there (but the
+-- hold skiphold); holds expire on the server's clock, now.
+local function mine(org, holdm, holdexp, who, now, skip, skiphold, out)
+  local es = redis.call('ZRANGEBYLEX', org, '[' .. who .. '\0', '(' .. who .. '\1')
+  for _, e in ipairs(es) do
+    local m = string.sub(e, #who + 2)
+    if not skip[m] then out[#out + 1] = m end
+  end
+  local hs = redis.call('HGETALL', holdm)
+  for i = 1, #hs, 2 do
+    local id = hs[i]
+    if id ~= skiphold then
+      local exp = tonumber(redis.call('ZSCORE', holdexp, id))
+      if exp ~= nil and exp > now then
+        for _, m in ipairs(split(hs[i + 1])) do
+          if string.match(m, ',"o":"(.*)"}$') == who then out[#out + 1] = m end
+        end
+      end
+    end
+  end
+end
+
+local function clipped(m, ws, we)
+  local s, e = span(m)
+  if s < ws then s = ws end
+  if e > we then e = we end
+  if e > s then return e - s end
+  return 0
+end
+
+-- quota checks the claimed members (a list) against spec, counting what
+-- list have (the member's other bookings and holds). It returns nil, or
+-- {'QUOTA', rule, used, limit, week start} with rule week, ahead or
+-- longest; used is what the member had without this claim.
+local function quota(spec, weekstr, members, have)
+  local f = fields(spec, '\t')
+  local now, wlim, alim, longest = tonumber(f[2]), tonumber(f[3]), tonumber(f[4]), tonumber(f[5])
+  if longest > 0 then
+    for _, m in ipairs(members) do
+      local s, e = span(m)
+      if e - s > longest then
+        return {'QUOTA', 'longest', fmt(e - s), fmt(longest), '0'}
+      end
+    end
+  end
+  if alim > 0 then
+    local refs, n = {}, 0
+    for _, m in ipairs(have) do
+      local _, e = span(m)
+      local r = ref_of(m)
+      if e > now and not refs[r] then
+        refs[r] = true
+        n = n + 1
+      end
+    end
+    local future = false
+    for _, m in ipairs(members) do
+      local _, e = span(m)
+      if e > now then future = true end
+    end
+    if future and n + 1 > alim then
+      return {'QUOTA', 'ahead', fmt(n), fmt(alim), '0'}
+    end
+  end
+  if wlim > 0 then
+    local done = {}
+    for _, w in ipairs(fields(weekstr, ';')) do
+      if not done[w] then
+        done[w] = true
+        local b = fields(w, ',')
+        local ws, we = tonumber(b[1]), tonumber(b[2])
+        local used, add = 0, 0
+        for _, m in ipairs(have) do used = used + clipped(m, ws, we) end
+        for _, m in ipairs(members) do add = add + clipped(m, ws, we) end
+        if add > 0 and used + add > wlim then
+          return {'QUOTA', 'week', fmt(used), fmt(wlim), fmt(ws)}
+        end
+      end
+    end
+  end
+  return nil
+end
+
+-- quota_claim gathers what the member has in the claimed room (sk, hk;
+-- skipping the members in skip and the hold skiphold) and in the other
+-- rooms of the quota's scope, whose keys start at KEYS[first] four by
+-- four (meta org holdm holdexp), and checks the claim. It returns nil or
+-- the script's answer: {'QUOTA', ...}, or {'NOSTATE', i} when the i-th
+-- other room has no state (its bookings cannot be counted).
+local function quota_claim(spec, weekstr, members, sk, hk, skip, skiphold, first)
+  if spec == '' then return nil end
+  local who = fields(spec, '\t')[1]
+  local now = now_ms()
+  local have = {}
+  mine(sk[6], hk[3], hk[2], who, now, skip, skiphold, have)
+  local i, n = first, 1
+  while i + 3 <= #KEYS do
+    if redis.call('EXISTS', KEYS[i]) == 0 then
+      return {'NOSTATE', tostring(n)}
+    end
+    mine(KEYS[i + 1], KEYS[i + 2], KEYS[i + 3], who, now, {}, '', have)
+    i = i + 4
+    n = n + 1
+  end
+  return quota(spec, weekstr, members, have)
 end

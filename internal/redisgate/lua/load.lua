@@ -1,10 +1,10 @@
 -- load.lua: one chunk of a Load. A Load writes its snapshot into staging
--- keys of its own (KEYS 6-10, named after a load id, expiring if the
+-- keys of its own (KEYS 7-12, named after a load id, expiring if the
 -- loader dies) and the last chunk swaps them in at once with the meta
 -- marker: until then the room's previous state, or its absence, stands.
 -- Holds are not touched: live holds survive a Load.
 --
--- KEYS: meta busy long etags objm smeta sbusy slong setags sobjm lock
+-- KEYS: meta busy long etags objm org smeta sbusy slong setags sobjm sorg lock
 -- ARGV: token seq last('1'|'0') staging_ttl_ms lease load_id, then per object:
 --       ref etag nmembers member...
 -- With a lease, the last chunk swaps in only if the lock key still holds
@@ -18,12 +18,12 @@
 -- again (after a flush) never shows an earlier state's version, whatever
 -- the clock says.
 -- Returns {'OK'} or {'INTERRUPTED'}.
-local live = {KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]}
-local stg = {KEYS[6], KEYS[7], KEYS[8], KEYS[9], KEYS[10]}
+local live = {KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6]}
+local stg = {KEYS[7], KEYS[8], KEYS[9], KEYS[10], KEYS[11], KEYS[12]}
 local token, seq, last, ttl, lease, lid = ARGV[1], tonumber(ARGV[2]), ARGV[3] == '1', ARGV[4], ARGV[5], ARGV[6]
 
 if seq == 1 then
-  redis.call('DEL', stg[1], stg[2], stg[3], stg[4], stg[5])
+  redis.call('DEL', stg[1], stg[2], stg[3], stg[4], stg[5], stg[6])
 elseif num(redis.call('HGET', stg[1], 'seq'), 0) ~= seq - 1 then
   return {'INTERRUPTED'}
 end
@@ -44,17 +44,17 @@ if not last then
 end
 
 if lease ~= '' then
-  if redis.call('GET', KEYS[11]) ~= lease then
-    redis.call('DEL', stg[1], stg[2], stg[3], stg[4], stg[5])
+  if redis.call('GET', KEYS[13]) ~= lease then
+    redis.call('DEL', stg[1], stg[2], stg[3], stg[4], stg[5], stg[6])
     return {'LEASE'}
   end
   if redis.call('EXISTS', live[1]) == 1 then
-    redis.call('DEL', stg[1], stg[2], stg[3], stg[4], stg[5])
+    redis.call('DEL', stg[1], stg[2], stg[3], stg[4], stg[5], stg[6])
     return {'OK'}
   end
 end
 
-for j = 2, 5 do
+for j = 2, 6 do
   if redis.call('EXISTS', stg[j]) == 1 then
     redis.call('RENAME', stg[j], live[j])
     redis.call('PERSIST', live[j])
