@@ -99,6 +99,7 @@ var policyTable = map[string]policyCase{
 	"GET /api/v1/openapi.json": {target: "/api/v1/openapi.json", want: all(200)},
 
 	"GET /api/v1/me":           {target: "/api/v1/me", want: members(200)},
+	"GET /api/v1/me/quotas":    {target: "/api/v1/me/quotas", want: members(200)},
 	"GET /api/v1/sites":        {target: "/api/v1/sites", want: members(200)},
 	"GET /api/v1/rooms":        {target: "/api/v1/rooms", want: members(200)},
 	"GET /api/v1/rooms/:id":    {target: "/api/v1/rooms/loire", want: members(200)},

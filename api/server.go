@@ -146,6 +146,7 @@ func (s *Server) routes() []route {
 		{http.MethodGet, "/metrics", Anyone, s.metrics},
 		{http.MethodGet, "/api/v1/openapi.json", Anyone, s.openapi},
 		{http.MethodGet, "/api/v1/me", Member, s.me},
+		{http.MethodGet, "/api/v1/me/quotas", Member, s.myQuotas},
 		{http.MethodGet, "/api/v1/sites", Member, s.listSites},
 		{http.MethodGet, "/api/v1/rooms", Member, s.listRooms},
 		{http.MethodGet, "/api/v1/rooms/:id", Member, s.getRoom},

@@ -66,6 +66,8 @@ type Rules struct {
 	// AllowedGroups, when not empty, limits booking to members of one of
 	// these groups; empty means every member may book.
 	AllowedGroups []string
+	// Quota limits what one member may book (zero limits: none).
+	Quota Quota
 }
 
 // Allows reports whether m may book under r: r names no group, m is an
@@ -81,6 +83,28 @@ func (r Rules) Allows(m Member) bool {
 	}
 	return false
 }
+
+// QuotaScope says over which rooms a quota counts a member's bookings.
+type QuotaScope string
+
+const (
+	ScopeSite QuotaScope = "site" // every room of the room's site (the default)
+	ScopeRoom QuotaScope = "room" // the room alone
+)
+
+// Quota limits one member's bookings, counted over the room or its site
+// by the gate in the same step as the claim. A zero limit is no limit;
+// members of an Exempt group (and admins) have none.
+type Quota struct {
+	Scope   QuotaScope
+	PerWeek time.Duration // booked time in one calendar week (Monday to Sunday, the site's time)
+	Ahead   int           // bookings (a series counts once) not yet ended
+	Longest time.Duration // one booking
+	Exempt  []string
+}
+
+// Limited reports whether q sets any limit.
+func (q Quota) Limited() bool { return q.PerWeek > 0 || q.Ahead > 0 || q.Longest > 0 }
 
 // ClockTime is a wall-clock time of day, in minutes after midnight
 // (0…1440; 1440 is the midnight that ends a day).

@@ -268,14 +268,17 @@ func (s *Service) Book(ctx context.Context, m Member, r Request) (Booking, error
 	if r.forEvent {
 		b.Kind = KindEvent
 	}
-	return b, s.write(ctx, p, b, occ, nil, nil)
+	return b, s.write(ctx, p, b, occ, nil, nil, m)
 }
 
 // write claims occ for booking b, writes it (create when prev is nil,
 // update of prev, read as version over, otherwise), and commits it to the
 // gate; on any failure after the claim the hold is released and the
 // calendar is put back as it was.
-func (s *Service) write(ctx context.Context, p place, b Booking, occ []Interval, prev *Booking, over Version) error {
+//
+// m is who acts: the quota of the room (quotaFor) is checked in the
+// claim for the booking's organizer unless m is exempt.
+func (s *Service) write(ctx context.Context, p place, b Booking, occ []Interval, prev *Booking, over Version, m Member) error {
 	ignore := ""
 	if prev != nil {
 		ignore = prev.ID
@@ -288,9 +291,10 @@ func (s *Service) write(ctx context.Context, p place, b Booking, occ []Interval,
 		}
 	}
 	holdID := newHoldID()
-	claim := Claim{HoldID: holdID, Intervals: busy, Buffer: p.room.Rules.Buffer, TTL: s.opt.HoldTTL, Ignore: ignore}
+	claim := Claim{HoldID: holdID, Intervals: busy, Buffer: p.room.Rules.Buffer, TTL: s.opt.HoldTTL, Ignore: ignore,
+		Quota: s.quotaFor(p, m, busy)}
 	if err := s.withState(ctx, p, func() error { return s.g.Claim(ctx, p.room.ID, claim) }); err != nil {
-		return fmt.Errorf("claim %s: %w", p.room.ID, err)
+		return fmt.Errorf("claim %s: %w", p.room.ID, asQuota(p, err))
 	}
 	// From here on the request may be abandoned (the member closed the
 	// page) but the write must not be: a PUT cut off mid-way may still
@@ -412,7 +416,7 @@ func (s *Service) move(ctx context.Context, m Member, id string, ch Change, forE
 			return Booking{}, err
 		}
 	}
-	if err := s.write(ctx, p, b, occ, &prev, read); err != nil {
+	if err := s.write(ctx, p, b, occ, &prev, read, m); err != nil {
 		return Booking{}, err
 	}
 	return b, nil

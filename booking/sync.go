@@ -46,10 +46,22 @@ func parseStateToken(s string) (stateToken, bool) {
 
 // withState runs fn, and when the gate has no state for the room, rebuilds
 // it from the calendar and runs fn again.
+//
+// A *NoStateError names another room to rebuild (a room of a quota's
+// scope, whose bookings the claim counts).
 func (s *Service) withState(ctx context.Context, p place, fn func() error) error {
 	err := fn()
-	for attempt := 0; attempt < 3 && errors.Is(err, ErrNoState); attempt++ {
-		if rerr := s.rebuild(ctx, p); rerr != nil {
+	for attempt := 0; attempt < 3+len(s.scopeRooms(p)) && errors.Is(err, ErrNoState); attempt++ {
+		q := p
+		var ns *NoStateError
+		if errors.As(err, &ns) {
+			o, perr := s.place(ns.Room)
+			if perr != nil {
+				return perr
+			}
+			q = o
+		}
+		if rerr := s.rebuild(ctx, q); rerr != nil {
 			return rerr
 		}
 		err = fn()

@@ -178,10 +178,10 @@ func TestClusterFailover(t *testing.T) {
 
 	// An event whose slot's master also serves the room loire's (no
 	// rules, no buffer: a lost booking's slot is free again). Keys are
-	// placed by their hash tag: any key tagged {room:ID} is in the room's
-	// slot.
+	// placed by their hash tag: a room's keys carry its site's tag
+	// {site:ID} (siteSlots), so they are in its site's slot.
 	const capacity, room = 150, "loire"
-	roomKey := func(room string) string { return b.prefix + "{room:" + room + "}" }
+	roomKey := func(string) string { return b.prefix + "{site:nantes}" }
 	master := cl.MasterOf(t, roomKey(room))
 	var id string
 	for try := 0; id == ""; try++ {

@@ -43,9 +43,11 @@ func mustLoc(name string) *time.Location {
 }
 
 // testRooms: one site, rooms open around the clock without limits, and one
-// room with every rule.
+// room with every rule; a second site whose two rooms share a quota
+// (quota_promises_test.go).
 func testRooms() ([]booking.Site, []booking.Room) {
-	sites := []booking.Site{{ID: "nantes", Name: "Nantes", Location: paris}}
+	sites := []booking.Site{{ID: "nantes", Name: "Nantes", Location: paris}, {ID: "sn", Name: "Saint-Nazaire", Location: paris}}
+	quota := booking.Rules{Quota: booking.Quota{Scope: booking.ScopeSite, Ahead: 5, PerWeek: 40 * time.Hour, Exempt: []string{"bureau"}}}
 	weekdays := map[time.Weekday][]booking.TimeRange{}
 	for d := time.Monday; d <= time.Friday; d++ {
 		weekdays[d] = []booking.TimeRange{{From: booking.Clock(8, 0), To: booking.Clock(20, 0)}}
@@ -56,6 +58,8 @@ func testRooms() ([]booking.Site, []booking.Room) {
 		{ID: "sevre", SiteID: "nantes", Name: "Salle Sèvre", Capacity: 8, Calendar: "sevre",
 			Hours: booking.OpeningHours{Weekly: weekdays, Closures: []booking.Closure{{From: booking.Date{Year: 2030, Month: 12, Day: 24}, To: booking.Date{Year: 2030, Month: 12, Day: 26}}}},
 			Rules: booking.Rules{MaxDuration: 4 * time.Hour, MinNotice: time.Hour, MaxAhead: 60 * 24 * time.Hour, AllowedGroups: []string{"salaries"}}},
+		{ID: "port", SiteID: "sn", Name: "Salle du Port", Capacity: 10, Calendar: "port", Rules: quota},
+		{ID: "quai", SiteID: "sn", Name: "Salle du Quai", Capacity: 10, Calendar: "quai", Rules: quota},
 	}
 	return sites, rooms
 }
@@ -142,7 +146,7 @@ func newInstance(t *testing.T, b *backend, o instanceOpts) *instance {
 		gopts = append(gopts, redisgate.WithPrefix(b.prefix))
 	}
 	svc, err := booking.NewService(booking.Options{
-		Catalog: cat, Calendar: cal, Gate: redisgate.New(rc, gopts...), Recurrence: rcal,
+		Catalog: cat, Calendar: cal, Gate: redisgate.New(rc, append(gopts, siteSlots(catalogSites(cat)))...), Recurrence: rcal,
 		Logger: log, SyncInterval: o.syncInterval, HoldTTL: o.holdTTL,
 	})
 	if err != nil {
@@ -177,6 +181,17 @@ func newInstance(t *testing.T, b *backend, o instanceOpts) *instance {
 	t.Cleanup(func() { cancel(); <-done; <-done })
 	t.Cleanup(stopNotices)
 	return &instance{svc: svc, ev: evs, srv: srv, notices: worker, stopNotices: stopNotices}
+}
+
+// catalogSites is the site of each room of cat, as wire.go groups keys.
+func catalogSites(cat *booking.Catalog) func(string) string {
+	return func(room string) string {
+		r, err := cat.Room(room)
+		if err != nil {
+			return ""
+		}
+		return r.SiteID
+	}
 }
 
 var client = &http.Client{Timeout: 60 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: 256}}

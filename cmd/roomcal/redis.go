@@ -19,6 +19,23 @@ func redisOptions() []redisgate.Option {
 	return []redisgate.Option{redisgate.WithReplicaAck(1, redisgate.DefaultReplicaAckTimeout)}
 }
 
+// siteSlots groups each room's keys with its site's (redisgate.WithSlots),
+// so that a quota counted over a site is checked by the claim script
+// itself, on a Redis Cluster too. site names a room's site ("" for an
+// unknown room, which keeps a slot of its own).
+func siteSlots(site func(room string) string) redisgate.Option {
+	return redisgate.WithSlots(site)
+}
+
+// configSites is the site of each room of cfg.
+func configSites(cfg *config.Config) func(room string) string {
+	sites := make(map[string]string, len(cfg.Rooms))
+	for _, r := range cfg.Rooms {
+		sites[r.ID] = r.SiteID
+	}
+	return func(room string) string { return sites[room] }
+}
+
 // redisSummary says what roomcal's gates run on, for the start-up log:
 // "embedded engine", "single node at HOST:PORT", or "cluster of N masters and
 // M replicas (seeds …)".

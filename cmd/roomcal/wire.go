@@ -62,7 +62,7 @@ func open(ctx context.Context, cfg *config.Config, log *slog.Logger) (*deps, err
 			return nil, err
 		}
 		rc := e.Client()
-		d.gate = redisgate.New(rc)
+		d.gate = redisgate.New(rc, siteSlots(configSites(cfg)))
 		d.events = redisgate.NewEventGate(rc)
 		d.limiter = redisgate.NewLimiter(rc)
 		d.signOuts = redisgate.NewSignOuts(rc, signOutCacheTTL)
@@ -76,7 +76,7 @@ func open(ctx context.Context, cfg *config.Config, log *slog.Logger) (*deps, err
 		if err != nil {
 			return nil, fmt.Errorf("redis: %w", err)
 		}
-		g := redisgate.New(rc, redisOptions()...)
+		g := redisgate.New(rc, append(redisOptions(), siteSlots(configSites(cfg)))...)
 		d.gate = g
 		d.events = redisgate.NewEventGate(rc, redisOptions()...)
 		d.limiter = redisgate.NewLimiter(rc)

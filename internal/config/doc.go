@@ -41,6 +41,11 @@
 //	  max_ahead: 90d         # 0 or none: no limit
 //	  buffer: 10m            # 0 or none: none
 //	  allowed_groups: [salaries]  # empty or absent: every member
+//	  quota_per_week: 6h     # one member's booked time a week; 0 or none: no limit
+//	  quota_ahead: 5         # one member's bookings not yet over (a series counts once)
+//	  quota_longest: 3h      # one member's longest booking
+//	  quota_scope: site      # site (default: counted over the site's rooms) or room
+//	  quota_exempt: [bureau] # groups without quota (admins have none)
 //	closures:                # days every site is closed
 //	  - 2026-05-01           # one day
 //	  - {date: 2026-05-08, reason: Victoire 1945}

@@ -51,7 +51,8 @@ var (
 			"rooms":    "rooms are listed under their site, not inside another room",
 		}),
 	}
-	rulesShape   = shape{keys: []string{"max_duration", "min_notice", "max_ahead", "buffer", "allowed_groups"}}
+	rulesShape = shape{keys: []string{"max_duration", "min_notice", "max_ahead", "buffer", "allowed_groups",
+		"quota_scope", "quota_per_week", "quota_ahead", "quota_longest", "quota_exempt"}}
 	closureShape = shape{keys: []string{"date", "from", "to", "reason"}}
 )
 
@@ -541,6 +542,11 @@ func (w walker) server(n *yaml.Node, fs *fileSettings) {
 type partialRules struct {
 	maxDuration, minNotice, maxAhead, buffer *time.Duration
 	groups                                   *[]string
+
+	quotaScope              *booking.QuotaScope
+	quotaWeek, quotaLongest *time.Duration
+	quotaAhead              *int
+	quotaExempt             *[]string
 }
 
 // over returns base with the fields set in p replacing base's.
@@ -549,7 +555,8 @@ func (p partialRules) over(base booking.Rules) booking.Rules {
 	for _, f := range []struct {
 		from *time.Duration
 		to   *time.Duration
-	}{{p.maxDuration, &r.MaxDuration}, {p.minNotice, &r.MinNotice}, {p.maxAhead, &r.MaxAhead}, {p.buffer, &r.Buffer}} {
+	}{{p.maxDuration, &r.MaxDuration}, {p.minNotice, &r.MinNotice}, {p.maxAhead, &r.MaxAhead}, {p.buffer, &r.Buffer},
+		{p.quotaWeek, &r.Quota.PerWeek}, {p.quotaLongest, &r.Quota.Longest}} {
 		if f.from != nil {
 			*f.to = *f.from
 		}
@@ -560,6 +567,18 @@ func (p partialRules) over(base booking.Rules) booking.Rules {
 	if len(r.AllowedGroups) == 0 {
 		r.AllowedGroups = nil
 	}
+	if p.quotaScope != nil {
+		r.Quota.Scope = *p.quotaScope
+	}
+	if p.quotaAhead != nil {
+		r.Quota.Ahead = *p.quotaAhead
+	}
+	if p.quotaExempt != nil {
+		r.Quota.Exempt = slices.Clone(*p.quotaExempt)
+	}
+	if len(r.Quota.Exempt) == 0 {
+		r.Quota.Exempt = nil
+	}
 	return r
 }
 
@@ -569,7 +588,8 @@ func (w walker) rules(n *yaml.Node, path string) partialRules {
 	for _, d := range []struct {
 		key string
 		dst **time.Duration
-	}{{"max_duration", &p.maxDuration}, {"min_notice", &p.minNotice}, {"max_ahead", &p.maxAhead}, {"buffer", &p.buffer}} {
+	}{{"max_duration", &p.maxDuration}, {"min_notice", &p.minNotice}, {"max_ahead", &p.maxAhead}, {"buffer", &p.buffer},
+		{"quota_per_week", &p.quotaWeek}, {"quota_longest", &p.quotaLongest}} {
 		key, dst := d.key, d.dst
 		e, ok := f[key]
 		if !ok {
@@ -589,6 +609,32 @@ func (w walker) rules(n *yaml.Node, path string) partialRules {
 	if e, ok := f["allowed_groups"]; ok {
 		groups := w.words(e.val, join(path, "allowed_groups"))
 		p.groups = &groups
+	}
+	if e, ok := f["quota_exempt"]; ok {
+		groups := w.words(e.val, join(path, "quota_exempt"))
+		p.quotaExempt = &groups
+	}
+	if e, ok := f["quota_scope"]; ok {
+		if s, ok := w.str(e.val, join(path, "quota_scope")); ok {
+			switch sc := booking.QuotaScope(strings.TrimSpace(s)); sc {
+			case booking.ScopeRoom, booking.ScopeSite:
+				p.quotaScope = &sc
+			default:
+				w.ps.at(line(resolve(e.val)), join(path, "quota_scope"), "must be room or site, got %q", s)
+			}
+		}
+	}
+	if e, ok := f["quota_ahead"]; ok {
+		v := resolve(e.val)
+		n, err := strconv.Atoi(strings.TrimSpace(v.Value))
+		if s := strings.TrimSpace(v.Value); s == "none" {
+			n, err = 0, nil
+		}
+		if v.Kind != yaml.ScalarNode || err != nil || n < 0 {
+			w.ps.at(v.Line, join(path, "quota_ahead"), "must be a whole number of bookings (0 or none: no limit), got %s", describe(v))
+		} else {
+			p.quotaAhead = &n
+		}
 	}
 	return p
 }

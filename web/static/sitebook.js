@@ -2,6 +2,7 @@
 // sending a booking with its answer in plain words, and the calendar
 // component's markup made right for screen readers.
 import { t, csrf, detailIn, pad, wallParts, zoned, ruleMessage } from "./common.js";
+import "./quota.js";
 
 // siteClock gives the conversions of a site's zone for the page's
 // language: zoned (wall clock of the site to RFC 3339), wall (RFC 3339 to
@@ -36,6 +37,7 @@ export async function book(req, room, { fmtDate, fmtTime }) {
   }
   const body = await resp.json().catch(() => ({}));
   if (resp.ok) {
+    document.dispatchEvent(new CustomEvent("roomcal:booked", { detail: body }));
     return { ok: true, booking: body, message: t("booked_ok", { room, date: fmtDate(body.start ?? req.start), start: fmtTime(body.start ?? req.start), end: fmtTime(body.end ?? req.end) }) };
   }
   switch (resp.status) {
