@@ -296,7 +296,7 @@ func TestClusterFailover(t *testing.T) {
 	}()
 	// What the master has decided, read through gates of our own.
 	evg := redisgate.NewEventGate(rc, redisgate.WithPrefix(b.prefix))
-	rg := redisgate.New(rc, redisgate.WithPrefix(b.prefix))
+	rg := redisgate.New(rc, redisgate.WithPrefix(b.prefix), testSlots())
 	read := func() (int64, string) {
 		t.Helper()
 		p, err := evg.Progress(ctx, id)

@@ -183,6 +183,17 @@ func newInstance(t *testing.T, b *backend, o instanceOpts) *instance {
 	return &instance{svc: svc, ev: evs, srv: srv, notices: worker, stopNotices: stopNotices}
 }
 
+// testSlots groups the keys of testRooms by site as the instances'
+// gates do, for a test that talks to the gate itself.
+func testSlots() redisgate.Option {
+	sites, rooms := testRooms()
+	cat, err := booking.NewCatalog(sites, rooms)
+	if err != nil {
+		panic(err)
+	}
+	return siteSlots(catalogSites(cat))
+}
+
 // catalogSites is the site of each room of cat, as wire.go groups keys.
 func catalogSites(cat *booking.Catalog) func(string) string {
 	return func(room string) string {
@@ -502,7 +513,7 @@ func TestPromiseDeadWriter(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer rc.Close()
-	err = redisgate.New(rc).Claim(context.Background(), "loire", booking.Claim{
+	err = redisgate.New(rc, testSlots()).Claim(context.Background(), "loire", booking.Claim{
 		HoldID: "dead-writer", TTL: 700 * time.Millisecond,
 		Intervals: []booking.Busy{{Start: start, End: end, Kind: booking.KindBooking}},
 	})
