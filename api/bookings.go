@@ -66,14 +66,23 @@ type bookingJSON struct {
 	Description string        `json:"description,omitempty"`
 	Organizer   organizerJSON `json:"organizer"`
 	Recurrence  string        `json:"recurrence,omitempty"`
+	// Pending: a request waiting for the room's approvers until
+	// approval_due ("en attente de validation").
+	Pending     bool   `json:"pending,omitempty"`
+	ApprovalDue string `json:"approval_due,omitempty"`
 }
 
 func toBookingJSON(b booking.Booking) bookingJSON {
-	return bookingJSON{
+	j := bookingJSON{
 		ID: b.ID, Room: b.Room, Title: b.Title, Description: b.Description, Recurrence: b.Recurrence,
 		Start: b.Start.Format(time.RFC3339), End: b.End.Format(time.RFC3339),
 		Organizer: organizerJSON{ID: b.Organizer.ID, Name: b.Organizer.Name, Email: b.Organizer.Email},
+		Pending:   b.Pending,
 	}
+	if b.Pending && !b.ApprovalDue.IsZero() {
+		j.ApprovalDue = b.ApprovalDue.Format(time.RFC3339)
+	}
+	return j
 }
 
 func (s *Server) createBooking(c *gin.Context) {
@@ -123,6 +132,7 @@ type bookingItemJSON struct {
 	End       string `json:"end"`
 	Title     string `json:"title"`
 	Organizer string `json:"organizer"`
+	Pending   bool   `json:"pending,omitempty"`
 }
 
 func (s *Server) listBookings(c *gin.Context) {
@@ -157,7 +167,7 @@ func (s *Server) listBookings(c *gin.Context) {
 	for _, b := range list {
 		out = append(out, bookingItemJSON{
 			ID: b.Ref, Room: booking.RoomOf(b.Ref), Title: b.Title, Organizer: b.Organizer,
-			Start: b.Start.Format(time.RFC3339), End: b.End.Format(time.RFC3339),
+			Start: b.Start.Format(time.RFC3339), End: b.End.Format(time.RFC3339), Pending: b.Pending,
 		})
 	}
 	c.JSON(http.StatusOK, out)

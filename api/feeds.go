@@ -43,7 +43,11 @@ func feedID(c *gin.Context) (string, bool) {
 
 // busyEntry is one busy interval as a feed entry, titled title (the
 // booking's own title is not shown unless title is it).
+// A request waiting for approval says so.
 func busyEntry(b booking.Busy, loc *time.Location, title, location string, stamp time.Time) booking.FeedEntry {
+	if b.Pending {
+		title += " (en attente de validation)"
+	}
 	return booking.FeedEntry{
 		// One entry per occurrence: a recurring booking's instances are
 		// listed one by one (busy times, not the series).

@@ -39,6 +39,9 @@ const (
 	// PageAdminRooms is where admins and site admins create, edit and
 	// retire rooms: GET /admin/salles.
 	PageAdminRooms = "admin_rooms"
+	// PageRequests is the queue of requests waiting for the member's
+	// approval (rooms with approvers): GET /demandes.
+	PageRequests = "requests"
 )
 
 // Pages renders the member pages and serves their static files; package
@@ -125,6 +128,7 @@ func (s *Server) pageRoutes() []route {
 		{http.MethodGet, "/evenements", Anyone, s.page(PageEvents)},
 		{http.MethodGet, "/evenements/:id", Anyone, s.page(PageEvent)},
 		{http.MethodGet, "/conflits", Anyone, s.page(PageConflicts)},
+		{http.MethodGet, "/demandes", Anyone, s.page(PageRequests)},
 		{http.MethodGet, "/salles/:id", Anyone, s.page(PageRoom)},
 		{http.MethodGet, "/admin/salles", Anyone, s.page(PageAdminRooms)},
 		{http.MethodGet, "/static/:tag/:file", Anyone, s.static},

@@ -98,8 +98,17 @@ var policyTable = map[string]policyCase{
 	"GET /metrics":             {target: "/metrics", want: all(200)},
 	"GET /api/v1/openapi.json": {target: "/api/v1/openapi.json", want: all(200)},
 
-	"GET /api/v1/me":           {target: "/api/v1/me", want: members(200)},
-	"GET /api/v1/me/quotas":    {target: "/api/v1/me/quotas", want: members(200)},
+	"GET /api/v1/me":        {target: "/api/v1/me", want: members(200)},
+	"GET /api/v1/me/quotas": {target: "/api/v1/me/quotas", want: members(200)},
+	// Requests waiting for approval: the list is anyone's (empty for
+	// who answers none); answering is for the room's approvers and
+	// admins. The booking under test is no request: the admin passes the
+	// policy and is told so (409).
+	"GET /api/v1/requests": {target: "/api/v1/requests", want: members(200)},
+	"POST /api/v1/requests/:id/accept": {target: "/api/v1/requests/{booking}/accept",
+		want: [nRoles]int{401, 403, 403, 403, 403, 409}},
+	"POST /api/v1/requests/:id/refuse": {target: "/api/v1/requests/{booking}/refuse", body: func(*policyFixture) string { return `{"reason":"Salle prise pour l'AG"}` },
+		want: [nRoles]int{401, 403, 403, 403, 403, 409}},
 	"GET /api/v1/sites":        {target: "/api/v1/sites", want: members(200)},
 	"GET /api/v1/rooms":        {target: "/api/v1/rooms", want: members(200)},
 	"GET /api/v1/rooms/:id":    {target: "/api/v1/rooms/loire", want: members(200)},
@@ -183,6 +192,7 @@ var policyTable = map[string]policyCase{
 	"GET /evenements":        {target: "/evenements", want: pageWant()},
 	"GET /evenements/:id":    {target: "/evenements/ev_x", want: pageWant()},
 	"GET /conflits":          {target: "/conflits", want: pageWant()},
+	"GET /demandes":          {target: "/demandes", want: pageWant()},
 	"GET /salles/:id":        {target: "/salles/loire", want: pageWant()},
 	"GET /static/:tag/:file": {target: "/static/0123456789abcdef/app.css", want: all(404)},
 

@@ -155,6 +155,8 @@ func toProblem(err error) *Problem {
 		return problem(http.StatusNotFound, CodeNotFound, detailNotFound)
 	case errors.Is(err, booking.ErrInvalid):
 		return problem(http.StatusBadRequest, CodeInvalid, detailInvalid)
+	case errors.Is(err, booking.ErrNotPending):
+		return problem(http.StatusConflict, CodeConflict, "Cette demande a déjà reçu une réponse. / This request was already answered.")
 	case errors.Is(err, booking.ErrStale):
 		return problem(http.StatusConflict, CodeConflict, "La réservation a changé entre-temps ; rechargez et réessayez. / The booking changed meanwhile; reload and retry.")
 	case errors.Is(err, booking.ErrForbidden):

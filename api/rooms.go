@@ -166,10 +166,12 @@ type busyJSON struct {
 	End   string `json:"end"`
 	Kind  string `json:"kind"`
 	Title string `json:"title,omitempty"`
+	// Pending: a request waiting for approval; it holds the slot.
+	Pending bool `json:"pending,omitempty"`
 }
 
 func busyToJSON(b booking.Busy, withTitle bool) busyJSON {
-	j := busyJSON{Start: b.Start.Format(time.RFC3339), End: b.End.Format(time.RFC3339), Kind: clientKind(b.Kind)}
+	j := busyJSON{Start: b.Start.Format(time.RFC3339), End: b.End.Format(time.RFC3339), Kind: clientKind(b.Kind), Pending: b.Pending}
 	if withTitle {
 		j.Title = b.Title
 	}

@@ -30,6 +30,9 @@ type Busy struct {
 	Kind      Kind
 	Title     string
 	Organizer string // member id of a booking's organizer, if known
+	// Pending marks a booking waiting for approval: it holds the slot
+	// like any booking.
+	Pending bool
 }
 
 // Overlaps reports whether b overlaps [start, end) widened by buffer on

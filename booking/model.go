@@ -68,6 +68,13 @@ type Rules struct {
 	AllowedGroups []string
 	// Quota limits what one member may book (zero limits: none).
 	Quota Quota
+	// Approvers, when not empty, are the groups whose members accept or
+	// refuse requests for the room (approval.go): a member's booking is
+	// then a request (STATUS:TENTATIVE) that holds the slot until it is
+	// answered, or lapses after ApprovalWithin (DefaultApprovalWithin
+	// when zero). Approvers' and admins' own bookings need no approval.
+	Approvers      []string
+	ApprovalWithin time.Duration
 }
 
 // Allows reports whether m may book under r: r names no group, m is an

@@ -21,6 +21,10 @@ type Booking struct {
 	// booking of an internal event, which is changed only through its
 	// event.
 	Kind Kind
+	// Pending marks a request waiting for the room's approvers, until
+	// ApprovalDue: then it lapses (approval.go).
+	Pending     bool
+	ApprovalDue time.Time
 }
 
 // IsEvent reports whether b is the room booking of an internal event.

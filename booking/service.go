@@ -37,6 +37,12 @@ type Options struct {
 	Window time.Duration
 	// MaxOccurrences bounds a recurring booking (default 200).
 	MaxOccurrences int
+	// Notifier is told what happened to members' bookings without them
+	// (approval.go); nil tells nobody.
+	Notifier Notifier
+	// SweepEvery is how often, at most, a room's lapsed requests are
+	// looked for, across all replicas (default 5 minutes).
+	SweepEvery time.Duration
 }
 
 // Service books rooms: availability, bookings, and the sync loop that
@@ -87,6 +93,9 @@ func NewService(opts Options) (*Service, error) {
 	}
 	if opts.MaxOccurrences <= 0 {
 		opts.MaxOccurrences = 200
+	}
+	if opts.SweepEvery <= 0 {
+		opts.SweepEvery = 5 * time.Minute
 	}
 	if opts.Window <= 0 {
 		w := 400 * 24 * time.Hour
@@ -267,6 +276,8 @@ func (s *Service) Book(ctx context.Context, m Member, r Request) (Booking, error
 	}
 	if r.forEvent {
 		b.Kind = KindEvent
+	} else if needsApproval(p.room, m) {
+		b.Pending, b.ApprovalDue = true, s.now().Add(approvalWithin(p.room))
 	}
 	return b, s.write(ctx, p, b, occ, nil, nil, m)
 }
@@ -285,7 +296,7 @@ func (s *Service) write(ctx context.Context, p place, b Booking, occ []Interval,
 	}
 	busy := make([]Busy, len(occ))
 	for i, o := range occ {
-		busy[i] = Busy{Ref: b.ID, Start: o.Start, End: o.End, Kind: KindBooking, Title: b.Title, Organizer: b.Organizer.ID}
+		busy[i] = Busy{Ref: b.ID, Start: o.Start, End: o.End, Kind: KindBooking, Title: b.Title, Organizer: b.Organizer.ID, Pending: b.Pending}
 		if b.IsEvent() {
 			busy[i].Kind = KindEvent
 		}

@@ -235,6 +235,11 @@ func (s *Service) RunSync(ctx context.Context) {
 			if err := s.SyncRoom(rctx, r.ID); err != nil && ctx.Err() == nil {
 				s.log.WarnContext(ctx, "sync failed", "room", r.ID, "err", err)
 			}
+			if p, err := s.place(r.ID); err == nil {
+				if err := s.sweepLapsed(rctx, p); err != nil && ctx.Err() == nil {
+					s.log.WarnContext(ctx, "sweep of lapsed requests failed", "room", r.ID, "err", err)
+				}
+			}
 			cancel()
 		}
 		s.stats.syncPasses.Observe(time.Since(start))

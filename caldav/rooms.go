@@ -16,6 +16,10 @@ const (
 	propKind          = "X-ROOMCAL-KIND"           // "booking" or "event"
 	propOrganizerID   = "X-ROOMCAL-ORGANIZER-ID"   // the member's stable id
 	propOrganizerName = "X-ROOMCAL-ORGANIZER-NAME" // the member's display name
+	// propApprovalDue is on a request waiting for approval (STATUS:
+	// TENTATIVE): when it lapses, UTC. Accepted, the booking loses it and
+	// becomes CONFIRMED.
+	propApprovalDue = "X-ROOMCAL-APPROVAL-DUE"
 )
 
 // Values of X-ROOMCAL-KIND.
@@ -176,6 +180,7 @@ func busyOf(obj Object, loc *time.Location, from, to time.Time) ([]booking.Busy,
 		case KindBooking:
 			b.Kind = booking.KindBooking
 			b.Organizer = in.Props[propOrganizerID]
+			b.Pending = in.Props[propApprovalDue] != ""
 		case KindEvent:
 			b.Kind = booking.KindEvent
 		}
@@ -267,6 +272,12 @@ func (rc *RoomCalendars) Get(ctx context.Context, room booking.Room, loc *time.L
 	if ev.XProps[propKind] == KindEvent {
 		b.Kind = booking.KindEvent
 	}
+	if due := ev.XProps[propApprovalDue]; due != "" {
+		b.Pending = true
+		if t, err := time.Parse(utcStamp, due); err == nil {
+			b.ApprovalDue = t
+		}
+	}
 	if b.Organizer.Name == "" {
 		b.Organizer.Name = ev.Organizer.Name
 	}
@@ -300,6 +311,12 @@ func encodeBooking(b booking.Booking, loc *time.Location, seq int) ([]byte, erro
 			propOrganizerName: b.Organizer.Name,
 		},
 	}
+	if b.Pending {
+		// A request: it holds the slot (TENTATIVE is busy time for
+		// calendar apps too) until approvers answer or it lapses.
+		ev.Status = "TENTATIVE"
+		ev.XProps[propApprovalDue] = b.ApprovalDue.UTC().Format(utcStamp)
+	}
 	if b.Organizer.Email != "" {
 		ev.Organizer = Organizer{Name: b.Organizer.Name, Email: b.Organizer.Email}
 	}
@@ -309,6 +326,9 @@ func encodeBooking(b booking.Booking, loc *time.Location, seq int) ([]byte, erro
 	}
 	return data, nil
 }
+
+// utcStamp is the iCalendar form of a UTC time, for X-ROOMCAL values.
+const utcStamp = "20060102T150405Z"
 
 // occurrenceHorizon bounds the expansion of a booking's recurrence; the
 // domain refuses series with more occurrences than its limit anyway.

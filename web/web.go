@@ -84,7 +84,7 @@ func load(opts Options) (*Site, error) {
 	if !s.calendar {
 		s.log.Warn("web: the calendar files are not built in (run `make assets` before go build); the day view shows the booking form only")
 	}
-	for _, name := range []string{"start", "day", "mine", "events", "conflicts", "notfound", "room", "login", "signin", "admin"} {
+	for _, name := range []string{"start", "day", "mine", "events", "conflicts", "requests", "notfound", "room", "login", "signin", "admin"} {
 		t, err := template.New("base.html").ParseFS(files, "templates/base.html", "templates/booking.html", "templates/"+name+".html")
 		if err != nil {
 			return nil, fmt.Errorf("web: templates: %w", err)
@@ -107,6 +107,9 @@ type view struct {
 	JS        string
 	// OtherLang is the language the switch link offers, and its link.
 	OtherLang, OtherLangURL string
+	// Approver: the member answers requests for some room (the nav
+	// then links to them).
+	Approver bool
 	// Messages are the keys the page's script needs, in the page's
 	// language, for a JSON data block.
 	Messages map[string]string
@@ -122,6 +125,7 @@ func (s *Site) ServePage(w http.ResponseWriter, r *http.Request, p api.Page) {
 	v := s.newView(w, r, r.URL.Path, r.URL.Query())
 	lang := v.Lang
 	v.Member, v.CSRFToken, v.LogoutURL = p.Member, p.CSRFToken, p.LogoutURL
+	v.Approver = s.approver(p.Member)
 	status := http.StatusOK
 	page := p.Name
 	switch p.Name {
@@ -158,6 +162,9 @@ func (s *Site) ServePage(w http.ResponseWriter, r *http.Request, p api.Page) {
 			break
 		}
 		v.Title, v.Nav, v.JS, v.Data = v.T("room_title", "room", d.Name), "rooms", s.assetURL("room.js"), d
+		v.Messages = s.jsMessages(lang)
+	case api.PageRequests:
+		v.Title, v.Nav, v.JS, v.Data = v.T("requests_title"), "requests", s.assetURL("requests.js"), s.mineData()
 		v.Messages = s.jsMessages(lang)
 	case api.PageConflicts:
 		v.Title, v.Data = v.T("conflicts_title"), s.eventsData(p.Member, "")
@@ -402,6 +409,33 @@ func (s *Site) mineData() mineData {
 		d.Rooms[rm.ID] = info
 	}
 	return d
+}
+
+// approver reports whether m answers the requests of some room (a
+// member of one of its approver groups, or an admin where some room has
+// approvers).
+func (s *Site) approver(m booking.Member) bool {
+	if m.ID == "" {
+		return false
+	}
+	rooms, err := s.catalog.Rooms(booking.RoomFilter{})
+	if err != nil {
+		return false
+	}
+	for _, r := range rooms {
+		if len(r.Rules.Approvers) == 0 {
+			continue
+		}
+		if m.IsAdmin() {
+			return true
+		}
+		for _, g := range r.Rules.Approvers {
+			if m.InGroup(g) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // roomChoice is one room of the event form's room list.

@@ -183,6 +183,7 @@ func TestPages(t *testing.T) {
 		{"events", "/evenements", api.Page{Name: api.PageEvents}, 200, []string{"Événements", "events.js", "events.css", `id="ev-list"`}},
 		{"one event", "/evenements/ev_1", api.Page{Name: api.PageEvent, EventID: "ev_1"}, 200, []string{"<h1>Événement</h1>", `data-event="ev_1"`, `href="/evenements"`, "events.js", `id="ev-list"`}},
 		{"conflicts", "/conflits", api.Page{Name: api.PageConflicts}, 200, []string{"Conflits de réservation", "réservée aux administrateurs"}},
+		{"requests", "/demandes", api.Page{Name: api.PageRequests}, 200, []string{"Demandes à valider", "requests.js", `id="rq-list"`}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			c.page.Member, c.page.CSRFToken, c.page.LogoutURL = amina, "tok-123", "/logout"

@@ -248,9 +248,19 @@ func (b *browserTab) clickInEvent(t *testing.T, title, sel string) {
 // returns its base URL once it is ready.
 func startServe(t *testing.T) string {
 	t.Helper()
+	return startServeWith(t, nil)
+}
+
+// startServeWith is startServe with more settings in the environment.
+func startServeWith(t *testing.T, more map[string]string) string {
+	t.Helper()
 	addr := fmt.Sprintf("127.0.0.1:%d", testenv.FreePort(t))
 	base := "http://" + addr
-	env := config.MapEnv(map[string]string{"ROOMCAL_ADDR": addr, "ROOMCAL_DATA_DIR": filepath.Join(t.TempDir(), "data")})
+	vars := map[string]string{"ROOMCAL_ADDR": addr, "ROOMCAL_DATA_DIR": filepath.Join(t.TempDir(), "data")}
+	for k, v := range more {
+		vars[k] = v
+	}
+	env := config.MapEnv(vars)
 	srvCtx, stopSrv := context.WithCancel(context.Background())
 	var out, errs syncBuffer
 	done := make(chan int, 1)

@@ -60,6 +60,10 @@ func testRooms() ([]booking.Site, []booking.Room) {
 			Rules: booking.Rules{MaxDuration: 4 * time.Hour, MinNotice: time.Hour, MaxAhead: 60 * 24 * time.Hour, AllowedGroups: []string{"salaries"}}},
 		{ID: "port", SiteID: "sn", Name: "Salle du Port", Capacity: 10, Calendar: "port", Rules: quota},
 		{ID: "quai", SiteID: "sn", Name: "Salle du Quai", Capacity: 10, Calendar: "quai", Rules: quota},
+		// Requests answered by the group ca, lapsing after 6 seconds
+		// (approval_promises_test.go).
+		{ID: "cale", SiteID: "sn", Name: "Cale sèche", Capacity: 80, Calendar: "cale",
+			Rules: booking.Rules{Approvers: []string{"ca"}, ApprovalWithin: 6 * time.Second}},
 	}
 	return sites, rooms
 }
@@ -111,7 +115,9 @@ type instanceOpts struct {
 	holdTTL      time.Duration
 	calendar     func(booking.Calendar) booking.Calendar
 	// notices, when set, runs a notices worker (notices_test.go).
-	notices *noticeOpts
+	notices    *noticeOpts
+	notifier   booking.Notifier
+	sweepEvery time.Duration
 }
 
 func newInstance(t *testing.T, b *backend, o instanceOpts) *instance {
@@ -148,6 +154,7 @@ func newInstance(t *testing.T, b *backend, o instanceOpts) *instance {
 	svc, err := booking.NewService(booking.Options{
 		Catalog: cat, Calendar: cal, Gate: redisgate.New(rc, append(gopts, siteSlots(catalogSites(cat)))...), Recurrence: rcal,
 		Logger: log, SyncInterval: o.syncInterval, HoldTTL: o.holdTTL,
+		Notifier: o.notifier, SweepEvery: o.sweepEvery,
 	})
 	if err != nil {
 		t.Fatal(err)

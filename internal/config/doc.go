@@ -46,6 +46,8 @@
 //	  quota_longest: 3h      # one member's longest booking
 //	  quota_scope: site      # site (default: counted over the site's rooms) or room
 //	  quota_exempt: [bureau] # groups without quota (admins have none)
+//	  approvers: [ca]        # bookings are requests a member of these groups answers
+//	  approval_within: 7d    # a request not answered by then lapses (default 7d)
 //	closures:                # days every site is closed
 //	  - 2026-05-01           # one day
 //	  - {date: 2026-05-08, reason: Victoire 1945}

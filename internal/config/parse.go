@@ -52,7 +52,8 @@ var (
 		}),
 	}
 	rulesShape = shape{keys: []string{"max_duration", "min_notice", "max_ahead", "buffer", "allowed_groups",
-		"quota_scope", "quota_per_week", "quota_ahead", "quota_longest", "quota_exempt"}}
+		"quota_scope", "quota_per_week", "quota_ahead", "quota_longest", "quota_exempt",
+		"approvers", "approval_within"}}
 	closureShape = shape{keys: []string{"date", "from", "to", "reason"}}
 )
 
@@ -547,6 +548,8 @@ type partialRules struct {
 	quotaWeek, quotaLongest *time.Duration
 	quotaAhead              *int
 	quotaExempt             *[]string
+	approvers               *[]string
+	approvalWithin          *time.Duration
 }
 
 // over returns base with the fields set in p replacing base's.
@@ -556,7 +559,7 @@ func (p partialRules) over(base booking.Rules) booking.Rules {
 		from *time.Duration
 		to   *time.Duration
 	}{{p.maxDuration, &r.MaxDuration}, {p.minNotice, &r.MinNotice}, {p.maxAhead, &r.MaxAhead}, {p.buffer, &r.Buffer},
-		{p.quotaWeek, &r.Quota.PerWeek}, {p.quotaLongest, &r.Quota.Longest}} {
+		{p.quotaWeek, &r.Quota.PerWeek}, {p.quotaLongest, &r.Quota.Longest}, {p.approvalWithin, &r.ApprovalWithin}} {
 		if f.from != nil {
 			*f.to = *f.from
 		}
@@ -579,6 +582,12 @@ func (p partialRules) over(base booking.Rules) booking.Rules {
 	if len(r.Quota.Exempt) == 0 {
 		r.Quota.Exempt = nil
 	}
+	if p.approvers != nil {
+		r.Approvers = slices.Clone(*p.approvers)
+	}
+	if len(r.Approvers) == 0 {
+		r.Approvers = nil
+	}
 	return r
 }
 
@@ -589,7 +598,7 @@ func (w walker) rules(n *yaml.Node, path string) partialRules {
 		key string
 		dst **time.Duration
 	}{{"max_duration", &p.maxDuration}, {"min_notice", &p.minNotice}, {"max_ahead", &p.maxAhead}, {"buffer", &p.buffer},
-		{"quota_per_week", &p.quotaWeek}, {"quota_longest", &p.quotaLongest}} {
+		{"quota_per_week", &p.quotaWeek}, {"quota_longest", &p.quotaLongest}, {"approval_within", &p.approvalWithin}} {
 		key, dst := d.key, d.dst
 		e, ok := f[key]
 		if !ok {
@@ -613,6 +622,10 @@ func (w walker) rules(n *yaml.Node, path string) partialRules {
 	if e, ok := f["quota_exempt"]; ok {
 		groups := w.words(e.val, join(path, "quota_exempt"))
 		p.quotaExempt = &groups
+	}
+	if e, ok := f["approvers"]; ok {
+		groups := w.words(e.val, join(path, "approvers"))
+		p.approvers = &groups
 	}
 	if e, ok := f["quota_scope"]; ok {
 		if s, ok := w.str(e.val, join(path, "quota_scope")); ok {

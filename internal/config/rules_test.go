@@ -9,7 +9,7 @@ import (
 	"github.com/roomcal/roomcal/booking"
 )
 
-// The quota rules merge key by key
+// The quota and approval rules merge key by key
 // like the others: global → site → room.
 func TestQuotaRules(t *testing.T) {
 	const y = `
@@ -21,7 +21,7 @@ sites:
   - id: nantes
     name: Nantes
     timezone: Europe/Paris
-    rules: {quota_longest: 3h}
+    rules: {quota_longest: 3h, approval_within: 5d}
     rooms:
       - {id: loire, name: Loire, capacity: 10}
       - id: erdre
@@ -31,6 +31,7 @@ sites:
           quota_scope: room
           quota_ahead: none
           quota_exempt: []
+          approvers: [ca, bureau]
 `
 	c, err := Parse("rules.yaml", []byte(y), nil)
 	if err != nil {
@@ -38,14 +39,17 @@ sites:
 	}
 	loire, _ := c.RoomByID("loire")
 	want := booking.Rules{
-		Quota: booking.Quota{PerWeek: 6 * time.Hour, Ahead: 5, Longest: 3 * time.Hour, Exempt: []string{"bureau"}},
+		Quota:          booking.Quota{PerWeek: 6 * time.Hour, Ahead: 5, Longest: 3 * time.Hour, Exempt: []string{"bureau"}},
+		ApprovalWithin: 5 * 24 * time.Hour,
 	}
 	if !reflect.DeepEqual(loire.Rules, want) {
 		t.Errorf("loire rules\n got %+v\nwant %+v", loire.Rules, want)
 	}
 	erdre, _ := c.RoomByID("erdre")
 	want = booking.Rules{
-		Quota: booking.Quota{Scope: booking.ScopeRoom, PerWeek: 6 * time.Hour, Longest: 3 * time.Hour},
+		Quota:          booking.Quota{Scope: booking.ScopeRoom, PerWeek: 6 * time.Hour, Longest: 3 * time.Hour},
+		Approvers:      []string{"ca", "bureau"},
+		ApprovalWithin: 5 * 24 * time.Hour,
 	}
 	if !reflect.DeepEqual(erdre.Rules, want) {
 		t.Errorf("erdre rules\n got %+v\nwant %+v", erdre.Rules, want)
@@ -56,6 +60,7 @@ sites:
 		{"quota_ahead: -2", "quota_ahead: must be a whole number"},
 		{"quota_ahead: many", "quota_ahead: must be a whole number"},
 		{"quota_per_week: often", "quota_per_week"},
+		{"approval_within: soon", "approval_within"},
 	} {
 		_, err := Parse("bad.yaml", []byte(strings.Replace(y, "quota_ahead: 5", bad.yaml, 1)), nil)
 		if err == nil || !strings.Contains(err.Error(), bad.says) {

@@ -786,13 +786,14 @@ type member struct {
 	R string `json:"r"`
 	K string `json:"k,omitempty"`
 	T string `json:"t,omitempty"`
+	P bool   `json:"p,omitempty"` // before o: lib.lua reads o as the last field
 	O string `json:"o,omitempty"`
 }
 
 // encode writes b as a member: "START|END|JSON". Sub-millisecond parts
 // are widened outward (start down, end up).
 func encode(b booking.Busy) string {
-	j, _ := json.Marshal(member{R: b.Ref, K: string(b.Kind), T: b.Title, O: b.Organizer})
+	j, _ := json.Marshal(member{R: b.Ref, K: string(b.Kind), T: b.Title, P: b.Pending, O: b.Organizer})
 	return strconv.FormatInt(floorMs(b.Start), 10) + "|" + strconv.FormatInt(ceilMs(b.End), 10) + "|" + string(j)
 }
 
@@ -809,7 +810,7 @@ func decode(m string) (booking.Busy, error) {
 		return booking.Busy{}, fmt.Errorf("bad member %q: %w", m, err)
 	}
 	return booking.Busy{
-		Ref: j.R, Kind: booking.Kind(j.K), Title: j.T, Organizer: j.O,
+		Ref: j.R, Kind: booking.Kind(j.K), Title: j.T, Organizer: j.O, Pending: j.P,
 		Start: time.UnixMilli(s).UTC(), End: time.UnixMilli(e).UTC(),
 	}, nil
 }

@@ -125,7 +125,7 @@ async function load() {
     row.append(
       cell(t("mine_when", { date, start: fmtTime(b.start, b.room), end: fmtTime(b.end, b.room) })),
       roomCell,
-      cell(b.title),
+      cell(b.pending ? t("mine_pending", { title: b.title }) : b.title),
     );
     const td = document.createElement("td");
     const moveButton = document.createElement("button");
