@@ -231,6 +231,9 @@ type noTokens struct{}
 
 func (noTokens) Issue(context.Context, booking.Member) (string, error) { return "", errors.New("none") }
 func (noTokens) Revoke(context.Context, string) error                  { return nil }
+func (noTokens) Link(context.Context, string) (booking.FeedLink, error) {
+	return booking.FeedLink{}, nil
+}
 func (noTokens) Member(context.Context, string) (booking.Member, error) {
 	return booking.Member{}, errors.New("none")
 }

@@ -208,6 +208,27 @@ type FeedTokens interface {
 	// Member says whose token this is; an error wrapping
 	// booking.ErrNotFound when no one's (never issued, or revoked).
 	Member(ctx context.Context, token string) (booking.Member, error)
+	// Link says whether memberID has a token, and since when.
+	Link(ctx context.Context, memberID string) (booking.FeedLink, error)
+}
+
+// feedLinkJSON is GET /api/v1/me/feed: whether the caller has a personal
+// feed link and when it was made (the link itself is shown only when
+// made).
+type feedLinkJSON struct {
+	Exists    bool   `json:"exists"`
+	CreatedAt string `json:"created_at,omitempty"`
+}
+
+func (s *Server) feedLink(c *gin.Context) {
+	m, _ := member(c)
+	link, err := s.opts.FeedTokens.Link(c.Request.Context(), m.ID)
+	if err != nil {
+		writeError(c, err)
+		return
+	}
+	c.Header("Cache-Control", "no-store")
+	c.JSON(http.StatusOK, feedLinkJSON{Exists: link.Exists, CreatedAt: formatOptional(link.IssuedAt)})
 }
 
 type feedTokenJSON struct {

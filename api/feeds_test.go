@@ -194,10 +194,31 @@ print(n, int(used <= tzs))
 func TestPersonalFeed(t *testing.T) {
 	srv, stop := feedServer(t)
 	defer stop()
+	// linkState is GET /api/v1/me/feed: whether a link exists, since when.
+	linkState := func() (bool, time.Time) {
+		t.Helper()
+		resp, body := do(t, "GET", srv+"/api/v1/me/feed", nil)
+		var st struct {
+			Exists    bool   `json:"exists"`
+			CreatedAt string `json:"created_at"`
+		}
+		if resp.StatusCode != 200 || json.Unmarshal(body, &st) != nil {
+			t.Fatalf("link state: %d %s", resp.StatusCode, body)
+		}
+		at, _ := time.Parse(time.RFC3339, st.CreatedAt)
+		return st.Exists, at
+	}
+	if exists, at := linkState(); exists || !at.IsZero() {
+		t.Fatalf("before any link: exists %v, made %v", exists, at)
+	}
+	before := time.Now().Add(-time.Second)
 	resp, body := do(t, "POST", srv+"/api/v1/me/feed", nil) // as amina
 	var tok struct{ URL string }
 	if resp.StatusCode != 201 || json.Unmarshal(body, &tok) != nil || !strings.Contains(tok.URL, "/feeds/me/") {
 		t.Fatalf("issue: %d %s", resp.StatusCode, body)
+	}
+	if exists, at := linkState(); !exists || at.Before(before) || at.After(time.Now().Add(time.Second)) {
+		t.Fatalf("after making a link: exists %v, made %v", exists, at)
 	}
 	path := tok.URL[strings.Index(tok.URL, "/feeds/me/"):]
 	feed, err := http.Get(srv + path)
@@ -232,5 +253,8 @@ func TestPersonalFeed(t *testing.T) {
 	}
 	if r, _ := http.Get(srv + path); r == nil || r.StatusCode != 404 {
 		t.Fatalf("a revoked token: %v", r)
+	}
+	if exists, at := linkState(); exists || !at.IsZero() {
+		t.Fatalf("after removing the link: exists %v, made %v", exists, at)
 	}
 }

@@ -154,6 +154,7 @@ var policyTable = map[string]policyCase{
 	"GET /feeds/events.ics":  {target: "/feeds/events.ics", want: all(200)},
 	"GET /feeds/me/:file":    {target: "/feeds/me/{feedtoken}.ics", want: all(200)},
 	// One's own feed token: any member, for themselves.
+	"GET /api/v1/me/feed":    {target: "/api/v1/me/feed", want: members(200)},
 	"POST /api/v1/me/feed":   {target: "/api/v1/me/feed", want: members(201)},
 	"DELETE /api/v1/me/feed": {target: "/api/v1/me/feed", want: members(204)},
 	// One's own preferences: any member, for themselves.

@@ -104,6 +104,10 @@ func (f failingTokens) Member(ctx context.Context, _ string) (booking.Member, er
 	return booking.Member{}, f.fail(ctx)
 }
 
+func (f failingTokens) Link(ctx context.Context, _ string) (booking.FeedLink, error) {
+	return booking.FeedLink{}, f.fail(ctx)
+}
+
 // What a CalDAV server's error text can hold, and the answer must not.
 const (
 	secretURL  = "https://roomcal:s3cret-app-password@nc.example.org/remote.php/dav/calendars/roomcal/loire/loire_x.ics"

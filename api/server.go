@@ -177,6 +177,7 @@ func (s *Server) routes() []route {
 	}
 	if s.opts.Feeds != nil && s.opts.FeedTokens != nil {
 		rs = append(rs,
+			route{http.MethodGet, "/api/v1/me/feed", Member, s.feedLink},
 			route{http.MethodPost, "/api/v1/me/feed", Member, s.issueFeedToken},
 			route{http.MethodDelete, "/api/v1/me/feed", Member, s.revokeFeedToken},
 			// The token in the path is the credential.

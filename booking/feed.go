@@ -58,3 +58,10 @@ func (s *Service) RoomBusy(ctx context.Context, roomID string, from, to time.Tim
 	}
 	return p.room, p.site, out, nil
 }
+
+// FeedLink says whether a member has a personal feed link and when it was
+// made (IssuedAt is zero when the link predates the recording of it).
+type FeedLink struct {
+	Exists   bool
+	IssuedAt time.Time
+}

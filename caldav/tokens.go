@@ -46,6 +46,9 @@ func NewFeedTokens(store Store, calendar string) *FeedTokens {
 const (
 	propTokenHash   = "X-ROOMCAL-TOKEN-SHA256"
 	propMemberEmail = "X-ROOMCAL-MEMBER-EMAIL"
+	// propIssued is when the member's current token was made (RFC 3339),
+	// so the page can say since when the link works.
+	propIssued = "X-ROOMCAL-ISSUED"
 )
 
 // ErrUnknownToken: no member has this token (never issued, or revoked).
@@ -81,7 +84,7 @@ func (ft *FeedTokens) Issue(ctx context.Context, m booking.Member) (string, erro
 		return "", fmt.Errorf("issue feed token for %s: %w", m.ID, domainErr(err))
 	}
 	// Point the member's record at the new token; the old one goes.
-	memberObj := memberRecord(m.ID, th)
+	memberObj := memberRecord(m.ID, th, time.Now())
 	data, err = EncodeEvent(memberObj)
 	if err != nil {
 		return "", err
@@ -120,7 +123,7 @@ func (ft *FeedTokens) Revoke(ctx context.Context, memberID string) error {
 	}
 	// The member's object first: once it names no token, the token is
 	// revoked even if deleting the token's object fails.
-	data, err := EncodeEvent(memberRecord(memberID, ""))
+	data, err := EncodeEvent(memberRecord(memberID, "", time.Time{}))
 	if err != nil {
 		return err
 	}
@@ -156,16 +159,43 @@ func (ft *FeedTokens) Member(ctx context.Context, token string) (booking.Member,
 	return booking.Member{ID: x[propOrganizerID], Name: x[propOrganizerName], Email: x[propMemberEmail]}, nil
 }
 
+// Link says whether memberID has a feed link, and since when.
+func (ft *FeedTokens) Link(ctx context.Context, memberID string) (booking.FeedLink, error) {
+	obj, err := ft.store.Get(ctx, ft.calendar, ObjectName("m-"+hashHex(memberID)))
+	if errors.Is(err, ErrNotFound) {
+		return booking.FeedLink{}, nil
+	}
+	if err != nil {
+		return booking.FeedLink{}, fmt.Errorf("feed link of %s: %w", memberID, domainErr(err))
+	}
+	if len(obj.Data) == 0 {
+		return booking.FeedLink{}, nil
+	}
+	it, err := ParseObject(obj, time.UTC)
+	if err != nil || it.Master() == nil {
+		return booking.FeedLink{}, fmt.Errorf("feed link object of %s: %w", memberID, booking.ErrInvalid)
+	}
+	x := it.Master().XProps
+	if x[propTokenHash] == "" {
+		return booking.FeedLink{}, nil
+	}
+	link := booking.FeedLink{Exists: true}
+	if at, err := time.Parse(time.RFC3339, x[propIssued]); err == nil {
+		link.IssuedAt = at
+	}
+	return link, nil
+}
+
 // memberRecord is the object that names member's current token by its
-// hash th ("" when the member has none).
-func memberRecord(memberID, th string) Event {
+// hash th ("" when the member has none), made at issued.
+func memberRecord(memberID, th string, issued time.Time) Event {
 	epoch := time.Unix(0, 0).UTC()
 	ev := Event{
 		UID: "m-" + hashHex(memberID), Summary: "roomcal feed token of a member", Start: epoch, End: epoch.Add(time.Minute),
 		Class: "PRIVATE", Transp: "TRANSPARENT", DTStamp: time.Now().UTC(),
 	}
 	if th != "" {
-		ev.XProps = map[string]string{propTokenHash: th}
+		ev.XProps = map[string]string{propTokenHash: th, propIssued: issued.UTC().Format(time.RFC3339)}
 	}
 	return ev
 }

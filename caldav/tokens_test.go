@@ -6,6 +6,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/roomcal/roomcal/booking"
 	"github.com/roomcal/roomcal/caldav"
@@ -19,6 +20,10 @@ func TestFeedTokens(t *testing.T) {
 		ctx := t.Context()
 		ft := caldav.NewFeedTokens(s, evCal)
 		m := booking.Member{ID: "amina:42", Name: "Amina Diallo, Nantes", Email: "amina@example.org"}
+		if link, err := ft.Link(ctx, m.ID); err != nil || link.Exists {
+			t.Fatalf("Link before any token: %+v, %v", link, err)
+		}
+		before := time.Now().Add(-time.Second)
 		first, err := ft.Issue(ctx, m)
 		if err != nil {
 			t.Fatal(err)
@@ -59,8 +64,14 @@ func TestFeedTokens(t *testing.T) {
 		if got, err := ft.Member(ctx, second); err != nil || got.ID != m.ID {
 			t.Fatalf("Member(second) = %+v, %v", got, err)
 		}
+		if link, err := ft.Link(ctx, m.ID); err != nil || !link.Exists || link.IssuedAt.Before(before) || link.IssuedAt.After(time.Now().Add(time.Second)) {
+			t.Fatalf("Link with a token: %+v, %v", link, err)
+		}
 		if err := ft.Revoke(ctx, m.ID); err != nil {
 			t.Fatal(err)
+		}
+		if link, err := ft.Link(ctx, m.ID); err != nil || link.Exists {
+			t.Fatalf("Link after revoking: %+v, %v", link, err)
 		}
 		for _, tok := range []string{second, "", "x", strings.Repeat("a", 100)} {
 			if _, err := ft.Member(ctx, tok); !errors.Is(err, caldav.ErrUnknownToken) {

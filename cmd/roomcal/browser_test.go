@@ -304,7 +304,28 @@ func TestBrowserBooking(t *testing.T) {
 	// 4b. Her personal calendar link: made on the page, it serves her
 	// bookings to any calendar app; deleted on the page, it serves
 	// nothing.
+	amina.waitText(t, "#feed-state", "Vous n'avez pas encore de lien")
 	amina.do(t, "make my feed link", chromedp.Click("#feed-new"))
+	amina.waitText(t, "#feed-status", "Nouveau lien créé")
+	amina.waitText(t, "#feed-state", "Vous avez un lien, créé le")
+	// A second link warns that the first stops working.
+	first, _ := chromedp.Run(amina.ctx, chromedp.Evaluate[string](`document.getElementById("feed-url").value`))
+	amina.do(t, "make another link", chromedp.Click("#feed-new"))
+	amina.waitText(t, "#feed-actions .confirm", "remplace l'ancien")
+	amina.check(t, axe, "4d-lien-remplacer")
+	amina.do(t, "yes, a new link", chromedp.Click("#feed-actions .confirm-yes"))
+	pollCtx, cancelPoll := context.WithTimeout(amina.ctx, 15*time.Second)
+	if _, err := chromedp.Run(pollCtx, chromedp.Poll[bool](fmt.Sprintf(`document.getElementById("feed-url").value !== %q`, first), chromedp.WithPollingInterval(50*time.Millisecond))); err != nil {
+		t.Fatalf("no new link: %v", err)
+	}
+	cancelPoll()
+	if code, _ := httpGet(t, base+first[strings.Index(first, "/feeds/me/"):]); code != 404 {
+		t.Errorf("the first link still answers %d after a new one", code)
+	}
+	// After a reload, the page still knows there is one, and since when.
+	amina.do(t, "reload my bookings", chromedp.Reload(), chromedp.WaitVisible("#mine-table"))
+	amina.waitText(t, "#feed-state", "Vous avez un lien, créé le")
+	amina.do(t, "make a link to delete", chromedp.Click("#feed-new"), chromedp.Click("#feed-actions .confirm-yes"))
 	amina.waitText(t, "#feed-status", "Nouveau lien créé")
 	feedURL, err := chromedp.Run(amina.ctx, chromedp.Evaluate[string](`document.getElementById("feed-url").value`))
 	if err != nil || !strings.Contains(feedURL, "/feeds/me/") {
@@ -316,7 +337,10 @@ func TestBrowserBooking(t *testing.T) {
 	}
 	amina.check(t, axe, "4c-lien-agenda")
 	amina.do(t, "delete my feed link", chromedp.Click("#feed-revoke"))
+	amina.waitText(t, "#feed-actions .confirm", "Supprimer votre lien ?")
+	amina.do(t, "yes, delete it", chromedp.Click("#feed-actions .confirm-yes"))
 	amina.waitText(t, "#feed-status", "Lien supprimé")
+	amina.waitText(t, "#feed-state", "Vous n'avez pas encore de lien")
 	if code, _ := httpGet(t, base+feedPath); code != 404 {
 		t.Fatalf("deleted feed link still answers %d", code)
 	}

@@ -420,7 +420,54 @@ async function feedCall(method) {
   }
 }
 
-document.getElementById("feed-new").addEventListener("click", async () => {
+// Whether a link exists, and since when (the link itself is shown only
+// when made): GET /api/v1/me/feed.
+const feedState = document.getElementById("feed-state");
+const feedActions = document.getElementById("feed-actions");
+const feedNew = document.getElementById("feed-new");
+const feedRevoke = document.getElementById("feed-revoke");
+let feedExists = false;
+
+async function loadFeedState() {
+  const resp = await feedCall("GET");
+  if (!resp?.ok) {
+    return;
+  }
+  const st = await resp.json();
+  showFeedState(st.exists, st.created_at);
+}
+
+function showFeedState(exists, createdAt) {
+  feedExists = exists;
+  feedRevoke.hidden = !exists;
+  if (!exists) {
+    feedState.textContent = t("feed_none");
+  } else if (createdAt) {
+    const d = new Date(createdAt);
+    const locale = document.documentElement.lang === "en" ? "en-GB" : "fr-FR";
+    feedState.textContent = t("feed_exists", {
+      date: new Intl.DateTimeFormat(locale, { day: "numeric", month: "long", year: "numeric" }).format(d),
+      time: new Intl.DateTimeFormat(locale, { hour: "2-digit", minute: "2-digit" }).format(d),
+    });
+  } else {
+    feedState.textContent = t("feed_exists_undated");
+  }
+}
+
+// A new link stops the old one; removing stops it too: both ask first.
+feedNew.addEventListener("click", () => {
+  if (!feedExists) {
+    makeFeedLink();
+    return;
+  }
+  askInline(feedActions, t("feed_new_confirm"), t("feed_new_yes"), t("feed_keep"), makeFeedLink, feedNew);
+});
+feedRevoke.addEventListener("click", () => {
+  askInline(feedActions, t("feed_revoke_confirm"), t("feed_revoke_yes"), t("feed_keep"), revokeFeedLink, feedRevoke);
+});
+loadFeedState();
+
+async function makeFeedLink() {
   const resp = await feedCall("POST");
   if (!resp) return;
   if (resp.status !== 201) {
@@ -432,11 +479,12 @@ document.getElementById("feed-new").addEventListener("click", async () => {
   feedWebcal.href = url.replace(/^https?:/, "webcal:");
   feedLink.hidden = false;
   feedStatus.textContent = t("feed_created");
+  showFeedState(true, new Date().toISOString());
   feedURL.focus();
   feedURL.select();
-});
+}
 
-document.getElementById("feed-revoke").addEventListener("click", async () => {
+async function revokeFeedLink() {
   const resp = await feedCall("DELETE");
   if (!resp) return;
   if (resp.status !== 204) {
@@ -446,7 +494,9 @@ document.getElementById("feed-revoke").addEventListener("click", async () => {
   feedLink.hidden = true;
   feedURL.value = "";
   feedStatus.textContent = t("feed_revoked");
-});
+  showFeedState(false);
+  feedStatus.focus(); // the button pressed is gone: the answer takes the focus
+}
 
 // My e-mail notices: GET /api/v1/me/preferences gives my choices (a kind
 // absent takes its default, said by data-default); each change is sent
