@@ -70,6 +70,10 @@ type bookingJSON struct {
 	// approval_due ("en attente de validation").
 	Pending     bool   `json:"pending,omitempty"`
 	ApprovalDue string `json:"approval_due,omitempty"`
+	// CheckedIn: when the member said "Je suis là"; Released: when the
+	// rest of the slot was released for want of it.
+	CheckedIn string `json:"checked_in,omitempty"`
+	Released  string `json:"released,omitempty"`
 }
 
 func toBookingJSON(b booking.Booking) bookingJSON {
@@ -81,6 +85,12 @@ func toBookingJSON(b booking.Booking) bookingJSON {
 	}
 	if b.Pending && !b.ApprovalDue.IsZero() {
 		j.ApprovalDue = b.ApprovalDue.Format(time.RFC3339)
+	}
+	if !b.CheckedIn.IsZero() {
+		j.CheckedIn = b.CheckedIn.Format(time.RFC3339)
+	}
+	if !b.Released.IsZero() {
+		j.Released = b.Released.Format(time.RFC3339)
 	}
 	return j
 }
@@ -133,6 +143,8 @@ type bookingItemJSON struct {
 	Title     string `json:"title"`
 	Organizer string `json:"organizer"`
 	Pending   bool   `json:"pending,omitempty"`
+	CheckedIn bool   `json:"checked_in,omitempty"`
+	Released  bool   `json:"released,omitempty"`
 }
 
 func (s *Server) listBookings(c *gin.Context) {
@@ -168,6 +180,7 @@ func (s *Server) listBookings(c *gin.Context) {
 		out = append(out, bookingItemJSON{
 			ID: b.Ref, Room: booking.RoomOf(b.Ref), Title: b.Title, Organizer: b.Organizer,
 			Start: b.Start.Format(time.RFC3339), End: b.End.Format(time.RFC3339), Pending: b.Pending,
+			CheckedIn: b.CheckedIn, Released: b.Released,
 		})
 	}
 	c.JSON(http.StatusOK, out)

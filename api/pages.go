@@ -42,6 +42,10 @@ const (
 	// PageRequests is the queue of requests waiting for the member's
 	// approval (rooms with approvers): GET /demandes.
 	PageRequests = "requests"
+	// PageCheckIn is a room's check-in page, which the QR code on its
+	// door opens: "Je suis là" for the member's booking there now:
+	// GET /salles/:id/presence.
+	PageCheckIn = "checkin"
 )
 
 // Pages renders the member pages and serves their static files; package
@@ -129,6 +133,9 @@ func (s *Server) pageRoutes() []route {
 		{http.MethodGet, "/evenements/:id", Anyone, s.page(PageEvent)},
 		{http.MethodGet, "/conflits", Anyone, s.page(PageConflicts)},
 		{http.MethodGet, "/demandes", Anyone, s.page(PageRequests)},
+		{http.MethodGet, "/salles/:id/presence", Anyone, s.page(PageCheckIn)},
+		// The QR code for the room's door, which opens its check-in page.
+		{http.MethodGet, "/salles/:id/qr.svg", Member, s.roomQR},
 		{http.MethodGet, "/salles/:id", Anyone, s.page(PageRoom)},
 		{http.MethodGet, "/admin/salles", Anyone, s.page(PageAdminRooms)},
 		{http.MethodGet, "/static/:tag/:file", Anyone, s.static},
@@ -149,7 +156,7 @@ func (s *Server) page(name string) gin.HandlerFunc {
 		}
 		p := Page{Name: name, SiteID: c.Param("id"), Member: m}
 		switch name {
-		case PageRoom:
+		case PageRoom, PageCheckIn:
 			p.SiteID, p.RoomID = "", c.Param("id")
 		case PageEvent:
 			p.SiteID, p.EventID = "", c.Param("id")

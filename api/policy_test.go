@@ -105,6 +105,13 @@ var policyTable = map[string]policyCase{
 	// admins. The booking under test is no request: the admin passes the
 	// policy and is told so (409).
 	"GET /api/v1/requests": {target: "/api/v1/requests", want: members(200)},
+	// "Je suis là": the booking's owner (and admins) only; the room of
+	// the booking under test asks for no check-in (400 once past the
+	// policy).
+	"POST /api/v1/bookings/:id/checkin": {target: "/api/v1/bookings/{booking}/checkin",
+		want: [nRoles]int{401, 403, 400, 403, 403, 400}},
+	// No-shows per member: admins.
+	"GET /api/v1/noshows": {target: "/api/v1/noshows", want: [nRoles]int{401, 403, 403, 403, 403, 200}},
 	"POST /api/v1/requests/:id/accept": {target: "/api/v1/requests/{booking}/accept",
 		want: [nRoles]int{401, 403, 403, 403, 403, 409}},
 	"POST /api/v1/requests/:id/refuse": {target: "/api/v1/requests/{booking}/refuse", body: func(*policyFixture) string { return `{"reason":"Salle prise pour l'AG"}` },
@@ -187,13 +194,16 @@ var policyTable = map[string]policyCase{
 	// here stubPages (package web's tests and the browser tests in
 	// cmd/roomcal render the real pages). Their static files are
 	// anyone's (the stub has none: 404).
-	"GET /":                  {target: "/", want: pageWant()},
-	"GET /sites/:id":         {target: "/sites/nantes", want: pageWant()},
-	"GET /mes-reservations":  {target: "/mes-reservations", want: pageWant()},
-	"GET /evenements":        {target: "/evenements", want: pageWant()},
-	"GET /evenements/:id":    {target: "/evenements/ev_x", want: pageWant()},
-	"GET /conflits":          {target: "/conflits", want: pageWant()},
-	"GET /demandes":          {target: "/demandes", want: pageWant()},
+	"GET /":                    {target: "/", want: pageWant()},
+	"GET /sites/:id":           {target: "/sites/nantes", want: pageWant()},
+	"GET /mes-reservations":    {target: "/mes-reservations", want: pageWant()},
+	"GET /evenements":          {target: "/evenements", want: pageWant()},
+	"GET /evenements/:id":      {target: "/evenements/ev_x", want: pageWant()},
+	"GET /conflits":            {target: "/conflits", want: pageWant()},
+	"GET /demandes":            {target: "/demandes", want: pageWant()},
+	"GET /salles/:id/presence": {target: "/salles/loire/presence", want: pageWant()},
+	// The QR code of a room's door: any member may print it.
+	"GET /salles/:id/qr.svg": {target: "/salles/loire/qr.svg", want: members(200)},
 	"GET /salles/:id":        {target: "/salles/loire", want: pageWant()},
 	"GET /static/:tag/:file": {target: "/static/0123456789abcdef/app.css", want: all(404)},
 

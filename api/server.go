@@ -159,6 +159,8 @@ func (s *Server) routes() []route {
 		{http.MethodGet, "/api/v1/bookings/:id", Member, s.getBooking},
 		{http.MethodPatch, "/api/v1/bookings/:id", Member, s.patchBooking},
 		{http.MethodDelete, "/api/v1/bookings/:id", Member, s.deleteBooking},
+		{http.MethodPost, "/api/v1/bookings/:id/checkin", Member, s.checkIn},
+		{http.MethodGet, "/api/v1/noshows", Admin, s.listNoShows},
 		{http.MethodGet, "/api/v1/conflicts", Admin, s.listConflicts},
 		{http.MethodPost, "/api/v1/events", Organiser, s.createEvent},
 		{http.MethodGet, "/api/v1/events", Member, s.listEvents},

@@ -183,7 +183,8 @@ func (s *Service) recordWritten(ctx context.Context, p place, b Booking, written
 	}
 	busy := make([]Busy, len(occ))
 	for i, o := range occ {
-		busy[i] = Busy{Ref: b.ID, Start: o.Start, End: o.End, Kind: KindBooking, Title: b.Title, Organizer: b.Organizer.ID, Pending: b.Pending}
+		busy[i] = Busy{Ref: b.ID, Start: o.Start, End: o.End, Kind: KindBooking, Title: b.Title, Organizer: b.Organizer.ID, Pending: b.Pending,
+			CheckedIn: !b.CheckedIn.IsZero(), Released: !b.Released.IsZero()}
 	}
 	put := map[string]ObjectState{b.ID: {ETag: written.ETag(), Busy: busy}}
 	if err := s.g.Apply(ctx, p.room.ID, "", put, nil, nil); err != nil && !errors.Is(err, ErrNoState) {

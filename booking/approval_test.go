@@ -50,11 +50,17 @@ type approvalFixture struct {
 
 func newApprovalFixture(t *testing.T) *approvalFixture {
 	t.Helper()
+	return newRoomFixture(t, booking.Rules{Approvers: []string{"ca"}, ApprovalWithin: 48 * time.Hour})
+}
+
+// newRoomFixture is one room "ag" with rules over the embedded calendar
+// store and gate, on a clock the test sets (24 November 2026, 09:00 UTC).
+func newRoomFixture(t *testing.T, rules booking.Rules) *approvalFixture {
+	t.Helper()
 	f := &approvalFixture{told: &notices{}}
 	start := time.Date(2026, 11, 24, 9, 0, 0, 0, time.UTC)
 	f.now.Store(&start)
-	f.room = booking.Room{ID: "ag", SiteID: "nantes", Name: "Grande salle", Calendar: "ag",
-		Rules: booking.Rules{Approvers: []string{"ca"}, ApprovalWithin: 48 * time.Hour}}
+	f.room = booking.Room{ID: "ag", SiteID: "nantes", Name: "Grande salle", Calendar: "ag", Rules: rules}
 	cat, err := booking.NewCatalog([]booking.Site{{ID: "nantes", Name: "Nantes", Location: time.UTC}}, []booking.Room{f.room})
 	if err != nil {
 		t.Fatal(err)

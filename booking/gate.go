@@ -33,6 +33,9 @@ type Busy struct {
 	// Pending marks a booking waiting for approval: it holds the slot
 	// like any booking.
 	Pending bool
+	// CheckedIn and Released: the booking was checked in, or cut short
+	// for want of a check-in (checkin.go).
+	CheckedIn, Released bool
 }
 
 // Overlaps reports whether b overlaps [start, end) widened by buffer on

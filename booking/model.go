@@ -75,6 +75,10 @@ type Rules struct {
 	// when zero). Approvers' and admins' own bookings need no approval.
 	Approvers      []string
 	ApprovalWithin time.Duration
+	// CheckInWithin, when set, asks the member to confirm their presence
+	// ("Je suis là") within this long after a booking starts; otherwise
+	// the rest of the slot is released (checkin.go).
+	CheckInWithin time.Duration
 }
 
 // Allows reports whether m may book under r: r names no group, m is an

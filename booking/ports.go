@@ -25,6 +25,10 @@ type Booking struct {
 	// ApprovalDue: then it lapses (approval.go).
 	Pending     bool
 	ApprovalDue time.Time
+	// CheckedIn is when the member confirmed their presence (zero: not
+	// yet); Released, when the rest of the slot was released for want of
+	// it (checkin.go).
+	CheckedIn, Released time.Time
 }
 
 // IsEvent reports whether b is the room booking of an internal event.

@@ -279,6 +279,10 @@ func (s *Service) Book(ctx context.Context, m Member, r Request) (Booking, error
 	} else if needsApproval(p.room, m) {
 		b.Pending, b.ApprovalDue = true, s.now().Add(approvalWithin(p.room))
 	}
+	if now := s.now(); checkInApplies(p.room, b) && !r.Start.After(now.Add(OnTheSpot)) {
+		// Booked at the door: the member is there.
+		b.CheckedIn = now
+	}
 	return b, s.write(ctx, p, b, occ, nil, nil, m)
 }
 
@@ -296,7 +300,8 @@ func (s *Service) write(ctx context.Context, p place, b Booking, occ []Interval,
 	}
 	busy := make([]Busy, len(occ))
 	for i, o := range occ {
-		busy[i] = Busy{Ref: b.ID, Start: o.Start, End: o.End, Kind: KindBooking, Title: b.Title, Organizer: b.Organizer.ID, Pending: b.Pending}
+		busy[i] = Busy{Ref: b.ID, Start: o.Start, End: o.End, Kind: KindBooking, Title: b.Title, Organizer: b.Organizer.ID, Pending: b.Pending,
+			CheckedIn: !b.CheckedIn.IsZero(), Released: !b.Released.IsZero()}
 		if b.IsEvent() {
 			busy[i].Kind = KindEvent
 		}

@@ -239,6 +239,9 @@ func (s *Service) RunSync(ctx context.Context) {
 				if err := s.sweepLapsed(rctx, p); err != nil && ctx.Err() == nil {
 					s.log.WarnContext(ctx, "sweep of lapsed requests failed", "room", r.ID, "err", err)
 				}
+				if err := s.sweepNoShows(rctx, p); err != nil && ctx.Err() == nil {
+					s.log.WarnContext(ctx, "sweep of no-shows failed", "room", r.ID, "err", err)
+				}
 			}
 			cancel()
 		}

@@ -20,6 +20,11 @@ const (
 	// TENTATIVE): when it lapses, UTC. Accepted, the booking loses it and
 	// becomes CONFIRMED.
 	propApprovalDue = "X-ROOMCAL-APPROVAL-DUE"
+	// propCheckedIn: when the member confirmed their presence, UTC;
+	// propReleased: when the rest of the slot was released for want of
+	// it (the VEVENT then ends there, with a note in its DESCRIPTION).
+	propCheckedIn = "X-ROOMCAL-CHECKED-IN"
+	propReleased  = "X-ROOMCAL-RELEASED"
 )
 
 // Values of X-ROOMCAL-KIND.
@@ -181,6 +186,8 @@ func busyOf(obj Object, loc *time.Location, from, to time.Time) ([]booking.Busy,
 			b.Kind = booking.KindBooking
 			b.Organizer = in.Props[propOrganizerID]
 			b.Pending = in.Props[propApprovalDue] != ""
+			b.CheckedIn = in.Props[propCheckedIn] != ""
+			b.Released = in.Props[propReleased] != ""
 		case KindEvent:
 			b.Kind = booking.KindEvent
 		}
@@ -272,6 +279,13 @@ func (rc *RoomCalendars) Get(ctx context.Context, room booking.Room, loc *time.L
 	if ev.XProps[propKind] == KindEvent {
 		b.Kind = booking.KindEvent
 	}
+	for prop, dst := range map[string]*time.Time{propCheckedIn: &b.CheckedIn, propReleased: &b.Released} {
+		if v := ev.XProps[prop]; v != "" {
+			if t, err := time.Parse(utcStamp, v); err == nil {
+				*dst = t
+			}
+		}
+	}
 	if due := ev.XProps[propApprovalDue]; due != "" {
 		b.Pending = true
 		if t, err := time.Parse(utcStamp, due); err == nil {
@@ -310,6 +324,12 @@ func encodeBooking(b booking.Booking, loc *time.Location, seq int) ([]byte, erro
 			propOrganizerID:   b.Organizer.ID,
 			propOrganizerName: b.Organizer.Name,
 		},
+	}
+	if !b.CheckedIn.IsZero() {
+		ev.XProps[propCheckedIn] = b.CheckedIn.UTC().Format(utcStamp)
+	}
+	if !b.Released.IsZero() {
+		ev.XProps[propReleased] = b.Released.UTC().Format(utcStamp)
 	}
 	if b.Pending {
 		// A request: it holds the slot (TENTATIVE is busy time for

@@ -102,6 +102,33 @@ type rulesRecord struct {
 	MaxAhead      int64    `json:"max_ahead_s,omitempty"`
 	Buffer        int64    `json:"buffer_s,omitempty"`
 	AllowedGroups []string `json:"allowed_groups,omitempty"`
+	// Quotas, approval and check-in (booking/quota.go, approval.go,
+	// checkin.go): kept through the record so a room saved in the pages
+	// keeps them.
+	QuotaScope     string   `json:"quota_scope,omitempty"`
+	QuotaPerWeek   int64    `json:"quota_per_week_s,omitempty"`
+	QuotaAhead     int      `json:"quota_ahead,omitempty"`
+	QuotaLongest   int64    `json:"quota_longest_s,omitempty"`
+	QuotaExempt    []string `json:"quota_exempt,omitempty"`
+	Approvers      []string `json:"approvers,omitempty"`
+	ApprovalWithin int64    `json:"approval_within_s,omitempty"`
+	CheckInWithin  int64    `json:"checkin_within_s,omitempty"`
+}
+
+func rulesToRecord(r booking.Rules) rulesRecord {
+	return rulesRecord{MaxDuration: secs(r.MaxDuration), MinNotice: secs(r.MinNotice),
+		MaxAhead: secs(r.MaxAhead), Buffer: secs(r.Buffer), AllowedGroups: r.AllowedGroups,
+		QuotaScope: string(r.Quota.Scope), QuotaPerWeek: secs(r.Quota.PerWeek), QuotaAhead: r.Quota.Ahead,
+		QuotaLongest: secs(r.Quota.Longest), QuotaExempt: r.Quota.Exempt,
+		Approvers: r.Approvers, ApprovalWithin: secs(r.ApprovalWithin), CheckInWithin: secs(r.CheckInWithin)}
+}
+
+func rulesFromRecord(rr rulesRecord) booking.Rules {
+	return booking.Rules{MaxDuration: dur(rr.MaxDuration), MinNotice: dur(rr.MinNotice),
+		MaxAhead: dur(rr.MaxAhead), Buffer: dur(rr.Buffer), AllowedGroups: rr.AllowedGroups,
+		Quota: booking.Quota{Scope: booking.QuotaScope(rr.QuotaScope), PerWeek: dur(rr.QuotaPerWeek), Ahead: rr.QuotaAhead,
+			Longest: dur(rr.QuotaLongest), Exempt: rr.QuotaExempt},
+		Approvers: rr.Approvers, ApprovalWithin: dur(rr.ApprovalWithin), CheckInWithin: dur(rr.CheckInWithin)}
 }
 
 type auditJSON struct {
@@ -122,8 +149,7 @@ func EncodeSettings(st booking.RoomSettings) ([]byte, error) {
 		ID: r.ID, Site: r.SiteID, Name: r.Name, Capacity: r.Capacity, Calendar: r.Calendar,
 		Equipment: r.Equipment, Accessibility: r.Accessibility, Description: r.Description, Directions: r.Directions,
 		Retired: r.Retired,
-		Rules: rulesRecord{MaxDuration: secs(r.Rules.MaxDuration), MinNotice: secs(r.Rules.MinNotice),
-			MaxAhead: secs(r.Rules.MaxAhead), Buffer: secs(r.Rules.Buffer), AllowedGroups: r.Rules.AllowedGroups},
+		Rules:   rulesToRecord(r.Rules),
 	}}
 	if len(r.Hours.Weekly) > 0 {
 		rec.Room.Weekly = map[string][][2]int{}
@@ -188,8 +214,7 @@ func DecodeSettings(obj Object) (booking.RoomSettings, error) {
 		ID: rr.ID, SiteID: rr.Site, Name: rr.Name, Capacity: rr.Capacity, Calendar: rr.Calendar,
 		Equipment: rr.Equipment, Accessibility: rr.Accessibility, Description: rr.Description, Directions: rr.Directions,
 		Retired: rr.Retired,
-		Rules: booking.Rules{MaxDuration: dur(rr.Rules.MaxDuration), MinNotice: dur(rr.Rules.MinNotice),
-			MaxAhead: dur(rr.Rules.MaxAhead), Buffer: dur(rr.Rules.Buffer), AllowedGroups: rr.Rules.AllowedGroups},
+		Rules:   rulesFromRecord(rr.Rules),
 	}
 	if r.ID == "" || r.Calendar == "" {
 		return booking.RoomSettings{}, fmt.Errorf("settings object %s: no room id or calendar: %w", obj.Name, booking.ErrInvalid)

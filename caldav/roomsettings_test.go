@@ -51,7 +51,9 @@ func settingsFixture() booking.RoomSettings {
 				},
 				Closures: []booking.Closure{{From: booking.Date{Year: 2026, Month: 12, Day: 24}, To: booking.Date{Year: 2027, Month: 1, Day: 1}, Reason: "Fermeture de fin d'année, travaux"}},
 			},
-			Rules: booking.Rules{MaxDuration: 4 * time.Hour, MinNotice: 15 * time.Minute, MaxAhead: 90 * 24 * time.Hour, Buffer: 10 * time.Minute, AllowedGroups: []string{"salaries"}},
+			Rules: booking.Rules{MaxDuration: 4 * time.Hour, MinNotice: 15 * time.Minute, MaxAhead: 90 * 24 * time.Hour, Buffer: 10 * time.Minute, AllowedGroups: []string{"salaries"},
+				Quota:     booking.Quota{Scope: booking.ScopeRoom, PerWeek: 6 * time.Hour, Ahead: 5, Longest: 3 * time.Hour, Exempt: []string{"bureau"}},
+				Approvers: []string{"ca"}, ApprovalWithin: 5 * 24 * time.Hour, CheckInWithin: 15 * time.Minute},
 		},
 		Audit: []booking.AuditEntry{
 			{At: time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC), By: "ada", ByName: "Ada", Action: "created"},

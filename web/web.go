@@ -84,7 +84,7 @@ func load(opts Options) (*Site, error) {
 	if !s.calendar {
 		s.log.Warn("web: the calendar files are not built in (run `make assets` before go build); the day view shows the booking form only")
 	}
-	for _, name := range []string{"start", "day", "mine", "events", "conflicts", "requests", "notfound", "room", "login", "signin", "admin"} {
+	for _, name := range []string{"start", "day", "mine", "events", "conflicts", "requests", "checkin", "notfound", "room", "login", "signin", "admin"} {
 		t, err := template.New("base.html").ParseFS(files, "templates/base.html", "templates/booking.html", "templates/"+name+".html")
 		if err != nil {
 			return nil, fmt.Errorf("web: templates: %w", err)
@@ -162,6 +162,19 @@ func (s *Site) ServePage(w http.ResponseWriter, r *http.Request, p api.Page) {
 			break
 		}
 		v.Title, v.Nav, v.JS, v.Data = v.T("room_title", "room", d.Name), "rooms", s.assetURL("room.js"), d
+		v.Messages = s.jsMessages(lang)
+	case api.PageCheckIn:
+		rm, err := s.catalog.Room(p.RoomID)
+		if err != nil {
+			status, page = http.StatusNotFound, "notfound"
+			v.Title = v.T("not_found_title")
+			break
+		}
+		d := checkInData{ID: rm.ID, Name: rm.Name, Timezone: "UTC", CSS: s.assetURL("room.css"), Within: int(rm.Rules.CheckInWithin / time.Minute)}
+		if site, err := s.catalog.Site(rm.SiteID); err == nil && site.Location != nil {
+			d.Timezone = site.Location.String()
+		}
+		v.Title, v.Nav, v.JS, v.Data = v.T("checkin_title", "room", rm.Name), "mine", s.assetURL("checkin.js"), d
 		v.Messages = s.jsMessages(lang)
 	case api.PageRequests:
 		v.Title, v.Nav, v.JS, v.Data = v.T("requests_title"), "requests", s.assetURL("requests.js"), s.mineData()
@@ -436,6 +449,13 @@ func (s *Site) approver(m booking.Member) bool {
 		}
 	}
 	return false
+}
+
+// checkInData is a room's check-in page's part of the view.
+type checkInData struct {
+	ID, Name, Timezone, CSS string
+	// Within is the room's check-in delay in minutes (0: none asked).
+	Within int
 }
 
 // roomChoice is one room of the event form's room list.

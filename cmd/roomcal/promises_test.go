@@ -64,6 +64,9 @@ func testRooms() ([]booking.Site, []booking.Room) {
 		// (approval_promises_test.go).
 		{ID: "cale", SiteID: "sn", Name: "Cale sèche", Capacity: 80, Calendar: "cale",
 			Rules: booking.Rules{Approvers: []string{"ca"}, ApprovalWithin: 6 * time.Second}},
+		// Check-in within a minute (checkin_promises_test.go).
+		{ID: "atelier", SiteID: "sn", Name: "Atelier", Capacity: 12, Calendar: "atelier",
+			Rules: booking.Rules{CheckInWithin: time.Minute}},
 	}
 	return sites, rooms
 }

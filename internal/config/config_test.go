@@ -859,7 +859,7 @@ func TestDocExample(t *testing.T) {
 	}
 	wantRules := booking.Rules{MaxDuration: 8 * time.Hour, MinNotice: 15 * time.Minute, MaxAhead: 90 * day, Buffer: 10 * time.Minute,
 		Quota:     booking.Quota{Scope: booking.ScopeSite, PerWeek: 6 * time.Hour, Ahead: 5, Longest: 3 * time.Hour, Exempt: []string{"bureau"}},
-		Approvers: []string{"ca"}, ApprovalWithin: 7 * 24 * time.Hour}
+		Approvers: []string{"ca"}, ApprovalWithin: 7 * 24 * time.Hour, CheckInWithin: 15 * time.Minute}
 	if !reflect.DeepEqual(r.Rules, wantRules) {
 		t.Errorf("rules %+v, want %+v", r.Rules, wantRules)
 	}

@@ -48,6 +48,7 @@
 //	  quota_exempt: [bureau] # groups without quota (admins have none)
 //	  approvers: [ca]        # bookings are requests a member of these groups answers
 //	  approval_within: 7d    # a request not answered by then lapses (default 7d)
+//	  checkin_within: 15m    # "Je suis là" within this of the start, or the rest is freed
 //	closures:                # days every site is closed
 //	  - 2026-05-01           # one day
 //	  - {date: 2026-05-08, reason: Victoire 1945}

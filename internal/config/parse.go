@@ -53,7 +53,7 @@ var (
 	}
 	rulesShape = shape{keys: []string{"max_duration", "min_notice", "max_ahead", "buffer", "allowed_groups",
 		"quota_scope", "quota_per_week", "quota_ahead", "quota_longest", "quota_exempt",
-		"approvers", "approval_within"}}
+		"approvers", "approval_within", "checkin_within"}}
 	closureShape = shape{keys: []string{"date", "from", "to", "reason"}}
 )
 
@@ -550,6 +550,7 @@ type partialRules struct {
 	quotaExempt             *[]string
 	approvers               *[]string
 	approvalWithin          *time.Duration
+	checkInWithin           *time.Duration
 }
 
 // over returns base with the fields set in p replacing base's.
@@ -559,7 +560,7 @@ func (p partialRules) over(base booking.Rules) booking.Rules {
 		from *time.Duration
 		to   *time.Duration
 	}{{p.maxDuration, &r.MaxDuration}, {p.minNotice, &r.MinNotice}, {p.maxAhead, &r.MaxAhead}, {p.buffer, &r.Buffer},
-		{p.quotaWeek, &r.Quota.PerWeek}, {p.quotaLongest, &r.Quota.Longest}, {p.approvalWithin, &r.ApprovalWithin}} {
+		{p.quotaWeek, &r.Quota.PerWeek}, {p.quotaLongest, &r.Quota.Longest}, {p.approvalWithin, &r.ApprovalWithin}, {p.checkInWithin, &r.CheckInWithin}} {
 		if f.from != nil {
 			*f.to = *f.from
 		}
@@ -598,7 +599,7 @@ func (w walker) rules(n *yaml.Node, path string) partialRules {
 		key string
 		dst **time.Duration
 	}{{"max_duration", &p.maxDuration}, {"min_notice", &p.minNotice}, {"max_ahead", &p.maxAhead}, {"buffer", &p.buffer},
-		{"quota_per_week", &p.quotaWeek}, {"quota_longest", &p.quotaLongest}, {"approval_within", &p.approvalWithin}} {
+		{"quota_per_week", &p.quotaWeek}, {"quota_longest", &p.quotaLongest}, {"approval_within", &p.approvalWithin}, {"checkin_within", &p.checkInWithin}} {
 		key, dst := d.key, d.dst
 		e, ok := f[key]
 		if !ok {

@@ -32,6 +32,7 @@ sites:
           quota_ahead: none
           quota_exempt: []
           approvers: [ca, bureau]
+          checkin_within: 15m
 `
 	c, err := Parse("rules.yaml", []byte(y), nil)
 	if err != nil {
@@ -50,6 +51,7 @@ sites:
 		Quota:          booking.Quota{Scope: booking.ScopeRoom, PerWeek: 6 * time.Hour, Longest: 3 * time.Hour},
 		Approvers:      []string{"ca", "bureau"},
 		ApprovalWithin: 5 * 24 * time.Hour,
+		CheckInWithin:  15 * time.Minute,
 	}
 	if !reflect.DeepEqual(erdre.Rules, want) {
 		t.Errorf("erdre rules\n got %+v\nwant %+v", erdre.Rules, want)
@@ -61,6 +63,7 @@ sites:
 		{"quota_ahead: many", "quota_ahead: must be a whole number"},
 		{"quota_per_week: often", "quota_per_week"},
 		{"approval_within: soon", "approval_within"},
+		{"checkin_within: later", "checkin_within"},
 	} {
 		_, err := Parse("bad.yaml", []byte(strings.Replace(y, "quota_ahead: 5", bad.yaml, 1)), nil)
 		if err == nil || !strings.Contains(err.Error(), bad.says) {

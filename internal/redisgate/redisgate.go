@@ -787,13 +787,15 @@ type member struct {
 	K string `json:"k,omitempty"`
 	T string `json:"t,omitempty"`
 	P bool   `json:"p,omitempty"` // before o: lib.lua reads o as the last field
+	C bool   `json:"c,omitempty"`
+	X bool   `json:"x,omitempty"`
 	O string `json:"o,omitempty"`
 }
 
 // encode writes b as a member: "START|END|JSON". Sub-millisecond parts
 // are widened outward (start down, end up).
 func encode(b booking.Busy) string {
-	j, _ := json.Marshal(member{R: b.Ref, K: string(b.Kind), T: b.Title, P: b.Pending, O: b.Organizer})
+	j, _ := json.Marshal(member{R: b.Ref, K: string(b.Kind), T: b.Title, P: b.Pending, C: b.CheckedIn, X: b.Released, O: b.Organizer})
 	return strconv.FormatInt(floorMs(b.Start), 10) + "|" + strconv.FormatInt(ceilMs(b.End), 10) + "|" + string(j)
 }
 
@@ -810,7 +812,7 @@ func decode(m string) (booking.Busy, error) {
 		return booking.Busy{}, fmt.Errorf("bad member %q: %w", m, err)
 	}
 	return booking.Busy{
-		Ref: j.R, Kind: booking.Kind(j.K), Title: j.T, Organizer: j.O, Pending: j.P,
+		Ref: j.R, Kind: booking.Kind(j.K), Title: j.T, Organizer: j.O, Pending: j.P, CheckedIn: j.C, Released: j.X,
 		Start: time.UnixMilli(s).UTC(), End: time.UnixMilli(e).UTC(),
 	}, nil
 }
