@@ -69,6 +69,33 @@ func TestUsedKeysExist(t *testing.T) {
 		".html": regexp.MustCompile(`\.T "([a-z0-9_]+)"`),
 		".js":   regexp.MustCompile(`\bt\("([a-z0-9_]+)"`),
 	}
+	// Plurals (tn("key", n)) need key_one and key_other in every
+	// language (key_many, key_few… when a language has them).
+	plurals := regexp.MustCompile(`\btn\("([a-z0-9_]+)"`)
+	_ = fs.WalkDir(files, "static", func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() || !strings.HasSuffix(p, ".js") || strings.Contains(p, "vendor/") {
+			return err
+		}
+		b, _ := files.ReadFile(p)
+		for _, m := range plurals.FindAllStringSubmatch(string(b), -1) {
+			for _, l := range languages {
+				for _, form := range []string{"_one", "_other"} {
+					if _, ok := msgs[l][m[1]+form]; !ok {
+						t.Errorf("%s counts with %q, but %s.json lacks %s", p, m[1], l, m[1]+form)
+					}
+				}
+			}
+		}
+		return nil
+	})
+	// "(s)" is what real plural forms replace.
+	for _, l := range languages {
+		for k, v := range msgs[l] {
+			if strings.Contains(v, "(s)") {
+				t.Errorf("%s.json %s: %q writes a plural as (s)", l, k, v)
+			}
+		}
+	}
 	found := 0
 	err = fs.WalkDir(files, ".", func(p string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() || strings.Contains(p, "vendor/") {

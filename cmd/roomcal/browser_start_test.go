@@ -34,6 +34,11 @@ type member struct {
 // it is, for the failure message.
 func (m *member) press(t *testing.T, what, find string) {
 	t.Helper()
+	if m.touch {
+		// Two taps at one place within a moment are a double tap, which
+		// the browser does not click: a member's taps are further apart.
+		time.Sleep(400 * time.Millisecond)
+	}
 	js := fmt.Sprintf(`(() => { const e = (%s); if (!e) return null; e.scrollIntoView({block: "center"});
 		const r = e.getBoundingClientRect(); return {x: r.left + r.width / 2, y: r.top + r.height / 2}; })()`, find)
 	ctx, cancel := context.WithTimeout(m.ctx, 15*time.Second)
@@ -53,9 +58,6 @@ func (m *member) press(t *testing.T, what, find string) {
 	}
 	m.presses++
 	if m.touch {
-		// Two taps at one place within a moment are a double tap, which
-		// the browser does not click: a member's taps are further apart.
-		time.Sleep(400 * time.Millisecond)
 		tap := func(typ input.DispatchTouchEventType, points []*input.TouchPoint) chromedp.Action[chromedp.Void] {
 			return chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
 				_, err := cdp.Call(ctx, tg, input.DispatchTouchEvent, input.DispatchTouchEventParams{Type: typ, TouchPoints: points})
@@ -166,6 +168,15 @@ func TestBrowserStartPage(t *testing.T) {
 	bruno.login(t, base, "Bruno Martin", "/")
 	bruno.waitText(t, "#results-status", "libre")
 	bruno.check(t, axe, "13-accueil-360px")
+	// The header leaves the question in view: under 120 px on a phone.
+	if h, err := chromedp.Run(bruno.ctx, chromedp.Evaluate[float64](`document.querySelector("header.site").getBoundingClientRect().height`)); err != nil || h >= 120 {
+		t.Errorf("the header is %.0f px high on a phone, want under 120 (%v)", h, err)
+	}
+	// Nothing sticks out sideways (a page wider than the phone is zoomed
+	// out, and taps land elsewhere).
+	if w, err := chromedp.Run(bruno.ctx, chromedp.Evaluate[int](`document.documentElement.scrollWidth`)); err != nil || w > 360 {
+		t.Errorf("the start page is %d px wide on a 360 px phone (%v)", w, err)
+	}
 	bruno.press(t, "the day chip", dayChipJS(date))
 	bruno.press(t, "14:00 · 2 h", chipJS("slot-chips", "14:00 · 2 h"))
 	bruno.waitText(t, "#results-status", "de 14:00 à 16:00")

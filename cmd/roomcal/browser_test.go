@@ -243,7 +243,7 @@ func TestBrowserBooking(t *testing.T) {
 	amina.waitText(t, "main h1", "Connexion")
 	amina.check(t, axe, "0-connexion")
 	amina.login(t, base, "Amina Diallo", dayPath)
-	amina.waitText(t, "#day-status", "salle(s) affichée(s)")
+	amina.waitText(t, "#day-status", "salles affichées")
 	amina.do(t, "the calendar", chromedp.WaitVisible("#calendar .ec-timeline"))
 	amina.check(t, axe, "1-jour")
 
@@ -355,11 +355,11 @@ func TestBrowserBooking(t *testing.T) {
 		t.Fatalf("a second browser context: %v", err)
 	}
 	bruno.login(t, base, "Bruno Martin", dayPath)
-	bruno.waitText(t, "#day-status", "4 salle(s) affichée(s)")
+	bruno.waitText(t, "#day-status", "4 salles affichées")
 	// The filters, with the keyboard: 10 seats at least and a projector
 	// leave the Salle Loire and the Grand Bain.
 	bruno.do(t, "filter", chromedp.Click("details.filters-box summary"), chromedp.Click(`input[name="equipment"][value="vidéoprojecteur"]`), chromedp.SendKeys("#f-capacity", "10\r"))
-	bruno.waitText(t, "#day-status", "2 salle(s) affichée(s)")
+	bruno.waitText(t, "#day-status", "2 salles affichées")
 	if n, err := chromedp.Run(bruno.ctx, chromedp.Evaluate[int](`document.querySelectorAll("#bf-room option").length * 10 + document.querySelectorAll("#calendar .ec-row-head").length`)); err != nil || n != 22 {
 		t.Errorf("after filtering, %d options and %d calendar rows, want 2 and 2 (%v)", n/10, n%10, err)
 	}
@@ -382,7 +382,7 @@ func TestBrowserBooking(t *testing.T) {
 
 	// 7. The English pages, and the day view at 360 px wide.
 	amina.do(t, "English", chromedp.Navigate(base+dayPath+"&lang=en"))
-	amina.waitText(t, "#day-status", "room(s) shown")
+	amina.waitText(t, "#day-status", "rooms shown")
 	amina.do(t, "narrow", chromedp.EmulateViewport(360, 740))
 	amina.check(t, axe, "6-day-en-360px")
 
@@ -393,7 +393,7 @@ func TestBrowserBooking(t *testing.T) {
 	// while a finger selects within 24 px of its edge: the slot is kept
 	// clear of it.)
 	amina.do(t, "a phone", chromedp.EmulateViewport(360, 740, chromedp.EmulateMobile, chromedp.EmulateTouch), chromedp.Reload())
-	amina.waitText(t, "#day-status", "room(s) shown")
+	amina.waitText(t, "#day-status", "rooms shown")
 	amina.do(t, "the calendar", chromedp.WaitVisible("#calendar .ec-timeline"))
 	p0, p1 := amina.rangePoints(t, "nantes-erdre", 8, 8.5)
 	if p1.X >= 360-40 {

@@ -1,7 +1,7 @@
 // The conflicts page (web/templates/conflicts.html, admins only): the
 // overlapping bookings of GET /api/v1/conflicts, and the calendar entries
 // roomcal cannot read in full, one sentence each.
-import { t, msgs } from "./common.js";
+import { t, tn, msgs } from "./common.js";
 
 const root = document.getElementById("conflicts");
 const lang = root.dataset.lang;
@@ -64,7 +64,7 @@ async function load() {
     }
     list.append(li);
   }
-  status.textContent = data.length ? t("conflicts_count", { n: data.length }) : t("conflicts_none");
+  status.textContent = data.length ? tn("conflicts_count", data.length) : t("conflicts_none");
 }
 
 load();

@@ -7,7 +7,7 @@
 // Times: the calendar component knows only the browser's zone, so the
 // site's wall-clock times are given to it as zone-less strings, and what
 // is selected is read back as wall-clock time in the site's zone.
-import { t, pad } from "./common.js";
+import { t, tn, pad } from "./common.js";
 import { siteClock, book, show, tidyCalendar, selecting, fillDialogTimes, dialogSlot } from "./sitebook.js";
 
 const root = document.getElementById("day");
@@ -176,7 +176,7 @@ async function refresh() {
     await loadRooms();
     const stale = await loadAvailability();
     status.textContent = rooms.length === 0 ? t("no_rooms")
-      : t("rooms_shown", { n: rooms.length }) + (stale ? " " + t("stale") : "");
+      : tn("rooms_shown", rooms.length) + (stale ? " " + t("stale") : "");
   } catch (err) {
     console.error(err);
     status.textContent = t("load_error");

@@ -16,7 +16,7 @@
 // An event's own page (/evenements/{id}, data-event) is the same page
 // with that one event: it is fetched alone, its card has no link to
 // itself, and the page's title becomes the event's.
-import { t, csrf, detailIn, zoned, ruleMessage } from "./common.js";
+import { t, tn, csrf, detailIn, zoned, ruleMessage } from "./common.js";
 import { askInline } from "./ask.js";
 
 const root = document.getElementById("events");
@@ -390,7 +390,7 @@ async function loadAttendees(c) {
       el("td", {}, r.status === "confirmed" ? t("att_confirmed") : t("att_waitlisted", { n: r.position }))));
   }
   const table = el("table", { class: "attendees-table", tabIndex: -1 },
-    el("caption", {}, t("ev_attendees_caption", { title: c.ev.title, confirmed: confirmed.length, waiting: waiting.length })),
+    el("caption", {}, t("ev_attendees_caption", { title: c.ev.title, confirmed: tn("ev_confirmed_n", confirmed.length), waiting: waiting.length })),
     el("thead", {}, el("tr", {},
       el("th", { scope: "col" }, t("col_name")),
       el("th", { scope: "col" }, t("col_email")),
@@ -547,7 +547,7 @@ async function load() {
     loadedOnce = true;
     return;
   }
-  const count = full.length ? t("events_loaded", { n: full.length }) : t("events_empty");
+  const count = full.length ? tn("events_loaded", full.length) : t("events_empty");
   if (!loadedOnce || full.length !== lastCount) {
     say(status, count);
     loadedOnce = true;
