@@ -10,7 +10,6 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/roomcal/roomcal/booking"
-	"github.com/roomcal/roomcal/internal/notices"
 )
 
 // metrics are the counters /metrics exposes in the Prometheus text
@@ -79,22 +78,19 @@ func (s *Server) metrics(c *gin.Context) {
 		fmt.Fprintf(w, "roomcal_event_writes_unknown_total %d\n", st.Unknown)
 	}
 	if s.opts.Notices != nil {
-		st := s.opts.Notices.Stats()
+		st := s.opts.Notices.NoticeCounts()
 		fmt.Fprintln(w, "# HELP roomcal_notices_total Notices by outcome: sent (accepted by the SMTP server, digests included), failed (a send that failed; tried again), retried (a send after a failure), grouped (a change folded into a notice already waiting), skipped_no_address (the member has no e-mail address), deferred (held back for the daily digest by the daily cap), digests (daily digests sent).")
 		fmt.Fprintln(w, "# TYPE roomcal_notices_total counter")
-		for _, kv := range []struct {
-			name string
-			n    int64
-		}{{"sent", st.Sent}, {"failed", st.Failed}, {"retried", st.Retried}, {"grouped", st.Grouped},
-			{"skipped_no_address", st.SkippedNoAddress}, {"deferred", st.Deferred}, {"digests", st.Digests}} {
-			fmt.Fprintf(w, "roomcal_notices_total{outcome=%q} %d\n", kv.name, kv.n)
+		for _, outcome := range []string{"sent", "failed", "retried", "grouped", "skipped_no_address", "deferred", "digests"} {
+			fmt.Fprintf(w, "roomcal_notices_total{outcome=%q} %d\n", outcome, st[outcome])
 		}
 	}
 }
 
-// NoticeStats gives the notices worker's counters (notices.Worker).
+// NoticeStats gives the notices worker's counters by outcome (sent,
+// failed, retried, grouped, skipped_no_address, deferred, digests).
 type NoticeStats interface {
-	Stats() notices.Stats
+	NoticeCounts() map[string]int64
 }
 
 // writeMemo writes one memo's lines of roomcal_availability_memo_total.

@@ -99,9 +99,10 @@ var errSameSite = errors.New("site unchanged")
 const rememberSiteTimeout = 10 * time.Second
 
 // rememberSite makes site the one the member's start page opens on,
+// and keeps their address and name for notices about their bookings,
 // after their booking was answered: best effort, off the request path
 // (the answer does not wait for a second calendar write), and no write
-// when it is already theirs.
+// when they are already theirs.
 func (s *Server) rememberSite(ctx context.Context, m booking.Member, site string) {
 	if s.opts.Preferences == nil || site == "" {
 		return
@@ -110,10 +111,10 @@ func (s *Server) rememberSite(ctx context.Context, m booking.Member, site string
 	go func() {
 		defer cancel()
 		_, err := s.opts.Preferences.UpdatePreferences(ctx, m.ID, func(p *booking.Preferences) error {
-			if p.Site == site {
+			if p.Site == site && p.Email == m.Email && p.Name == m.Name {
 				return errSameSite
 			}
-			p.Site = site
+			p.Site, p.Email, p.Name = site, m.Email, m.Name
 			return nil
 		})
 		if err != nil && !errors.Is(err, errSameSite) {

@@ -11,7 +11,6 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/roomcal/roomcal/booking"
-	"github.com/roomcal/roomcal/internal/notices"
 )
 
 // NoticeLinks makes and checks the links of the List-Unsubscribe header
@@ -61,7 +60,7 @@ func (l *NoticeLinks) parse(tok string) (member, kind string, ok bool) {
 		return "", "", false
 	}
 	kind, member, found = strings.Cut(string(raw), "\x00")
-	if !found || member == "" || !notices.Known(kind) {
+	if !found || member == "" || !knownKind(kind) {
 		return "", "", false
 	}
 	return member, kind, true
@@ -99,7 +98,7 @@ func (s *Server) unsubscribeForm(c *gin.Context) {
 		return
 	}
 	s.renderUnsubscribe(c, http.StatusOK, map[string]any{"Token": tok,
-		"KindFR": notices.KindName(kind, "fr"), "KindEN": notices.KindName(kind, "en")})
+		"KindFR": kindName(kind, "fr"), "KindEN": kindName(kind, "en")})
 }
 
 // unsubscribe turns the kind off (the button, or a mail client's
@@ -118,5 +117,18 @@ func (s *Server) unsubscribe(c *gin.Context) {
 		return
 	}
 	s.renderUnsubscribe(c, http.StatusOK, map[string]any{"Done": true,
-		"KindFR": notices.KindName(kind, "fr"), "KindEN": notices.KindName(kind, "en")})
+		"KindFR": kindName(kind, "fr"), "KindEN": kindName(kind, "en")})
+}
+
+func knownKind(kind string) bool {
+	_, ok := booking.LookupNoticeSetting(kind)
+	return ok
+}
+
+func kindName(kind, lng string) string {
+	k, _ := booking.LookupNoticeSetting(kind)
+	if lng == "en" {
+		return k.EN
+	}
+	return k.FR
 }

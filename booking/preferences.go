@@ -23,6 +23,10 @@ type Preferences struct {
 	// instance "promoted:<event id>"), oldest first, at most
 	// MaxDismissed of them.
 	Dismissed []string
+	// Email and Name are where notices about the member's bookings go,
+	// recorded when they book (a booking deleted straight in the
+	// calendar leaves nothing else to read them from).
+	Email, Name string
 	// SignedOutAt is when the member last signed out: every session
 	// made before is over, on every device and replica (zero: never).
 	SignedOutAt time.Time

@@ -43,6 +43,22 @@ type Options struct {
 	// SweepEvery is how often, at most, a room's lapsed requests are
 	// looked for, across all replicas (default 5 minutes).
 	SweepEvery time.Duration
+	// Removed, when set, is told of every booking removed by someone
+	// else than its owner: an admin's cancel, or a deletion straight in
+	// the calendar that a sync pass finds. It is called before the
+	// removal is forgotten (the cancel made, the gate updated), so that
+	// an error leaves it to be found again; the notices outbox keeps it.
+	Removed func(ctx context.Context, r Removal) error
+}
+
+// Removal is a booking removed by someone else than its owner.
+type Removal struct {
+	ID, Room, Title string
+	Start, End      time.Time // the first occurrence
+	Owner           string    // member id
+	// By says who removed it: "admin" (through roomcal) or "calendar"
+	// (straight in the calendar).
+	By string
 }
 
 // Service books rooms: availability, bookings, and the sync loop that
@@ -452,6 +468,12 @@ func (s *Service) cancel(ctx context.Context, m Member, id string, forEvent bool
 	p, b, read, err := s.owned(ctx, m, id, forEvent)
 	if err != nil {
 		return err
+	}
+	if !forEvent && b.Organizer.ID != "" && b.Organizer.ID != m.ID && s.opt.Removed != nil {
+		r := Removal{ID: b.ID, Room: p.room.ID, Title: b.Title, Start: b.Start, End: b.End, Owner: b.Organizer.ID, By: "admin"}
+		if err := s.opt.Removed(ctx, r); err != nil {
+			return fmt.Errorf("cancel %s: its owner could not be told: %w", id, err)
+		}
 	}
 	return s.remove(ctx, p, b, read)
 }

@@ -209,6 +209,9 @@ func (s *Service) SyncRoom(ctx context.Context, roomID string) error {
 		s.clearProblem(roomID, ref)
 	}
 	s.setProblems(roomID, d.Problems, false)
+	if err := s.tellRemoved(ctx, p, d.Deleted); err != nil {
+		return fmt.Errorf("sync %s: %w", roomID, err)
+	}
 	tok.calendar, tok.syncedAt = d.Token, s.now()
 	if err := s.g.Apply(ctx, roomID, tok.String(), d.Put, d.Deleted, known); err != nil {
 		return fmt.Errorf("sync %s: %w", roomID, err)
@@ -326,4 +329,42 @@ func (s *Service) clearProblem(room, ref string) {
 		}
 	}
 	s.putProblems(room, kept)
+}
+
+// tellRemoved tells Options.Removed of the members' bookings deleted
+// straight in the calendar, from what the gate knew of them, before the
+// gate forgets them: an error leaves the pass to be made again.
+func (s *Service) tellRemoved(ctx context.Context, p place, deleted []string) error {
+	if s.opt.Removed == nil || len(deleted) == 0 {
+		return nil
+	}
+	gone := make(map[string]bool, len(deleted))
+	for _, ref := range deleted {
+		gone[ref] = true
+	}
+	w := s.window()
+	busy, err := s.g.Busy(ctx, p.room.ID, w.Start, w.End)
+	if err != nil {
+		return err
+	}
+	first := map[string]Busy{}
+	for _, b := range busy {
+		if !gone[b.Ref] || b.Kind != KindBooking || b.Organizer == "" {
+			continue
+		}
+		if f, ok := first[b.Ref]; !ok || b.Start.Before(f.Start) {
+			first[b.Ref] = b
+		}
+	}
+	now := s.now()
+	for ref, b := range first {
+		if !b.End.After(now) {
+			continue // over: nothing to tell
+		}
+		r := Removal{ID: ref, Room: p.room.ID, Title: b.Title, Start: b.Start, End: b.End, Owner: b.Organizer, By: "calendar"}
+		if err := s.opt.Removed(ctx, r); err != nil {
+			return fmt.Errorf("tell the owner of deleted booking %s: %w", ref, err)
+		}
+	}
+	return nil
 }

@@ -44,6 +44,8 @@ const propPreferences = "X-ROOMCAL-PREFERENCES"
 type preferencesJSON struct {
 	Site      string          `json:"site,omitempty"`
 	Lang      string          `json:"lang,omitempty"`
+	Email     string          `json:"email,omitempty"`
+	Name      string          `json:"name,omitempty"`
 	Notices   map[string]bool `json:"notices,omitempty"`
 	Dismissed []string        `json:"dismissed,omitempty"`
 	// SignedOutAt in Unix milliseconds (0: never).
@@ -83,7 +85,7 @@ func (mp *MemberPreferences) read(ctx context.Context, memberID string) (booking
 			return booking.Preferences{}, "", fmt.Errorf("preferences object %s: %v: %w", obj.Name, err, booking.ErrInvalid)
 		}
 	}
-	p := booking.Preferences{Site: pj.Site, Lang: pj.Lang, Notices: pj.Notices, Dismissed: pj.Dismissed, UpdatedAt: pj.UpdatedAt}
+	p := booking.Preferences{Site: pj.Site, Lang: pj.Lang, Email: pj.Email, Name: pj.Name, Notices: pj.Notices, Dismissed: pj.Dismissed, UpdatedAt: pj.UpdatedAt}
 	if pj.SignedOutAt > 0 {
 		p.SignedOutAt = time.UnixMilli(pj.SignedOutAt).UTC()
 	}
@@ -128,7 +130,7 @@ func (mp *MemberPreferences) UpdatePreferences(ctx context.Context, memberID str
 }
 
 func encodePreferences(memberID string, p booking.Preferences) ([]byte, error) {
-	pj := preferencesJSON{Site: p.Site, Lang: p.Lang, Notices: p.Notices, Dismissed: p.Dismissed, UpdatedAt: p.UpdatedAt}
+	pj := preferencesJSON{Site: p.Site, Lang: p.Lang, Email: p.Email, Name: p.Name, Notices: p.Notices, Dismissed: p.Dismissed, UpdatedAt: p.UpdatedAt}
 	if !p.SignedOutAt.IsZero() {
 		pj.SignedOutAt = p.SignedOutAt.UnixMilli()
 	}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"crypto/rand"
 	"log/slog"
 	"sync/atomic"
@@ -26,6 +27,21 @@ func (h *noticeHints) hint(id string) {
 	}
 }
 
+// removed records a booking removal in the outbox (before the booking
+// service forgets it) and wakes the worker; nothing without mail.
+func (h *noticeHints) removed(outbox notices.Outbox) func(context.Context, booking.Removal) error {
+	return func(ctx context.Context, r booking.Removal) error {
+		if h.w.Load() == nil {
+			return nil
+		}
+		if err := outbox.Put(ctx, r); err != nil {
+			return err
+		}
+		h.w.Load().HintOutbox()
+		return nil
+	}
+}
+
 // catalogPlaces names rooms and sites for messages.
 type catalogPlaces struct{ cat *booking.Catalog }
 
@@ -44,6 +60,7 @@ func (p catalogPlaces) Place(room string) (string, string) {
 // noticeSetup is what a notices worker is made of.
 type noticeSetup struct {
 	mailer    notices.Mailer
+	outbox    notices.Outbox
 	claims    notices.Claims
 	events    notices.Events
 	prefs     booking.PreferencesStore
@@ -71,6 +88,7 @@ func newNoticeWorker(s noticeSetup) (*notices.Worker, error) {
 		Events: s.events, Mailer: s.mailer, Claims: s.claims, Invitations: caldav.IMIP{},
 		Preferences: s.prefs, Places: catalogPlaces{s.cat}, PublicURL: s.publicURL, From: s.from,
 		Unsubscribe: unsub, DailyCap: s.dailyCap, Zone: zone, Logger: s.log,
+		Outbox: s.outbox, RoomZone: s.cat.Zone,
 		Window: s.window, Sweep: s.sweep, Backoff: s.backoff, DigestAt: s.digestAt,
 	})
 }

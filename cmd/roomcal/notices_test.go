@@ -42,7 +42,7 @@ type noticeOpts struct {
 }
 
 func (o *noticeOpts) start(t *testing.T, store caldav.Store, rc redis.UniversalClient, gopts []redisgate.Option,
-	evs *events.Service, cat *booking.Catalog, log *slog.Logger) (*notices.Worker, func()) {
+	evs *events.Service, cat *booking.Catalog, outbox notices.Outbox, log *slog.Logger) (*notices.Worker, func()) {
 	t.Helper()
 	u, err := url.Parse(o.smtpURL)
 	if err != nil {
@@ -57,7 +57,7 @@ func (o *noticeOpts) start(t *testing.T, store caldav.Store, rc redis.UniversalC
 		o.links = api.NewNoticeLinks("https://salles.example.coop", []byte("notice test key"))
 	}
 	w, err := newNoticeWorker(noticeSetup{
-		mailer: sender, claims: redisgate.NewNoticeClaims(rc, gopts...), events: evs,
+		mailer: sender, outbox: outbox, claims: redisgate.NewNoticeClaims(rc, gopts...), events: evs,
 		prefs: caldav.NewMemberPreferences(store, tokensCalendar), cat: cat, links: o.links,
 		publicURL: "https://salles.example.coop", from: "Salles <salles@example.coop>", dailyCap: o.cap, log: log,
 		window: o.window, sweep: o.sweep, backoff: o.backoff, digestAt: o.digestAt,
@@ -448,5 +448,104 @@ func TestNoticeNoAddressAndDailyCap(t *testing.T) {
 	st := in.notices.Stats()
 	if st.SkippedNoAddress != 3 || st.Deferred != 2 || st.Digests != 1 || st.Sent != 2 {
 		t.Errorf("stats %+v", st)
+	}
+}
+
+// bookAs books a slot days ahead for p and returns the booking's id,
+// once p's address is in their preferences (recorded after the answer).
+func bookAs(t *testing.T, in *instance, p person, days int) string {
+	t.Helper()
+	start, end := slot(days, 10)
+	a := in.as(t, p, "POST", "/api/v1/bookings", map[string]any{
+		"room": "loire", "start": start.Format(time.RFC3339), "end": end.Format(time.RFC3339), "title": "Réunion de " + p.name}, "")
+	if a.status != 201 {
+		t.Fatalf("book: %d %s", a.status, a.body)
+	}
+	id := decode[struct {
+		ID string `json:"id"`
+	}](t, a).ID
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		var prefs struct {
+			Site string `json:"site"`
+		}
+		if a := in.as(t, p, "GET", "/api/v1/me/preferences", nil, ""); a.status == 200 {
+			prefs = decode[struct {
+				Site string `json:"site"`
+			}](t, a)
+		}
+		if prefs.Site == "nantes" {
+			return id
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s's preferences never recorded the booking", p.id)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// checkRemoval: the owner got exactly one message saying the booking is
+// removed, with a METHOD:CANCEL of the booking's UID.
+func checkRemoval(t *testing.T, dir string, p person, id string) {
+	t.Helper()
+	testenv.AwaitMail(t, dir, p.email, 1, 20*time.Second)
+	ms := quiet(t, dir, p.email, 1, 3*time.Second)
+	if len(ms) == 0 {
+		return
+	}
+	subject, inv := readNotice(t, ms[0])
+	if !strings.HasPrefix(subject, "Réservation supprimée : Réunion de "+p.name+", ") || inv.Method != "CANCEL" ||
+		inv.ContentMethod != "CANCEL" || inv.UID != id || inv.Status != "CANCELLED" || !strings.EqualFold(inv.Attendee, "mailto:"+p.email) ||
+		inv.Location != "Salle Loire, Nantes" || !inv.TZIDsHaveVTimezone {
+		t.Errorf("%q %+v", subject, inv)
+	}
+}
+
+// TestNoticeBookingRemoved: a booking deleted straight on Radicale is
+// told to its owner once, by one of two replicas, even with Redis
+// flushed between the deletion's discovery and the send; a booking an
+// admin cancels is told to its owner; the owner's own cancel is not.
+func TestNoticeBookingRemoved(t *testing.T) {
+	sink, dir := testenv.SMTPSink(t)
+	b, r := noticeBackend(t)
+	slow := fastNotices(sink)
+	slow.sweep = time.Hour // sends only what it is hinted of
+	a := newInstance(t, b, instanceOpts{syncInterval: time.Second, notices: slow})
+	c := newInstance(t, b, instanceOpts{syncInterval: time.Second, notices: fastNotices(sink)})
+	claire, paul, zoe := mailed(11), mailed(12), mailed(13)
+	gone := bookAs(t, a, claire, 30)
+	byAdmin := bookAs(t, a, paul, 31)
+	own := bookAs(t, a, zoe, 32)
+	ctx := context.Background()
+
+	// Deleted straight in the calendar.
+	rc := redis.NewClient(&redis.Options{Addr: r.Addr()})
+	defer rc.Close()
+	a.stopNotices() // a records the removal, c sends it
+	obj, err := b.store.Get(ctx, "loire", caldav.ObjectName(gone))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := b.store.Delete(ctx, "loire", obj.Name, obj.ETag); err != nil {
+		t.Fatal(err)
+	}
+	checkRemoval(t, dir, claire, gone)
+	if err := rc.FlushAll(ctx).Err(); err != nil {
+		t.Fatal(err)
+	}
+	quiet(t, dir, claire.email, 1, 3*time.Second)
+
+	// Cancelled by an admin; cancelled by its owner.
+	admin := person{id: "admin", name: "Ada Admin", groups: "admins"}
+	if a := c.as(t, admin, "DELETE", "/api/v1/bookings/"+byAdmin, nil, ""); a.status != 204 {
+		t.Fatalf("admin cancel: %d %s", a.status, a.body)
+	}
+	checkRemoval(t, dir, paul, byAdmin)
+	if a := c.as(t, zoe, "DELETE", "/api/v1/bookings/"+own, nil, ""); a.status != 204 {
+		t.Fatalf("own cancel: %d %s", a.status, a.body)
+	}
+	quiet(t, dir, zoe.email, 0, 3*time.Second)
+	if st := c.notices.Stats(); st.Sent != 2 {
+		t.Errorf("stats %+v, want 2 sent", st)
 	}
 }

@@ -154,16 +154,17 @@ func newInstance(t *testing.T, b *backend, o instanceOpts) *instance {
 	if b.prefix != "" {
 		gopts = append(gopts, redisgate.WithPrefix(b.prefix))
 	}
+	hints := &noticeHints{}
+	outbox := caldav.NewNoticeOutbox(store, tokensCalendar)
 	svc, err := booking.NewService(booking.Options{
 		Catalog: cat, Calendar: cal, Gate: redisgate.New(rc, append(gopts, siteSlots(catalogSites(cat)))...), Recurrence: rcal,
 		Logger: log, SyncInterval: o.syncInterval, HoldTTL: o.holdTTL,
-		Notifier: o.notifier, SweepEvery: o.sweepEvery,
+		Notifier: o.notifier, SweepEvery: o.sweepEvery, Removed: hints.removed(outbox),
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(svc.Close)
-	hints := &noticeHints{}
 	evs, err := events.NewService(events.Options{
 		Calendar: caldav.NewEventCalendar(store, eventsCalendar, eventZone(cat), log),
 		Gate:     redisgate.NewEventGate(rc, gopts...), Rooms: svc, Logger: log, SyncInterval: o.syncInterval,
@@ -176,7 +177,7 @@ func newInstance(t *testing.T, b *backend, o instanceOpts) *instance {
 	var worker *notices.Worker
 	stopNotices := func() {}
 	if o.notices != nil {
-		worker, stopNotices = o.notices.start(t, store, rc, gopts, evs, cat, log)
+		worker, stopNotices = o.notices.start(t, store, rc, gopts, evs, cat, outbox, log)
 		hints.w.Store(worker)
 		aopts.Notices = worker
 		aopts.Preferences = caldav.NewMemberPreferences(store, tokensCalendar)

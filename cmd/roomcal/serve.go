@@ -81,15 +81,16 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 	}
 	cancel()
 	cals := caldav.NewRoomCalendars(d.store, log)
+	hints := &noticeHints{}
+	outbox := caldav.NewNoticeOutbox(d.store, tokensCalendar)
 	svc, err := booking.NewService(booking.Options{
 		Catalog: cat, Calendar: cals, Gate: d.gate, Recurrence: cals,
-		Logger: log, SyncInterval: cfg.SyncInterval,
+		Logger: log, SyncInterval: cfg.SyncInterval, Removed: hints.removed(outbox),
 	})
 	if err != nil {
 		return err
 	}
 	defer svc.Close()
-	hints := &noticeHints{}
 	evs, err := events.NewService(events.Options{
 		Calendar: caldav.NewEventCalendar(d.store, cfg.EventsCalendar, eventZone(cat), log),
 		Gate:     d.events, Rooms: svc, Logger: log, SyncInterval: cfg.SyncInterval, Zone: eventZone(cat),
@@ -123,7 +124,7 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 	var noticeStats api.NoticeStats
 	if mailer != nil {
 		worker, err = newNoticeWorker(noticeSetup{
-			mailer: mailer, claims: d.claims, events: evs, prefs: prefs, cat: cat, links: links,
+			mailer: mailer, outbox: outbox, claims: d.claims, events: evs, prefs: prefs, cat: cat, links: links,
 			publicURL: cfg.PublicURL, from: cfg.MailFrom, dailyCap: cfg.NoticeDailyCap, log: log,
 		})
 		if err != nil {

@@ -45,6 +45,7 @@ var kindTexts = map[string]map[string]texts{
 		KindEventCancelled: {"Événement annulé : %s", "L'événement auquel vous étiez inscrit·e est annulé."},
 		"confirmation_c":   {"Inscription confirmée : %s", "Votre inscription est confirmée."},
 		"confirmation_w":   {"Sur liste d'attente : %s", "Vous êtes sur la liste d'attente ; nous vous écrirons si une place se libère."},
+		KindBookingRemoved: {"Réservation supprimée : %s", "Votre réservation a été supprimée par quelqu'un d'autre (un·e administrateur·rice, ou directement dans l'agenda)."},
 	},
 	"en": {
 		KindPromoted:       {"A seat is yours: %s", "A seat was freed: you are registered, your seat is confirmed."},
@@ -52,6 +53,7 @@ var kindTexts = map[string]map[string]texts{
 		KindEventCancelled: {"Event cancelled: %s", "The event you registered for is cancelled."},
 		"confirmation_c":   {"Registration confirmed: %s", "Your registration is confirmed."},
 		"confirmation_w":   {"On the waiting list: %s", "You are on the waiting list; we will write if a seat is freed."},
+		KindBookingRemoved: {"Booking removed: %s", "Your booking was removed by someone else (an administrator, or straight in the calendar)."},
 	},
 }
 
@@ -113,7 +115,7 @@ func (b Body) lines() [][2]string {
 }
 
 func (b Body) status() string {
-	if b.Kind == KindEventCancelled {
+	if b.Kind == KindEventCancelled || b.Kind == KindBookingRemoved {
 		return ""
 	}
 	if b.Confirmed {

@@ -17,36 +17,16 @@ const (
 	KindConfirmation   = "confirmation"
 )
 
-// Kinds lists every kind with its default: what changes without the
-// member is on, confirmations of what they did themselves are opt-in.
-var Kinds = []struct {
-	Kind    string
-	Default bool
-}{
-	{KindPromoted, true},
-	{KindEventChanged, true},
-	{KindEventCancelled, true},
-	{KindConfirmation, false},
-}
-
 // Default says whether kind is on for a member who never chose.
 func Default(kind string) bool {
-	for _, k := range Kinds {
-		if k.Kind == kind {
-			return k.Default
-		}
-	}
-	return false
+	k, _ := booking.LookupNoticeSetting(kind)
+	return k.Default
 }
 
 // Known reports whether kind is a notice kind.
 func Known(kind string) bool {
-	for _, k := range Kinds {
-		if k.Kind == kind {
-			return true
-		}
-	}
-	return false
+	_, ok := booking.LookupNoticeSetting(kind)
+	return ok
 }
 
 // Events is the events service as the Worker uses it.
@@ -114,18 +94,36 @@ type Preferences = booking.PreferencesStore
 
 // KindName is what members read for a kind.
 func KindName(kind, lng string) string {
-	names := map[string][2]string{
-		KindPromoted:       {"une place s'est libérée (liste d'attente)", "a seat freed (waiting list)"},
-		KindEventChanged:   {"événement déplacé ou modifié", "event moved or changed"},
-		KindEventCancelled: {"événement annulé", "event cancelled"},
-		KindConfirmation:   {"confirmation de mes inscriptions", "confirmation of my registrations"},
-	}
-	n, ok := names[kind]
-	if !ok {
+	k, ok := booking.LookupNoticeSetting(kind)
+	switch {
+	case !ok:
 		return kind
+	case lng == "en":
+		return k.EN
 	}
-	if lng == "en" {
-		return n[1]
-	}
-	return n[0]
+	return k.FR
+}
+
+// KindBookingRemoved: a member's booking removed by someone else (an
+// admin, or straight in the calendar). On by default.
+const KindBookingRemoved = "booking_removed"
+
+// Removal is a booking removal owed to its owner, kept in the Outbox
+// (the calendar store) from the moment it is found until it is told.
+type Removal struct {
+	booking.Removal
+	// Key names it in the outbox; ETag is its object's version.
+	Key, ETag string
+	Told      bool
+}
+
+// Outbox keeps the removals owed (caldav.NoticeOutbox): written before
+// the removal is forgotten, marked told once the message is sent.
+type Outbox interface {
+	// Put records r; a removal already recorded is left as it is.
+	Put(ctx context.Context, r booking.Removal) error
+	// Pending lists the removals not told yet.
+	Pending(ctx context.Context) ([]Removal, error)
+	// Done marks r told.
+	Done(ctx context.Context, r Removal) error
 }

@@ -45,6 +45,10 @@ type Options struct {
 	// DigestAt says when notices held back at t by DailyCap go out in
 	// one digest (default: 07:00 the next day in Zone).
 	DigestAt func(t time.Time) time.Time
+	// Outbox keeps the booking removals owed (nil: bookings are not
+	// told); RoomZone gives a room's time zone for their times.
+	Outbox   Outbox
+	RoomZone func(room string) *time.Location
 	Logger   *slog.Logger
 	Now      func() time.Time
 }
@@ -144,6 +148,13 @@ func (w *Worker) Stats() Stats {
 		SkippedNoAddress: w.skipped.Load(), Deferred: w.deferredN.Load(), Digests: w.digests.Load()}
 }
 
+// NoticeCounts gives the counters by outcome, as /metrics shows them.
+func (w *Worker) NoticeCounts() map[string]int64 {
+	st := w.Stats()
+	return map[string]int64{"sent": st.Sent, "failed": st.Failed, "retried": st.Retried, "grouped": st.Grouped,
+		"skipped_no_address": st.SkippedNoAddress, "deferred": st.Deferred, "digests": st.Digests}
+}
+
 // Hint says that event id was just written: the Worker looks at it soon.
 // It never blocks (a hint dropped is found by the next sweep).
 func (w *Worker) Hint(id string) {
@@ -166,6 +177,10 @@ func (w *Worker) Run(ctx context.Context) {
 			t.Stop()
 			return
 		case id := <-w.hints:
+			if id == outboxHint {
+				w.removals(ctx)
+				break
+			}
 			w.schedule(id, w.opt.Now())
 		case <-sweep.C:
 			w.sweep(ctx)
@@ -239,6 +254,7 @@ func (w *Worker) sweep(ctx context.Context) {
 		if ctx.Err() == nil {
 			w.log.WarnContext(ctx, "notices: events calendar not listed; next sweep tries again", "err", err)
 		}
+		w.removals(ctx)
 		return
 	}
 	now := w.opt.Now()
@@ -246,6 +262,7 @@ func (w *Worker) sweep(ctx context.Context) {
 		w.schedule(ref.ID, now)
 	}
 	w.token = ch.Token
+	w.removals(ctx)
 }
 
 // key names one member's notices about one event.

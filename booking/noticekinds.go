@@ -1,0 +1,29 @@
+package booking
+
+// NoticeSetting is a kind of e-mail notice a member turns on or off
+// (Preferences.Notices), with its default and what members read of it.
+type NoticeSetting struct {
+	Kind    string
+	Default bool
+	FR, EN  string
+}
+
+// NoticeSettings lists the kinds: what changes without the member is on by
+// default, confirmations of what they did themselves are opt-in.
+var NoticeSettings = []NoticeSetting{
+	{"promoted", true, "une place s'est libérée (liste d'attente)", "a seat freed (waiting list)"},
+	{"event_changed", true, "événement déplacé ou modifié", "event moved or changed"},
+	{"event_cancelled", true, "événement annulé", "event cancelled"},
+	{"confirmation", false, "confirmation de mes inscriptions", "confirmation of my registrations"},
+	{"booking_removed", true, "réservation supprimée par quelqu'un d'autre", "booking removed by someone else"},
+}
+
+// LookupNoticeSetting returns the kind named kind.
+func LookupNoticeSetting(kind string) (NoticeSetting, bool) {
+	for _, k := range NoticeSettings {
+		if k.Kind == kind {
+			return k, true
+		}
+	}
+	return NoticeSetting{}, false
+}
