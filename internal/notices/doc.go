@@ -45,7 +45,8 @@
 // # Kinds
 //
 // Sent by default: promoted (a seat freed for a waiting member),
-// event_changed (time or place), event_cancelled. Opt-in: confirmation
+// event_changed (time or place), event_cancelled, booking_removed (see
+// removals.go: kept in an Outbox, not on a record). Opt-in: confirmation
 // (of one's own registration). Members turn kinds on and off on their
 // page (booking.Preferences.Notices, kept in the calendar store); the
 // List-Unsubscribe link of each message turns its kind off.
