@@ -238,6 +238,23 @@ func TestBrowserStartPage(t *testing.T) {
 	if errs := bruno.errors(); len(errs) > 0 {
 		t.Errorf("the phone's browser reported: %v", errs)
 	}
+
+	// Every member page on the phone, in French, checked and saved; the
+	// header under 120 px and nothing wider than the screen on each.
+	for _, p := range []struct{ path, ready, name string }{
+		{"/sites/saint-nazaire?date=" + date, "#calendar .ec-timeline", "17-planning-360px"},
+		{"/salles/saint-nazaire-estuaire?week=" + date, "#calendar .ec-time-grid", "18-salle-360px"},
+		{"/mes-reservations", "#mine-table", "19-mes-reservations-360px"},
+		{"/evenements", "#ev-list", "20-evenements-360px"},
+	} {
+		bruno.do(t, p.path, chromedp.Navigate(base+p.path), chromedp.WaitVisible(p.ready))
+		time.Sleep(300 * time.Millisecond) // the page's first answer
+		dims, err := chromedp.Run(bruno.ctx, chromedp.Evaluate[[]float64](`[document.querySelector("header.site").getBoundingClientRect().height, document.documentElement.scrollWidth]`))
+		if err != nil || len(dims) != 2 || dims[0] >= 120 || dims[1] > 360 {
+			t.Errorf("%s on a phone: [header height, page width] = %v, want under 120 and at most 360 (%v)", p.path, dims, err)
+		}
+		bruno.check(t, axe, p.name)
+	}
 }
 
 // maxKeys is what issue 13 allows for a quick booking by keyboard alone.
