@@ -185,7 +185,87 @@ func (s *Server) adminRoutes() []route {
 		{http.MethodPost, "/api/v1/admin/rooms", RoomAdmin, s.withRoomAdmin(s.adminCreateRoom)},
 		{http.MethodGet, "/api/v1/admin/rooms/:id", RoomAdmin, s.withRoomAdmin(s.adminGetRoom)},
 		{http.MethodPut, "/api/v1/admin/rooms/:id", RoomAdmin, s.withRoomAdmin(s.adminPutRoom)},
+		{http.MethodPost, importRoute, RoomAdmin, s.withRoomAdmin(s.adminImport)},
 	}
+}
+
+// importRoute takes a room's calendar export, up to maxImportBytes.
+const (
+	importRoute    = "/api/v1/admin/rooms/:id/import"
+	maxImportBytes = 8 << 20
+)
+
+// largerBodies are the routes whose bodies may exceed maxBodyBytes.
+var largerBodies = map[string]int64{importRoute: maxImportBytes}
+
+type importInput struct {
+	ICS    string `json:"ics"`
+	DryRun bool   `json:"dry_run"`
+}
+
+type importLineJSON struct {
+	UID       string     `json:"uid"`
+	Title     string     `json:"title"`
+	Start     string     `json:"start"`
+	End       string     `json:"end"`
+	Recurring bool       `json:"recurring"`
+	With      []busyJSON `json:"with,omitempty"`
+}
+
+type importProblemJSON struct {
+	UID    string `json:"uid,omitempty"`
+	Reason string `json:"reason"`
+}
+
+type importReportJSON struct {
+	DryRun     bool                `json:"dry_run"`
+	Imported   []importLineJSON    `json:"imported"`
+	Existing   []importLineJSON    `json:"existing"`
+	Clashes    []importLineJSON    `json:"clashes"`
+	Unreadable []importProblemJSON `json:"unreadable"`
+}
+
+func importLines(ls []booking.ImportLine) []importLineJSON {
+	out := []importLineJSON{}
+	for _, l := range ls {
+		j := importLineJSON{UID: l.UID, Title: l.Title, Start: l.Start.Format(time.RFC3339), End: l.End.Format(time.RFC3339), Recurring: l.Recurring}
+		for _, b := range l.With {
+			j.With = append(j.With, busyToJSON(b, true))
+		}
+		out = append(out, j)
+	}
+	return out
+}
+
+// adminImport imports a room's calendar export (dry_run: says what would
+// happen and writes nothing).
+func (s *Server) adminImport(c *gin.Context) {
+	m, _ := member(c)
+	var in importInput
+	if err := readJSON(c, &in); err != nil {
+		writeError(c, err)
+		return
+	}
+	if strings.TrimSpace(in.ICS) == "" {
+		writeError(c, invalid("ics : le contenu du fichier .ics est obligatoire. / ics: the .ics file's content is required."))
+		return
+	}
+	rep, err := s.opts.Bookings.Import(c.Request.Context(), m, c.Param("id"), []byte(in.ICS), in.DryRun)
+	if err != nil {
+		adminError(c, err)
+		return
+	}
+	if !rep.DryRun && len(rep.Imported) > 0 {
+		if err := s.opts.RoomAdmin.NoteImport(c.Request.Context(), m, c.Param("id"), len(rep.Imported), len(rep.Clashes)); err != nil {
+			s.log.WarnContext(c.Request.Context(), "import not noted in the room's history", "room", c.Param("id"), "err", err)
+		}
+	}
+	out := importReportJSON{DryRun: rep.DryRun, Imported: importLines(rep.Imported), Existing: importLines(rep.Existing),
+		Clashes: importLines(rep.Clashes), Unreadable: []importProblemJSON{}}
+	for _, p := range rep.Unreadable {
+		out.Unreadable = append(out.Unreadable, importProblemJSON{UID: p.UID, Reason: p.Reason})
+	}
+	c.JSON(http.StatusOK, out)
 }
 
 func (s *Server) withRoomAdmin(h gin.HandlerFunc) gin.HandlerFunc {

@@ -19,8 +19,15 @@ const maxBodyBytes = 64 << 10
 // limitBody refuses bodies over max with 413 too_large: at once when the
 // declared length says so, and while reading otherwise (readJSON turns the
 // reader's error into the same problem).
-func limitBody(max int64) gin.HandlerFunc {
+//
+// Routes listed in larger (by their route path) take up to their own
+// limit instead: the import of a room's calendar export.
+func limitBody(max int64, larger map[string]int64) gin.HandlerFunc {
 	return func(c *gin.Context) {
+		max := max
+		if l, ok := larger[c.FullPath()]; ok {
+			max = l
+		}
 		if c.Request.ContentLength > max {
 			renderProblem(c, tooLarge(max))
 			return

@@ -187,6 +187,9 @@ var policyTable = map[string]policyCase{
 		}
 		return fmt.Sprintf(`{"site":"nantes","name":"Salle Loire","capacity":%d,"opening_hours":{"always":true},"revision":%d}`, 12+st.Revision+1, st.Revision)
 	}, want: [nRoles]int{401, 403, 403, 403, 403, 200}},
+	"POST /api/v1/admin/rooms/:id/import": {target: "/api/v1/admin/rooms/loire/import", body: func(*policyFixture) string {
+		return `{"dry_run":true,"ics":"BEGIN:VCALENDAR\r\nVERSION:2.0\r\nBEGIN:VEVENT\r\nUID:x@example.org\r\nDTSTAMP:20261101T090000Z\r\nDTSTART:20261124T130000Z\r\nDTEND:20261124T140000Z\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n"}`
+	}, want: [nRoles]int{401, 403, 403, 403, 403, 200}},
 	"GET /admin/salles": {target: "/admin/salles", want: pageWant()},
 
 	// The member pages (pages.go): anyone without a member is sent to
@@ -255,7 +258,8 @@ func newPolicyFixture(t *testing.T, siteOpts ...func(*booking.Site)) *policyFixt
 		}
 	}
 	rooms := caldav.NewRoomCalendars(store, log)
-	bs, err := booking.NewService(booking.Options{Catalog: cat, Calendar: rooms, Gate: redisgate.New(gatetest.Embedded(t).Client()), Recurrence: rooms, Logger: log})
+	bs, err := booking.NewService(booking.Options{Catalog: cat, Calendar: rooms, Gate: redisgate.New(gatetest.Embedded(t).Client()), Recurrence: rooms, Logger: log,
+		Importer: caldav.NewRoomImports(store)})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -113,7 +113,7 @@ func New(opts Options) *Server {
 		sessions: &sessions{key: key, ttl: opts.SessionTTL, secure: opts.SecureCookies}}
 	// The access log comes first so that it also writes the line, with
 	// its cause, of a request whose handler panicked.
-	e.Use(s.accessLog(), s.recoverer(), s.securityHeaders(), limitBody(maxBodyBytes), s.sameSiteWrites(), s.identify(), s.rateLimit())
+	e.Use(s.accessLog(), s.recoverer(), s.securityHeaders(), limitBody(maxBodyBytes, largerBodies), s.sameSiteWrites(), s.identify(), s.rateLimit())
 	e.NoRoute(func(c *gin.Context) {
 		renderProblem(c, problem(http.StatusNotFound, CodeNotFound, "Cette adresse n'existe pas. / No such route."))
 	})

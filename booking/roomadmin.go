@@ -472,6 +472,53 @@ func (a *RoomAdmin) Update(ctx context.Context, m Member, room string, revision 
 	return st, nil
 }
 
+// NoteImport adds an import to room's history (who imported how many
+// entries, how many clashed), as one more revision of its record.
+func (a *RoomAdmin) NoteImport(ctx context.Context, m Member, room string, imported, clashes int) error {
+	cur, err := a.cat.Room(room)
+	if err != nil {
+		return err
+	}
+	var lease Lease
+	for try := 0; ; try++ {
+		lease, err = a.lockSettings(ctx, room)
+		if err == nil {
+			break
+		}
+		if !errors.Is(err, ErrStale) || try == 20 {
+			return err
+		}
+		select { // an admin is saving the room: wait for them
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(250 * time.Millisecond):
+		}
+	}
+	defer lease.Release()
+	prev, etag, err := a.opt.Store.ReadSettings(ctx, cur.Calendar)
+	switch {
+	case errors.Is(err, ErrNotFound):
+		prev, etag = RoomSettings{Room: cur}, ""
+	case err != nil:
+		return fmt.Errorf("read settings of %s: %w", room, err)
+	}
+	entry := AuditEntry{At: a.opt.Now().UTC(), By: m.ID, ByName: m.Name, Action: "imported",
+		Changes: []string{fmt.Sprintf("imported: %d", imported), fmt.Sprintf("clashes skipped: %d", clashes)}}
+	audit := append(slices.Clone(prev.Audit), entry)
+	if len(audit) > maxAudit {
+		audit = audit[len(audit)-maxAudit:]
+	}
+	st := RoomSettings{Room: prev.Room, Revision: prev.Revision + 1, Audit: audit}
+	wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), writeTimeout)
+	defer cancel()
+	newETag, err := a.opt.Store.WriteSettings(wctx, cur.Calendar, st, etag)
+	if err != nil {
+		return fmt.Errorf("write settings of %s: %w", room, err)
+	}
+	a.installed(ctx, st, newETag)
+	return nil
+}
+
 // installed puts a record just written in this replica's catalog and
 // tells the others.
 func (a *RoomAdmin) installed(ctx context.Context, st RoomSettings, etag string) {

@@ -49,6 +49,9 @@ type Options struct {
 	// removal is forgotten (the cancel made, the gate updated), so that
 	// an error leaves it to be found again; the notices outbox keeps it.
 	Removed func(ctx context.Context, r Removal) error
+	// Importer reads and writes imported calendars (import.go; nil: no
+	// import).
+	Importer ImportCalendar
 }
 
 // Removal is a booking removed by someone else than its owner.

@@ -65,7 +65,8 @@ func newAdminInstance(t *testing.T, b *backend, refresh time.Duration) (*instanc
 		t.Fatal(err)
 	}
 	rcal := caldav.NewRoomCalendars(store, log)
-	svc, err := booking.NewService(booking.Options{Catalog: cat, Calendar: rcal, Gate: gate, Recurrence: rcal, Logger: log, SyncInterval: time.Hour})
+	svc, err := booking.NewService(booking.Options{Catalog: cat, Calendar: rcal, Gate: gate, Recurrence: rcal, Logger: log, SyncInterval: time.Hour,
+		Importer: caldav.NewRoomImports(store)})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -99,6 +101,28 @@ func TestBrowserAdminRooms(t *testing.T) {
 	ada.waitText(t, "#ad-history", "Ada Admin : salle créée")
 	ada.do(t, "change the capacity", chromedp.SetValue("#ad-capacity", "16"), chromedp.Click("#ad-save"))
 	ada.waitText(t, "#ad-status", "est enregistrée")
+
+	// 3b. Import the room's past calendar: a dry run first, then the
+	// import; the history says so.
+	ics := filepath.Join(t.TempDir(), "salle.ics")
+	start := bookingDay().AddDate(0, 0, 1).UTC()
+	export := "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nBEGIN:VEVENT\r\nUID:rdv-1@example.org\r\nDTSTAMP:20261101T090000Z\r\nSUMMARY:Rendez-vous\r\n" +
+		"DTSTART:" + start.Add(9*time.Hour).Format("20060102T150405Z") + "\r\nDTEND:" + start.Add(10*time.Hour).Format("20060102T150405Z") +
+		"\r\nEND:VEVENT\r\nBEGIN:VEVENT\r\nUID:bad@example.org\r\nDTSTAMP:20261101T090000Z\r\nSUMMARY:Sans début\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n"
+	if err := os.WriteFile(ics, []byte(export), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	ada.do(t, "edit for the import", chromedp.Click(`#ad-list button[aria-label="Modifier la salle Atelier Jules Verne"]`), chromedp.WaitVisible("#ad-import-file"))
+	ada.do(t, "choose the file", chromedp.SetUploadFiles("#ad-import-file", []string{ics}), chromedp.Click("#ad-import-dry"))
+	ada.waitText(t, "#ad-import-result", "1 entrée serait importée.")
+	ada.waitText(t, "#ad-import-result", "1 entrée illisible.")
+	ada.check(t, axe, "a2b-admin-import-essai")
+	ada.do(t, "import", chromedp.Click("#ad-import-go"))
+	ada.waitText(t, "#ad-import-result", "1 entrée importée.")
+	ada.waitText(t, "#ad-history", "agenda importé")
+	ada.do(t, "import again", chromedp.Click("#ad-import-go"))
+	ada.waitText(t, "#ad-import-result", "1 entrée déjà dans l'agenda.")
+	ada.do(t, "close", chromedp.Click("#ad-cancel"))
 
 	// 4. Another admin changes it while Ada has it open.
 	ada.do(t, "edit again", chromedp.Click(`#ad-list button[aria-label="Modifier la salle Atelier Jules Verne"]`), chromedp.WaitVisible("#ad-form"))

@@ -84,7 +84,7 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 	hints := &noticeHints{}
 	outbox := caldav.NewNoticeOutbox(d.store, tokensCalendar)
 	svc, err := booking.NewService(booking.Options{
-		Catalog: cat, Calendar: cals, Gate: d.gate, Recurrence: cals,
+		Catalog: cat, Calendar: cals, Gate: d.gate, Recurrence: cals, Importer: caldav.NewRoomImports(d.store),
 		Logger: log, SyncInterval: cfg.SyncInterval, Removed: hints.removed(outbox),
 	})
 	if err != nil {

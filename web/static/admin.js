@@ -252,6 +252,9 @@ function open(r) {
   fill(r ?? {});
   $("ad-id-p").hidden = !!r;
   $("ad-retire-fs").hidden = !r;
+  $("ad-import-s").hidden = !r;
+  $("ad-import-result").replaceChildren();
+  $("ad-import-file").value = "";
   heading.textContent = r ? t("admin_edit_heading", { room: r.name }) : t("admin_new_heading");
   form.hidden = false;
   heading.focus();
@@ -331,5 +334,62 @@ $("ad-new").addEventListener("click", () => {
 });
 $("ad-add-closure").addEventListener("click", () => addClosure().querySelector("input").focus());
 $("ad-always").addEventListener("change", syncAlways);
+
+// importFile sends the chosen .ics file to the room (dry: says what
+// would happen, writes nothing) and shows the report.
+async function importFile(dry) {
+  const out = $("ad-import-result");
+  out.replaceChildren();
+  const file = $("ad-import-file").files[0];
+  if (!file || !editing) {
+    out.textContent = t("admin_import_choose");
+    return;
+  }
+  let res;
+  try {
+    const ics = await file.text();
+    res = await api("POST", "/api/v1/admin/rooms/" + encodeURIComponent(editing.id) + "/import", { ics, dry_run: dry });
+  } catch {
+    out.textContent = t("err_network");
+    return;
+  }
+  if (!res.resp.ok) {
+    out.textContent = errorMessage(res.resp, res.data);
+    return;
+  }
+  const r = res.data;
+  const fmt = new Intl.DateTimeFormat(locale, { dateStyle: "medium", timeStyle: "short", timeZone: sites[editing.site]?.tz ?? "UTC" });
+  const group = (key, lines, text) => {
+    const n = lines.length;
+    const p = document.createElement("p");
+    p.textContent = t(key + (plural.select(n) === "one" ? "_one" : "_other"), { n });
+    out.append(p);
+    if (!n) {
+      return;
+    }
+    const ul = document.createElement("ul");
+    for (const l of lines.slice(0, 50)) {
+      const li = document.createElement("li");
+      li.textContent = text(l);
+      ul.append(li);
+    }
+    out.append(ul);
+  };
+  const when = (l) => `${l.title || l.uid} — ${fmt.format(new Date(l.start))}`;
+  group(dry ? "admin_import_would" : "admin_import_done", r.imported, when);
+  group("admin_import_clashes", r.clashes, when);
+  group("admin_import_existing", r.existing, when);
+  group("admin_import_unreadable", r.unreadable, (u) => `${u.uid || "?"} : ${u.reason}`);
+  if (!dry && r.imported.length) {
+    const now = await api("GET", "/api/v1/admin/rooms/" + encodeURIComponent(editing.id)).catch(() => null);
+    if (now?.resp.ok) {
+      editing = now.data;
+      showHistory(now.data.audit);
+    }
+  }
+}
+
+$("ad-import-dry").addEventListener("click", () => importFile(true));
+$("ad-import-go").addEventListener("click", () => importFile(false));
 
 loadList();
