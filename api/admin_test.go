@@ -153,3 +153,24 @@ func TestAdminRoomErrors(t *testing.T) {
 		t.Errorf("POST over the events calendar: %d %s, want 409", status, got)
 	}
 }
+
+// TestAdminImportBodyLimit: the import takes a calendar export larger
+// than the 64 KiB every other body is held to.
+func TestAdminImportBodyLimit(t *testing.T) {
+	f := newPolicyFixture(t)
+	var b strings.Builder
+	b.WriteString("BEGIN:VCALENDAR\r\nVERSION:2.0\r\n")
+	for i := 0; b.Len() < 3*maxBodyBytes; i++ {
+		fmt.Fprintf(&b, "BEGIN:VEVENT\r\nUID:old-%d@example.org\r\nDTSTAMP:20201101T090000Z\r\nSUMMARY:Réunion %d\r\nDTSTART:20200101T%02d0000Z\r\nDTEND:20200101T%02d3000Z\r\nEND:VEVENT\r\n", i, i, i%20, i%20)
+	}
+	b.WriteString("END:VCALENDAR\r\n")
+	body, _ := json.Marshal(map[string]any{"ics": b.String(), "dry_run": true})
+	status, got := f.callAs(t, "ada", "admins", "POST", "/api/v1/admin/rooms/loire/import", string(body))
+	var rep importReportJSON
+	if status != 200 || json.Unmarshal(got, &rep) != nil || len(rep.Imported) < 500 || !rep.DryRun {
+		t.Fatalf("a %d KiB export: %d %s", len(body)>>10, status, clip(got))
+	}
+	if status, got := f.callAs(t, "ada", "admins", "POST", "/api/v1/admin/rooms", string(body)); status != 413 {
+		t.Fatalf("the same body elsewhere: %d %s, want 413", status, clip(got))
+	}
+}
