@@ -31,9 +31,30 @@ type adminRoomJSON struct {
 	Retired       bool           `json:"retired"`
 	Hours         map[string]any `json:"opening_hours"`
 	Closures      []closureJSON  `json:"closures"`
-	Rules         rulesJSON      `json:"rules"`
+	Rules         adminRulesJSON `json:"rules"`
 	Revision      int            `json:"revision"`
 	Audit         []auditJSON    `json:"audit"`
+}
+
+// adminRulesJSON are the rules as admins edit them: those members read,
+// approval and quotas.
+type adminRulesJSON struct {
+	rulesJSON
+	// Approvers: groups that accept or refuse requests (empty: no
+	// approval); a request lapses after approval_within_days (0: the
+	// default).
+	Approvers          []string      `json:"approvers"`
+	ApprovalWithinDays float64       `json:"approval_within_days"`
+	Quota              quotaRuleJSON `json:"quota"`
+}
+
+// quotaRuleJSON is one member's quota; 0 is no limit.
+type quotaRuleJSON struct {
+	Scope          string   `json:"scope"` // "site" (default) or "room"
+	PerWeekMinutes int      `json:"per_week_minutes"`
+	Ahead          int      `json:"ahead"`
+	LongestMinutes int      `json:"longest_minutes"`
+	Exempt         []string `json:"exempt"`
 }
 
 type auditJSON struct {
@@ -47,19 +68,19 @@ type auditJSON struct {
 // adminRoomInput is the body of POST and PUT: every editable field (PUT
 // replaces them all), and the revision the page read (PUT only).
 type adminRoomInput struct {
-	ID            string        `json:"id"`
-	Site          string        `json:"site"`
-	Name          string        `json:"name"`
-	Capacity      int           `json:"capacity"`
-	Equipment     []string      `json:"equipment"`
-	Accessibility []string      `json:"accessibility"`
-	Description   string        `json:"description"`
-	Directions    string        `json:"directions"`
-	Retired       bool          `json:"retired"`
-	Hours         hoursInput    `json:"opening_hours"`
-	Closures      []closureJSON `json:"closures"`
-	Rules         rulesJSON     `json:"rules"`
-	Revision      *int          `json:"revision"`
+	ID            string         `json:"id"`
+	Site          string         `json:"site"`
+	Name          string         `json:"name"`
+	Capacity      int            `json:"capacity"`
+	Equipment     []string       `json:"equipment"`
+	Accessibility []string       `json:"accessibility"`
+	Description   string         `json:"description"`
+	Directions    string         `json:"directions"`
+	Retired       bool           `json:"retired"`
+	Hours         hoursInput     `json:"opening_hours"`
+	Closures      []closureJSON  `json:"closures"`
+	Rules         adminRulesJSON `json:"rules"`
+	Revision      *int           `json:"revision"`
 }
 
 // hoursInput is opening_hours as sent: "always": true, or a list of
@@ -81,7 +102,7 @@ func toAdminRoomJSON(st booking.RoomSettings) adminRoomJSON {
 		ID: r.ID, Site: r.SiteID, Name: r.Name, Capacity: r.Capacity,
 		Equipment: nonNil(r.Equipment), Accessibility: nonNil(r.Accessibility),
 		Description: r.Description, Directions: r.Directions, Retired: r.Retired,
-		Hours: hoursJSON(r.Hours), Closures: []closureJSON{}, Rules: toRulesJSON(r.Rules),
+		Hours: hoursJSON(r.Hours), Closures: []closureJSON{}, Rules: toAdminRulesJSON(r.Rules),
 		Revision: st.Revision, Audit: []auditJSON{},
 	}
 	for _, cl := range r.Hours.Closures {
@@ -105,6 +126,19 @@ func toRulesJSON(r booking.Rules) rulesJSON {
 	}
 }
 
+func toAdminRulesJSON(r booking.Rules) adminRulesJSON {
+	q := r.Quota
+	scope := string(q.Scope)
+	if scope == "" {
+		scope = string(booking.ScopeSite)
+	}
+	return adminRulesJSON{
+		rulesJSON: toRulesJSON(r), Approvers: nonNil(r.Approvers), ApprovalWithinDays: r.ApprovalWithin.Hours() / 24,
+		Quota: quotaRuleJSON{Scope: scope, PerWeekMinutes: int(q.PerWeek / time.Minute), Ahead: q.Ahead,
+			LongestMinutes: int(q.Longest / time.Minute), Exempt: nonNil(q.Exempt)},
+	}
+}
+
 // room turns the input into a booking.Room (id, site and everything
 // editable); errors are problems naming the field.
 func (in adminRoomInput) room() (booking.Room, error) {
@@ -113,11 +147,20 @@ func (in adminRoomInput) room() (booking.Room, error) {
 		Equipment: in.Equipment, Accessibility: in.Accessibility,
 		Description: in.Description, Directions: in.Directions, Retired: in.Retired,
 		Rules: booking.Rules{
-			MaxDuration:   time.Duration(in.Rules.MaxDurationMinutes) * time.Minute,
-			MinNotice:     time.Duration(in.Rules.MinNoticeMinutes) * time.Minute,
-			MaxAhead:      time.Duration(in.Rules.MaxAheadDays * float64(24*time.Hour)),
-			Buffer:        time.Duration(in.Rules.BufferMinutes) * time.Minute,
-			AllowedGroups: in.Rules.AllowedGroups,
+			MaxDuration:    time.Duration(in.Rules.MaxDurationMinutes) * time.Minute,
+			MinNotice:      time.Duration(in.Rules.MinNoticeMinutes) * time.Minute,
+			MaxAhead:       time.Duration(in.Rules.MaxAheadDays * float64(24*time.Hour)),
+			Buffer:         time.Duration(in.Rules.BufferMinutes) * time.Minute,
+			AllowedGroups:  in.Rules.AllowedGroups,
+			Approvers:      in.Rules.Approvers,
+			ApprovalWithin: time.Duration(in.Rules.ApprovalWithinDays * float64(24*time.Hour)),
+			Quota: booking.Quota{
+				Scope:   booking.QuotaScope(in.Rules.Quota.Scope),
+				PerWeek: time.Duration(in.Rules.Quota.PerWeekMinutes) * time.Minute,
+				Ahead:   in.Rules.Quota.Ahead,
+				Longest: time.Duration(in.Rules.Quota.LongestMinutes) * time.Minute,
+				Exempt:  in.Rules.Quota.Exempt,
+			},
 		},
 	}
 	if !in.Hours.Always {

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 )
 
 // callAs makes one request as m (identity headers, believed from
@@ -172,5 +173,41 @@ func TestAdminImportBodyLimit(t *testing.T) {
 	}
 	if status, got := f.callAs(t, "ada", "admins", "POST", "/api/v1/admin/rooms", string(body)); status != 413 {
 		t.Fatalf("the same body elsewhere: %d %s, want 413", status, clip(got))
+	}
+}
+
+// TestAdminRulesApprovalQuota: approval and quotas are edited with the
+// other rules, read back as written, and a bad scope is refused.
+func TestAdminRulesApprovalQuota(t *testing.T) {
+	f := newPolicyFixture(t)
+	st, err := f.rooms.Get(t.Context(), *roleMembers[asAdmin], "loire")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body := func(scope string) string {
+		return fmt.Sprintf(`{"site":"nantes","name":"Salle Loire","capacity":12,"opening_hours":{"always":true},"revision":%d,
+			"rules":{"max_duration_minutes":240,"approvers":["accueil"],"approval_within_days":3,
+			"quota":{"scope":%q,"per_week_minutes":360,"ahead":5,"longest_minutes":180,"exempt":["bureau"]}}}`, st.Revision, scope)
+	}
+	if status, got := f.callAs(t, "ada", "admins", "PUT", "/api/v1/admin/rooms/loire", body("planet")); status != 400 {
+		t.Fatalf("bad scope: %d %s", status, got)
+	}
+	status, got := f.callAs(t, "ada", "admins", "PUT", "/api/v1/admin/rooms/loire", body("room"))
+	if status != 200 {
+		t.Fatalf("put: %d %s", status, got)
+	}
+	r, err := f.s.opts.Catalog.Room("loire")
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := r.Rules.Quota
+	if fmt.Sprint(r.Rules.Approvers) != "[accueil]" || r.Rules.ApprovalWithin != 72*time.Hour || q.Scope != "room" ||
+		q.PerWeek != 6*time.Hour || q.Ahead != 5 || q.Longest != 3*time.Hour || fmt.Sprint(q.Exempt) != "[bureau]" {
+		t.Fatalf("rules in the catalog: %+v", r.Rules)
+	}
+	var back adminRoomJSON
+	_, got = f.callAs(t, "ada", "admins", "GET", "/api/v1/admin/rooms/loire", "")
+	if err := json.Unmarshal(got, &back); err != nil || back.Rules.Quota.PerWeekMinutes != 360 || back.Rules.ApprovalWithinDays != 3 {
+		t.Fatalf("read back: %s", got)
 	}
 }

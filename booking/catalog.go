@@ -91,6 +91,8 @@ func (r Room) clone() Room {
 	r.Equipment = slices.Clone(r.Equipment)
 	r.Accessibility = slices.Clone(r.Accessibility)
 	r.Rules.AllowedGroups = slices.Clone(r.Rules.AllowedGroups)
+	r.Rules.Approvers = slices.Clone(r.Rules.Approvers)
+	r.Rules.Quota.Exempt = slices.Clone(r.Rules.Quota.Exempt)
 	if r.Hours.Weekly != nil {
 		w := make(map[time.Weekday][]TimeRange, len(r.Hours.Weekly))
 		for d, rs := range r.Hours.Weekly {

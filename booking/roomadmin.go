@@ -307,8 +307,22 @@ func (a *RoomAdmin) checkRoom(r *Room) error {
 	if r.Rules.AllowedGroups, err = cleanItems(r.Rules.AllowedGroups, "groupes / groups"); err != nil {
 		return err
 	}
+	if r.Rules.Approvers, err = cleanItems(r.Rules.Approvers, "validation / approvers"); err != nil {
+		return err
+	}
+	if r.Rules.Quota.Exempt, err = cleanItems(r.Rules.Quota.Exempt, "exemptés / exempt"); err != nil {
+		return err
+	}
+	switch r.Rules.Quota.Scope {
+	case "", ScopeSite, ScopeRoom:
+	default:
+		return Invalidf("portée de quota inconnue / unknown quota scope")
+	}
 	ru := r.Rules
-	for _, d := range []time.Duration{ru.MaxDuration, ru.MinNotice, ru.MaxAhead, ru.Buffer} {
+	if ru.Quota.Ahead < 0 || ru.Quota.Ahead > 10000 {
+		return Invalidf("nombre de réservations à venir hors limites / bookings ahead out of range")
+	}
+	for _, d := range []time.Duration{ru.MaxDuration, ru.MinNotice, ru.MaxAhead, ru.Buffer, ru.ApprovalWithin, ru.Quota.PerWeek, ru.Quota.Longest} {
 		if d < 0 || d > maxRuleHorizon {
 			return Invalidf("durée de règle hors limites / rule duration out of range")
 		}
@@ -555,6 +569,13 @@ func DiffRooms(a, b Room) []string {
 	add("max_ahead", a.Rules.MaxAhead, b.Rules.MaxAhead)
 	add("buffer", a.Rules.Buffer, b.Rules.Buffer)
 	add("allowed_groups", strings.Join(a.Rules.AllowedGroups, ", "), strings.Join(b.Rules.AllowedGroups, ", "))
+	add("approvers", strings.Join(a.Rules.Approvers, ", "), strings.Join(b.Rules.Approvers, ", "))
+	add("approval_within", a.Rules.ApprovalWithin, b.Rules.ApprovalWithin)
+	add("quota_scope", a.Rules.Quota.Scope, b.Rules.Quota.Scope)
+	add("quota_per_week", a.Rules.Quota.PerWeek, b.Rules.Quota.PerWeek)
+	add("quota_ahead", a.Rules.Quota.Ahead, b.Rules.Quota.Ahead)
+	add("quota_longest", a.Rules.Quota.Longest, b.Rules.Quota.Longest)
+	add("quota_exempt", strings.Join(a.Rules.Quota.Exempt, ", "), strings.Join(b.Rules.Quota.Exempt, ", "))
 	add("retired", a.Retired, b.Retired)
 	return out
 }

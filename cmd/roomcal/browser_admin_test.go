@@ -67,6 +67,9 @@ func TestBrowserAdminRooms(t *testing.T) {
 		chromedp.SetValue(".ad-closure input[data-key=to]", "2030-08-15"),
 		chromedp.SendKeys(".ad-closure input[data-key=reason]", "Travaux"),
 		chromedp.SetValue("#ad-max-duration", "120"),
+		chromedp.SendKeys("#ad-approvers", "accueil-nantes"),
+		chromedp.SetValue("#ad-quota-scope", "room"),
+		chromedp.SetValue("#ad-quota-week", "6"),
 	)
 	ada.check(t, axe, "a2-admin-nouvelle-salle")
 	ada.do(t, "save the new room", chromedp.Click("#ad-save"))
@@ -93,6 +96,11 @@ func TestBrowserAdminRooms(t *testing.T) {
 		len(room.Hours["mon"]) != 2 || len(room.Hours["tue"]) != 1 || len(room.Hours["wed"]) != 0 ||
 		len(room.Closures) != 1 || room.Closures[0]["reason"] != "Travaux" || room.Rules.MaxDuration != 120 {
 		t.Fatalf("the new room as members read it: %s", body)
+	}
+
+	_, body = httpGetAs(t, base+"/api/v1/admin/rooms/atelier-verne", "bob", "admins")
+	if !strings.Contains(body, `"approvers":["accueil-nantes"]`) || !strings.Contains(body, `"scope":"room","per_week_minutes":360`) {
+		t.Errorf("approval and quota as the admin set them: %s", body)
 	}
 
 	// 3. Edit it: the history says who created it.

@@ -195,6 +195,14 @@ function fill(r) {
   $("ad-max-ahead").value = rules.max_ahead_days ?? 0;
   $("ad-buffer").value = rules.buffer_minutes ?? 0;
   $("ad-groups").value = (rules.allowed_groups ?? []).join(", ");
+  const quota = rules.quota ?? {};
+  $("ad-approvers").value = (rules.approvers ?? []).join(", ");
+  $("ad-approval-within").value = rules.approval_within_days ?? 0;
+  $("ad-quota-scope").value = quota.scope || "site";
+  $("ad-quota-week").value = (quota.per_week_minutes ?? 0) / 60;
+  $("ad-quota-ahead").value = quota.ahead ?? 0;
+  $("ad-quota-longest").value = quota.longest_minutes ?? 0;
+  $("ad-quota-exempt").value = (quota.exempt ?? []).join(", ");
   $("ad-retired").checked = !!r.retired;
   showHistory(r.audit);
 }
@@ -223,6 +231,15 @@ function read() {
       max_ahead_days: num("ad-max-ahead"),
       buffer_minutes: num("ad-buffer"),
       allowed_groups: splitList($("ad-groups").value),
+      approvers: splitList($("ad-approvers").value),
+      approval_within_days: num("ad-approval-within"),
+      quota: {
+        scope: $("ad-quota-scope").value,
+        per_week_minutes: Math.round(num("ad-quota-week") * 60),
+        ahead: Math.round(num("ad-quota-ahead")),
+        longest_minutes: Math.round(num("ad-quota-longest")),
+        exempt: splitList($("ad-quota-exempt").value),
+      },
     },
   };
   if (!body.opening_hours.always) {
