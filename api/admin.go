@@ -43,9 +43,12 @@ type adminRulesJSON struct {
 	// Approvers: groups that accept or refuse requests (empty: no
 	// approval); a request lapses after approval_within_days (0: the
 	// default).
-	Approvers          []string      `json:"approvers"`
-	ApprovalWithinDays float64       `json:"approval_within_days"`
-	Quota              quotaRuleJSON `json:"quota"`
+	Approvers          []string `json:"approvers"`
+	ApprovalWithinDays float64  `json:"approval_within_days"`
+	// CheckInWithinMinutes: a booking not confirmed ("Je suis là")
+	// within this many minutes of its start is released (0: no check-in).
+	CheckInWithinMinutes int           `json:"checkin_within_minutes"`
+	Quota                quotaRuleJSON `json:"quota"`
 }
 
 // quotaRuleJSON is one member's quota; 0 is no limit.
@@ -134,6 +137,7 @@ func toAdminRulesJSON(r booking.Rules) adminRulesJSON {
 	}
 	return adminRulesJSON{
 		rulesJSON: toRulesJSON(r), Approvers: nonNil(r.Approvers), ApprovalWithinDays: r.ApprovalWithin.Hours() / 24,
+		CheckInWithinMinutes: int(r.CheckInWithin / time.Minute),
 		Quota: quotaRuleJSON{Scope: scope, PerWeekMinutes: int(q.PerWeek / time.Minute), Ahead: q.Ahead,
 			LongestMinutes: int(q.Longest / time.Minute), Exempt: nonNil(q.Exempt)},
 	}
@@ -154,6 +158,7 @@ func (in adminRoomInput) room() (booking.Room, error) {
 			AllowedGroups:  in.Rules.AllowedGroups,
 			Approvers:      in.Rules.Approvers,
 			ApprovalWithin: time.Duration(in.Rules.ApprovalWithinDays * float64(24*time.Hour)),
+			CheckInWithin:  time.Duration(in.Rules.CheckInWithinMinutes) * time.Minute,
 			Quota: booking.Quota{
 				Scope:   booking.QuotaScope(in.Rules.Quota.Scope),
 				PerWeek: time.Duration(in.Rules.Quota.PerWeekMinutes) * time.Minute,

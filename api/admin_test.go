@@ -186,7 +186,7 @@ func TestAdminRulesApprovalQuota(t *testing.T) {
 	}
 	body := func(scope string) string {
 		return fmt.Sprintf(`{"site":"nantes","name":"Salle Loire","capacity":12,"opening_hours":{"always":true},"revision":%d,
-			"rules":{"max_duration_minutes":240,"approvers":["accueil"],"approval_within_days":3,
+			"rules":{"max_duration_minutes":240,"approvers":["accueil"],"approval_within_days":3,"checkin_within_minutes":15,
 			"quota":{"scope":%q,"per_week_minutes":360,"ahead":5,"longest_minutes":180,"exempt":["bureau"]}}}`, st.Revision, scope)
 	}
 	if status, got := f.callAs(t, "ada", "admins", "PUT", "/api/v1/admin/rooms/loire", body("planet")); status != 400 {
@@ -201,7 +201,7 @@ func TestAdminRulesApprovalQuota(t *testing.T) {
 		t.Fatal(err)
 	}
 	q := r.Rules.Quota
-	if fmt.Sprint(r.Rules.Approvers) != "[accueil]" || r.Rules.ApprovalWithin != 72*time.Hour || q.Scope != "room" ||
+	if fmt.Sprint(r.Rules.Approvers) != "[accueil]" || r.Rules.ApprovalWithin != 72*time.Hour || r.Rules.CheckInWithin != 15*time.Minute || q.Scope != "room" ||
 		q.PerWeek != 6*time.Hour || q.Ahead != 5 || q.Longest != 3*time.Hour || fmt.Sprint(q.Exempt) != "[bureau]" {
 		t.Fatalf("rules in the catalog: %+v", r.Rules)
 	}

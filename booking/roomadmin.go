@@ -322,7 +322,7 @@ func (a *RoomAdmin) checkRoom(r *Room) error {
 	if ru.Quota.Ahead < 0 || ru.Quota.Ahead > 10000 {
 		return Invalidf("nombre de réservations à venir hors limites / bookings ahead out of range")
 	}
-	for _, d := range []time.Duration{ru.MaxDuration, ru.MinNotice, ru.MaxAhead, ru.Buffer, ru.ApprovalWithin, ru.Quota.PerWeek, ru.Quota.Longest} {
+	for _, d := range []time.Duration{ru.MaxDuration, ru.MinNotice, ru.MaxAhead, ru.Buffer, ru.ApprovalWithin, ru.CheckInWithin, ru.Quota.PerWeek, ru.Quota.Longest} {
 		if d < 0 || d > maxRuleHorizon {
 			return Invalidf("durée de règle hors limites / rule duration out of range")
 		}
@@ -571,6 +571,7 @@ func DiffRooms(a, b Room) []string {
 	add("allowed_groups", strings.Join(a.Rules.AllowedGroups, ", "), strings.Join(b.Rules.AllowedGroups, ", "))
 	add("approvers", strings.Join(a.Rules.Approvers, ", "), strings.Join(b.Rules.Approvers, ", "))
 	add("approval_within", a.Rules.ApprovalWithin, b.Rules.ApprovalWithin)
+	add("checkin_within", a.Rules.CheckInWithin, b.Rules.CheckInWithin)
 	add("quota_scope", a.Rules.Quota.Scope, b.Rules.Quota.Scope)
 	add("quota_per_week", a.Rules.Quota.PerWeek, b.Rules.Quota.PerWeek)
 	add("quota_ahead", a.Rules.Quota.Ahead, b.Rules.Quota.Ahead)

@@ -198,6 +198,7 @@ function fill(r) {
   const quota = rules.quota ?? {};
   $("ad-approvers").value = (rules.approvers ?? []).join(", ");
   $("ad-approval-within").value = rules.approval_within_days ?? 0;
+  $("ad-checkin").value = rules.checkin_within_minutes ?? 0;
   $("ad-quota-scope").value = quota.scope || "site";
   $("ad-quota-week").value = (quota.per_week_minutes ?? 0) / 60;
   $("ad-quota-ahead").value = quota.ahead ?? 0;
@@ -233,6 +234,7 @@ function read() {
       allowed_groups: splitList($("ad-groups").value),
       approvers: splitList($("ad-approvers").value),
       approval_within_days: num("ad-approval-within"),
+      checkin_within_minutes: Math.round(num("ad-checkin")),
       quota: {
         scope: $("ad-quota-scope").value,
         per_week_minutes: Math.round(num("ad-quota-week") * 60),
