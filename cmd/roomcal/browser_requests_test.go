@@ -60,6 +60,9 @@ func TestBrowserRequests(t *testing.T) {
 	amina.login(t, base, "Amina Diallo", "/")
 	amina.do(t, "Mes réservations", chromedp.Navigate(base+"/mes-reservations"))
 	amina.waitText(t, "#mine-table", "Assemblée des locataires — en attente de validation")
+	// The room's week says so too.
+	amina.do(t, "the Grand Bain's week", chromedp.Navigate(base+"/salles/nantes-grand-bain?week="+day.Format(time.DateOnly)), chromedp.WaitVisible("#calendar .ec-time-grid"))
+	amina.waitText(t, "#calendar", "Assemblée des locataires (en attente de validation)")
 	// She is no approver: no "Demandes" in her menu.
 	if n, err := chromedp.Run(amina.ctx, chromedp.Evaluate[int](`document.querySelectorAll('nav a[href="/demandes"]').length`)); err != nil || n != 0 {
 		t.Errorf("a member who answers no request sees the Demandes link (%d, %v)", n, err)

@@ -106,7 +106,7 @@ async function loadAvailability() {
       events.push({ resourceIds: [r.room], start: wall(f.start), end: wall(f.end), display: "background", classNames: ["free"] });
     }
     for (const b of r.busy) {
-      events.push({ resourceIds: [r.room], start: wall(b.start), end: wall(b.end), title: b.title || t("busy"), classNames: ["busy", b.kind] });
+      events.push({ resourceIds: [r.room], start: wall(b.start), end: wall(b.end), title: b.pending ? t("busy_pending", { title: b.title || t("busy") }) : b.title || t("busy"), classNames: ["busy", b.kind] });
     }
   }
   for (const r of rooms) {

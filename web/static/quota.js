@@ -3,8 +3,9 @@
 // "Il vous reste 3 h cette semaine à Nantes". Self-contained: a page
 // shows it by having such an element and loading this module (sitebook.js
 // does); it asks again after each booking (the "roomcal:booked" event).
-// The quotas shown are those of the page's site (#day[data-site]) or
-// room (#room[data-room]).
+// The quotas shown are those of the element's own data-site or data-room
+// when it has one, else of the page's site (#day[data-site]) or room
+// (#room[data-room]), else all of the member's.
 import { t } from "./common.js";
 
 // duration says a number of minutes the way a member reads it.
@@ -35,8 +36,8 @@ function lines(q) {
 export async function refreshQuotas() {
   const els = document.querySelectorAll("[data-quota]");
   if (els.length === 0) return;
-  const site = document.querySelector("#day[data-site]")?.dataset.site;
-  const room = document.querySelector("#room[data-room]")?.dataset.room;
+  const pageSite = document.querySelector("#day[data-site]")?.dataset.site;
+  const pageRoom = document.querySelector("#room[data-room]")?.dataset.room;
   let body;
   try {
     const resp = await fetch("/api/v1/me/quotas", { credentials: "same-origin", headers: { Accept: "application/json" } });
@@ -45,9 +46,11 @@ export async function refreshQuotas() {
   } catch {
     return;
   }
-  const mine = (body.quotas ?? []).filter((q) => (room ? (q.rooms ?? []).includes(room) : q.site === site));
-  const text = mine.flatMap(lines).join(" ");
   for (const el of els) {
+    const room = el.dataset.room || pageRoom;
+    const site = el.dataset.site || pageSite;
+    const mine = (body.quotas ?? []).filter((q) => (room ? (q.rooms ?? []).includes(room) : site ? q.site === site : true));
+    const text = mine.flatMap(lines).join(" ");
     el.textContent = text;
     el.hidden = text === "";
   }

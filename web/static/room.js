@@ -58,7 +58,7 @@ async function loadAvailability() {
       events.push({ start: wall(f.start), end: wall(f.end), display: "background", classNames: ["free"] });
     }
     for (const b of mine.busy) {
-      events.push({ start: wall(b.start), end: wall(b.end), title: b.title || t("busy"), classNames: ["busy", b.kind] });
+      events.push({ start: wall(b.start), end: wall(b.end), title: b.pending ? t("busy_pending", { title: b.title || t("busy") }) : b.title || t("busy"), classNames: ["busy", b.kind] });
     }
     calendar.setOption("events", events);
   }
