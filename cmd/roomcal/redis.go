@@ -4,7 +4,9 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"sync/atomic"
 
+	"github.com/roomcal/roomcal/booking"
 	"github.com/roomcal/roomcal/internal/config"
 	"github.com/roomcal/roomcal/internal/redisgate"
 )
@@ -27,13 +29,32 @@ func siteSlots(site func(room string) string) redisgate.Option {
 	return redisgate.WithSlots(site)
 }
 
-// configSites is the site of each room of cfg.
-func configSites(cfg *config.Config) func(room string) string {
-	sites := make(map[string]string, len(cfg.Rooms))
+// siteLookup names each room's site for the gate's key slots: from the
+// live catalog once serve has made it (so a room created or moved in the
+// admin pages is grouped with its site's rooms, as a site quota needs),
+// from the configuration before.
+type siteLookup struct {
+	cfg map[string]string
+	cat atomic.Pointer[booking.Catalog]
+}
+
+// configSites starts a siteLookup on the rooms of cfg.
+func configSites(cfg *config.Config) *siteLookup {
+	l := &siteLookup{cfg: make(map[string]string, len(cfg.Rooms))}
 	for _, r := range cfg.Rooms {
-		sites[r.ID] = r.SiteID
+		l.cfg[r.ID] = r.SiteID
 	}
-	return func(room string) string { return sites[room] }
+	return l
+}
+
+// site is the site of room ("" for a room nobody knows).
+func (l *siteLookup) site(room string) string {
+	if c := l.cat.Load(); c != nil {
+		if r, err := c.Room(room); err == nil {
+			return r.SiteID
+		}
+	}
+	return l.cfg[room]
 }
 
 // redisSummary says what roomcal's gates run on, for the start-up log:

@@ -63,6 +63,9 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 	}
 
 	cat, err := booking.NewCatalog(cfg.Sites, cfg.Rooms)
+	if err == nil {
+		d.sites.cat.Store(cat)
+	}
 	if err != nil {
 		return err
 	}

@@ -27,13 +27,16 @@ type deps struct {
 	// notices tells every replica that a room's settings changed.
 	notices booking.RoomNotices
 	claims  notices.Claims
-	close   func()
+	// sites groups the gate's keys by site (siteSlots); serve points it
+	// at the live catalog.
+	sites *siteLookup
+	close func()
 }
 
 // open connects the calendar store (a CalDAV server, or the embedded
 // store in DataDir) and the gate (Redis, or the embedded engine).
 func open(ctx context.Context, cfg *config.Config, log *slog.Logger) (*deps, error) {
-	d := &deps{close: func() {}}
+	d := &deps{close: func() {}, sites: configSites(cfg)}
 	if cfg.CalDAV.Embedded() {
 		fs, err := caldav.OpenFileStoreWithOptions(cfg.DataDir, caldav.FileStoreOptions{Logger: log})
 		if err != nil {
@@ -62,7 +65,7 @@ func open(ctx context.Context, cfg *config.Config, log *slog.Logger) (*deps, err
 			return nil, err
 		}
 		rc := e.Client()
-		d.gate = redisgate.New(rc, siteSlots(configSites(cfg)))
+		d.gate = redisgate.New(rc, siteSlots(d.sites.site))
 		d.events = redisgate.NewEventGate(rc)
 		d.limiter = redisgate.NewLimiter(rc)
 		d.signOuts = redisgate.NewSignOuts(rc, signOutCacheTTL)
@@ -76,7 +79,7 @@ func open(ctx context.Context, cfg *config.Config, log *slog.Logger) (*deps, err
 		if err != nil {
 			return nil, fmt.Errorf("redis: %w", err)
 		}
-		g := redisgate.New(rc, append(redisOptions(), siteSlots(configSites(cfg)))...)
+		g := redisgate.New(rc, append(redisOptions(), siteSlots(d.sites.site))...)
 		d.gate = g
 		d.events = redisgate.NewEventGate(rc, redisOptions()...)
 		d.limiter = redisgate.NewLimiter(rc)
