@@ -294,7 +294,8 @@ func encodedSize(a booking.Availability, f availFields) int {
 // appendAvailability appends a's JSON, limited to the fields f, to dst.
 // With every field it is byte for byte what encoding/json made of the
 // former reflective answer types (TestAvailabilityEncoding): {"rooms":
-// [{"room", "busy": [{"start", "end", "kind", "title" unless empty}],
+// [{"room", "busy": [{"start", "end", "kind", "title" unless empty,
+// "pending" when true}],
 // "free": [{"start", "end"}]}], "stale"}.
 func appendAvailability(dst []byte, a booking.Availability, f availFields) []byte {
 	dst = append(dst, `{"rooms":[`...)
@@ -316,6 +317,9 @@ func appendAvailability(dst []byte, a booking.Availability, f availFields) []byt
 				if f&fieldTitles != 0 && b.Title != "" {
 					dst = append(dst, `,"title":`...)
 					dst = appendJSONString(dst, b.Title)
+				}
+				if b.Pending {
+					dst = append(dst, `,"pending":true`...)
 				}
 				dst = append(dst, '}')
 			}

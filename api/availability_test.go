@@ -78,7 +78,8 @@ func sampleAvailability(t *testing.T, titles ...string) booking.Availability {
 	for i, title := range titles {
 		start := day.Add(time.Duration(i) * 90 * time.Minute)
 		kind := []booking.Kind{booking.KindBooking, booking.KindEvent, booking.KindExternal, booking.KindHold}[i%4]
-		busy = append(busy, booking.Busy{Ref: fmt.Sprint(i), Start: start, End: start.Add(time.Hour), Kind: kind, Title: title})
+		// Every fifth a request waiting for approval ("pending").
+		busy = append(busy, booking.Busy{Ref: fmt.Sprint(i), Start: start, End: start.Add(time.Hour), Kind: kind, Title: title, Pending: i%5 == 2})
 	}
 	return booking.Availability{
 		Rooms: []booking.RoomAvailability{
