@@ -102,7 +102,7 @@ func TestBrowserRequests(t *testing.T) {
 	carla.check(t, axe, "q4-demandes-vide")
 
 	// Amina's booking is confirmed; Bruno's slot is free again.
-	amina.do(t, "Mes réservations again", chromedp.Reload())
+	amina.do(t, "Mes réservations again", chromedp.Navigate(base+"/mes-reservations"))
 	amina.waitText(t, "#mine-table", "Assemblée des locataires")
 	if txt := amina.waitText(t, "#mine-table", "Assemblée"); strings.Contains(txt, "en attente") {
 		t.Errorf("the accepted booking still says it waits: %q", txt)
