@@ -42,7 +42,8 @@ const HeaderCSRF = "X-CSRF-Token"
 type session struct {
 	Member  booking.Member `json:"m"`
 	Expires time.Time      `json:"x"`
-	// Issued is when the session was made, in Unix milliseconds.
+	// Issued is when the session was made, in Unix microseconds (a
+	// session made just after a sign-out is not taken for one before).
 	Issued int64  `json:"t"`
 	CSRF   string `json:"c"`
 	// IDToken is the provider's ID token hint for logout (OIDC), when it
@@ -66,7 +67,7 @@ const maxCookie = 3800
 // issue signs a new session for m and sets its cookie.
 func (ss *sessions) issue(c *gin.Context, m booking.Member, idToken string) (session, error) {
 	now := time.Now()
-	s := session{Member: m, Expires: now.Add(ss.ttl).UTC().Truncate(time.Second), Issued: now.UnixMilli(), CSRF: randomToken(16), IDToken: idToken}
+	s := session{Member: m, Expires: now.Add(ss.ttl).UTC().Truncate(time.Second), Issued: now.UnixMicro(), CSRF: randomToken(16), IDToken: idToken}
 	v, err := ss.encode(s)
 	if err == nil && len(v) > maxCookie && s.IDToken != "" {
 		s.IDToken = "" // logout works without the hint
@@ -197,7 +198,7 @@ func (s *Server) current(ctx context.Context, sess session) error {
 	if err != nil {
 		return fmt.Errorf("sign-outs of %s: %w", sess.Member.ID, err)
 	}
-	if !at.IsZero() && sess.Issued <= at.UnixMilli() {
+	if !at.IsZero() && sess.Issued <= at.UnixMicro() {
 		return errSignedOut
 	}
 	return nil

@@ -48,8 +48,8 @@ type preferencesJSON struct {
 	Name      string          `json:"name,omitempty"`
 	Notices   map[string]bool `json:"notices,omitempty"`
 	Dismissed []string        `json:"dismissed,omitempty"`
-	// SignedOutAt in Unix milliseconds (0: never).
-	SignedOutAt int64     `json:"signed_out_ms,omitempty"`
+	// SignedOutAt in Unix microseconds (0: never).
+	SignedOutAt int64     `json:"signed_out_us,omitempty"`
 	UpdatedAt   time.Time `json:"updated_at"`
 }
 
@@ -87,7 +87,7 @@ func (mp *MemberPreferences) read(ctx context.Context, memberID string) (booking
 	}
 	p := booking.Preferences{Site: pj.Site, Lang: pj.Lang, Email: pj.Email, Name: pj.Name, Notices: pj.Notices, Dismissed: pj.Dismissed, UpdatedAt: pj.UpdatedAt}
 	if pj.SignedOutAt > 0 {
-		p.SignedOutAt = time.UnixMilli(pj.SignedOutAt).UTC()
+		p.SignedOutAt = time.UnixMicro(pj.SignedOutAt).UTC()
 	}
 	return p, obj.ETag, nil
 }
@@ -132,7 +132,7 @@ func (mp *MemberPreferences) UpdatePreferences(ctx context.Context, memberID str
 func encodePreferences(memberID string, p booking.Preferences) ([]byte, error) {
 	pj := preferencesJSON{Site: p.Site, Lang: p.Lang, Email: p.Email, Name: p.Name, Notices: p.Notices, Dismissed: p.Dismissed, UpdatedAt: p.UpdatedAt}
 	if !p.SignedOutAt.IsZero() {
-		pj.SignedOutAt = p.SignedOutAt.UnixMilli()
+		pj.SignedOutAt = p.SignedOutAt.UnixMicro()
 	}
 	raw, err := json.Marshal(pj)
 	if err != nil {

@@ -43,7 +43,7 @@ func TestSignOutsSurviveAFlush(t *testing.T) {
 	if at, err := b.SignedOutAt(ctx, "ada"); err != nil || !at.IsZero() {
 		t.Fatalf("before any sign-out: %v, %v", at, err)
 	}
-	first := time.Now().Truncate(time.Millisecond)
+	first := time.Now().Truncate(time.Microsecond)
 	if err := a.SignOut(ctx, "ada", first); err != nil {
 		t.Fatal(err)
 	}

@@ -23,7 +23,7 @@ var signOutScript = redis.NewScript(signOutSrc)
 // and read again from there when Redis has lost it (a flush, the key's
 // expiry).
 //
-//	P{so:MEMBER}   STRING  Unix milliseconds of the last sign-out (0: none); expires after the ttl
+//	P{so:MEMBER}   STRING  Unix microseconds of the last sign-out (0: none); expires after the ttl
 //
 // MEMBER is escaped as the limiter's keys are. Raise (lua/signout.lua)
 // only ever moves the time forward, so a reader filling the cache with
@@ -53,31 +53,31 @@ func (so *SignOuts) Get(ctx context.Context, member string) (at time.Time, ok bo
 	if err != nil {
 		return time.Time{}, false, fmt.Errorf("sign-out of %s: %w", member, classify(ctx, err))
 	}
-	ms, err := strconv.ParseInt(v, 10, 64)
+	us, err := strconv.ParseInt(v, 10, 64)
 	if err != nil {
 		return time.Time{}, false, nil // not ours: read it again
 	}
-	return fromMillis(ms), true, nil
+	return fromMicros(us), true, nil
 }
 
 // Raise caches at (zero: never) as member's last sign-out unless a later
 // one is cached, and returns the one cached after.
 func (so *SignOuts) Raise(ctx context.Context, member string, at time.Time) (time.Time, error) {
-	ms := int64(0)
+	us := int64(0)
 	if !at.IsZero() {
-		ms = at.UnixMilli()
+		us = at.UnixMicro()
 	}
-	res, err := so.gate.eval(ctx, signOutScript, []string{so.key(member)}, []any{ms, so.ttl.Milliseconds()})
+	res, err := so.gate.eval(ctx, signOutScript, []string{so.key(member)}, []any{us, so.ttl.Milliseconds()})
 	if err != nil {
 		return time.Time{}, fmt.Errorf("cache sign-out of %s: %w", member, err)
 	}
 	kept, _ := res.(int64)
-	return fromMillis(kept), nil
+	return fromMicros(kept), nil
 }
 
-func fromMillis(ms int64) time.Time {
-	if ms <= 0 {
+func fromMicros(us int64) time.Time {
+	if us <= 0 {
 		return time.Time{}
 	}
-	return time.UnixMilli(ms).UTC()
+	return time.UnixMicro(us).UTC()
 }

@@ -1,7 +1,7 @@
 -- signout.lua: remember when a member last signed out, never going back.
 --
 -- KEYS: the member's sign-out key
--- ARGV: the sign-out time in Unix milliseconds (0: never signed out),
+-- ARGV: the sign-out time in Unix microseconds (0: never signed out),
 --       the key's time to live in milliseconds
 -- Returns the time kept, which is the greater of the one there and the
 -- one given: a reader filling the cache from the calendar store with an
