@@ -1392,8 +1392,10 @@ func testLockObject(f *fixture) {
 	room.Release()
 
 	// An extended lock outlives the ttl it was taken with; one that is
-	// not extended expires.
-	short, ok, err := f.g.LockObject(f.ctx, f.room, "c", shortTTL)
+	// not extended expires. The extended one is taken for long enough
+	// that a loaded machine still extends it in time.
+	const extendedTTL = 3 * time.Second
+	short, ok, err := f.g.LockObject(f.ctx, f.room, "c", extendedTTL)
 	if err != nil || !ok {
 		f.t.Fatalf("LockObject c: %v %v", ok, err)
 	}
@@ -1404,7 +1406,7 @@ func testLockObject(f *fixture) {
 	if err != nil || !ok {
 		f.t.Fatalf("LockObject d: %v %v", ok, err)
 	}
-	f.tg.Elapse(f.t, 2*shortTTL)
+	f.tg.Elapse(f.t, extendedTTL+shortTTL)
 	f.eventually("the lock not extended expired", func() bool {
 		l, ok := lock("d")
 		if ok {
