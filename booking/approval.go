@@ -207,18 +207,28 @@ func (s *Service) sweepLapsed(ctx context.Context, p place) error {
 		return err
 	}
 	now := s.now()
-	bs, _, err := s.busy(ctx, p, now.Add(-7*24*time.Hour), s.window().End)
+	return s.sweep(ctx, p, now.Add(-7*24*time.Hour), s.window().End, "request not lapsed",
+		func(x Busy) bool { return x.Pending },
+		func(id string) error { return s.lapse(ctx, p, id, now) })
+}
+
+// sweep acts once on every booking of room p in [from, to) that pick
+// chooses (each booking once, whatever its occurrences), logging what
+// failed as what (the next sweep tries again). A booking gone or changed
+// meanwhile is left to the next sweep silently.
+func (s *Service) sweep(ctx context.Context, p place, from, to time.Time, what string, pick func(Busy) bool, act func(id string) error) error {
+	bs, _, err := s.busy(ctx, p, from, to)
 	if err != nil {
 		return err
 	}
 	seen := map[string]bool{}
 	for _, x := range bs {
-		if !x.Pending || x.Kind != KindBooking || seen[x.Ref] {
+		if x.Kind != KindBooking || seen[x.Ref] || !pick(x) {
 			continue
 		}
 		seen[x.Ref] = true
-		if err := s.lapse(ctx, p, x.Ref, now); err != nil && !errors.Is(err, ErrNotFound) && !errors.Is(err, ErrStale) {
-			s.log.WarnContext(ctx, "request not lapsed; tried again at the next sweep", "room", p.room.ID, "booking", x.Ref, "err", err)
+		if err := act(x.Ref); err != nil && !errors.Is(err, ErrNotFound) && !errors.Is(err, ErrStale) {
+			s.log.WarnContext(ctx, what+"; tried again at the next sweep", "room", p.room.ID, "booking", x.Ref, "err", err)
 		}
 	}
 	return nil

@@ -2,7 +2,6 @@ package booking
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"sort"
 	"strings"
@@ -97,22 +96,11 @@ func (s *Service) sweepNoShows(ctx context.Context, p place) error {
 		return err
 	}
 	now := s.now()
-	bs, _, err := s.busy(ctx, p, now.Add(-24*time.Hour), now.Add(time.Minute))
-	if err != nil {
-		return err
-	}
-	seen := map[string]bool{}
-	for _, x := range bs {
-		if x.Kind != KindBooking || x.CheckedIn || x.Released || seen[x.Ref] ||
-			x.Start.Add(within).After(now) || !now.Before(x.End) {
-			continue
-		}
-		seen[x.Ref] = true
-		if err := s.releaseNoShow(ctx, p, x.Ref, now); err != nil && !errors.Is(err, ErrNotFound) && !errors.Is(err, ErrStale) {
-			s.log.WarnContext(ctx, "no-show not released; tried again at the next sweep", "room", p.room.ID, "booking", x.Ref, "err", err)
-		}
-	}
-	return nil
+	return s.sweep(ctx, p, now.Add(-24*time.Hour), now.Add(time.Minute), "no-show not released",
+		func(x Busy) bool {
+			return !x.CheckedIn && !x.Released && !x.Start.Add(within).After(now) && now.Before(x.End)
+		},
+		func(id string) error { return s.releaseNoShow(ctx, p, id, now) })
 }
 
 func (s *Service) releaseNoShow(ctx context.Context, p place, id string, now time.Time) error {
