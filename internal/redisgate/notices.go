@@ -31,7 +31,7 @@ type notices struct {
 	watchers map[string]map[chan struct{}]struct{}
 	closed   bool
 	stop     context.CancelFunc
-	done     chan struct{}
+	done     <-chan struct{}
 }
 
 func newNotices(rdb redis.UniversalClient, prefix string) *notices {
@@ -77,30 +77,10 @@ func (n *notices) start() {
 		return
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	ps := n.rdb.Subscribe(ctx, n.channel)
-	rctx, rcancel := context.WithTimeout(ctx, subscribeTimeout)
-	_, _ = ps.Receive(rctx) // a failure is retried by the channel below
-	rcancel()
-	done := make(chan struct{})
+	done := listen(ctx, n.rdb, n.channel, func(payload string) bool { n.deliver(payload); return true })
 	n.mu.Lock()
 	n.stop, n.done = cancel, done
 	n.mu.Unlock()
-	msgs := ps.Channel(redis.WithChannelHealthCheckInterval(10 * time.Second))
-	go func() {
-		defer close(done)
-		defer ps.Close()
-		for {
-			select {
-			case <-ctx.Done():
-				return
-			case m, ok := <-msgs:
-				if !ok {
-					return
-				}
-				n.deliver(m.Payload)
-			}
-		}
-	}()
 }
 
 // deliver wakes every watcher of tag (without blocking: one pending
@@ -126,4 +106,33 @@ func (n *notices) close() {
 		stop()
 		<-done
 	}
+}
+
+// listen subscribes to channel and hands each message's payload to
+// deliver until ctx ends or deliver says to stop; it returns once the
+// subscription is confirmed (or after subscribeTimeout: go-redis keeps
+// trying), so that a message published after it returns is heard. done
+// is closed when it stops listening.
+func listen(ctx context.Context, rdb redis.UniversalClient, channel string, deliver func(payload string) bool) (done <-chan struct{}) {
+	ps := rdb.Subscribe(ctx, channel)
+	rctx, cancel := context.WithTimeout(ctx, subscribeTimeout)
+	_, _ = ps.Receive(rctx) // a failure is retried by the channel below
+	cancel()
+	stopped := make(chan struct{})
+	msgs := ps.Channel(redis.WithChannelHealthCheckInterval(10 * time.Second))
+	go func() {
+		defer close(stopped)
+		defer ps.Close()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case m, ok := <-msgs:
+				if !ok || !deliver(m.Payload) {
+					return
+				}
+			}
+		}
+	}()
+	return stopped
 }

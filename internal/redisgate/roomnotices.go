@@ -2,7 +2,6 @@ package redisgate
 
 import (
 	"context"
-	"time"
 
 	"github.com/redis/go-redis/v9"
 
@@ -42,30 +41,18 @@ func (n *RoomNotices) Publish(ctx context.Context, room string) error {
 // subscription is confirmed (or after subscribeTimeout; go-redis keeps
 // trying), so that a notice published after it returns is heard.
 func (n *RoomNotices) Subscribe(ctx context.Context) <-chan string {
-	ps := n.rdb.Subscribe(ctx, n.channel)
-	rctx, cancel := context.WithTimeout(ctx, subscribeTimeout)
-	_, _ = ps.Receive(rctx)
-	cancel()
 	out := make(chan string, 64)
-	msgs := ps.Channel(redis.WithChannelHealthCheckInterval(10 * time.Second))
-	go func() {
-		defer close(out)
-		defer ps.Close()
-		for {
-			select {
-			case <-ctx.Done():
-				return
-			case m, ok := <-msgs:
-				if !ok {
-					return
-				}
-				select {
-				case out <- m.Payload:
-				case <-ctx.Done():
-					return
-				}
-			}
+	done := listen(ctx, n.rdb, n.channel, func(payload string) bool {
+		select {
+		case out <- payload:
+			return true
+		case <-ctx.Done():
+			return false
 		}
+	})
+	go func() {
+		<-done
+		close(out)
 	}()
 	return out
 }
