@@ -49,6 +49,8 @@ type bookingRequestJSON struct {
 	Title       string  `json:"title"`
 	Description *string `json:"description"`
 	Recurrence  *string `json:"recurrence"`
+	// Skip: starts of the series' dates to leave out (EXDATE).
+	Skip []string `json:"skip"`
 }
 
 type organizerJSON struct {
@@ -66,6 +68,7 @@ type bookingJSON struct {
 	Description string        `json:"description,omitempty"`
 	Organizer   organizerJSON `json:"organizer"`
 	Recurrence  string        `json:"recurrence,omitempty"`
+	Skip        []string      `json:"skip,omitempty"`
 	// Pending: a request waiting for the room's approvers until
 	// approval_due ("en attente de validation").
 	Pending     bool   `json:"pending,omitempty"`
@@ -82,6 +85,9 @@ func toBookingJSON(b booking.Booking) bookingJSON {
 		Start: b.Start.Format(time.RFC3339), End: b.End.Format(time.RFC3339),
 		Organizer: organizerJSON{ID: b.Organizer.ID, Name: b.Organizer.Name, Email: b.Organizer.Email},
 		Pending:   b.Pending,
+	}
+	for _, t := range b.Skipped {
+		j.Skip = append(j.Skip, t.Format(time.RFC3339))
 	}
 	if b.Pending && !b.ApprovalDue.IsZero() {
 		j.ApprovalDue = b.ApprovalDue.Format(time.RFC3339)
@@ -122,6 +128,14 @@ func (s *Server) createBooking(c *gin.Context) {
 	if req.Recurrence != nil {
 		r.Recurrence = *req.Recurrence
 	}
+	for _, v := range req.Skip {
+		t, err := parseTime("skip", v)
+		if err != nil {
+			writeError(c, err)
+			return
+		}
+		r.Skip = append(r.Skip, t)
+	}
 	m, _ := member(c)
 	b, err := s.opts.Bookings.Book(c.Request.Context(), m, r)
 	if err != nil {
@@ -133,6 +147,75 @@ func (s *Server) createBooking(c *gin.Context) {
 	if room, err := s.opts.Catalog.Room(b.Room); err == nil {
 		s.rememberSite(c.Request.Context(), m, room.SiteID)
 	}
+}
+
+// maxPreviewQuery bounds the query of a series preview.
+const maxPreviewQuery = 2048
+
+type seriesDateJSON struct {
+	Start string `json:"start"`
+	End   string `json:"end"`
+	// Free: nothing in the way; otherwise conflicts (as a 409 lists
+	// them) or rule and detail (as a 422 says them).
+	Free      bool       `json:"free"`
+	Conflicts []busyJSON `json:"conflicts,omitempty"`
+	Rule      string     `json:"rule,omitempty"`
+	Detail    string     `json:"detail,omitempty"`
+}
+
+type seriesPreviewJSON struct {
+	Dates []seriesDateJSON `json:"dates"`
+	Free  int              `json:"free"`
+	Taken int              `json:"taken"`
+}
+
+// previewBooking says, date by date, what POST /api/v1/bookings would
+// meet for the same room, start, end and recurrence, and writes nothing:
+// the dates a member may then skip.
+func (s *Server) previewBooking(c *gin.Context) {
+	if len(c.Request.URL.RawQuery) > maxPreviewQuery {
+		writeError(c, invalid("requête trop longue / query too long"))
+		return
+	}
+	room := c.Query("room")
+	if room == "" {
+		writeError(c, invalid("room est obligatoire / room is required"))
+		return
+	}
+	start, err := parseTime("start", c.Query("start"))
+	if err != nil {
+		writeError(c, err)
+		return
+	}
+	end, err := parseTime("end", c.Query("end"))
+	if err != nil {
+		writeError(c, err)
+		return
+	}
+	m, _ := member(c)
+	dates, err := s.opts.Bookings.Preview(c.Request.Context(), m, booking.Request{Room: room, Start: start, End: end, Recurrence: c.Query("recurrence")})
+	if err != nil {
+		writeError(c, err)
+		return
+	}
+	out := seriesPreviewJSON{Dates: make([]seriesDateJSON, 0, len(dates))}
+	for _, d := range dates {
+		j := seriesDateJSON{Start: d.Start.Format(time.RFC3339), End: d.End.Format(time.RFC3339), Free: d.Free()}
+		for _, b := range d.With {
+			j.Conflicts = append(j.Conflicts, busyToJSON(b, false))
+		}
+		if d.Refused != nil {
+			j.Rule, j.Detail = string(d.Refused.Rule), d.Refused.Detail
+		}
+		if j.Free {
+			out.Free++
+		} else {
+			out.Taken++
+		}
+		out.Dates = append(out.Dates, j)
+	}
+	c.Header("Cache-Control", "no-store")
+	c.JSON(http.StatusOK, out)
 }
 
 type bookingItemJSON struct {

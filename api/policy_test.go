@@ -125,8 +125,10 @@ var policyTable = map[string]policyCase{
 		start, end := f.slot()
 		return fmt.Sprintf(`{"room":"loire","start":%q,"end":%q,"title":"Point"}`, start.Format(time.RFC3339), end.Format(time.RFC3339))
 	}, want: members(201)},
-	"GET /api/v1/bookings":     {target: "/api/v1/bookings?mine=true", want: members(200)},
-	"GET /api/v1/bookings/:id": {target: "/api/v1/bookings/{booking}", want: members(200)},
+	"GET /api/v1/bookings": {target: "/api/v1/bookings?mine=true", want: members(200)},
+	// A series' dates, before booking it: any member, nothing written.
+	"GET /api/v1/bookings/preview": {target: "/api/v1/bookings/preview?room=loire&start={from}&end={from1h}&recurrence=FREQ%3DWEEKLY%3BCOUNT%3D3", want: members(200)},
+	"GET /api/v1/bookings/:id":     {target: "/api/v1/bookings/{booking}", want: members(200)},
 	// Only the booking's organizer and admins change or cancel it.
 	"PATCH /api/v1/bookings/:id": {target: "/api/v1/bookings/{booking}", body: func(*policyFixture) string { return `{"title":"Renommée"}` },
 		want: [nRoles]int{401, 403, 200, 403, 403, 200}},
@@ -435,6 +437,7 @@ func TestPolicy(t *testing.T) {
 					"{unsubtoken}", f.s.opts.NoticeLinks.Token(roleMembers[asOwner].ID, "promoted"),
 					"{from}", url.QueryEscape(f.base.Format(time.RFC3339)),
 					"{to}", url.QueryEscape(f.base.AddDate(0, 0, 1).Format(time.RFC3339)),
+					"{from1h}", url.QueryEscape(f.base.Add(time.Hour).Format(time.RFC3339)),
 				).Replace(pc.target)
 				body := ""
 				if pc.body != nil {

@@ -156,6 +156,7 @@ func (s *Server) routes() []route {
 		{http.MethodGet, "/api/v1/availability", Member, s.availability},
 		{http.MethodPost, "/api/v1/bookings", Member, s.createBooking},
 		{http.MethodGet, "/api/v1/bookings", Member, s.listBookings},
+		{http.MethodGet, "/api/v1/bookings/preview", Member, s.previewBooking},
 		{http.MethodGet, "/api/v1/bookings/:id", Member, s.getBooking},
 		{http.MethodPatch, "/api/v1/bookings/:id", Member, s.patchBooking},
 		{http.MethodDelete, "/api/v1/bookings/:id", Member, s.deleteBooking},

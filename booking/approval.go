@@ -175,7 +175,7 @@ func (s *Service) Decide(ctx context.Context, m Member, id string, accept bool, 
 func (s *Service) recordWritten(ctx context.Context, p place, b Booking, written Version) {
 	occ := []Interval{{Start: b.Start, End: b.End}}
 	if b.Recurrence != "" {
-		o, err := s.rec.Occurrences(b.Recurrence, b.Start, b.End, p.site.Location, s.opt.MaxOccurrences)
+		o, err := s.seriesOf(p, b)
 		if err != nil {
 			return
 		}

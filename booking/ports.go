@@ -16,7 +16,10 @@ type Booking struct {
 	// Recurrence is an RFC 5545 RRULE value ("FREQ=WEEKLY;COUNT=10"), or
 	// empty for a single booking.
 	Recurrence string
-	Created    time.Time
+	// Skipped are the starts of the occurrences the series leaves out
+	// (EXDATE): dates that were taken or closed when it was booked.
+	Skipped []time.Time
+	Created time.Time
 	// Kind is KindBooking (also when empty) or KindEvent for the room
 	// booking of an internal event, which is changed only through its
 	// event.

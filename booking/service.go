@@ -178,6 +178,9 @@ type Request struct {
 	Title       string
 	Description string
 	Recurrence  string
+	// Skip names occurrences of the series to leave out, by their start
+	// (as a preview lists them): each must be one of the rule's.
+	Skip []time.Time
 
 	forEvent bool // the room booking of an internal event (BookForEvent)
 }
@@ -254,6 +257,11 @@ func (s *Service) occurrences(p place, m Member, r Request) ([]Interval, error) 
 		if len(occ) == 1 {
 			return nil, errLoneOccurrence()
 		}
+		if occ, err = skipDates(occ, r.Skip); err != nil {
+			return nil, err
+		}
+	} else if len(r.Skip) > 0 {
+		return nil, Invalidf("seule une série peut sauter des dates / only a series can skip dates")
 	}
 	for _, o := range occ {
 		if err := CheckDateRange(o.Start, o.End, now); err != nil {
@@ -290,6 +298,7 @@ func (s *Service) Book(ctx context.Context, m Member, r Request) (Booking, error
 	b := Booking{
 		ID: newBookingID(p.room.ID), Room: p.room.ID, Start: r.Start, End: r.End,
 		Title: strings.TrimSpace(CleanText(r.Title)), Description: CleanText(r.Description), Recurrence: r.Recurrence,
+		Skipped:   skippedOf(r.Skip),
 		Organizer: Member{ID: m.ID, Name: m.Name, Email: m.Email}, Created: s.now(),
 		Kind: KindBooking,
 	}
@@ -446,7 +455,7 @@ func (s *Service) move(ctx context.Context, m Member, id string, ch Change, forE
 			return Booking{}, err
 		}
 	} else if b.Recurrence != "" {
-		occ, err = s.rec.Occurrences(b.Recurrence, b.Start, b.End, p.site.Location, s.opt.MaxOccurrences)
+		occ, err = s.seriesOf(p, b)
 		if err != nil {
 			return Booking{}, err
 		}

@@ -271,7 +271,7 @@ func (rc *RoomCalendars) Get(ctx context.Context, room booking.Room, loc *time.L
 	}
 	b := booking.Booking{
 		ID: id, Room: room.ID, Start: ev.Start, End: ev.End,
-		Title: ev.Summary, Description: ev.Description, Recurrence: ev.RRule,
+		Title: ev.Summary, Description: ev.Description, Recurrence: ev.RRule, Skipped: ev.ExDates,
 		Organizer: booking.Member{ID: ev.XProps[propOrganizerID], Name: ev.XProps[propOrganizerName], Email: ev.Organizer.Email},
 		Created:   ev.Created,
 		Kind:      booking.KindBooking,
@@ -312,6 +312,7 @@ func encodeBooking(b booking.Booking, loc *time.Location, seq int) ([]byte, erro
 		Start:        b.Start.In(loc),
 		End:          b.End.In(loc),
 		RRule:        b.Recurrence,
+		ExDates:      inZone(b.Skipped, loc),
 		Status:       "CONFIRMED",
 		Class:        "CONFIDENTIAL",
 		Transp:       "OPAQUE",
@@ -345,6 +346,18 @@ func encodeBooking(b booking.Booking, loc *time.Location, seq int) ([]byte, erro
 		return nil, fmt.Errorf("encode booking %s: %w", b.ID, err)
 	}
 	return data, nil
+}
+
+// inZone gives ts in loc: EXDATEs are written in DTSTART's zone.
+func inZone(ts []time.Time, loc *time.Location) []time.Time {
+	if len(ts) == 0 {
+		return nil
+	}
+	out := make([]time.Time, len(ts))
+	for i, t := range ts {
+		out[i] = t.In(loc)
+	}
+	return out
 }
 
 // utcStamp is the iCalendar form of a UTC time, for X-ROOMCAL values.
