@@ -34,6 +34,12 @@ const (
 	NoticeAccepted NoticeKind = "request_accepted"
 	NoticeRefused  NoticeKind = "request_refused"
 	NoticeLapsed   NoticeKind = "request_lapsed"
+	// NoticeMoved: an admin moved or resized a member's booking, or it
+	// was moved straight in the calendar (a sync pass found it).
+	NoticeMoved NoticeKind = "booking_moved"
+	// NoticeConflict: something put straight in the calendar overlaps a
+	// member's booking (a sync pass found it); admins settle it.
+	NoticeConflict NoticeKind = "booking_conflict"
 )
 
 // Notice is one thing a booking's organizer is to be told.
@@ -41,22 +47,34 @@ type Notice struct {
 	Kind    NoticeKind
 	Booking Booking // as it was before the change (for a deletion) or after it
 	Room    Room
-	By      Member // who acted; zero when roomcal did (a lapse)
-	Reason  string // a refusal's reason
+	By      Member // who acted; zero when roomcal did (a lapse) or the calendar
+	Reason  string // a refusal's reason, a release's note
+	// From is the version (ETag) of the booking that the change is made
+	// over, and Other the object a conflict is with: with the kind and
+	// the booking they name the change, so that recording it twice (a
+	// sync pass made again) makes one notice.
+	From, Other string
 }
 
-// Notifier is told, once per change and only by the replica that made
-// it, of what happened to a member's booking without them. The notices
-// of issue 14 implement it (Options.Notifier); nil tells nobody.
+// Notifier is told of what is about to happen to a member's booking
+// without them, before the change is written: an error stops the change
+// (nothing is written, the caller gets the error; a sweep or a sync pass
+// tries again). The notices of issue 14 implement it durably (an outbox
+// in the calendar store) and check each notice against the record before
+// telling anyone, so that a change that then fails is never told. nil
+// (Options.Notifier) tells nobody.
 type Notifier interface {
-	BookingNotice(ctx context.Context, n Notice)
+	BookingNotice(ctx context.Context, n Notice) error
 }
 
-func (s *Service) notify(ctx context.Context, n Notice) {
+func (s *Service) notify(ctx context.Context, n Notice) error {
 	if s.opt.Notifier == nil {
-		return
+		return nil
 	}
-	s.opt.Notifier.BookingNotice(context.WithoutCancel(ctx), n)
+	if err := s.opt.Notifier.BookingNotice(context.WithoutCancel(ctx), n); err != nil {
+		return fmt.Errorf("booking %s: its owner could not be told: %w", n.Booking.ID, err)
+	}
+	return nil
 }
 
 // needsApproval reports whether m's booking of r is a request.
@@ -154,19 +172,23 @@ func (s *Service) Decide(ctx context.Context, m Member, id string, accept bool, 
 		return Booking{}, fmt.Errorf("booking %s: %w", id, ErrNotPending)
 	}
 	if !accept {
+		if err := s.notify(ctx, Notice{Kind: NoticeRefused, Booking: b, Room: p.room, By: m, Reason: reason, From: read.ETag()}); err != nil {
+			return Booking{}, err
+		}
 		if err := s.remove(ctx, p, b, read); err != nil {
 			return Booking{}, err
 		}
-		s.notify(ctx, Notice{Kind: NoticeRefused, Booking: b, Room: p.room, By: m, Reason: reason})
 		return b, nil
 	}
 	b.Pending, b.ApprovalDue = false, time.Time{}
+	if err := s.notify(ctx, Notice{Kind: NoticeAccepted, Booking: b, Room: p.room, By: m, From: read.ETag()}); err != nil {
+		return Booking{}, err
+	}
 	written, err := s.cal.Update(ctx, p.room, p.site.Location, b, read)
 	if err != nil {
 		return Booking{}, fmt.Errorf("accept %s: %w", id, err)
 	}
 	s.recordWritten(ctx, p, b, written)
-	s.notify(ctx, Notice{Kind: NoticeAccepted, Booking: b, Room: p.room, By: m})
 	return b, nil
 }
 
@@ -254,10 +276,12 @@ func (s *Service) lapse(ctx context.Context, p place, id string, now time.Time) 
 	if !b.Pending || b.ApprovalDue.After(now) {
 		return nil
 	}
+	if err := s.notify(ctx, Notice{Kind: NoticeLapsed, Booking: b, Room: p.room, From: read.ETag()}); err != nil {
+		return err
+	}
 	if err := s.remove(ctx, p, b, read); err != nil {
 		return err
 	}
 	s.log.InfoContext(ctx, "request lapsed", "room", p.room.ID, "booking", id, "due", b.ApprovalDue)
-	s.notify(ctx, Notice{Kind: NoticeLapsed, Booking: b, Room: p.room})
 	return nil
 }

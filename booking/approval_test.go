@@ -22,10 +22,11 @@ type notices struct {
 	seen []booking.Notice
 }
 
-func (n *notices) BookingNotice(_ context.Context, x booking.Notice) {
+func (n *notices) BookingNotice(_ context.Context, x booking.Notice) error {
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	n.seen = append(n.seen, x)
+	return nil
 }
 
 func (n *notices) kinds() []booking.NoticeKind {

@@ -124,13 +124,15 @@ func (s *Service) releaseNoShow(ctx context.Context, p place, id string, now tim
 		at, human(within), at, human(within))
 	b.Description = strings.TrimSpace(b.Description + "\n\n" + note)
 	b.End, b.Released = end, now
+	if err := s.notify(ctx, Notice{Kind: NoticeReleased, Booking: b, Room: p.room, Reason: note, From: read.ETag()}); err != nil {
+		return err
+	}
 	written, err := s.cal.Update(ctx, p.room, p.site.Location, b, read)
 	if err != nil {
 		return fmt.Errorf("release %s: %w", id, err)
 	}
 	s.recordWritten(ctx, p, b, written)
 	s.log.InfoContext(ctx, "booking not checked in, rest of the slot released", "room", p.room.ID, "booking", id, "end", end)
-	s.notify(ctx, Notice{Kind: NoticeReleased, Booking: b, Room: p.room, Reason: note})
 	return nil
 }
 

@@ -16,6 +16,9 @@ var NoticeSettings = []NoticeSetting{
 	{"event_cancelled", true, "événement annulé", "event cancelled"},
 	{"confirmation", false, "confirmation de mes inscriptions", "confirmation of my registrations"},
 	{"booking_removed", true, "réservation supprimée par quelqu'un d'autre", "booking removed by someone else"},
+	{"booking_changed", true, "réservation déplacée, raccourcie ou en conflit", "booking moved, shortened or in conflict"},
+	{"request_answered", true, "réponse à mes demandes de réservation", "answers to my booking requests"},
+	{"reminder", false, "rappel la veille (réservations et inscriptions)", "reminder the day before (bookings and registrations)"},
 }
 
 // LookupNoticeSetting returns the kind named kind.

@@ -460,6 +460,13 @@ func (s *Service) move(ctx context.Context, m Member, id string, ch Change, forE
 			return Booking{}, err
 		}
 	}
+	if !forEvent && b.Organizer.ID != "" && b.Organizer.ID != m.ID && (!b.Start.Equal(prev.Start) || !b.End.Equal(prev.End)) {
+		// An admin moves a member's booking: they are told (a move that
+		// then fails is not: the notices check the record first).
+		if err := s.notify(ctx, Notice{Kind: NoticeMoved, Booking: b, Room: p.room, By: m, From: read.ETag()}); err != nil {
+			return Booking{}, err
+		}
+	}
 	if err := s.write(ctx, p, b, occ, &prev, read, m); err != nil {
 		return Booking{}, err
 	}

@@ -212,6 +212,9 @@ func (s *Service) SyncRoom(ctx context.Context, roomID string) error {
 	if err := s.tellRemoved(ctx, p, d.Deleted); err != nil {
 		return fmt.Errorf("sync %s: %w", roomID, err)
 	}
+	if err := s.tellChanged(ctx, p, d.Put, known); err != nil {
+		return fmt.Errorf("sync %s: %w", roomID, err)
+	}
 	tok.calendar, tok.syncedAt = d.Token, s.now()
 	if err := s.g.Apply(ctx, roomID, tok.String(), d.Put, d.Deleted, known); err != nil {
 		return fmt.Errorf("sync %s: %w", roomID, err)

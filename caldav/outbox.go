@@ -10,7 +10,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/roomcal/roomcal/booking"
 	"github.com/roomcal/roomcal/internal/notices"
 )
 
@@ -47,18 +46,44 @@ const (
 )
 
 type removalJSON struct {
-	ID    string    `json:"id"`
-	Room  string    `json:"room"`
-	Title string    `json:"title,omitempty"`
-	Start time.Time `json:"start"`
-	End   time.Time `json:"end"`
-	Owner string    `json:"owner"`
-	By    string    `json:"by"`
-	Told  bool      `json:"told,omitempty"`
-	At    time.Time `json:"at"`
+	Kind   string    `json:"kind,omitempty"` // "" for a removal (objects made before other kinds)
+	ID     string    `json:"id"`
+	Room   string    `json:"room"`
+	Title  string    `json:"title,omitempty"`
+	Start  time.Time `json:"start"`
+	End    time.Time `json:"end"`
+	Owner  string    `json:"owner"`
+	Name   string    `json:"name,omitempty"`
+	Email  string    `json:"email,omitempty"`
+	By     string    `json:"by"`
+	Reason string    `json:"reason,omitempty"`
+	Same   string    `json:"same,omitempty"`
+	Told   bool      `json:"told,omitempty"`
+	At     time.Time `json:"at"`
+	ToldAt time.Time `json:"told_at,omitzero"`
 }
 
-func outboxName(bookingID string) string { return ObjectName(outboxPrefix + hashHex(bookingID)) }
+func toJSON(n notices.BookingNotice) removalJSON {
+	return removalJSON{Kind: n.Kind, ID: n.ID, Room: n.Room, Title: n.Title, Start: n.Start.UTC(), End: n.End.UTC(), Owner: n.Owner,
+		Name: n.Name, Email: n.Email, By: n.By, Reason: n.Reason, Same: n.Same, At: n.At.UTC()}
+}
+
+func (j removalJSON) notice(name, etag string) notices.BookingNotice {
+	return notices.BookingNotice{Kind: j.Kind, ID: j.ID, Room: j.Room, Title: j.Title, Start: j.Start, End: j.End, Owner: j.Owner,
+		Name: j.Name, Email: j.Email, By: j.By, Reason: j.Reason, Same: j.Same, At: j.At,
+		Key: strings.TrimSuffix(name, ".ics"), ETag: etag}
+}
+
+// sameOf is what names a notice's object: the change (a removal: the
+// booking, removed once).
+func sameOf(n notices.BookingNotice) string {
+	if n.Same != "" {
+		return n.Same
+	}
+	return n.ID
+}
+
+func outboxName(same string) string { return ObjectName(outboxPrefix + hashHex(same)) }
 
 func encodeRemoval(j removalJSON) ([]byte, error) {
 	raw, err := json.Marshal(j)
@@ -67,31 +92,47 @@ func encodeRemoval(j removalJSON) ([]byte, error) {
 	}
 	epoch := time.Unix(0, 0).UTC()
 	return EncodeEvent(Event{
-		UID: outboxPrefix + hashHex(j.ID), Summary: "roomcal notice owed", Start: epoch, End: epoch.Add(time.Minute),
+		UID: outboxPrefix + hashHex(sameOf(j.notice("", ""))), Summary: "roomcal notice owed", Start: epoch, End: epoch.Add(time.Minute),
 		Class: "PRIVATE", Transp: "TRANSPARENT", DTStamp: time.Now().UTC(),
 		XProps: map[string]string{propNotice: base64.RawURLEncoding.EncodeToString(raw)},
 	})
 }
 
 // Put implements notices.Outbox.
-func (o *NoticeOutbox) Put(ctx context.Context, r booking.Removal) error {
-	data, err := encodeRemoval(removalJSON{ID: r.ID, Room: r.Room, Title: r.Title, Start: r.Start.UTC(), End: r.End.UTC(),
-		Owner: r.Owner, By: r.By, At: time.Now().UTC().Truncate(time.Second)})
+func (o *NoticeOutbox) Put(ctx context.Context, n notices.BookingNotice) error {
+	if n.At.IsZero() {
+		n.At = time.Now()
+	}
+	data, err := encodeRemoval(toJSON(n))
 	if err != nil {
 		return fmt.Errorf("notice outbox: %w", err)
 	}
-	_, err = o.store.Create(ctx, o.calendar, outboxName(r.ID), data)
+	_, err = o.store.Create(ctx, o.calendar, outboxName(sameOf(n)), data)
 	if errors.Is(err, ErrPrecondition) {
 		return nil // recorded already (another replica, or a pass made again)
 	}
 	if err != nil {
-		return fmt.Errorf("notice outbox: record removal of %s: %w", r.ID, err)
+		return fmt.Errorf("notice outbox: record %s of %s: %w", n.Kind, n.ID, err)
 	}
 	return nil
 }
 
+// decode reads one outbox object (ok false: not one).
+func decodeNotice(obj Object) (removalJSON, bool) {
+	it, err := ParseObject(obj, time.UTC)
+	if err != nil || it.Master() == nil {
+		return removalJSON{}, false
+	}
+	raw, err := base64.RawURLEncoding.DecodeString(it.Master().XProps[propNotice])
+	var j removalJSON
+	if err == nil {
+		err = json.Unmarshal(raw, &j)
+	}
+	return j, err == nil && j.ID != ""
+}
+
 // Pending implements notices.Outbox.
-func (o *NoticeOutbox) Pending(ctx context.Context) ([]notices.Removal, error) {
+func (o *NoticeOutbox) Pending(ctx context.Context) ([]notices.BookingNotice, error) {
 	ch, err := o.store.Changes(ctx, o.calendar, "")
 	if err != nil {
 		return nil, fmt.Errorf("notice outbox: list: %w", err)
@@ -111,18 +152,10 @@ func (o *NoticeOutbox) Pending(ctx context.Context) ([]notices.Removal, error) {
 	if err != nil {
 		return nil, fmt.Errorf("notice outbox: read: %w", err)
 	}
-	var out []notices.Removal
+	var out []notices.BookingNotice
 	for _, obj := range objs {
-		it, err := ParseObject(obj, time.UTC)
-		if err != nil || it.Master() == nil {
-			continue
-		}
-		raw, err := base64.RawURLEncoding.DecodeString(it.Master().XProps[propNotice])
-		var j removalJSON
-		if err == nil {
-			err = json.Unmarshal(raw, &j)
-		}
-		if err != nil || j.ID == "" {
+		j, ok := decodeNotice(obj)
+		if !ok {
 			continue
 		}
 		if j.Told {
@@ -131,29 +164,41 @@ func (o *NoticeOutbox) Pending(ctx context.Context) ([]notices.Removal, error) {
 			o.mu.Unlock()
 			continue
 		}
-		out = append(out, notices.Removal{
-			Removal: booking.Removal{ID: j.ID, Room: j.Room, Title: j.Title, Start: j.Start, End: j.End, Owner: j.Owner, By: j.By},
-			Key:     strings.TrimSuffix(obj.Name, ".ics"), ETag: obj.ETag,
-		})
+		out = append(out, j.notice(obj.Name, obj.ETag))
 	}
 	return out, nil
 }
 
+// Owed implements notices.Outbox: n's object is still the version
+// listed, not told.
+func (o *NoticeOutbox) Owed(ctx context.Context, n notices.BookingNotice) (bool, error) {
+	obj, err := o.store.Get(ctx, o.calendar, n.Key+".ics")
+	if errors.Is(err, ErrNotFound) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("notice outbox: read %s: %w", n.Key, err)
+	}
+	j, ok := decodeNotice(obj)
+	return ok && !j.Told && obj.ETag == n.ETag, nil
+}
+
 // Done implements notices.Outbox: the object is overwritten as told
 // (If-Match; another replica marking it first is not an error).
-func (o *NoticeOutbox) Done(ctx context.Context, r notices.Removal) error {
-	data, err := encodeRemoval(removalJSON{ID: r.ID, Room: r.Room, Title: r.Title, Start: r.Start.UTC(), End: r.End.UTC(),
-		Owner: r.Owner, By: r.By, Told: true, At: time.Now().UTC().Truncate(time.Second)})
+func (o *NoticeOutbox) Done(ctx context.Context, n notices.BookingNotice) error {
+	j := toJSON(n)
+	j.Told, j.ToldAt = true, time.Now().UTC().Truncate(time.Second)
+	data, err := encodeRemoval(j)
 	if err != nil {
 		return fmt.Errorf("notice outbox: %w", err)
 	}
-	name := outboxName(r.ID)
-	etag, err := o.store.Update(ctx, o.calendar, name, data, r.ETag)
+	name := n.Key + ".ics"
+	etag, err := o.store.Update(ctx, o.calendar, name, data, n.ETag)
 	if errors.Is(err, ErrPrecondition) {
 		return nil
 	}
 	if err != nil {
-		return fmt.Errorf("notice outbox: mark %s told: %w", r.ID, err)
+		return fmt.Errorf("notice outbox: mark %s told: %w", n.ID, err)
 	}
 	o.mu.Lock()
 	o.told[name] = etag

@@ -18,10 +18,11 @@ type told struct {
 	ns []booking.Notice
 }
 
-func (t *told) BookingNotice(_ context.Context, n booking.Notice) {
+func (t *told) BookingNotice(_ context.Context, n booking.Notice) error {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	t.ns = append(t.ns, n)
+	return nil
 }
 
 func (t *told) of(kind booking.NoticeKind) []booking.Notice {

@@ -31,15 +31,36 @@ func (h *noticeHints) hint(id string) {
 // service forgets it) and wakes the worker; nothing without mail.
 func (h *noticeHints) removed(outbox notices.Outbox) func(context.Context, booking.Removal) error {
 	return func(ctx context.Context, r booking.Removal) error {
-		if h.w.Load() == nil {
-			return nil
-		}
-		if err := outbox.Put(ctx, r); err != nil {
-			return err
-		}
-		h.w.Load().HintOutbox()
+		return h.record(ctx, outbox, notices.FromRemoval(r))
+	}
+}
+
+func (h *noticeHints) record(ctx context.Context, outbox notices.Outbox, n notices.BookingNotice) error {
+	w := h.w.Load()
+	if w == nil {
 		return nil
 	}
+	if err := outbox.Put(ctx, n); err != nil {
+		return err
+	}
+	w.HintOutbox()
+	return nil
+}
+
+// bookingNotifier records what the booking service is about to do to a
+// member's booking without them (an approver's answer, a lapse, a
+// no-show release, an admin's move, a move or a conflict found by a
+// sync pass) in the outbox, before the change is written: the worker
+// tells the owner once the record bears it out. Nothing without mail.
+type bookingNotifier struct {
+	hints  *noticeHints
+	outbox notices.Outbox
+}
+
+var _ booking.Notifier = bookingNotifier{}
+
+func (b bookingNotifier) BookingNotice(ctx context.Context, n booking.Notice) error {
+	return b.hints.record(ctx, b.outbox, notices.FromBooking(n))
 }
 
 // catalogPlaces names rooms and sites for messages.
@@ -61,6 +82,7 @@ func (p catalogPlaces) Place(room string) (string, string) {
 type noticeSetup struct {
 	mailer    notices.Mailer
 	outbox    notices.Outbox
+	bookings  notices.Bookings
 	claims    notices.Claims
 	events    notices.Events
 	prefs     booking.PreferencesStore
@@ -88,7 +110,7 @@ func newNoticeWorker(s noticeSetup) (*notices.Worker, error) {
 		Events: s.events, Mailer: s.mailer, Claims: s.claims, Invitations: caldav.IMIP{},
 		Preferences: s.prefs, Places: catalogPlaces{s.cat}, PublicURL: s.publicURL, From: s.from,
 		Unsubscribe: unsub, DailyCap: s.dailyCap, Zone: zone, Logger: s.log,
-		Outbox: s.outbox, RoomZone: s.cat.Zone,
+		Outbox: s.outbox, Bookings: s.bookings, RoomZone: s.cat.Zone,
 		Window: s.window, Sweep: s.sweep, Backoff: s.backoff, DigestAt: s.digestAt,
 	})
 }

@@ -42,7 +42,7 @@ type noticeOpts struct {
 }
 
 func (o *noticeOpts) start(t *testing.T, store caldav.Store, rc redis.UniversalClient, gopts []redisgate.Option,
-	evs *events.Service, cat *booking.Catalog, outbox notices.Outbox, log *slog.Logger) (*notices.Worker, func()) {
+	evs *events.Service, svc *booking.Service, cat *booking.Catalog, outbox notices.Outbox, log *slog.Logger) (*notices.Worker, func()) {
 	t.Helper()
 	u, err := url.Parse(o.smtpURL)
 	if err != nil {
@@ -57,7 +57,7 @@ func (o *noticeOpts) start(t *testing.T, store caldav.Store, rc redis.UniversalC
 		o.links = api.NewNoticeLinks("https://salles.example.coop", []byte("notice test key"))
 	}
 	w, err := newNoticeWorker(noticeSetup{
-		mailer: sender, outbox: outbox, claims: redisgate.NewNoticeClaims(rc, gopts...), events: evs,
+		mailer: sender, outbox: outbox, bookings: svc, claims: redisgate.NewNoticeClaims(rc, gopts...), events: evs,
 		prefs: caldav.NewMemberPreferences(store, tokensCalendar), cat: cat, links: o.links,
 		publicURL: "https://salles.example.coop", from: "Salles <salles@example.coop>", dailyCap: o.cap, log: log,
 		window: o.window, sweep: o.sweep, backoff: o.backoff, digestAt: o.digestAt,
@@ -455,9 +455,15 @@ func TestNoticeNoAddressAndDailyCap(t *testing.T) {
 // once p's address is in their preferences (recorded after the answer).
 func bookAs(t *testing.T, in *instance, p person, days int) string {
 	t.Helper()
-	start, end := slot(days, 10)
+	return bookIn(t, in, p, "loire", "nantes", days, 10)
+}
+
+// bookIn books room (of site) days ahead at hour for p, as bookAs.
+func bookIn(t *testing.T, in *instance, p person, room, site string, days, hour int) string {
+	t.Helper()
+	start, end := slot(days, hour)
 	a := in.as(t, p, "POST", "/api/v1/bookings", map[string]any{
-		"room": "loire", "start": start.Format(time.RFC3339), "end": end.Format(time.RFC3339), "title": "Réunion de " + p.name}, "")
+		"room": room, "start": start.Format(time.RFC3339), "end": end.Format(time.RFC3339), "title": "Réunion de " + p.name}, "")
 	if a.status != 201 {
 		t.Fatalf("book: %d %s", a.status, a.body)
 	}
@@ -474,7 +480,7 @@ func bookAs(t *testing.T, in *instance, p person, days int) string {
 				Site string `json:"site"`
 			}](t, a)
 		}
-		if prefs.Site == "nantes" {
+		if prefs.Site == site {
 			return id
 		}
 		if time.Now().After(deadline) {

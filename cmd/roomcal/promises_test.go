@@ -156,10 +156,14 @@ func newInstance(t *testing.T, b *backend, o instanceOpts) *instance {
 	}
 	hints := &noticeHints{}
 	outbox := caldav.NewNoticeOutbox(store, tokensCalendar)
+	notifier := o.notifier
+	if notifier == nil && o.notices != nil {
+		notifier = bookingNotifier{hints: hints, outbox: outbox}
+	}
 	svc, err := booking.NewService(booking.Options{
 		Catalog: cat, Calendar: cal, Gate: redisgate.New(rc, append(gopts, siteSlots(catalogSites(cat)))...), Recurrence: rcal,
 		Logger: log, SyncInterval: o.syncInterval, HoldTTL: o.holdTTL,
-		Notifier: o.notifier, SweepEvery: o.sweepEvery, Removed: hints.removed(outbox),
+		Notifier: notifier, SweepEvery: o.sweepEvery, Removed: hints.removed(outbox),
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -177,7 +181,7 @@ func newInstance(t *testing.T, b *backend, o instanceOpts) *instance {
 	var worker *notices.Worker
 	stopNotices := func() {}
 	if o.notices != nil {
-		worker, stopNotices = o.notices.start(t, store, rc, gopts, evs, cat, outbox, log)
+		worker, stopNotices = o.notices.start(t, store, rc, gopts, evs, svc, cat, outbox, log)
 		hints.w.Store(worker)
 		aopts.Notices = worker
 		aopts.Preferences = caldav.NewMemberPreferences(store, tokensCalendar)

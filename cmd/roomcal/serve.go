@@ -89,6 +89,7 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 	svc, err := booking.NewService(booking.Options{
 		Catalog: cat, Calendar: cals, Gate: d.gate, Recurrence: cals, Importer: caldav.NewRoomImports(d.store),
 		Logger: log, SyncInterval: cfg.SyncInterval, Removed: hints.removed(outbox),
+		Notifier: bookingNotifier{hints: hints, outbox: outbox},
 	})
 	if err != nil {
 		return err
@@ -127,7 +128,7 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 	var noticeStats api.NoticeStats
 	if mailer != nil {
 		worker, err = newNoticeWorker(noticeSetup{
-			mailer: mailer, outbox: outbox, claims: d.claims, events: evs, prefs: prefs, cat: cat, links: links,
+			mailer: mailer, outbox: outbox, bookings: svc, claims: d.claims, events: evs, prefs: prefs, cat: cat, links: links,
 			publicURL: cfg.PublicURL, from: cfg.MailFrom, dailyCap: cfg.NoticeDailyCap, log: log,
 		})
 		if err != nil {

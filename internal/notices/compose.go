@@ -6,6 +6,8 @@ import (
 	"html/template"
 	"strings"
 	"time"
+
+	"github.com/roomcal/roomcal/booking"
 )
 
 // What one message says, in the member's language.
@@ -46,6 +48,14 @@ var kindTexts = map[string]map[string]texts{
 		"confirmation_c":   {"Inscription confirmée : %s", "Votre inscription est confirmée."},
 		"confirmation_w":   {"Sur liste d'attente : %s", "Vous êtes sur la liste d'attente ; nous vous écrirons si une place se libère."},
 		KindBookingRemoved: {"Réservation supprimée : %s", "Votre réservation a été supprimée par quelqu'un d'autre (un·e administrateur·rice, ou directement dans l'agenda)."},
+		kindAccepted:       {"Demande acceptée : %s", "Votre demande de réservation est acceptée : la salle est à vous."},
+		kindRefused:        {"Demande refusée : %s", "Votre demande de réservation a été refusée ; le créneau est libéré."},
+		kindLapsed:         {"Demande expirée : %s", "Personne n'a répondu à temps à votre demande de réservation : elle est annulée et le créneau est libéré."},
+		kindMoved:          {"Réservation modifiée : %s", "Votre réservation a été déplacée ou raccourcie par quelqu'un d'autre (un·e administrateur·rice, ou directement dans l'agenda). Voici ses horaires à présent."},
+		kindReleased:       {"Réservation raccourcie : %s", "Votre présence n'a pas été confirmée à temps : la fin du créneau a été libérée pour d'autres."},
+		kindConflict:       {"Conflit sur votre réservation : %s", "Quelque chose a été ajouté directement dans l'agenda de la salle au même moment que votre réservation. Votre réservation est toujours là ; les administrateur·rice·s vont régler ce conflit."},
+		kindReminderB:      {"Rappel, demain : %s", "Un rappel : vous avez réservé cette salle pour demain."},
+		kindReminderE:      {"Rappel, demain : %s", "Un rappel : vous êtes inscrit·e à cet événement demain."},
 	},
 	"en": {
 		KindPromoted:       {"A seat is yours: %s", "A seat was freed: you are registered, your seat is confirmed."},
@@ -54,15 +64,23 @@ var kindTexts = map[string]map[string]texts{
 		"confirmation_c":   {"Registration confirmed: %s", "Your registration is confirmed."},
 		"confirmation_w":   {"On the waiting list: %s", "You are on the waiting list; we will write if a seat is freed."},
 		KindBookingRemoved: {"Booking removed: %s", "Your booking was removed by someone else (an administrator, or straight in the calendar)."},
+		kindAccepted:       {"Request accepted: %s", "Your booking request is accepted: the room is yours."},
+		kindRefused:        {"Request refused: %s", "Your booking request was refused; the slot is free again."},
+		kindLapsed:         {"Request lapsed: %s", "Nobody answered your booking request in time: it is cancelled and the slot is free again."},
+		kindMoved:          {"Booking changed: %s", "Your booking was moved or shortened by someone else (an administrator, or straight in the calendar). Here are its times now."},
+		kindReleased:       {"Booking shortened: %s", "Your presence was not confirmed in time: the rest of the slot was released for others."},
+		kindConflict:       {"Conflict on your booking: %s", "Something was put straight in the room's calendar at the same time as your booking. Your booking is still there; the administrators will settle the conflict."},
+		kindReminderB:      {"Reminder, tomorrow: %s", "A reminder: you booked this room for tomorrow."},
+		kindReminderE:      {"Reminder, tomorrow: %s", "A reminder: you are registered for this event tomorrow."},
 	},
 }
 
 var labels = map[string]map[string]string{
 	"fr": {"hello": "Bonjour %s,", "what": "Quoi", "when": "Quand", "where": "Où", "link": "Voir la page", "sign": "— roomcal, les salles et événements de la coopérative",
-		"off": "Ne plus recevoir ce type d'avis", "status_c": "Votre place : confirmée", "status_w": "Votre place : liste d'attente",
+		"off": "Ne plus recevoir ce type d'avis", "note": "Motif", "note_conflict": "L'autre réservation", "status_c": "Votre place : confirmée", "status_w": "Votre place : liste d'attente",
 		"digest": "Vos avis du jour (%d)", "digest_lead": "Voici les changements de la journée, réunis en un message. Les invitations sont jointes."},
 	"en": {"hello": "Hello %s,", "what": "What", "when": "When", "where": "Where", "link": "See the page", "sign": "— roomcal, the cooperative's rooms and events",
-		"off": "Stop this kind of notice", "status_c": "Your seat: confirmed", "status_w": "Your seat: waiting list",
+		"off": "Stop this kind of notice", "note": "Reason", "note_conflict": "The other booking", "status_c": "Your seat: confirmed", "status_w": "Your seat: waiting list",
 		"digest": "Your notices of the day (%d)", "digest_lead": "Here are the day's changes, gathered in one message. The invitations are attached."},
 }
 
@@ -85,7 +103,22 @@ type Body struct {
 	Confirmed bool   // the member's seat is confirmed (else waiting)
 	URL       string // the page
 	Off       string // the link that turns the kind off
+	// Note is a refusal's reason, or the time of what a conflict is with.
+	Note string
 }
+
+// The kinds of booking messages (booking.NoticeKind values, and the
+// reminders).
+const (
+	kindAccepted  = string(booking.NoticeAccepted)
+	kindRefused   = string(booking.NoticeRefused)
+	kindLapsed    = string(booking.NoticeLapsed)
+	kindMoved     = string(booking.NoticeMoved)
+	kindReleased  = string(booking.NoticeReleased)
+	kindConflict  = string(booking.NoticeConflict)
+	kindReminderB = "reminder_booking"
+	kindReminderE = "reminder_event"
+)
 
 func (b Body) texts() texts {
 	k := b.Kind
@@ -111,11 +144,20 @@ func (b Body) lines() [][2]string {
 	if b.Where != "" {
 		out = append(out, [2]string{l["where"], b.Where})
 	}
+	if b.Note != "" {
+		label := l["note"]
+		if b.Kind == kindConflict {
+			label = l["note_conflict"]
+		}
+		out = append(out, [2]string{label, b.Note})
+	}
 	return out
 }
 
 func (b Body) status() string {
-	if b.Kind == KindEventCancelled || b.Kind == KindBookingRemoved {
+	switch b.Kind {
+	case KindPromoted, KindEventChanged, KindConfirmation, kindReminderE:
+	default:
 		return ""
 	}
 	if b.Confirmed {

@@ -104,26 +104,115 @@ func KindName(kind, lng string) string {
 	return k.FR
 }
 
-// KindBookingRemoved: a member's booking removed by someone else (an
-// admin, or straight in the calendar). On by default.
-const KindBookingRemoved = "booking_removed"
+// Booking notices (bookings.go): kinds of messages, and the kinds
+// members turn on and off (booking.Preferences.Notices) they fall in.
+const (
+	// KindBookingRemoved: a member's booking removed by someone else (an
+	// admin, or straight in the calendar). On by default.
+	KindBookingRemoved = "booking_removed"
+	// KindBookingChanged: moved, shortened (a no-show release) or in
+	// conflict with something put straight in the calendar. On by default.
+	KindBookingChanged = "booking_changed"
+	// KindRequestAnswered: a request accepted, refused or lapsed. On by
+	// default.
+	KindRequestAnswered = "request_answered"
+	// KindReminder: the day before a booking or an event. Opt-in.
+	KindReminder = "reminder"
+)
 
-// Removal is a booking removal owed to its owner, kept in the Outbox
-// (the calendar store) from the moment it is found until it is told.
-type Removal struct {
-	booking.Removal
+// BookingNotice is a notice owed to a booking's owner, kept in the
+// Outbox (the calendar store) from the moment the change is decided,
+// before it is written, until it is told. The worker checks it against
+// the booking's record before telling: a change that failed is never
+// told.
+type BookingNotice struct {
+	// Kind is a booking.NoticeKind's value, or KindBookingRemoved.
+	Kind            string
+	ID, Room, Title string
+	// Start and End: the first occurrence after the change (before it,
+	// for a removal).
+	Start, End time.Time
+	Owner      string // member id
+	// Name and Email are the owner's as the record had them (the
+	// preferences' win).
+	Name, Email string
+	// By says who acted: "admin", "calendar", "approver", "roomcal".
+	By string
+	// Reason is a refusal's reason, a release's note, the time of what
+	// a conflict is with.
+	Reason string
+	// Same names the change: two records of it (two replicas, a pass
+	// made again) are one object.
+	Same string
+	// At is when the change was recorded.
+	At time.Time
 	// Key names it in the outbox; ETag is its object's version.
 	Key, ETag string
-	Told      bool
 }
 
-// Outbox keeps the removals owed (caldav.NoticeOutbox): written before
-// the removal is forgotten, marked told once the message is sent.
+// removes reports whether the notice is of a booking that is gone.
+func (n BookingNotice) removes() bool {
+	switch n.Kind {
+	case "", KindBookingRemoved, string(booking.NoticeRefused), string(booking.NoticeLapsed):
+		return true
+	}
+	return false
+}
+
+// Setting is the kind members turn on or off that n falls in.
+func (n BookingNotice) Setting() string {
+	switch n.Kind {
+	case "", KindBookingRemoved:
+		return KindBookingRemoved
+	case string(booking.NoticeAccepted), string(booking.NoticeRefused), string(booking.NoticeLapsed):
+		return KindRequestAnswered
+	}
+	return KindBookingChanged
+}
+
+// FromRemoval is the notice of a booking removed by someone else.
+func FromRemoval(r booking.Removal) BookingNotice {
+	by := r.By
+	return BookingNotice{Kind: KindBookingRemoved, ID: r.ID, Room: r.Room, Title: r.Title, Start: r.Start, End: r.End,
+		Owner: r.Owner, By: by, Same: r.ID}
+}
+
+// FromBooking is the notice of n, a change the booking service is about
+// to write.
+func FromBooking(n booking.Notice) BookingNotice {
+	b := n.Booking
+	by := n.By.ID
+	if by == "" {
+		by = "roomcal"
+	}
+	out := BookingNotice{Kind: string(n.Kind), ID: b.ID, Room: b.Room, Title: b.Title, Start: b.Start, End: b.End,
+		Owner: b.Organizer.ID, Name: b.Organizer.Name, Email: b.Organizer.Email, By: by, Reason: n.Reason}
+	if out.Room == "" {
+		out.Room = n.Room.ID
+	}
+	if out.removes() {
+		out.Same = b.ID // a booking is removed once
+	} else {
+		out.Same = b.ID + "|" + string(n.Kind) + "|" + n.From + "|" + n.Other
+	}
+	return out
+}
+
+// Outbox keeps the booking notices owed (caldav.NoticeOutbox): written
+// before the change, marked told once the message is sent.
 type Outbox interface {
-	// Put records r; a removal already recorded is left as it is.
-	Put(ctx context.Context, r booking.Removal) error
-	// Pending lists the removals not told yet.
-	Pending(ctx context.Context) ([]Removal, error)
-	// Done marks r told.
-	Done(ctx context.Context, r Removal) error
+	// Put records n; a change already recorded (n.Same) is left as it is.
+	Put(ctx context.Context, n BookingNotice) error
+	// Pending lists the notices not told yet.
+	Pending(ctx context.Context) ([]BookingNotice, error)
+	// Owed reports whether n (as Pending listed it) is still not told.
+	Owed(ctx context.Context, n BookingNotice) (bool, error)
+	// Done marks n told.
+	Done(ctx context.Context, n BookingNotice) error
+}
+
+// Bookings reads bookings as they are now (booking.Service.Lookup):
+// booking.ErrNotFound once one is gone.
+type Bookings interface {
+	Lookup(ctx context.Context, id string) (booking.Booking, error)
 }

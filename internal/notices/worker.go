@@ -45,9 +45,12 @@ type Options struct {
 	// DigestAt says when notices held back at t by DailyCap go out in
 	// one digest (default: 07:00 the next day in Zone).
 	DigestAt func(t time.Time) time.Time
-	// Outbox keeps the booking removals owed (nil: bookings are not
-	// told); RoomZone gives a room's time zone for their times.
+	// Outbox keeps the booking notices owed (nil: bookings are not
+	// told); Bookings reads a booking as it is now, to check a notice
+	// against its record; RoomZone gives a room's time zone for their
+	// times.
 	Outbox   Outbox
+	Bookings Bookings
 	RoomZone func(room string) *time.Location
 	Logger   *slog.Logger
 	Now      func() time.Time
@@ -177,10 +180,6 @@ func (w *Worker) Run(ctx context.Context) {
 			t.Stop()
 			return
 		case id := <-w.hints:
-			if id == outboxHint {
-				w.removals(ctx)
-				break
-			}
 			w.schedule(id, w.opt.Now())
 		case <-sweep.C:
 			w.sweep(ctx)
@@ -237,6 +236,10 @@ func (w *Worker) runDue(ctx context.Context) {
 		if ctx.Err() != nil {
 			return
 		}
+		if id == outboxHint {
+			w.bookingNotices(ctx)
+			continue
+		}
 		w.process(ctx, id)
 	}
 	if digest && ctx.Err() == nil {
@@ -254,7 +257,7 @@ func (w *Worker) sweep(ctx context.Context) {
 		if ctx.Err() == nil {
 			w.log.WarnContext(ctx, "notices: events calendar not listed; next sweep tries again", "err", err)
 		}
-		w.removals(ctx)
+		w.bookingNotices(ctx)
 		return
 	}
 	now := w.opt.Now()
@@ -262,7 +265,7 @@ func (w *Worker) sweep(ctx context.Context) {
 		w.schedule(ref.ID, now)
 	}
 	w.token = ch.Token
-	w.removals(ctx)
+	w.bookingNotices(ctx)
 }
 
 // key names one member's notices about one event.

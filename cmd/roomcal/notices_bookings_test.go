@@ -1,0 +1,135 @@
+package main
+
+// Notices of what happens to a member's booking without them (issue 14,
+// booking.Notifier wired): an approver's answer, a lapse, a no-show
+// release, an admin's move, a move or a conflict straight in the
+// calendar. Against Radicale, Redis and aiosmtpd, as notices_test.go.
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/roomcal/roomcal/caldav"
+	"github.com/roomcal/roomcal/internal/testenv"
+)
+
+// oneNotice waits for p's one message and checks that no second one
+// comes; it returns the subject, the text and the invitation.
+func oneNotice(t *testing.T, dir string, p person) (string, string, invitation, bool) {
+	t.Helper()
+	testenv.AwaitMail(t, dir, p.email, 1, 30*time.Second)
+	ms := quiet(t, dir, p.email, 1, 3*time.Second)
+	if len(ms) == 0 {
+		return "", "", invitation{}, false
+	}
+	subject, inv := readNotice(t, ms[0])
+	return subject, string(ms[0].Raw), inv, true
+}
+
+// TestNoticeRequestAnswers: two replicas, Redis flushed along the way;
+// an accepted request gets one REQUEST, a refused one one CANCEL with
+// the reason in the text, one left unanswered one CANCEL when it lapses;
+// the approver gets nothing.
+func TestNoticeRequestAnswers(t *testing.T) {
+	sink, dir := testenv.SMTPSink(t)
+	b, r := noticeBackend(t)
+	opts := instanceOpts{syncInterval: 300 * time.Millisecond, sweepEvery: 300 * time.Millisecond}
+	o1, o2 := opts, opts
+	o1.notices, o2.notices = fastNotices(sink), fastNotices(sink)
+	a := newInstance(t, b, o1)
+	c := newInstance(t, b, o2)
+	claire, paul, zoe := mailed(21), mailed(22), mailed(23)
+	carla := person{id: "carla", name: "Carla", email: "carla-" + testenv.RandomID() + "@example.coop", groups: "ca"}
+	accepted := bookIn(t, a, claire, "cale", "sn", 6, 9)
+	refused := bookIn(t, a, paul, "cale", "sn", 6, 11)
+	lapsed := bookIn(t, c, zoe, "cale", "sn", 6, 14)
+	if x := c.as(t, carla, "POST", "/api/v1/requests/"+accepted+"/accept", nil, ""); x.status != 200 {
+		t.Fatalf("accept: %d %s", x.status, x.body)
+	}
+	rc := redis.NewClient(&redis.Options{Addr: r.Addr()})
+	defer rc.Close()
+	if err := rc.FlushAll(context.Background()).Err(); err != nil {
+		t.Fatal(err)
+	}
+	if x := a.as(t, carla, "POST", "/api/v1/requests/"+refused+"/refuse", map[string]any{"reason": "Salle prise pour l'assemblée"}, ""); x.status != 200 && x.status != 204 {
+		t.Fatalf("refuse: %d %s", x.status, x.body)
+	}
+
+	subject, _, inv, ok := oneNotice(t, dir, claire)
+	if ok && (!strings.HasPrefix(subject, "Demande acceptée : Réunion de "+claire.name+", ") || inv.Method != "REQUEST" ||
+		inv.UID != accepted || inv.Status != "CONFIRMED" || inv.PartStat != "ACCEPTED" || inv.Location != "Cale sèche, Saint-Nazaire" ||
+		!strings.EqualFold(inv.Attendee, "mailto:"+claire.email) || !inv.TZIDsHaveVTimezone || inv.Sequence < 1) {
+		t.Errorf("accepted: %q %+v", subject, inv)
+	}
+	subject, raw, inv, ok := oneNotice(t, dir, paul)
+	if ok && (!strings.HasPrefix(subject, "Demande refusée : Réunion de "+paul.name+", ") || inv.Method != "CANCEL" ||
+		inv.UID != refused || inv.Status != "CANCELLED" || !strings.Contains(decodeQP(raw), "Motif : Salle prise pour l'assemblée")) {
+		t.Errorf("refused: %q %+v", subject, inv)
+	}
+	subject, _, inv, ok = oneNotice(t, dir, zoe)
+	if ok && (!strings.HasPrefix(subject, "Demande expirée : Réunion de "+zoe.name+", ") || inv.Method != "CANCEL" || inv.UID != lapsed) {
+		t.Errorf("lapsed: %q %+v", subject, inv)
+	}
+	quiet(t, dir, carla.email, 0, 0)
+	if sa, sc := a.notices.Stats(), c.notices.Stats(); sa.Sent+sc.Sent != 3 {
+		t.Errorf("sent %d + %d, want 3 in all", sa.Sent, sc.Sent)
+	}
+}
+
+// decodeQP undoes the quoted-printable soft breaks and escapes of a raw
+// message well enough to look for a phrase in it.
+func decodeQP(raw string) string {
+	raw = strings.ReplaceAll(raw, "=\\r\\n", "")
+	raw = strings.ReplaceAll(raw, "=\r\n", "")
+	var out strings.Builder
+	for i := 0; i < len(raw); i++ {
+		if raw[i] == '=' && i+2 < len(raw) {
+			var b byte
+			if _, err := fmt.Sscanf(raw[i+1:i+3], "%02X", &b); err == nil {
+				out.WriteByte(b)
+				i += 2
+				continue
+			}
+		}
+		out.WriteByte(raw[i])
+	}
+	return out.String()
+}
+
+// TestNoticeNoShowReleased: a booking never checked in is cut short by
+// the sweep; its owner (known by the ORGANIZER line only) gets one
+// REQUEST with the new end.
+func TestNoticeNoShowReleased(t *testing.T) {
+	sink, dir := testenv.SMTPSink(t)
+	b, _ := noticeBackend(t)
+	in := newInstance(t, b, instanceOpts{syncInterval: 300 * time.Millisecond, sweepEvery: 300 * time.Millisecond, notices: fastNotices(sink)})
+	bob := mailed(24)
+	began := time.Now().Add(-2 * time.Minute).UTC().Truncate(time.Second)
+	id := "atelier_noshow" + strings.ToLower(testenv.RandomID())
+	ics := fmt.Sprintf("BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//test//EN\r\nBEGIN:VEVENT\r\nUID:%s\r\nDTSTAMP:%s\r\nDTSTART:%s\r\nDTEND:%s\r\nSUMMARY:Répétition\r\nSTATUS:CONFIRMED\r\nORGANIZER;CN=Bob:mailto:%s\r\nX-ROOMCAL-KIND:booking\r\nX-ROOMCAL-ORGANIZER-ID:%s\r\nX-ROOMCAL-ORGANIZER-NAME:Bob\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n",
+		id, began.Format("20060102T150405Z"), began.Format("20060102T150405Z"), began.Add(2*time.Hour).Format("20060102T150405Z"), bob.email, bob.id)
+	if _, err := b.store.Create(context.Background(), "atelier", caldav.ObjectName(id), []byte(ics)); err != nil {
+		t.Fatal(err)
+	}
+	subject, _, inv, ok := oneNotice(t, dir, bob)
+	if !ok {
+		return
+	}
+	st, err := time.Parse(time.RFC3339, inv.Start)
+	if !strings.HasPrefix(subject, "Réservation raccourcie : Répétition, ") || inv.Method != "REQUEST" || inv.UID != id ||
+		err != nil || !st.Equal(began) {
+		t.Errorf("released: %q %+v", subject, inv)
+	}
+	obj, err := b.store.Get(context.Background(), "atelier", caldav.ObjectName(id))
+	if err != nil || !strings.Contains(string(obj.Data), "X-ROOMCAL-RELEASED") {
+		t.Errorf("not released on the server: %v", err)
+	}
+	if st := in.notices.Stats(); st.Sent != 1 {
+		t.Errorf("stats %+v, want 1 sent", st)
+	}
+}
