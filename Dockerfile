@@ -15,7 +15,8 @@ RUN go mod download
 COPY . .
 COPY --from=assets /web/node_modules/@event-calendar/build/dist/event-calendar.min.js \
      /web/node_modules/@event-calendar/build/dist/event-calendar.min.css web/static/vendor/
-RUN CGO_ENABLED=0 go build -trimpath -o /roomcal ./cmd/roomcal
+# The flags of the Makefile's BUILD_FLAGS.
+RUN CGO_ENABLED=0 go build -trimpath -tags nomsgpack -o /roomcal ./cmd/roomcal
 
 FROM debian:trixie-slim
 # ca-certificates: HTTPS to Nextcloud and the OIDC issuer; curl: the

@@ -33,7 +33,7 @@ import (
 )
 
 var (
-	userBinary   = flag.String("binary", "", "the roomcal binary of the user section (default: go build ./cmd/roomcal into a temporary folder)")
+	userBinary   = flag.String("binary", "", "the roomcal binary of the user section (default: built as make build does, into a temporary folder)")
 	userRooms    = flag.Int("user-rooms", 10, "rooms of the user section, over three sites")
 	userEvents   = flag.Int("user-events", 300, "events seeded in each room's calendar in the user section")
 	userRates    = flag.String("user-rps", "200,500,1000", "request rates of the user section, comma-separated (each run for -user-duration)")
@@ -121,7 +121,10 @@ func runUser(radicale, redisURL string) error {
 			gobin = "go"
 		}
 		bctx, cancel := context.WithTimeout(ctx, 5*time.Minute)
-		out, err := exec.CommandContext(bctx, gobin, "build", "-o", bin, "./cmd/roomcal").CombinedOutput()
+		// Built as the Makefile builds it (BUILD_FLAGS, no cgo).
+		build := exec.CommandContext(bctx, gobin, "build", "-trimpath", "-tags", "nomsgpack", "-o", bin, "./cmd/roomcal")
+		build.Env = append(os.Environ(), "CGO_ENABLED=0")
+		out, err := build.CombinedOutput()
 		cancel()
 		if err != nil {
 			return fmt.Errorf("go build ./cmd/roomcal: %w\n%s", err, out)

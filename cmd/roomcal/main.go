@@ -36,6 +36,7 @@ Configuration: roomcal.yaml (or ROOMCAL_CONFIG) and ROOMCAL_* variables.
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	tuneGC(os.LookupEnv)
 	os.Exit(run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr))
 }
 
