@@ -203,7 +203,14 @@ type Gate interface {
 	// otherwise it returns a *ConflictError and records nothing. So an
 	// object is recorded as busy only while no clashing hold or interval
 	// is known.
-	Commit(ctx context.Context, room, holdID, ref, etag string, busy []Busy, buffer time.Duration) error
+	//
+	// quota is the claim's own (nil: none). With the hold gone, the
+	// quota is decided again in the same step, as Claim decides it (ref
+	// itself not counted): a member whose hold was lost and whose quota
+	// was taken meanwhile (by claims made after a flush, which could not
+	// count the lost hold) gets a *QuotaError and nothing is recorded,
+	// and a room of quota.Rooms without state a *NoStateError.
+	Commit(ctx context.Context, room, holdID, ref, etag string, busy []Busy, buffer time.Duration, quota *QuotaCheck) error
 	// Release drops a hold (the calendar write failed). ErrHoldLost if it
 	// was already gone.
 	Release(ctx context.Context, room, holdID string) error

@@ -208,7 +208,7 @@ func (s *Service) importOne(ctx context.Context, p place, it ImportItem, busy []
 		return err
 	}
 	if err := s.withState(wctx, p, func() error {
-		return s.g.Commit(wctx, p.room.ID, holdID, it.Ref, etag, busy, 0)
+		return s.g.Commit(wctx, p.room.ID, holdID, it.Ref, etag, busy, 0, nil)
 	}); err != nil {
 		s.release(p.room.ID, holdID)
 		return fmt.Errorf("commit imported %s: %w", it.UID, err)

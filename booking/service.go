@@ -366,15 +366,16 @@ func (s *Service) write(ctx context.Context, p place, b Booking, occ []Interval,
 		return fmt.Errorf("write booking %s: %w", b.ID, err)
 	}
 	err = s.withState(wctx, p, func() error {
-		return s.g.Commit(wctx, p.room.ID, holdID, b.ID, written.ETag(), busy, p.room.Rules.Buffer)
+		return s.g.Commit(wctx, p.room.ID, holdID, b.ID, written.ETag(), busy, p.room.Rules.Buffer, claim.Quota)
 	})
 	if err == nil {
 		return nil
 	}
 	// The hold was lost (expired, or the gate was flushed) and something
-	// else now holds the slot, or the gate cannot be reached: we cannot
-	// tell that the slot is ours, so the write is taken back: a new
-	// booking is deleted, a moved one written back as it was.
+	// else now holds the slot or the member's quota was used up meanwhile,
+	// or the gate cannot be reached: we cannot tell that the slot is
+	// ours, so the write is taken back: a new booking is deleted, a moved
+	// one written back as it was.
 	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 	defer cancel()
 	var rerr error
@@ -388,7 +389,7 @@ func (s *Service) write(ctx context.Context, p place, b Booking, occ []Interval,
 			"room", p.room.ID, "booking", b.ID, "err", rerr)
 	}
 	s.release(p.room.ID, holdID)
-	return fmt.Errorf("commit %s: %w", b.ID, err)
+	return fmt.Errorf("commit %s: %w", b.ID, asQuota(p, err))
 }
 
 func (s *Service) release(room, holdID string) {

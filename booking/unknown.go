@@ -91,9 +91,10 @@ func (s *Service) settle(ctx context.Context, w unknownWrite) {
 			// Keep the slot: a claim with the same hold id replaces it.
 			err := s.tryGate(ctx, w.p, func(ctx context.Context) error { return s.g.Claim(ctx, room, w.claim) })
 			switch {
-			case isConflict(err):
+			case lostSlot(err):
 				// The hold was lost (a flush) and the slot given to
-				// someone: whatever of ours lands must go.
+				// someone, or the member's quota used up meanwhile:
+				// whatever of ours lands must go.
 				takeBack = true
 			case err != nil:
 				log.Warn("settling a booking write: the gate does not answer", "err", err)
@@ -119,10 +120,10 @@ func (s *Service) settle(ctx context.Context, w unknownWrite) {
 			return
 		case landed:
 			err := s.tryGate(ctx, w.p, func(ctx context.Context) error {
-				return s.g.Commit(ctx, room, w.claim.HoldID, w.b.ID, ver.ETag(), w.busy, w.p.room.Rules.Buffer)
+				return s.g.Commit(ctx, room, w.claim.HoldID, w.b.ID, ver.ETag(), w.busy, w.p.room.Rules.Buffer, w.claim.Quota)
 			})
 			switch {
-			case isConflict(err):
+			case lostSlot(err):
 				takeBack = true
 			case err != nil:
 				log.Warn("settling a booking write: commit failed; trying again", "err", err)
@@ -163,6 +164,14 @@ func (s *Service) tryGate(ctx context.Context, p place, fn func(context.Context)
 func isConflict(err error) bool {
 	var ce *ConflictError
 	return errors.As(err, &ce)
+}
+
+// lostSlot says whether the gate refused to keep or commit a settling
+// write's slot: it clashes now, or the member's quota was used up while
+// the hold was lost.
+func lostSlot(err error) bool {
+	var qe *QuotaError
+	return isConflict(err) || errors.As(err, &qe)
 }
 
 // undo takes back a write that landed after its slot went to someone

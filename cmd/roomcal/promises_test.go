@@ -121,6 +121,8 @@ type instanceOpts struct {
 	notices    *noticeOpts
 	notifier   booking.Notifier
 	sweepEvery time.Duration
+	// rooms, when set, changes the rooms of testRooms for this replica.
+	rooms func([]booking.Room)
 }
 
 func newInstance(t *testing.T, b *backend, o instanceOpts) *instance {
@@ -135,6 +137,9 @@ func newInstance(t *testing.T, b *backend, o instanceOpts) *instance {
 	}
 	t.Cleanup(func() { _ = rc.Close() })
 	sites, rooms := testRooms()
+	if o.rooms != nil {
+		o.rooms(rooms)
+	}
 	cat, err := booking.NewCatalog(sites, rooms)
 	if err != nil {
 		t.Fatal(err)

@@ -98,6 +98,8 @@ func Run(t *testing.T, newTarget func(t *testing.T) Target) {
 		{"QuotaHolds", testQuotaHolds},
 		{"QuotaLongestAndSeries", testQuotaLongestAndSeries},
 		{"QuotaSite", testQuotaSite},
+		{"QuotaCommitLostHold", testQuotaCommitLostHold},
+		{"QuotaCommitLostHoldSite", testQuotaCommitLostHoldSite},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -276,7 +278,7 @@ func testNoState(f *fixture) {
 		call func() error
 	}{
 		{"Claim", func() error { return f.claim(claimOf("h", longTTL, span(at(0, 10, 0), at(0, 11, 0)))) }},
-		{"Commit", func() error { return f.g.Commit(f.ctx, f.room, "h", "b", "e1", iv, 0) }},
+		{"Commit", func() error { return f.g.Commit(f.ctx, f.room, "h", "b", "e1", iv, 0, nil) }},
 		{"Busy", func() error { _, err := f.g.Busy(f.ctx, f.room, at(0, 0, 0), at(1, 0, 0)); return err }},
 		{"Token", func() error { _, err := f.g.Token(f.ctx, f.room); return err }},
 		{"Version", func() error { _, _, err := f.g.Version(f.ctx, f.room); return err }},
@@ -496,7 +498,7 @@ func testCommitLiveHold(f *fixture) {
 	f.load(f.room, nil)
 	f.mustClaim(claimOf("h1", longTTL, span(at(0, 10, 0), at(0, 11, 0))))
 	bk := booking.Busy{Ref: "bk1", Kind: booking.KindBooking, Start: at(0, 10, 0), End: at(0, 11, 0), Title: "Planning", Organizer: "m7"}
-	if err := f.g.Commit(f.ctx, f.room, "h1", "bk1", "etag-1", []booking.Busy{bk}, 0); err != nil {
+	if err := f.g.Commit(f.ctx, f.room, "h1", "bk1", "etag-1", []booking.Busy{bk}, 0, nil); err != nil {
 		f.t.Fatalf("Commit: %v", err)
 	}
 	got := f.busy(at(0, 0, 0), at(1, 0, 0))
@@ -520,7 +522,7 @@ func testCommitAfterExpiryClear(f *fixture) {
 	f.mustClaim(claimOf("h1", shortTTL, span(at(0, 10, 0), at(0, 11, 0))))
 	f.expire("h1", at(0, 0, 0), at(1, 0, 0))
 	bk := busy("bk1", booking.KindBooking, at(0, 10, 0), at(0, 11, 0))
-	if err := f.g.Commit(f.ctx, f.room, "h1", "bk1", "e1", []booking.Busy{bk}, 0); err != nil {
+	if err := f.g.Commit(f.ctx, f.room, "h1", "bk1", "e1", []booking.Busy{bk}, 0, nil); err != nil {
 		f.t.Fatalf("Commit after hold expiry on a clear slot: %v", err)
 	}
 	same(f.t, "Busy", f.busy(at(0, 0, 0), at(1, 0, 0)), bk)
@@ -539,7 +541,7 @@ func testCommitAfterExpiryTaken(f *fixture) {
 		return err == nil
 	})
 	bk := busy("bk1", booking.KindBooking, at(0, 10, 0), at(0, 11, 0))
-	ce := f.conflict(f.g.Commit(f.ctx, f.room, "h1", "bk1", "e1", []booking.Busy{bk}, 0))
+	ce := f.conflict(f.g.Commit(f.ctx, f.room, "h1", "bk1", "e1", []booking.Busy{bk}, 0, nil))
 	same(f.t, "Commit conflicts", ce.Conflicts, hold("h2", at(0, 10, 30), at(0, 11, 30)))
 	same(f.t, "nothing recorded", f.busy(at(0, 0, 0), at(1, 0, 0)), hold("h2", at(0, 10, 30), at(0, 11, 30)))
 	if _, etags, err := f.g.Objects(f.ctx, f.room); err != nil || len(etags) != 0 {
@@ -598,7 +600,7 @@ func testCommitAfterFlush(f *fixture) {
 		f.mustClaim(claimOf("h1", longTTL, span(at(0, 10, 0), at(0, 11, 0))))
 		f.tg.Flush(f.t)
 		tc.between(f)
-		err := f.g.Commit(f.ctx, f.room, "h1", "bk1", "e1", []booking.Busy{bk}, 0)
+		err := f.g.Commit(f.ctx, f.room, "h1", "bk1", "e1", []booking.Busy{bk}, 0, nil)
 		switch {
 		case tc.wantErr != nil:
 			if !errors.Is(err, tc.wantErr) {
@@ -632,7 +634,7 @@ func testCommitReplaces(f *fixture) {
 		f.mustClaim(c)
 		nb := busy("B", booking.KindBooking, tc.start, tc.end)
 		etag := fmt.Sprintf("e%d", i+2)
-		if err := f.g.Commit(f.ctx, f.room, id, "B", etag, []booking.Busy{nb}, 0); err != nil {
+		if err := f.g.Commit(f.ctx, f.room, id, "B", etag, []booking.Busy{nb}, 0, nil); err != nil {
 			f.t.Fatalf("%s: Commit: %v", tc.name, err)
 		}
 		same(f.t, tc.name, f.busy(at(0, 0, 0), at(1, 0, 0)), nb)
@@ -642,7 +644,7 @@ func testCommitReplaces(f *fixture) {
 	}
 	// Re-check path (no hold) replaces too, ignoring the object itself.
 	nb := busy("B", booking.KindBooking, at(0, 10, 30), at(0, 11, 30))
-	if err := f.g.Commit(f.ctx, f.room, "gone", "B", "e9", []booking.Busy{nb}, 0); err != nil {
+	if err := f.g.Commit(f.ctx, f.room, "gone", "B", "e9", []booking.Busy{nb}, 0, nil); err != nil {
 		f.t.Fatalf("Commit without hold over own slot: %v", err)
 	}
 	same(f.t, "after re-checked commit", f.busy(at(0, 0, 0), at(1, 0, 0)), nb)
@@ -693,11 +695,11 @@ func testApplyFence(f *fixture) {
 	}
 	// Commits made while the calendar was being read.
 	a2 := busy("A", booking.KindBooking, at(0, 14, 0), at(0, 15, 0))
-	if err := f.g.Commit(f.ctx, f.room, "gone", "A", "a2", []booking.Busy{a2}, 0); err != nil {
+	if err := f.g.Commit(f.ctx, f.room, "gone", "A", "a2", []booking.Busy{a2}, 0, nil); err != nil {
 		f.t.Fatal(err)
 	}
 	b := busy("B", booking.KindBooking, at(0, 12, 0), at(0, 13, 0))
-	if err := f.g.Commit(f.ctx, f.room, "gone", "B", "b1", []booking.Busy{b}, 0); err != nil {
+	if err := f.g.Commit(f.ctx, f.room, "gone", "B", "b1", []booking.Busy{b}, 0, nil); err != nil {
 		f.t.Fatal(err)
 	}
 	// The stale reading: A still at 10:00, B unknown (deleted from the
@@ -749,7 +751,7 @@ func testLoadLease(f *fixture) {
 	}
 	// The room has state now (and B was committed): a second snapshot,
 	// older, read under the same lease, leaves it alone.
-	if err := f.g.Commit(f.ctx, f.room, "gone", "B", "b", []booking.Busy{b}, 0); err != nil {
+	if err := f.g.Commit(f.ctx, f.room, "gone", "B", "b", []booking.Busy{b}, 0, nil); err != nil {
 		f.t.Fatal(err)
 	}
 	if err := f.g.Load(f.ctx, f.room, snapA); err != nil {
@@ -818,7 +820,7 @@ func testLoadKeepsHolds(f *fixture) {
 	if err != nil || token != "t3" || fmt.Sprint(etags) != fmt.Sprint(map[string]string{"B": "b1"}) {
 		f.t.Errorf("Objects = %q %v %v", token, etags, err)
 	}
-	if err := f.g.Commit(f.ctx, f.room, "h1", "bk", "e", []booking.Busy{busy("bk", booking.KindBooking, at(0, 12, 0), at(0, 13, 0))}, 0); err != nil {
+	if err := f.g.Commit(f.ctx, f.room, "h1", "bk", "e", []booking.Busy{busy("bk", booking.KindBooking, at(0, 12, 0), at(0, 13, 0))}, 0, nil); err != nil {
 		f.t.Errorf("Commit of the kept hold: %v", err)
 	}
 	// An empty snapshot empties the room but keeps its holds.
@@ -1030,10 +1032,10 @@ func testInvalidInput(f *fixture) {
 		f.t.Error("Busy with to before from: no error")
 	}
 	bad := []booking.Busy{span(at(0, 11, 0), at(0, 10, 0))}
-	if err := f.g.Commit(f.ctx, f.room, "h", "b", "e", bad, 0); err == nil {
+	if err := f.g.Commit(f.ctx, f.room, "h", "b", "e", bad, 0, nil); err == nil {
 		f.t.Error("Commit of an interval ending before it starts: no error")
 	}
-	if err := f.g.Commit(f.ctx, f.room, "h", "", "e", []booking.Busy{ok}, 0); err == nil {
+	if err := f.g.Commit(f.ctx, f.room, "h", "", "e", []booking.Busy{ok}, 0, nil); err == nil {
 		f.t.Error("Commit without ref: no error")
 	}
 	// Nothing was recorded by the refused calls.
@@ -1174,7 +1176,7 @@ func testConcurrentNoOverlap(f *fixture) {
 			calMu.Lock()
 			calendar[ref] = obj("e1", b)
 			calMu.Unlock()
-			err := withState(func() error { return f.g.Commit(f.ctx, f.room, id, ref, "e1", []booking.Busy{b}, buffer) })
+			err := withState(func() error { return f.g.Commit(f.ctx, f.room, id, ref, "e1", []booking.Busy{b}, buffer, nil) })
 			if err != nil {
 				calMu.Lock()
 				delete(calendar, ref) // not acknowledged: the booking is taken back
@@ -1262,7 +1264,7 @@ func testVersion(f *fixture) {
 	step("a read", false)
 	f.mustClaim(booking.Claim{HoldID: "h1", Intervals: []booking.Busy{busy("b", booking.KindBooking, at(1, 11, 0), at(1, 12, 0))}, TTL: longTTL})
 	step("claim", true)
-	if err := f.g.Commit(f.ctx, f.room, "h1", "b", "e2", []booking.Busy{busy("b", booking.KindBooking, at(1, 11, 0), at(1, 12, 0))}, 0); err != nil {
+	if err := f.g.Commit(f.ctx, f.room, "h1", "b", "e2", []booking.Busy{busy("b", booking.KindBooking, at(1, 11, 0), at(1, 12, 0))}, 0, nil); err != nil {
 		f.t.Fatal(err)
 	}
 	step("commit", true)

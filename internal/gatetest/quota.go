@@ -186,7 +186,7 @@ func testQuotaHolds(f *fixture) {
 	f.mustClaim(quotaClaim("h1", "ann", q, span(at(0, 9, 0), at(0, 10, 0))))
 	f.release("h1")
 	f.mustClaim(quotaClaim("h2", "ann", q, span(at(1, 9, 0), at(1, 10, 0))))
-	if err := f.g.Commit(f.ctx, f.room, "h2", "b2", "e2", []booking.Busy{mineBusy("b2", "ann", at(1, 9, 0), at(1, 10, 0))}, 0); err != nil {
+	if err := f.g.Commit(f.ctx, f.room, "h2", "b2", "e2", []booking.Busy{mineBusy("b2", "ann", at(1, 9, 0), at(1, 10, 0))}, 0, nil); err != nil {
 		f.t.Fatal(err)
 	}
 	f.quotaErr(f.claim(quotaClaim("h3", "ann", q, span(at(2, 9, 0), at(2, 10, 0)))), booking.QuotaAhead)
@@ -270,5 +270,129 @@ func testQuotaSite(f *fixture) {
 	// A room outside the slot cannot be in the scope.
 	if err := g.Claim(f.ctx, b, quotaClaim("h4", "ann", booking.QuotaCheck{Ahead: 9, Rooms: []string{a, f.room}}, span(at(3, 9, 0), at(3, 10, 0)))); err == nil {
 		f.t.Errorf("a quota over rooms of two slots was accepted")
+	}
+}
+
+// A hold lost between claim and commit (a flush while the calendar was
+// being written) no longer counts against the member's quota: claims made
+// since may have used it up. The commit then decides the quota again, in
+// its own step: past it, it refuses with a *QuotaError and records
+// nothing, as it refuses a clash; within it, it records. The object's
+// own intervals, already in a state loaded after the write landed, do
+// not count against it; nor do they when the hold is live (the claim
+// decided then).
+func testQuotaCommitLostHold(f *fixture) {
+	q := booking.QuotaCheck{Ahead: 1}
+	b1 := mineBusy("b1", "ann", at(0, 9, 0), at(0, 10, 0))
+	b2 := mineBusy("b2", "ann", at(1, 9, 0), at(1, 10, 0))
+	c1 := quotaClaim("h1", "ann", q, span(b1.Start, b1.End))
+	c2 := quotaClaim("h2", "ann", q, span(b2.Start, b2.End))
+
+	// Lost, and the quota used up meanwhile by a claim made after the
+	// flush: refused at commit, nothing recorded; the later claim
+	// commits.
+	f.load(f.room, nil)
+	f.mustClaim(c1)
+	f.tg.Flush(f.t)
+	f.load(f.room, nil)
+	f.mustClaim(c2)
+	qe := f.quotaErr(f.g.Commit(f.ctx, f.room, "h1", "b1", "e1", []booking.Busy{b1}, 0, c1.Quota), booking.QuotaAhead)
+	if qe.Used != 1 || qe.Limit != 1 || qe.Room != f.room {
+		f.t.Errorf("commit past the quota: %+v, want 1 of 1 in %s", qe, f.room)
+	}
+	same(f.t, "refused commit records nothing", f.busy(at(0, 0, 0), at(7, 0, 0)), hold("h2", b2.Start, b2.End))
+	if _, etags, err := f.g.Objects(f.ctx, f.room); err != nil || len(etags) != 0 {
+		f.t.Errorf("Objects after a refused commit = %v, %v; want none", etags, err)
+	}
+	if err := f.g.Commit(f.ctx, f.room, "h2", "b2", "e2", []booking.Busy{b2}, 0, c2.Quota); err != nil {
+		f.t.Fatalf("commit of the live hold: %v", err)
+	}
+	same(f.t, "after the live commit", f.busy(at(0, 0, 0), at(7, 0, 0)), b2)
+
+	// The same after the later booking is committed (counted from the
+	// state, not a hold).
+	f.room = "r" + testenv.RandomID()
+	f.load(f.room, nil)
+	f.mustClaim(c1)
+	f.tg.Flush(f.t)
+	f.load(f.room, map[string]booking.ObjectState{"b2": obj("e2", b2)})
+	f.quotaErr(f.g.Commit(f.ctx, f.room, "h1", "b1", "e1", []booking.Busy{b1}, 0, c1.Quota), booking.QuotaAhead)
+	same(f.t, "refused commit beside a booking", f.busy(at(0, 0, 0), at(7, 0, 0)), b2)
+
+	// Lost, but the quota still allows it: recorded. A state that
+	// already has the written object (loaded after the write landed)
+	// does not count it against itself.
+	for _, loaded := range []map[string]booking.ObjectState{nil, {"b1": obj("e1", b1)}} {
+		f.room = "r" + testenv.RandomID()
+		f.load(f.room, nil)
+		f.mustClaim(c1)
+		f.tg.Flush(f.t)
+		f.load(f.room, loaded)
+		if err := f.g.Commit(f.ctx, f.room, "h1", "b1", "e1", []booking.Busy{b1}, 0, c1.Quota); err != nil {
+			f.t.Errorf("lost hold within the quota (state %v): %v", loaded != nil, err)
+		}
+		same(f.t, "recorded", f.busy(at(0, 0, 0), at(7, 0, 0)), b1)
+	}
+
+	// The weekly quota too: 2 h a week, 1 h claimed and lost, 2 h
+	// claimed since.
+	f.room = "r" + testenv.RandomID()
+	week := booking.QuotaCheck{PerWeek: 2 * time.Hour}
+	w1 := quotaClaim("w1", "ann", week, span(b1.Start, b1.End))
+	f.load(f.room, nil)
+	f.mustClaim(w1)
+	f.tg.Flush(f.t)
+	f.load(f.room, nil)
+	f.mustClaim(quotaClaim("w2", "ann", week, span(at(2, 9, 0), at(2, 11, 0))))
+	qe = f.quotaErr(f.g.Commit(f.ctx, f.room, "w1", "b1", "e1", []booking.Busy{b1}, 0, w1.Quota), booking.QuotaWeek)
+	if qe.Used != (2*time.Hour).Milliseconds() || !qe.Week.Equal(base) {
+		f.t.Errorf("weekly quota at commit: %+v, want 2 h used in the week of %s", qe, base)
+	}
+}
+
+// The same over a site: the commit counts the member's bookings and
+// holds in the other rooms of the scope, and a room of the scope without
+// state gives a *NoStateError naming it (its bookings cannot be
+// counted), as at claim.
+func testQuotaCommitLostHoldSite(f *fixture) {
+	site := "s" + testenv.RandomID()
+	a, b := f.room+"a", f.room+"b"
+	g := f.tg.Sited(f.t, func(room string) string {
+		if room == a || room == b {
+			return site
+		}
+		return ""
+	})
+	q := booking.QuotaCheck{Ahead: 1, Rooms: []string{a, b}}
+	b1 := mineBusy("b1", "ann", at(0, 9, 0), at(0, 10, 0))
+	c1 := quotaClaim("h1", "ann", q, span(b1.Start, b1.End))
+	empty := booking.Snapshot{Token: "t"}
+	for _, room := range []string{a, b} {
+		if err := g.Load(f.ctx, room, empty); err != nil {
+			f.t.Fatal(err)
+		}
+	}
+	if err := g.Claim(f.ctx, a, c1); err != nil {
+		f.t.Fatal(err)
+	}
+	f.tg.Flush(f.t)
+	if err := g.Load(f.ctx, a, empty); err != nil {
+		f.t.Fatal(err)
+	}
+	var ns *booking.NoStateError
+	if err := g.Commit(f.ctx, a, "h1", "b1", "e1", []booking.Busy{b1}, 0, c1.Quota); !errors.As(err, &ns) || ns.Room != b {
+		f.t.Fatalf("commit of a lost hold while room b has no state: %v, want a NoStateError for %s", err, b)
+	}
+	if err := g.Load(f.ctx, b, booking.Snapshot{Token: "t", Objects: map[string]booking.ObjectState{
+		"x": obj("e", mineBusy("x", "ann", at(3, 9, 0), at(3, 10, 0))),
+	}}); err != nil {
+		f.t.Fatal(err)
+	}
+	var qe *booking.QuotaError
+	if err := g.Commit(f.ctx, a, "h1", "b1", "e1", []booking.Busy{b1}, 0, c1.Quota); !errors.As(err, &qe) || qe.Rule != booking.QuotaAhead {
+		f.t.Fatalf("commit of a lost hold with a booking ahead in room b: %v, want quota_ahead", err)
+	}
+	if bs, err := g.Busy(f.ctx, a, at(0, 0, 0), at(7, 0, 0)); err != nil || len(bs) != 0 {
+		f.t.Errorf("room a after the refused commit: %v %v, want nothing", bs, err)
 	}
 }

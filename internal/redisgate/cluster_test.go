@@ -173,7 +173,7 @@ func TestReplicaAckFailover(t *testing.T) {
 				if err := g.Claim(ctx, room, booking.Claim{HoldID: "h-" + id, TTL: time.Hour, Intervals: at(hour)}); err != nil {
 					return err
 				}
-				return g.Commit(ctx, room, "h-"+id, id, "etag-"+id, at(hour), 0)
+				return g.Commit(ctx, room, "h-"+id, id, "etag-"+id, at(hour), 0, nil)
 			}
 			register := func(ctx context.Context, m string) error {
 				_, err := eg.Register(ctx, event, events.Registration{Member: m}, day)

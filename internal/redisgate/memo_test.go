@@ -47,7 +47,7 @@ func TestBusyMemoAcrossReplicas(t *testing.T) {
 	}
 	count(a, 2, "after b's claim")
 	// b commits: still two (the hold became the booking).
-	if err := b.Commit(ctx, room, "h", "y", "e", []booking.Busy{{Ref: "y", Start: at(10), End: at(11), Kind: booking.KindBooking}}, 0); err != nil {
+	if err := b.Commit(ctx, room, "h", "y", "e", []booking.Busy{{Ref: "y", Start: at(10), End: at(11), Kind: booking.KindBooking}}, 0, nil); err != nil {
 		t.Fatal(err)
 	}
 	count(a, 2, "after b's commit")

@@ -239,21 +239,9 @@ func (g *Gate) Claim(ctx context.Context, room string, c booking.Claim) error {
 	if err := c.Validate(room); err != nil {
 		return fmt.Errorf("claim %s: %w", room, err)
 	}
-	k := g.keys(room)
-	keys := k.all()
-	spec, weeks := "", ""
-	if q := c.Quota; q != nil {
-		for _, other := range q.Rooms {
-			if other == room {
-				continue
-			}
-			ok := g.keys(other)
-			if g.slotOf(ok) != g.slotOf(k) {
-				return fmt.Errorf("claim %s: quota room %s is not in the claimed room's slot (see WithSlots)", room, other)
-			}
-			keys = append(keys, ok.meta, ok.org, ok.holdm, ok.holdexp)
-		}
-		spec, weeks = quotaArgs(q)
+	keys, spec, weeks, err := g.quotaKeys(room, c.Quota)
+	if err != nil {
+		return fmt.Errorf("claim %s: %w", room, err)
 	}
 	args := make([]any, 0, 6+len(c.Intervals))
 	args = append(args, c.HoldID, ms(c.TTL), ms(c.Buffer), c.Ignore, spec, weeks)
@@ -265,11 +253,43 @@ func (g *Gate) Claim(ctx context.Context, room string, c booking.Claim) error {
 	if err != nil {
 		return fmt.Errorf("claim %s: %w", room, err)
 	}
-	if res[0] == "NOSTATE" && len(res) > 1 && c.Quota != nil {
-		// Another room of the quota's scope has no state: its
-		// bookings cannot be counted until it is loaded.
+	if err := quotaOutcome(room, c.Quota, res); err != nil {
+		return err
+	}
+	return g.outcome("claim", room, res, c.Intervals)
+}
+
+// quotaKeys are the keys of a claim or commit script: the room's, then
+// meta, org, holdm and holdexp of every other room of q's scope (which
+// must share the room's slot); and the quota's arguments ("" without q).
+func (g *Gate) quotaKeys(room string, q *booking.QuotaCheck) ([]string, string, string, error) {
+	k := g.keys(room)
+	keys := k.all()
+	if q == nil {
+		return keys, "", "", nil
+	}
+	for _, other := range q.Rooms {
+		if other == room {
+			continue
+		}
+		ok := g.keys(other)
+		if g.slotOf(ok) != g.slotOf(k) {
+			return nil, "", "", fmt.Errorf("quota room %s is not in the room's slot (see WithSlots)", other)
+		}
+		keys = append(keys, ok.meta, ok.org, ok.holdm, ok.holdexp)
+	}
+	spec, weeks := quotaArgs(q)
+	return keys, spec, weeks, nil
+}
+
+// quotaOutcome turns the quota answers of a claim or commit script into
+// errors: {'QUOTA', ...} a *booking.QuotaError, {'NOSTATE', i} (another
+// room of the quota's scope has no state: its bookings cannot be counted
+// until it is loaded) a *booking.NoStateError. Other answers give nil.
+func quotaOutcome(room string, q *booking.QuotaCheck, res []any) error {
+	if res[0] == "NOSTATE" && len(res) > 1 && q != nil {
 		i, _ := strconv.Atoi(fmt.Sprint(res[1]))
-		others := slicesWithout(c.Quota.Rooms, room)
+		others := slicesWithout(q.Rooms, room)
 		if i >= 1 && i <= len(others) {
 			return &booking.NoStateError{Room: others[i-1]}
 		}
@@ -277,7 +297,7 @@ func (g *Gate) Claim(ctx context.Context, room string, c booking.Claim) error {
 	if res[0] == "QUOTA" && len(res) == 5 {
 		return quotaError(room, res)
 	}
-	return g.outcome("claim", room, res, c.Intervals)
+	return nil
 }
 
 // slotOf is the hash tag of a room's keys: what Redis Cluster hashes.
@@ -324,21 +344,28 @@ func quotaError(room string, res []any) error {
 	return qe
 }
 
-// Commit implements booking.Gate.
-func (g *Gate) Commit(ctx context.Context, room, holdID, ref, etag string, busy []booking.Busy, buffer time.Duration) error {
+// Commit implements booking.Gate. The quota's keys are passed whether
+// or not the hold is live (the script reads them only when it is gone).
+func (g *Gate) Commit(ctx context.Context, room, holdID, ref, etag string, busy []booking.Busy, buffer time.Duration, quota *booking.QuotaCheck) error {
 	if err := booking.ValidateCommit(room, ref, busy, buffer); err != nil {
 		return fmt.Errorf("commit %s: %w", room, err)
 	}
-	k := g.keys(room)
-	args := make([]any, 0, 4+len(busy))
-	args = append(args, holdID, ref, etag, ms(buffer))
+	keys, spec, weeks, err := g.quotaKeys(room, quota)
+	if err != nil {
+		return fmt.Errorf("commit %s: %w", room, err)
+	}
+	args := make([]any, 0, 6+len(busy))
+	args = append(args, holdID, ref, etag, ms(buffer), spec, weeks)
 	for _, b := range busy {
 		b.Ref = ref
 		args = append(args, encode(b))
 	}
-	res, err := g.run(ctx, commitScript, k.all(), args)
+	res, err := g.run(ctx, commitScript, keys, args)
 	if err != nil {
 		return fmt.Errorf("commit %s: %w", room, err)
+	}
+	if err := quotaOutcome(room, quota, res); err != nil {
+		return err
 	}
 	return g.outcome("commit", room, res, busy)
 }

@@ -211,7 +211,7 @@ func TestHoldsLeaveNoKeys(t *testing.T) {
 		t.Fatal(err)
 	}
 	st := s.AddDate(0, 0, 2)
-	if err := g.Commit(ctx, "r", "committed", "b", "e", []booking.Busy{{Start: st, End: st.Add(time.Hour)}}, 0); err != nil {
+	if err := g.Commit(ctx, "r", "committed", "b", "e", []booking.Busy{{Start: st, End: st.Add(time.Hour)}}, 0, nil); err != nil {
 		t.Fatal(err)
 	}
 	holdKeys := func() []string {
@@ -271,7 +271,9 @@ func TestUnavailable(t *testing.T) {
 		call func(context.Context) error
 	}{
 		{"Claim", func(ctx context.Context) error { return g.Claim(ctx, "roomq7", claim) }},
-		{"Commit", func(ctx context.Context) error { return g.Commit(ctx, "roomq7", "h", "b", "e", claim.Intervals, 0) }},
+		{"Commit", func(ctx context.Context) error {
+			return g.Commit(ctx, "roomq7", "h", "b", "e", claim.Intervals, 0, nil)
+		}},
 		{"Release", func(ctx context.Context) error { return g.Release(ctx, "roomq7", "h") }},
 		{"Busy", func(ctx context.Context) error { _, err := g.Busy(ctx, "roomq7", s, s.Add(time.Hour)); return err }},
 		{"Token", func(ctx context.Context) error { _, err := g.Token(ctx, "roomq7"); return err }},
