@@ -50,10 +50,17 @@ type AuditEntry struct {
 // it, its revision (one more with every change; 0 for a room that has no
 // record yet, as declared in roomcal.yaml), and its audit list, oldest
 // first.
+//
+// Declared marks a record that keeps history only (an import into a room
+// the pages never edited): the room stays as roomcal.yaml declares it,
+// so later edits of the file still apply; Room then holds only its id,
+// site, name and calendar. The first save in the pages makes it a full
+// record.
 type RoomSettings struct {
 	Room     Room
 	Revision int
 	Audit    []AuditEntry
+	Declared bool
 }
 
 // SettingsStore keeps the settings records; the CalDAV adapter
@@ -169,14 +176,21 @@ func (a *RoomAdmin) Refresh(ctx context.Context, room string) error {
 }
 
 // install puts a record read from the store in the catalog, unless the
-// catalog already has a later revision (a notice overtaken by a pass).
+// catalog already has a later revision (a notice overtaken by a pass). A
+// Declared record leaves the catalog's room (the configuration's) as it
+// is: only its revision and history are kept.
 func (a *RoomAdmin) install(st RoomSettings, etag string) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	if have, ok := a.records[st.Room.ID]; ok && have.Revision > st.Revision {
 		return
 	}
-	if err := a.cat.PutRoom(st.Room); err != nil {
+	if st.Declared {
+		if _, err := a.cat.Room(st.Room.ID); err != nil {
+			a.log.Warn("history-only room settings of a room the configuration does not declare; ignored", "room", st.Room.ID)
+			return
+		}
+	} else if err := a.cat.PutRoom(st.Room); err != nil {
 		a.log.Warn("room settings name an unknown site; ignored", "room", st.Room.ID, "err", err)
 		return
 	}
@@ -260,6 +274,9 @@ func (a *RoomAdmin) Get(ctx context.Context, m Member, room string) (RoomSetting
 		return RoomSettings{}, fmt.Errorf("read settings of %s: %w", room, err)
 	}
 	a.install(st, etag)
+	if st.Declared {
+		st.Room = r
+	}
 	return st, nil
 }
 
@@ -456,6 +473,8 @@ func (a *RoomAdmin) Update(ctx context.Context, m Member, room string, revision 
 		prev, etag = RoomSettings{Room: cur}, "" // as roomcal.yaml declares it
 	case err != nil:
 		return RoomSettings{}, fmt.Errorf("read settings of %s: %w", room, err)
+	case prev.Declared:
+		prev.Room = cur // history only: the room is as roomcal.yaml declares it
 	}
 	if prev.Revision != revision {
 		return RoomSettings{}, fmt.Errorf("settings of %s are at revision %d, not %d: %w", room, prev.Revision, revision, ErrStale)
@@ -512,7 +531,9 @@ func (a *RoomAdmin) NoteImport(ctx context.Context, m Member, room string, impor
 	prev, etag, err := a.opt.Store.ReadSettings(ctx, cur.Calendar)
 	switch {
 	case errors.Is(err, ErrNotFound):
-		prev, etag = RoomSettings{Room: cur}, ""
+		// A room the pages never edited: its record keeps the history
+		// only, so that roomcal.yaml still decides its settings.
+		prev, etag = RoomSettings{Room: declaredRoom(cur), Declared: true}, ""
 	case err != nil:
 		return fmt.Errorf("read settings of %s: %w", room, err)
 	}
@@ -522,7 +543,7 @@ func (a *RoomAdmin) NoteImport(ctx context.Context, m Member, room string, impor
 	if len(audit) > maxAudit {
 		audit = audit[len(audit)-maxAudit:]
 	}
-	st := RoomSettings{Room: prev.Room, Revision: prev.Revision + 1, Audit: audit}
+	st := RoomSettings{Room: prev.Room, Revision: prev.Revision + 1, Audit: audit, Declared: prev.Declared}
 	wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), writeTimeout)
 	defer cancel()
 	newETag, err := a.opt.Store.WriteSettings(wctx, cur.Calendar, st, etag)
@@ -531,6 +552,12 @@ func (a *RoomAdmin) NoteImport(ctx context.Context, m Member, room string, impor
 	}
 	a.installed(ctx, st, newETag)
 	return nil
+}
+
+// declaredRoom is what a history-only record names of a room: enough to
+// find it (id, site, calendar) and to say in Nextcloud whose it is.
+func declaredRoom(r Room) Room {
+	return Room{ID: r.ID, SiteID: r.SiteID, Name: r.Name, Calendar: r.Calendar}
 }
 
 // installed puts a record just written in this replica's catalog and

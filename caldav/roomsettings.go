@@ -69,6 +69,9 @@ type settingsJSON struct {
 	Revision int         `json:"revision"`
 	Room     roomRecord  `json:"room"`
 	Audit    []auditJSON `json:"audit"`
+	// Declared: a history-only record (booking.RoomSettings.Declared);
+	// room then names the room and nothing of it is to be applied.
+	Declared bool `json:"declared,omitempty"`
 }
 
 type roomRecord struct {
@@ -145,7 +148,7 @@ func dur(s int64) time.Duration  { return time.Duration(s) * time.Second }
 // EncodeSettings writes a record as the settings object's iCalendar.
 func EncodeSettings(st booking.RoomSettings) ([]byte, error) {
 	r := st.Room
-	rec := settingsJSON{Version: 1, Revision: st.Revision, Room: roomRecord{
+	rec := settingsJSON{Version: 1, Revision: st.Revision, Declared: st.Declared, Room: roomRecord{
 		ID: r.ID, Site: r.SiteID, Name: r.Name, Capacity: r.Capacity, Calendar: r.Calendar,
 		Equipment: r.Equipment, Accessibility: r.Accessibility, Description: r.Description, Directions: r.Directions,
 		Retired: r.Retired,
@@ -241,7 +244,7 @@ func DecodeSettings(obj Object) (booking.RoomSettings, error) {
 		}
 		r.Hours.Closures = append(r.Hours.Closures, booking.Closure{From: from, To: to, Reason: c.Reason})
 	}
-	st := booking.RoomSettings{Room: r, Revision: rec.Revision}
+	st := booking.RoomSettings{Room: r, Revision: rec.Revision, Declared: rec.Declared}
 	for _, a := range rec.Audit {
 		st.Audit = append(st.Audit, booking.AuditEntry{At: a.At, By: a.By, ByName: a.ByName, Action: a.Action, Changes: a.Changes})
 	}

@@ -37,7 +37,23 @@ var (
 // every refresh), the booking service syncing every room of it.
 func newAdminInstance(t *testing.T, b *backend, refresh time.Duration) (*instance, *booking.Catalog) {
 	t.Helper()
+	return newAdminInstanceWith(t, b, adminOpts{refresh: refresh})
+}
+
+type adminOpts struct {
+	refresh time.Duration
+	// rooms, when set, changes the configuration's rooms (testRooms)
+	// for this replica: its roomcal.yaml.
+	rooms func([]booking.Room)
+	// deaf: the replica neither hears notices of room changes nor
+	// refreshes its catalog (one that has not learnt a change yet).
+	deaf bool
+}
+
+func newAdminInstanceWith(t *testing.T, b *backend, o adminOpts) (*instance, *booking.Catalog) {
+	t.Helper()
 	ctx := context.Background()
+	refresh := o.refresh
 	store, err := caldav.NewClient(b.home.URL, caldav.ClientOptions{Username: b.home.User, Password: b.home.Password, Timeout: 5 * time.Second})
 	if err != nil {
 		t.Fatal(err)
@@ -48,15 +64,22 @@ func newAdminInstance(t *testing.T, b *backend, refresh time.Duration) (*instanc
 	}
 	t.Cleanup(func() { _ = rc.Close() })
 	sites, rooms := testRooms()
+	if o.rooms != nil {
+		o.rooms(rooms)
+	}
 	cat, err := booking.NewCatalog(sites, rooms)
 	if err != nil {
 		t.Fatal(err)
 	}
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelError}))
 	gate := redisgate.New(rc, redisOptions()...)
+	var notes booking.RoomNotices = redisgate.NewRoomNotices(rc, "")
+	if o.deaf {
+		notes = nil
+	}
 	admin, err := booking.NewRoomAdmin(booking.AdminOptions{
 		Catalog: cat, Store: caldav.NewRoomSettingsStore(store, log, eventsCalendar),
-		Gate: gate, Notices: redisgate.NewRoomNotices(rc, ""), Logger: log, RefreshInterval: refresh,
+		Gate: gate, Notices: notes, Logger: log, RefreshInterval: refresh,
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -73,6 +96,9 @@ func newAdminInstance(t *testing.T, b *backend, refresh time.Duration) (*instanc
 	t.Cleanup(svc.Close)
 	srv := httptest.NewServer(api.New(api.Options{Logger: log, Catalog: cat, Bookings: svc, AuthMode: api.AuthDev, RoomAdmin: admin}))
 	t.Cleanup(srv.Close)
+	if o.deaf {
+		return &instance{svc: svc, srv: srv}, cat
+	}
 	rctx, cancel := context.WithCancel(ctx)
 	done := make(chan struct{})
 	go func() { defer close(done); admin.RunRefresh(rctx) }()

@@ -219,3 +219,77 @@ func TestImportRoomCalendar(t *testing.T) {
 		t.Errorf("%d entries reported imported by the two imports, want 7: %s / %s", n, reports[0].summary(), reports[1].summary())
 	}
 }
+
+// TestImportKeepsDeclaredRoom: an import into a room that the pages
+// never edited (declared in roomcal.yaml only) keeps its history in the
+// room's record without freezing its settings: a replica started with
+// an edited roomcal.yaml has the room as the file now says, with the
+// import in its history; the first save in the pages then makes the
+// record whole, from the file's values.
+func TestImportKeepsDeclaredRoom(t *testing.T) {
+	b := newBackend(t, testenv.RadicaleHome(t), testenv.RedisURL(t))
+	x, xcat := newAdminInstance(t, b, time.Hour)
+	ics := "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//Sabre//Sabre VObject 4.5.6//EN\r\n" +
+		"BEGIN:VEVENT\r\nUID:ag-2025@example.org\r\nDTSTAMP:20251101T090000Z\r\nSUMMARY:AG 2025\r\n" +
+		"DTSTART:20251115T090000Z\r\nDTEND:20251115T120000Z\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n"
+	if a := x.as(t, roomAdmin, "POST", "/api/v1/admin/rooms/loire/import", map[string]any{"ics": ics}, ""); a.status != 200 {
+		t.Fatalf("import: %d %s", a.status, a.body)
+	}
+	st, _, err := caldav.NewRoomSettingsStore(b.store, nil).ReadSettings(context.Background(), "loire")
+	if err != nil || !st.Declared || st.Revision != 1 || len(st.Audit) != 1 || st.Audit[0].Action != "imported" {
+		t.Fatalf("loire's record after the import: %+v, %v; want a history-only record with the import", st, err)
+	}
+	if r, _ := xcat.Room("loire"); r.Capacity != 12 || r.Name != "Salle Loire" {
+		t.Errorf("loire on the importing replica: %+v, want as declared", r)
+	}
+
+	// roomcal.yaml edited: a replica started with it has loire as the
+	// file says, and the import in its history.
+	edited := func(rooms []booking.Room) {
+		for i := range rooms {
+			if rooms[i].ID == "loire" {
+				rooms[i].Capacity, rooms[i].Name = 30, "Salle Loire rénovée"
+				rooms[i].Equipment = []string{"visio"}
+			}
+		}
+	}
+	y, ycat := newAdminInstanceWith(t, b, adminOpts{refresh: time.Hour, rooms: edited})
+	if r, _ := ycat.Room("loire"); r.Capacity != 30 || r.Name != "Salle Loire rénovée" {
+		t.Fatalf("loire on a replica of the edited roomcal.yaml: %+v, want capacity 30 as the file now says", r)
+	}
+	got := decodeAs[adminRoom](t, y.as(t, roomAdmin, "GET", "/api/v1/admin/rooms/loire", nil, ""))
+	if got.Capacity != 30 || got.Revision != 1 || len(got.Audit) != 1 || got.Audit[0].Action != "imported" {
+		t.Fatalf("loire in the admin page of that replica: %+v", got)
+	}
+	// A second import keeps it history-only.
+	again := strings.Replace(ics, "ag-2025@", "ag-2024@", 1)
+	if a := y.as(t, roomAdmin, "POST", "/api/v1/admin/rooms/loire/import", map[string]any{"ics": again}, ""); a.status != 200 {
+		t.Fatalf("second import: %d %s", a.status, a.body)
+	}
+	if st, _, err := caldav.NewRoomSettingsStore(b.store, nil).ReadSettings(context.Background(), "loire"); err != nil || !st.Declared || st.Revision != 2 {
+		t.Fatalf("loire's record after a second import: %+v, %v", st, err)
+	}
+	if r, _ := ycat.Room("loire"); r.Capacity != 30 {
+		t.Errorf("loire after the second import: capacity %d, want 30", r.Capacity)
+	}
+
+	// The first save in the pages: a whole record, from what the page
+	// sent over the file's values, the history kept.
+	body := map[string]any{"id": "loire", "site": "nantes", "name": "Salle Loire rénovée", "capacity": 32,
+		"equipment": []string{"visio"}, "opening_hours": map[string]any{"always": true}, "revision": 2}
+	upd := y.as(t, roomAdmin, "PUT", "/api/v1/admin/rooms/loire", body, "")
+	if upd.status != 200 {
+		t.Fatalf("first save of loire in the pages: %d %s", upd.status, upd.body)
+	}
+	saved := decodeAs[adminRoom](t, upd)
+	if saved.Revision != 3 || len(saved.Audit) != 3 || saved.Audit[0].Action != "edited" || strings.Join(saved.Audit[0].Changes, ";") != "capacity: 30 → 32" {
+		t.Errorf("after the first save: %+v, want revision 3 and one change, of capacity", saved)
+	}
+	if st, _, err := caldav.NewRoomSettingsStore(b.store, nil).ReadSettings(context.Background(), "loire"); err != nil || st.Declared || st.Room.Capacity != 32 {
+		t.Fatalf("loire's record after a save: %+v, %v; want a whole record", st, err)
+	}
+	within(t, 5*time.Second, "the saved record on the first replica", func() bool {
+		r, _ := xcat.Room("loire")
+		return r.Capacity == 32
+	})
+}
