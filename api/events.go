@@ -63,6 +63,8 @@ func (o *optionalTime) UnmarshalJSON(b []byte) error {
 type myRegistrationJSON struct {
 	Status   string `json:"status"`
 	Position int    `json:"position,omitempty"`
+	// PromotedAt is when the seat came from the waiting list.
+	PromotedAt string `json:"promoted_at,omitempty"`
 }
 
 type eventJSON struct {
@@ -106,7 +108,8 @@ func toEventJSON(ev events.Event, confirmed, waitlisted int) eventJSON {
 func toViewJSON(v events.View) eventJSON {
 	out := toEventJSON(v.Event, v.Confirmed, v.Waitlisted)
 	if v.Mine != nil {
-		out.MyRegistration = &myRegistrationJSON{Status: string(v.Mine.Status), Position: v.Mine.Position}
+		out.MyRegistration = &myRegistrationJSON{Status: string(v.Mine.Status), Position: v.Mine.Position,
+			PromotedAt: formatOptional(v.Mine.Promoted.Truncate(time.Second))}
 	}
 	return out
 }

@@ -170,6 +170,7 @@ var policyTable = map[string]policyCase{
 	"GET /api/v1/me/preferences": {target: "/api/v1/me/preferences", want: members(200)},
 	"PATCH /api/v1/me/preferences": {target: "/api/v1/me/preferences", body: func(*policyFixture) string { return `{"site":"nantes"}` },
 		want: members(200)},
+	"GET /api/v1/me/notes": {target: "/api/v1/me/notes", want: members(200)},
 	// A notice's unsubscribe link: its signed token is the credential,
 	// whoever (or nobody) is signed in.
 	"GET /desabonnement":  {target: "/desabonnement?t={unsubtoken}", want: all(200)},

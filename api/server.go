@@ -189,7 +189,8 @@ func (s *Server) routes() []route {
 	if s.opts.Preferences != nil {
 		rs = append(rs,
 			route{http.MethodGet, "/api/v1/me/preferences", Member, s.getPreferences},
-			route{http.MethodPatch, "/api/v1/me/preferences", Member, s.patchPreferences})
+			route{http.MethodPatch, "/api/v1/me/preferences", Member, s.patchPreferences},
+			route{http.MethodGet, "/api/v1/me/notes", Member, s.myNotes})
 	}
 	if s.opts.Preferences != nil && s.opts.NoticeLinks != nil {
 		rs = append(rs,

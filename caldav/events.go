@@ -47,7 +47,9 @@ package caldav
 // X-ROOMCAL-SEQ the arrival number (left out when 0), X-ROOMCAL-AT when
 // the member registered (UTC, to the second; left out when zero),
 // X-ROOMCAL-TOLD what the member was last told (Registration.Told; left
-// out when empty). The
+// out when empty), X-ROOMCAL-PROMOTED when a confirmed registration was
+// confirmed from the waiting list (Registration.Promoted, UTC, to the
+// second; left out when zero, and not read on a waitlisted one). The
 // value is mailto:Email, or urn:roomcal:member:ID (ID path-escaped) for a
 // member without an e-mail address. SCHEDULE-AGENT=CLIENT (on ORGANIZER
 // too) is written by the encoder so that Nextcloud mails nobody. Text is
@@ -143,10 +145,13 @@ const (
 	evParamAt     = "X-ROOMCAL-AT"
 	// evParamTold is what the member was last told (Registration.Told,
 	// events/notices.go); left out when empty.
-	evParamTold   = "X-ROOMCAL-TOLD"
-	evParamRole   = "ROLE"
-	evParamCUType = "CUTYPE"
-	evParamRSVP   = "RSVP"
+	evParamTold = "X-ROOMCAL-TOLD"
+	// evParamPromoted is when the registration was confirmed from the
+	// waiting list (Registration.Promoted); left out when zero.
+	evParamPromoted = "X-ROOMCAL-PROMOTED"
+	evParamRole     = "ROLE"
+	evParamCUType   = "CUTYPE"
+	evParamRSVP     = "RSVP"
 )
 
 // memberURN prefixes the ATTENDEE value of a member without e-mail.
@@ -444,6 +449,13 @@ func (ec *EventCalendar) registration(a Attendee) (events.Registration, bool) {
 			r.At = t
 		} else {
 			ec.log.Warn("caldav: events: unreadable "+evParamAt+", read as zero", "member", r.Member, "value", at)
+		}
+	}
+	if p := strings.TrimSpace(a.Params[evParamPromoted]); p != "" && roomcal && r.Status == events.Confirmed {
+		if t, err := parseUTCStamp(p); err == nil {
+			r.Promoted = t
+		} else {
+			ec.log.Warn("caldav: events: unreadable "+evParamPromoted+", read as zero", "member", r.Member, "value", p)
 		}
 	}
 	return r, true
@@ -763,6 +775,9 @@ func attendees(regs []events.Registration, base []Attendee, baseOrg string) ([]A
 		}
 		if r.Told != "" {
 			params[evParamTold] = r.Told
+		}
+		if !r.Promoted.IsZero() && r.Status == events.Confirmed {
+			params[evParamPromoted] = r.Promoted.UTC().Format(icalDateTimeUTC)
 		}
 		out = append(out, Attendee{Name: r.Name, Email: addr, PartStat: partstat, Params: params})
 	}

@@ -177,6 +177,12 @@ type Summary struct {
 //     keep the gate's values but for Start (ev.Start). When etag equals
 //     State.ETag nothing is done (the object is the one roomcal wrote).
 //     It returns the state after.
+//   - Promotion: whichever decision confirms a waitlisted member (the
+//     promotions of Unregister, Configure and Reconcile) sets the
+//     registration's Promoted to the gate's clock (the Redis server's,
+//     or the embedded engine's), to the second; a registration confirmed at once, or
+//     added by Reconcile, has none. Load keeps the Promoted of the
+//     confirmed registrations it is given.
 //   - Rollback undoes every change newer than Durable, newest first, so
 //     that the state is again exactly the one at Durable (arrival
 //     numbers excepted: Seq never goes back), records (Durable, Ver] as

@@ -103,6 +103,12 @@ type Registration struct {
 	Position int
 	// At is when the member registered.
 	At time.Time
+	// Promoted is when the registration was confirmed from the waiting
+	// list (zero for a seat had at once). The gate sets it, by its own
+	// clock, when it promotes; it is kept in the calendar with the
+	// registration, so that the member's "a seat came free" note
+	// outlives a flush of the gate.
+	Promoted time.Time
 	// Told is what the member was last told of the event (see
 	// notices.go): kept in the calendar with the registration, opaque to
 	// the gate (which neither keeps nor changes it).

@@ -123,6 +123,9 @@ type instanceOpts struct {
 	sweepEvery time.Duration
 	// rooms, when set, changes the rooms of testRooms for this replica.
 	rooms func([]booking.Room)
+	// preferences serves the members' preferences (the tokens
+	// calendar must exist) without a notices worker.
+	preferences bool
 }
 
 func newInstance(t *testing.T, b *backend, o instanceOpts) *instance {
@@ -191,6 +194,9 @@ func newInstance(t *testing.T, b *backend, o instanceOpts) *instance {
 		aopts.Notices = worker
 		aopts.Preferences = caldav.NewMemberPreferences(store, tokensCalendar)
 		aopts.NoticeLinks = o.notices.links
+	}
+	if o.preferences {
+		aopts.Preferences = caldav.NewMemberPreferences(store, tokensCalendar)
 	}
 	srv := httptest.NewServer(api.New(aopts))
 	t.Cleanup(srv.Close)

@@ -68,6 +68,7 @@ func Run(t *testing.T, newTarget func(t *testing.T) Target) {
 		{"RegisterClosed", testRegisterClosed},
 		{"Unregister", testUnregister},
 		{"Mine", testMine},
+		{"Promoted", testPromoted},
 		{"ConfigureRaisesCap", testConfigureRaise},
 		{"ConfigureLowersCap", testConfigureLower},
 		{"ConfigureFields", testConfigureFields},
@@ -164,6 +165,13 @@ func conf(member string, seq int64) events.Registration {
 func wait(member string, seq int64, pos int) events.Registration {
 	r := reg(member)
 	r.Status, r.Seq, r.Position = events.Waitlisted, seq, pos
+	return r
+}
+
+// promoted marks an expected registration as confirmed from the waiting
+// list (sameRegs compares only that Promoted is set).
+func promoted(r events.Registration) events.Registration {
+	r.Promoted = loadedAt
 	return r
 }
 
@@ -314,9 +322,12 @@ func fmtEvent(e events.Event) string {
 		e.Organizer.ID, e.Organizer.Name, e.Organizer.Email, fmtSettings(e.Settings), fmtTime(e.Created))
 }
 
+// fmtReg renders a registration; of Promoted, only whether it is set
+// (the gate dates a promotion by its own clock: testPromoted checks the
+// times).
 func fmtReg(r events.Registration) string {
-	return fmt.Sprintf("{%q name=%q email=%q %s seq=%d pos=%d at=%s}",
-		r.Member, r.Name, r.Email, r.Status, r.Seq, r.Position, fmtTime(r.At))
+	return fmt.Sprintf("{%q name=%q email=%q %s seq=%d pos=%d at=%s promoted=%v}",
+		r.Member, r.Name, r.Email, r.Status, r.Seq, r.Position, fmtTime(r.At), !r.Promoted.IsZero())
 }
 
 func fmtRegs(rs []events.Registration) string {
@@ -748,6 +759,7 @@ func testRegisterIdempotent(f *fixture) {
 	f.unregister("a") // v3, b promoted
 	bConf := b
 	bConf.Status, bConf.Position = events.Confirmed, 0
+	bConf = promoted(bConf)
 	checkOutcome(f.t, "b again, promoted", f.register("b"), gen, 3, false, bConf)
 	f.written(gen, 3, "e3")
 	checkOutcome(f.t, "b again, promotion durable", f.register("b"), gen, 0, false, bConf)
@@ -831,7 +843,7 @@ func testUnregister(f *fixture) {
 	checkFound(f.t, "Unregister a", f.unregister("a"), gen, 7, true)
 	st = f.state()
 	checkVers(f.t, "after a", st, 7, 0)
-	sameRegs(f.t, "after a", st.Registrations, conf("b", 2), conf("c", 3), wait("e", 5, 1))
+	sameRegs(f.t, "after a", st.Registrations, conf("b", 2), promoted(conf("c", 3)), wait("e", 5, 1))
 
 	// Not registered.
 	checkFound(f.t, "Unregister nobody", f.unregister("nobody"), gen, 0, false)
@@ -845,10 +857,10 @@ func testUnregister(f *fixture) {
 	ev.Settings.Capacity = 1
 	f.configure(ev) // v8: b and c stay
 	checkFound(f.t, "Unregister b over the cap", f.unregister("b"), gen, 9, true)
-	sameRegs(f.t, "after b", f.state().Registrations, conf("c", 3), wait("e", 5, 1))
+	sameRegs(f.t, "after b", f.state().Registrations, promoted(conf("c", 3)), wait("e", 5, 1))
 	checkFound(f.t, "Unregister c", f.unregister("c"), gen, 10, true)
 	st = f.state()
-	sameRegs(f.t, "after c", st.Registrations, conf("e", 5))
+	sameRegs(f.t, "after c", st.Registrations, promoted(conf("e", 5)))
 	checkVers(f.t, "end", st, 10, 7)
 }
 
@@ -867,7 +879,7 @@ func testConfigureRaise(f *fixture) {
 	st := f.state()
 	checkVers(f.t, "after raising the cap", st, 6, 0)
 	sameRegs(f.t, "after raising the cap to 4", st.Registrations,
-		conf("a", 1), conf("b", 2), conf("c", 3), conf("d", 4), wait("e", 5, 1))
+		conf("a", 1), conf("b", 2), promoted(conf("c", 3)), promoted(conf("d", 4)), wait("e", 5, 1))
 	checkOutcome(f.t, "Register f", f.register("f"), gen, 7, true, withAt(now, wait("f", 6, 2))[0])
 
 	ev.Settings.Capacity, ev.Settings.Waitlist = 10, false
@@ -875,7 +887,7 @@ func testConfigureRaise(f *fixture) {
 	st = f.state()
 	checkVers(f.t, "after raising the cap again", st, 8, 0)
 	sameRegs(f.t, "after raising the cap to 10", st.Registrations,
-		conf("a", 1), conf("b", 2), conf("c", 3), conf("d", 4), conf("e", 5), conf("f", 6))
+		conf("a", 1), conf("b", 2), promoted(conf("c", 3)), promoted(conf("d", 4)), promoted(conf("e", 5)), promoted(conf("f", 6)))
 }
 
 func testConfigureLower(f *fixture) {
@@ -904,7 +916,7 @@ func testConfigureLower(f *fixture) {
 	f.unregister("b") // v8: c still holds the one seat
 	sameRegs(f.t, "after b", f.state().Registrations, conf("c", 3), wait("d", 4, 1))
 	f.unregister("c") // v9: d promoted though the list is off
-	sameRegs(f.t, "after c", f.state().Registrations, conf("d", 4))
+	sameRegs(f.t, "after c", f.state().Registrations, promoted(conf("d", 4)))
 	if _, err := f.g.Register(f.ctx, f.ev, reg("e"), now); !errors.Is(err, events.ErrFull) {
 		f.t.Errorf("Register e, full again: got %v, want ErrFull", err)
 	}
@@ -994,7 +1006,7 @@ func testVersions(f *fixture) {
 			f.t.Errorf("%s: State Gen=%q Ver=%d, want %q %d", s.name, st.Gen, st.Ver, gen, s.ver)
 		}
 	}
-	sameRegs(f.t, "end", f.state().Registrations, conf("b", 2), conf("c", 3), conf("mailto:x@example.org", 4))
+	sameRegs(f.t, "end", f.state().Registrations, conf("b", 2), promoted(conf("c", 3)), promoted(conf("mailto:x@example.org", 4)))
 }
 
 func (f *fixture) opRegister(m string) func() (int64, error) { return f.opRegisterAt(m, now) }
@@ -1195,7 +1207,7 @@ func testReconcileRemoved(f *fixture) {
 		gone    string // one of those removed
 	}{
 		{"a confirmed one: the head is promoted", []string{"b", "w1", "w2"},
-			[]events.Registration{conf("b", 2), conf("w1", 3), wait("w2", 4, 1)}, "a"},
+			[]events.Registration{conf("b", 2), promoted(conf("w1", 3)), wait("w2", 4, 1)}, "a"},
 		{"a waitlisted one: positions shift", []string{"a", "b", "w2"},
 			[]events.Registration{conf("a", 1), conf("b", 2), wait("w2", 4, 1)}, "w1"},
 		// Who is removed is decided on the state Reconcile finds: a
@@ -1203,7 +1215,7 @@ func testReconcileRemoved(f *fixture) {
 		// a removal of a confirmed one would promote it.
 		{"all of them", nil, nil, "w2"},
 		{"a confirmed and a waitlisted one", []string{"b", "w2"},
-			[]events.Registration{conf("b", 2), conf("w2", 4)}, "w1"},
+			[]events.Registration{conf("b", 2), promoted(conf("w2", 4))}, "w1"},
 	}
 	all := []events.Registration{loaded(conf("a", 1)), loaded(conf("b", 2)), loaded(wait("w1", 3, 1)), loaded(wait("w2", 4, 2))}
 	for _, tc := range cases {
@@ -1307,7 +1319,7 @@ func testRollback(f *fixture) {
 	present := []events.Registration{loaded(conf("w", 3)), withAt(now, conf("c", 4))[0], reg("mailto:x@example.org")}
 	st := f.reconcile("e2", outside, present, now) // v9: b removed (durable, absent), x added
 	sameRegs(f.t, "before the Rollback", st.Registrations,
-		loaded(conf("w", 3)), withAt(now.Add(time.Minute), conf("c", 4))[0], withAt(now, conf("mailto:x@example.org", 5))[0])
+		promoted(loaded(conf("w", 3))), promoted(withAt(now.Add(time.Minute), conf("c", 4))[0]), withAt(now, conf("mailto:x@example.org", 5))[0])
 	checkVers(f.t, "before the Rollback", st, 9, 5)
 
 	lease := f.lock(f.ev)
@@ -1833,7 +1845,11 @@ func testConcurrentRegister(f *fixture) {
 	for s := int64(1); s <= n; s++ {
 		m := bySeq[s]
 		if !left[m] && s <= seats+leaving {
-			want = append(want, withAt(now, conf(m, s))[0])
+			r := withAt(now, conf(m, s))[0]
+			if s > seats {
+				r = promoted(r) // confirmed from the waiting list
+			}
+			want = append(want, r)
 		}
 	}
 	for s := int64(seats + leaving + 1); s <= n; s++ {
@@ -1936,6 +1952,99 @@ func testMine(f *fixture) {
 		if _, ok, err := f.g.Mine(f.ctx, f.ev, m); ok || err != nil {
 			f.t.Errorf("Mine(%s) of a member not registered = %v, %v", m, ok, err)
 		}
+	}
+}
+
+// testPromoted: a member confirmed from the waiting list (by an
+// Unregister, a Configure raising the cap, a Reconcile removing a
+// confirmed one) has Promoted, dated by the gate's clock, in State, Mine
+// and Register's answer, to the second; a seat had at once has none; Load keeps a
+// confirmed registration's Promoted to the millisecond and drops a
+// waitlisted one's; leaving and coming back starts afresh.
+func testPromoted(f *fixture) {
+	// within asserts that what's Promoted was set between before and
+	// after (a second of slack: a Redis server's clock is another
+	// process's reading).
+	within := func(what string, r events.Registration, before, after time.Time) {
+		f.t.Helper()
+		if r.Promoted.IsZero() || r.Promoted.Before(before.Add(-time.Second)) || r.Promoted.After(after.Add(time.Second)) {
+			f.t.Errorf("%s: Promoted = %s, want between %s and %s", what, fmtTime(r.Promoted), fmtTime(before), fmtTime(after))
+		}
+		if !r.Promoted.Equal(r.Promoted.Truncate(time.Second)) {
+			f.t.Errorf("%s: Promoted = %s, want it to the second (as the calendar keeps it)", what, fmtTime(r.Promoted))
+		}
+	}
+	find := func(st events.State, m string) events.Registration {
+		f.t.Helper()
+		r, ok := st.Find(m)
+		if !ok {
+			f.t.Fatalf("%s not registered:%s", m, fmtRegs(st.Registrations))
+		}
+		return r
+	}
+	f.open(settings(1, true))
+	for _, m := range []string{"a", "b", "c", "d"} {
+		f.register(m)
+	}
+	if r := find(f.state(), "a"); !r.Promoted.IsZero() {
+		f.t.Errorf("a seat had at once: Promoted = %s, want zero", fmtTime(r.Promoted))
+	}
+
+	t0 := time.Now()
+	f.unregister("a") // b promoted
+	t1 := time.Now()
+	st := f.state()
+	b := find(st, "b")
+	within("b, promoted by Unregister", b, t0, t1)
+	if c := find(st, "c"); !c.Promoted.IsZero() {
+		f.t.Errorf("c still waiting: Promoted = %s, want zero", fmtTime(c.Promoted))
+	}
+	if got, ok, err := f.g.Mine(f.ctx, f.ev, "b"); err != nil || !ok || !got.Promoted.Equal(b.Promoted) {
+		f.t.Errorf("Mine(b) = %s, %v, %v; want Promoted %s", fmtTime(got.Promoted), ok, err, fmtTime(b.Promoted))
+	}
+	if o := f.register("b"); !o.Reg.Promoted.Equal(b.Promoted) {
+		f.t.Errorf("Register(b) again: Promoted = %s, want %s", fmtTime(o.Reg.Promoted), fmtTime(b.Promoted))
+	}
+
+	ev := st.Event
+	ev.Settings.Capacity = 2
+	t2 := time.Now()
+	f.configure(ev) // c promoted
+	t3 := time.Now()
+	st = f.state()
+	within("c, promoted by Configure", find(st, "c"), t2, t3)
+	if got := find(st, "b"); !got.Promoted.Equal(b.Promoted) {
+		f.t.Errorf("b after Configure: Promoted = %s, want it kept at %s", fmtTime(got.Promoted), fmtTime(b.Promoted))
+	}
+
+	// Reconcile: b removed outside (once what roomcal wrote is
+	// durable), d promoted.
+	f.written(st.Gen, st.Ver, "e-written")
+	present := []events.Registration{find(st, "c"), find(st, "d")}
+	t4 := time.Now()
+	st = f.reconcile("e-outside", ev, present, now)
+	t5 := time.Now()
+	within("d, promoted by Reconcile", find(st, "d"), t4, t5)
+
+	// Load keeps a confirmed registration's Promoted, to the ms, and
+	// not a waitlisted one's.
+	at := time.Date(2026, 11, 25, 14, 3, 7, 123e6, time.UTC)
+	pb, pw := loaded(conf("b", 1)), loaded(wait("w", 2, 1))
+	pb.Promoted, pw.Promoted = at, at
+	f.load(f.ev, events.State{Ver: 3, ETag: "e3", Event: newEvent(f.ev, settings(1, true)),
+		Registrations: []events.Registration{pb, pw}})
+	st = f.state()
+	if got := find(st, "b"); !got.Promoted.Equal(at) {
+		f.t.Errorf("after Load: b's Promoted = %s, want %s", fmtTime(got.Promoted), fmtTime(at))
+	}
+	if got := find(st, "w"); !got.Promoted.IsZero() {
+		f.t.Errorf("after Load: waitlisted w's Promoted = %s, want zero", fmtTime(got.Promoted))
+	}
+
+	// Leaving and coming back: a new registration, not a promoted one.
+	f.unregister("b") // w promoted
+	if o := f.register("b"); !o.Reg.Promoted.IsZero() || o.Reg.Status != events.Waitlisted {
+		f.t.Errorf("b back: %s, want waitlisted with no Promoted", fmtReg(o.Reg))
 	}
 }
 

@@ -16,7 +16,9 @@
 //	                             and read by Go only)
 //	P{event:ID}:members    HASH  member -> registration record (JSON, see lua/ev_lib.lua):
 //	                             status ("confirmed" | "waitlisted"), seq, ver (version
-//	                             of its last change), name, email, at (time, ms)
+//	                             of its last change), name, email, at (time, ms),
+//	                             promoted (time, ms, when confirmed from the waiting
+//	                             list; absent otherwise)
 //	P{event:ID}:confirmed  ZSET  confirmed members, scored by seq
 //	P{event:ID}:waiting    ZSET  waitlisted members, scored by seq (ZRANK + 1 is the position)
 //	P{event:ID}:tombs      HASH  member -> version of its removal (tombstone)
@@ -446,8 +448,9 @@ func (g *EventGate) Rollback(ctx context.Context, event, gen, lease string) erro
 
 // Load implements events.Gate. st.Event.ID must be event (or empty).
 // A registration's Status is kept when it has a Seq (anything but
-// Waitlisted is confirmed); its Position is ignored. An unnumbered
-// registration with a zero At is dated by the Redis server's clock.
+// Waitlisted is confirmed); its Position is ignored, and its Promoted
+// kept when it is confirmed. An unnumbered registration with a zero At
+// is dated by the Redis server's clock, and has no Promoted.
 func (g *EventGate) Load(ctx context.Context, event string, st events.State, lease string) error {
 	ev, err := checkEvent(event, st.Event)
 	if err != nil {
@@ -711,6 +714,9 @@ type record struct {
 	Name   string `json:"name"`
 	Email  string `json:"email"`
 	At     string `json:"at"`
+	// Promoted is when it was confirmed from the waiting list (ms);
+	// absent when it was not.
+	Promoted string `json:"promoted,omitempty"`
 }
 
 func decodeReg(member, raw string, pos int) (events.Registration, error) {
@@ -722,13 +728,21 @@ func decodeReg(member, raw string, pos int) (events.Registration, error) {
 	if err != nil {
 		return events.Registration{}, fmt.Errorf("decode registration of %s: %w", member, err)
 	}
+	var promoted time.Time
+	if r.Promoted != "" {
+		ms, err := strconv.ParseInt(r.Promoted, 10, 64)
+		if err != nil {
+			return events.Registration{}, fmt.Errorf("decode registration of %s: promoted: %w", member, err)
+		}
+		promoted = timeOf(ms)
+	}
 	status := events.Confirmed
 	if r.Status == statusWaitlisted {
 		status = events.Waitlisted
 	}
 	return events.Registration{
 		Member: member, Name: r.Name, Email: r.Email, Status: status,
-		Seq: r.Seq, Position: pos, At: timeOf(at),
+		Seq: r.Seq, Position: pos, At: timeOf(at), Promoted: promoted,
 	}, nil
 }
 
@@ -740,6 +754,8 @@ type inReg struct {
 	Status string `json:"status"`
 	Seq    int64  `json:"seq"`
 	At     string `json:"at"`
+	// Promoted: see record; absent for a zero time.
+	Promoted string `json:"promoted,omitempty"`
 }
 
 // The statuses of a registration record, as the scripts write them.
@@ -762,7 +778,11 @@ func encodeRegs(regs []events.Registration) (string, error) {
 		if q < 0 {
 			q = 0
 		}
-		in = append(in, inReg{Member: r.Member, Name: r.Name, Email: r.Email, Status: s, Seq: q, At: strconv.FormatInt(msOf(r.At), 10)})
+		ir := inReg{Member: r.Member, Name: r.Name, Email: r.Email, Status: s, Seq: q, At: strconv.FormatInt(msOf(r.At), 10)}
+		if !r.Promoted.IsZero() {
+			ir.Promoted = strconv.FormatInt(msOf(r.Promoted), 10)
+		}
+		in = append(in, ir)
 	}
 	b, err := json.Marshal(in)
 	if err != nil {

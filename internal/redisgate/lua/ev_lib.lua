@@ -7,7 +7,9 @@
 -- A registration record (a value of members) is the cjson object
 --   {status = 'confirmed'|'waitlisted', seq = arrival number,
 --    ver = version of its last change, name, email,
---    at = registration time (Unix ms, as a string)}
+--    at = registration time (Unix ms, as a string),
+--    promoted = when it was confirmed from the waiting list (Unix ms, as
+--    a string; absent when the seat was not won from the waiting list)}
 -- confirmed and waiting hold the confirmed and waitlisted members scored
 -- by seq; put_raw keeps them in step with members.
 --
@@ -191,13 +193,15 @@ local function add(member, name, email, status, at, ver)
 end
 
 -- promote confirms the head of the waiting list (lowest seq) at version
--- ver; false when no one waits.
+-- ver, dated by the server's clock to the second (promoted, for the
+-- member's "a seat came free" note: the calendar keeps it to the second,
+-- so a state rebuilt after a flush is the same); false when no one waits.
 local function promote(ver)
   local head = redis.call('ZRANGE', K.waiting, 0, 0)[1]
   if not head then return false end
   save_member(head)
   local r = rec_of(head)
-  r.status, r.ver = 'confirmed', ver
+  r.status, r.ver, r.promoted = 'confirmed', ver, fmt(math.floor(now_ms() / 1000) * 1000)
   put_rec(head, r)
   return true
 end

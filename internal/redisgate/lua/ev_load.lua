@@ -6,7 +6,8 @@
 --       start_ms cancelled(1|0) regs
 -- regs is a JSON array of {member, name, email, status =
 -- 'confirmed'|'waitlisted', seq (0: not numbered), at = time in ms as a
--- string, '0' for none}.
+-- string, '0' for none, promoted = time in ms as a string, absent for
+-- none (kept for numbered confirmed registrations only)}.
 -- Returns {'OK'} or {'LEASE'}.
 --
 -- With a lease, installs only while the lock holds it ({'LEASE'}
@@ -38,7 +39,12 @@ local regs = decode(ARGV[13])
 local top = tonumber(ARGV[5])
 for _, r in ipairs(regs) do
   if r.seq > 0 and redis.call('HEXISTS', K.members, r.member) == 0 then
-    put_rec(r.member, {status = r.status, seq = r.seq, ver = 0, name = r.name, email = r.email, at = r.at})
+    local promoted = nil
+    if r.status == 'confirmed' and r.promoted and r.promoted ~= '' and r.promoted ~= '0' then
+      promoted = r.promoted
+    end
+    put_rec(r.member, {status = r.status, seq = r.seq, ver = 0, name = r.name, email = r.email, at = r.at,
+      promoted = promoted})
     if r.seq > top then top = r.seq end
   end
 end
