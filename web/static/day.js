@@ -8,7 +8,8 @@
 // site's wall-clock times are given to it as zone-less strings, and what
 // is selected is read back as wall-clock time in the site's zone.
 import { t, tn, pad } from "./common.js";
-import { siteClock, book, show, tidyCalendar, selecting, fillDialogTimes, dialogSlot } from "./sitebook.js";
+import { siteClock, show, tidyCalendar, selecting, fillDialogTimes, dialogSlot } from "./sitebook.js";
+import { repeatFields } from "./series.js";
 
 const root = document.getElementById("day");
 const lang = root.dataset.lang;
@@ -30,6 +31,12 @@ const roomSelect = document.getElementById("bf-room");
 const dialog = document.getElementById("book-dialog");
 const dialogForm = document.getElementById("dlg-form");
 const dialogResult = document.getElementById("dlg-result");
+// "Répéter": the repetition fields of the keyboard form and the dialog.
+const formRepeat = repeatFields(form, () => clock);
+const dialogRepeat = repeatFields(dialogForm, () => clock);
+const formDate = document.getElementById("bf-date");
+formRepeat.relabel(formDate.value);
+formDate.addEventListener("input", () => formRepeat.relabel(formDate.value));
 
 // ---------------------------------------------------------------------------
 // Time zones.
@@ -224,8 +231,18 @@ form.addEventListener("submit", async (event) => {
     req.description = description;
   }
   formResult.textContent = t("booking_in_progress");
-  const r = await book(req, roomName(req.room), clock);
+  formResult.className = "result";
+  const r = await formRepeat.submit(req, roomName(req.room), (m) => { formResult.textContent = m; formResult.className = "result"; });
+  if (r.silent) {
+    return;
+  }
+  if (r.nothing) {
+    formResult.textContent = r.message;
+    form.elements.repeat.focus();
+    return;
+  }
   show(formResult, r);
+  form.querySelector("[data-book]").focus(); // not the body, when the series' buttons went
   if (r.ok) {
     form.elements.title.value = "";
     form.elements.description.value = "";
@@ -262,7 +279,16 @@ dialogForm.addEventListener("submit", async (event) => {
     req.description = description;
   }
   dialogResult.textContent = t("booking_in_progress");
-  const r = await book(req, roomName(req.room), clock);
+  dialogResult.className = "result";
+  const r = await dialogRepeat.submit(req, roomName(req.room), (m) => { dialogResult.textContent = m; dialogResult.className = "result"; });
+  if (r.silent) {
+    return;
+  }
+  if (r.nothing) {
+    dialogResult.textContent = r.message;
+    dialogForm.elements.repeat.focus();
+    return;
+  }
   if (r.ok) {
     dialog.close();
     show(status, r);
@@ -301,6 +327,7 @@ function onSelect(info) {
     room: roomName(room), date: fmtDate(pending.start), start: fmtTime(pending.start), end: fmtTime(pending.end),
   });
   fillDialogTimes(dialogForm, pending, clock);
+  dialogRepeat.reset(clock.wall(pending.start).slice(0, 10));
   dialogForm.elements.title.value = "";
   dialogForm.elements.description.value = "";
   dialogResult.textContent = "";
@@ -351,6 +378,7 @@ async function showDay(siteLink, date, push) {
   document.querySelector("form.date-form").action = `/sites/${encodeURIComponent(site)}`;
   dateInput.value = day;
   document.getElementById("bf-date").value = day;
+  formRepeat.relabel(day);
   dayHeading.textContent = t("day_heading", { site: siteName });
   document.title = `${t("day_title", { site: siteName })} — ${t("site_name")}`;
   document.getElementById("day-long").textContent = fmtDate(zoned(day, "12:00"));

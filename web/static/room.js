@@ -8,7 +8,8 @@
 // site's wall-clock times are given to it as zone-less strings, and what
 // is selected is read back as wall-clock time in the site's zone.
 import { t, pad } from "./common.js";
-import { siteClock, book, show, tidyCalendar, selecting, fillDialogTimes, dialogSlot } from "./sitebook.js";
+import { siteClock, show, tidyCalendar, selecting, fillDialogTimes, dialogSlot } from "./sitebook.js";
+import { repeatFields } from "./series.js";
 
 const root = document.getElementById("room");
 const room = root.dataset.room;
@@ -25,6 +26,12 @@ const formResult = document.getElementById("bf-result");
 const dialog = document.getElementById("book-dialog");
 const dialogForm = document.getElementById("dlg-form");
 const dialogResult = document.getElementById("dlg-result");
+// "Répéter": the repetition fields of the keyboard form and the dialog.
+const formRepeat = repeatFields(form, () => clock);
+const dialogRepeat = repeatFields(dialogForm, () => clock);
+const formDate = document.getElementById("bf-date");
+formRepeat.relabel(formDate.value);
+formDate.addEventListener("input", () => formRepeat.relabel(formDate.value));
 
 function addDays(date, n) {
   const [y, m, d] = date.split("-").map(Number);
@@ -118,8 +125,18 @@ form.addEventListener("submit", async (event) => {
     req.description = description;
   }
   formResult.textContent = t("booking_in_progress");
-  const r = await book(req, roomName, clock);
+  formResult.className = "result";
+  const r = await formRepeat.submit(req, roomName, (m) => { formResult.textContent = m; formResult.className = "result"; });
+  if (r.silent) {
+    return;
+  }
+  if (r.nothing) {
+    formResult.textContent = r.message;
+    form.elements.repeat.focus();
+    return;
+  }
   show(formResult, r);
+  form.querySelector("[data-book]").focus(); // not the body, when the series' buttons went
   if (r.ok) {
     form.elements.title.value = "";
     form.elements.description.value = "";
@@ -150,7 +167,16 @@ dialogForm.addEventListener("submit", async (event) => {
     req.description = description;
   }
   dialogResult.textContent = t("booking_in_progress");
-  const r = await book(req, roomName, clock);
+  dialogResult.className = "result";
+  const r = await dialogRepeat.submit(req, roomName, (m) => { dialogResult.textContent = m; dialogResult.className = "result"; });
+  if (r.silent) {
+    return;
+  }
+  if (r.nothing) {
+    dialogResult.textContent = r.message;
+    dialogForm.elements.repeat.focus();
+    return;
+  }
   if (r.ok) {
     dialog.close();
     await refresh();
@@ -183,6 +209,7 @@ function onSelect(info) {
     room: roomName, date: fmtDate(pending.start), start: fmtTime(pending.start), end: fmtTime(pending.end),
   });
   fillDialogTimes(dialogForm, pending, clock);
+  dialogRepeat.reset(clock.wall(pending.start).slice(0, 10));
   dialogForm.elements.title.value = "";
   dialogForm.elements.description.value = "";
   dialogResult.textContent = "";

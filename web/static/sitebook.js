@@ -40,11 +40,17 @@ export async function book(req, room, { fmtDate, fmtTime }) {
     document.dispatchEvent(new CustomEvent("roomcal:booked", { detail: body }));
     return { ok: true, booking: body, message: t("booked_ok", { room, date: fmtDate(body.start ?? req.start), start: fmtTime(body.start ?? req.start), end: fmtTime(body.end ?? req.end) }) };
   }
+  return failure(resp, body, req, room, { fmtTime });
+}
+
+// failure says in words why an answer of the bookings API is not a
+// success (req: what was asked, room: the room's name).
+export function failure(resp, body, req, room, { fmtTime }) {
   switch (resp.status) {
     case 409: {
       const slots = (body.conflicts ?? []).map((c) => t("err_conflict_slot", { start: fmtTime(c.start), end: fmtTime(c.end) }));
       const when = slots.length ? slots.join(t("err_conflict_and")) : t("err_conflict_slot", { start: fmtTime(req.start), end: fmtTime(req.end) });
-      return { ok: false, message: t("err_conflict", { room, slots: when }) };
+      return { ok: false, conflict: true, message: t("err_conflict", { room, slots: when }) };
     }
     case 422:
       if (body.code === "rule_violation") {
