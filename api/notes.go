@@ -38,6 +38,8 @@ type noteEventJSON struct {
 	End   string `json:"end"`
 	// Place is the room and site, or the event's location.
 	Place string `json:"place,omitempty"`
+	// Timezone is the clock the event is read on (its room's site's).
+	Timezone string `json:"timezone"`
 }
 
 // promotedKey is the dismiss key of member's promotion to event at at.
@@ -81,7 +83,7 @@ func (s *Server) myNotes(c *gin.Context) {
 			out = append(out, noteJSON{
 				Key: key, Kind: "promoted", At: r.Registration.Promoted.Truncate(time.Second).Format(time.RFC3339),
 				Event: noteEventJSON{ID: ev.ID, Title: ev.Title, Start: ev.Start.Format(time.RFC3339),
-					End: ev.End.Format(time.RFC3339), Place: s.eventPlace(ev)},
+					End: ev.End.Format(time.RFC3339), Place: s.eventPlace(ev), Timezone: s.eventZone(ev).String()},
 			})
 		}
 	}

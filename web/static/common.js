@@ -70,3 +70,56 @@ export function zoned(date, time, zone) {
   const a = Math.abs(off);
   return `${date}T${pad(h)}:${pad(mi)}:00${sign}${pad(Math.floor(a / 60))}:${pad(a % 60)}`;
 }
+
+// api calls roomcal's JSON API with the session's cookie, the CSRF token
+// on every change (anything but GET), and body, when given, as JSON. It
+// never throws: it answers {ok, status, body, resp}, where body is the
+// parsed JSON answer ({} when there is none, or it is not JSON), and
+// status 0 (resp null) when the server could not be reached. opts.accept
+// replaces the Accept header (e.g. "text/csv"; body is then the Blob).
+export async function api(method, path, body, opts = {}) {
+  const headers = { Accept: opts.accept ?? "application/json" };
+  if (method !== "GET" && method !== "HEAD") headers["X-CSRF-Token"] = csrf;
+  if (body !== undefined) headers["Content-Type"] = "application/json";
+  let resp;
+  try {
+    resp = await fetch(path, {
+      method, credentials: "same-origin", headers,
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+  } catch (err) {
+    return { ok: false, status: 0, body: {}, resp: null };
+  }
+  let parsed = {};
+  if (opts.accept && !opts.accept.includes("json") && resp.ok) {
+    parsed = await resp.blob().catch(() => ({}));
+  } else if (resp.status !== 204) {
+    parsed = await resp.json().catch(() => ({}));
+  }
+  return { ok: resp.ok, status: resp.status, body: parsed ?? {}, resp };
+}
+
+// problemText says in plain words why an api call failed. special maps a
+// status ("404"), or a status and the problem's code ("409 full"), to the
+// page's own message: a string, or a function of the problem body.
+export function problemText(res, special = {}) {
+  if (!res.status) return t("err_network");
+  const body = res.body ?? {};
+  const own = special[`${res.status} ${body.code}`] ?? special[res.status];
+  if (own !== undefined) return typeof own === "function" ? own(body) : own;
+  switch (res.status) {
+    case 400:
+    case 413:
+      return t("err_invalid", { detail: detailIn(body.detail) });
+    case 401: return t("err_auth");
+    case 403: return t("err_forbidden");
+    case 404: return t("err_not_found");
+    case 422:
+      if (body.code === "rule_violation") return ruleMessage(body);
+      return t("err_invalid", { detail: detailIn(body.detail) });
+    case 429: return t("err_rate");
+    case 503: return t("err_unavailable");
+  }
+  if (body.detail) return detailIn(body.detail);
+  return t("err_generic", { status: res.status });
+}

@@ -18,6 +18,7 @@
 // itself, and the page's title becomes the event's.
 import { t, tn, csrf, detailIn, zoned, ruleMessage } from "./common.js";
 import { askInline } from "./ask.js";
+import { showNotes } from "./notes.js";
 
 const root = document.getElementById("events");
 const lang = root.dataset.lang;
@@ -656,3 +657,5 @@ if (form) {
     say(result, problemMessage(resp, body), "error");
   });
 }
+
+showNotes();

@@ -7,6 +7,7 @@
 // /api/v1/events/{id}/registrations/me).
 import { t, csrf, detailIn, pad, wallParts, zoned, ruleMessage } from "./common.js";
 import { askInline } from "./ask.js";
+import { showNotes } from "./notes.js";
 
 const root = document.getElementById("mine");
 const lang = root.dataset.lang;
@@ -399,6 +400,7 @@ async function loadRegistrations() {
 }
 
 loadRegistrations();
+showNotes();
 
 // My personal feed: POST /api/v1/me/feed makes a new token (revoking the
 // previous one) and answers its URL, shown this once; DELETE revokes it.

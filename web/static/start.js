@@ -11,6 +11,7 @@
 // button, and Enter there books.
 import { t, tn, csrf, pad } from "./common.js";
 import { siteClock, book } from "./sitebook.js";
+import { showNotes } from "./notes.js";
 
 const root = document.getElementById("start");
 const lang = root.dataset.lang;
@@ -528,3 +529,4 @@ titleInput.placeholder = defaultTitle();
 renderDays();
 renderSlots();
 search();
+showNotes();
