@@ -133,3 +133,113 @@ func TestNoticeNoShowReleased(t *testing.T) {
 		t.Errorf("stats %+v, want 1 sent", st)
 	}
 }
+
+// shiftHour moves an iCalendar object's DTSTART and DTEND by d, as a
+// calendar app editing it would.
+func shiftHour(t *testing.T, data []byte, d time.Duration) []byte {
+	t.Helper()
+	lines := strings.Split(string(data), "\r\n")
+	n, in := 0, false
+	for i, l := range lines {
+		switch l {
+		case "BEGIN:VEVENT":
+			in = true
+		case "END:VEVENT":
+			in = false
+		}
+		if !in || !strings.HasPrefix(l, "DTSTART") && !strings.HasPrefix(l, "DTEND") {
+			continue
+		}
+		j := strings.LastIndexByte(l, ':')
+		v := l[j+1:]
+		z := strings.HasSuffix(v, "Z")
+		at, err := time.Parse("20060102T150405", strings.TrimSuffix(v, "Z"))
+		if err != nil {
+			t.Fatalf("%q: %v", l, err)
+		}
+		v = at.Add(d).Format("20060102T150405")
+		if z {
+			v += "Z"
+		}
+		lines[i] = l[:j+1] + v
+		n++
+	}
+	if n != 2 {
+		t.Fatalf("%d DTSTART/DTEND lines in\n%s", n, data)
+	}
+	return []byte(strings.Join(lines, "\r\n"))
+}
+
+// TestNoticeBookingMoved: a member's booking moved by an admin, one
+// moved straight in the calendar, and one that something put straight
+// in the calendar now overlaps: each owner gets exactly one REQUEST of
+// their booking's UID with its times now (two replicas); the admin, and
+// a member who moves their own booking, get nothing.
+func TestNoticeBookingMoved(t *testing.T) {
+	sink, dir := testenv.SMTPSink(t)
+	b, _ := noticeBackend(t)
+	o1 := instanceOpts{syncInterval: 300 * time.Millisecond, notices: fastNotices(sink)}
+	o2 := o1
+	o2.notices = fastNotices(sink)
+	a := newInstance(t, b, o1)
+	c := newInstance(t, b, o2)
+	ctx := context.Background()
+	claire, paul, zoe, max := mailed(31), mailed(32), mailed(33), mailed(34)
+	admin := person{id: "admin", name: "Ada Admin", email: "ada-" + testenv.RandomID() + "@example.coop", groups: "admins"}
+	byAdmin := bookIn(t, a, claire, "loire", "nantes", 30, 10)
+	inCalendar := bookIn(t, a, paul, "loire", "nantes", 31, 10)
+	clashed := bookIn(t, a, zoe, "loire", "nantes", 32, 10)
+	own := bookIn(t, a, max, "loire", "nantes", 33, 10)
+
+	// An admin moves claire's to 14:00.
+	s1, e1 := slot(30, 14)
+	if x := c.as(t, admin, "PATCH", "/api/v1/bookings/"+byAdmin, map[string]any{
+		"start": s1.Format(time.RFC3339), "end": e1.Format(time.RFC3339)}, ""); x.status != 200 {
+		t.Fatalf("admin move: %d %s", x.status, x.body)
+	}
+	// max moves his own.
+	s4, e4 := slot(33, 15)
+	if x := c.as(t, max, "PATCH", "/api/v1/bookings/"+own, map[string]any{
+		"start": s4.Format(time.RFC3339), "end": e4.Format(time.RFC3339)}, ""); x.status != 200 {
+		t.Fatalf("own move: %d %s", x.status, x.body)
+	}
+	// paul's is moved an hour later straight on Radicale.
+	obj, err := b.store.Get(ctx, "loire", caldav.ObjectName(inCalendar))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.store.Update(ctx, "loire", obj.Name, shiftHour(t, obj.Data, time.Hour), obj.ETag); err != nil {
+		t.Fatal(err)
+	}
+	// Something overlapping zoe's is put straight on Radicale.
+	s3, _ := slot(32, 10)
+	other := "conseil-" + strings.ToLower(testenv.RandomID())
+	ics := fmt.Sprintf("BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//test//EN\r\nBEGIN:VEVENT\r\nUID:%s\r\nDTSTAMP:20260101T000000Z\r\nDTSTART:%s\r\nDTEND:%s\r\nSUMMARY:Conseil\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n",
+		other, s3.Add(30*time.Minute).UTC().Format("20060102T150405Z"), s3.Add(90*time.Minute).UTC().Format("20060102T150405Z"))
+	if _, err := b.store.Create(ctx, "loire", other+".ics", []byte(ics)); err != nil {
+		t.Fatal(err)
+	}
+
+	check := func(p person, id, prefix string, start time.Time) {
+		t.Helper()
+		subject, _, inv, ok := oneNotice(t, dir, p)
+		if !ok {
+			return
+		}
+		st, err := time.Parse(time.RFC3339, inv.Start)
+		if !strings.HasPrefix(subject, prefix+"Réunion de "+p.name+", ") || inv.Method != "REQUEST" || inv.ContentMethod != "REQUEST" ||
+			inv.UID != id || inv.Status != "CONFIRMED" || err != nil || !st.Equal(start) || inv.Location != "Salle Loire, Nantes" ||
+			!strings.EqualFold(inv.Attendee, "mailto:"+p.email) || !inv.TZIDsHaveVTimezone {
+			t.Errorf("%s: %q %+v", p.id, subject, inv)
+		}
+	}
+	check(claire, byAdmin, "Réservation modifiée : ", s1)
+	s2, _ := slot(31, 11)
+	check(paul, inCalendar, "Réservation modifiée : ", s2)
+	check(zoe, clashed, "Conflit sur votre réservation : ", s3)
+	quiet(t, dir, max.email, 0, 0)
+	quiet(t, dir, admin.email, 0, 0)
+	if sa, sc := a.notices.Stats(), c.notices.Stats(); sa.Sent+sc.Sent != 3 {
+		t.Errorf("sent %d + %d, want 3 in all", sa.Sent, sc.Sent)
+	}
+}
