@@ -57,6 +57,7 @@ type removalJSON struct {
 	Email  string    `json:"email,omitempty"`
 	By     string    `json:"by"`
 	Reason string    `json:"reason,omitempty"`
+	Where  string    `json:"where,omitempty"`
 	Same   string    `json:"same,omitempty"`
 	Told   bool      `json:"told,omitempty"`
 	At     time.Time `json:"at"`
@@ -65,12 +66,12 @@ type removalJSON struct {
 
 func toJSON(n notices.BookingNotice) removalJSON {
 	return removalJSON{Kind: n.Kind, ID: n.ID, Room: n.Room, Title: n.Title, Start: n.Start.UTC(), End: n.End.UTC(), Owner: n.Owner,
-		Name: n.Name, Email: n.Email, By: n.By, Reason: n.Reason, Same: n.Same, At: n.At.UTC()}
+		Name: n.Name, Email: n.Email, By: n.By, Reason: n.Reason, Where: n.Where, Same: n.Same, At: n.At.UTC()}
 }
 
 func (j removalJSON) notice(name, etag string) notices.BookingNotice {
 	return notices.BookingNotice{Kind: j.Kind, ID: j.ID, Room: j.Room, Title: j.Title, Start: j.Start, End: j.End, Owner: j.Owner,
-		Name: j.Name, Email: j.Email, By: j.By, Reason: j.Reason, Same: j.Same, At: j.At,
+		Name: j.Name, Email: j.Email, By: j.By, Reason: j.Reason, Where: j.Where, Same: j.Same, At: j.At,
 		Key: strings.TrimSuffix(name, ".ics"), ETag: etag}
 }
 

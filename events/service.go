@@ -42,6 +42,12 @@ type Options struct {
 	// Changed, when set, is called (and must not block) after this
 	// process wrote an event's object: the notices worker looks at it.
 	Changed func(id string)
+	// Deleted, when set, is told of an event still to come, not
+	// cancelled, whose object was deleted straight in the calendar, with
+	// its registrations as the gate held them, before the gate forgets
+	// them: an error keeps the event, to be tried again next pass (the
+	// notices outbox records one notice per registrant).
+	Deleted func(ctx context.Context, ev Event, regs []Registration) error
 }
 
 // Service runs internal events: creation and changes by organisers,

@@ -304,7 +304,13 @@ func (s *Service) syncDeleted(ctx context.Context, id string) (bool, error) {
 // is kept, to be tried again on the next pass. (After a Redis flush the
 // gate no longer knows the event's room booking, which then stays.)
 func (s *Service) forget(ctx context.Context, id string) error {
-	if st, err := s.g.State(ctx, id); err == nil && st.Event.RoomBooking != "" && s.rooms != nil {
+	st, err := s.g.State(ctx, id)
+	if err == nil && s.opt.Deleted != nil && !st.Event.Settings.Cancelled && st.Event.End.After(s.now()) && len(st.Registrations) > 0 {
+		if err := s.opt.Deleted(ctx, st.Event, st.Registrations); err != nil {
+			return fmt.Errorf("tell the registrants of deleted event %s: %w", id, err)
+		}
+	}
+	if err == nil && st.Event.RoomBooking != "" && s.rooms != nil {
 		rctx, cancel := context.WithTimeout(ctx, s.opt.WriteTimeout)
 		err := s.rooms.ReleaseForEvent(rctx, st.Event.RoomBooking)
 		cancel()

@@ -10,6 +10,7 @@ import (
 	"github.com/roomcal/roomcal/api"
 	"github.com/roomcal/roomcal/booking"
 	"github.com/roomcal/roomcal/caldav"
+	"github.com/roomcal/roomcal/events"
 	"github.com/roomcal/roomcal/internal/config"
 	"github.com/roomcal/roomcal/internal/mail"
 	"github.com/roomcal/roomcal/internal/notices"
@@ -45,6 +46,20 @@ func (h *noticeHints) record(ctx context.Context, outbox notices.Outbox, n notic
 	}
 	w.HintOutbox()
 	return nil
+}
+
+// deletedEvent records, for each registrant of an event deleted straight
+// in the calendar, a notice in the outbox (before the events service
+// forgets the registrations) and wakes the worker; nothing without mail.
+func (h *noticeHints) deletedEvent(outbox notices.Outbox) func(context.Context, events.Event, []events.Registration) error {
+	return func(ctx context.Context, ev events.Event, regs []events.Registration) error {
+		for _, r := range regs {
+			if err := h.record(ctx, outbox, notices.FromDeletedEvent(ev, r)); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
 }
 
 // bookingNotifier records what the booking service is about to do to a

@@ -243,3 +243,38 @@ func TestNoticeBookingMoved(t *testing.T) {
 		t.Errorf("sent %d + %d, want 3 in all", sa.Sent, sc.Sent)
 	}
 }
+
+// TestNoticeEventDeletedInCalendar: an event deleted straight on
+// Radicale (not cancelled through roomcal): every registrant, confirmed
+// or waiting, gets exactly one METHOD:CANCEL of its UID, from one of two
+// replicas; the organiser gets nothing.
+func TestNoticeEventDeletedInCalendar(t *testing.T) {
+	sink, dir := testenv.SMTPSink(t)
+	b, _ := noticeBackend(t)
+	o1 := instanceOpts{syncInterval: 300 * time.Millisecond, notices: fastNotices(sink)}
+	o2 := o1
+	o2.notices = fastNotices(sink)
+	a := newInstance(t, b, o1)
+	c := newInstance(t, b, o2)
+	id, ps := fullEvent(t, a)
+	ctx := context.Background()
+	obj, err := b.store.Get(ctx, eventsCalendar, caldav.ObjectName(id))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := b.store.Delete(ctx, eventsCalendar, obj.Name, obj.ETag); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range ps {
+		subject, _, inv, ok := oneNotice(t, dir, p)
+		if ok && (!strings.HasPrefix(subject, "Événement annulé : Assemblée générale, ") || inv.Method != "CANCEL" ||
+			inv.ContentMethod != "CANCEL" || inv.UID != id || inv.Status != "CANCELLED" ||
+			!strings.EqualFold(inv.Attendee, "mailto:"+p.email) || !inv.TZIDsHaveVTimezone) {
+			t.Errorf("%s: %q %+v", p.id, subject, inv)
+		}
+	}
+	quiet(t, dir, organiser.email, 0, 0)
+	if sa, sc := a.notices.Stats(), c.notices.Stats(); sa.Sent+sc.Sent != 4 {
+		t.Errorf("sent %d + %d, want 4 in all", sa.Sent, sc.Sent)
+	}
+}

@@ -180,7 +180,7 @@ func newInstance(t *testing.T, b *backend, o instanceOpts) *instance {
 	evs, err := events.NewService(events.Options{
 		Calendar: caldav.NewEventCalendar(store, eventsCalendar, eventZone(cat), log),
 		Gate:     redisgate.NewEventGate(rc, gopts...), Rooms: svc, Logger: log, SyncInterval: o.syncInterval,
-		Zone: eventZone(cat), Changed: hints.hint,
+		Zone: eventZone(cat), Changed: hints.hint, Deleted: hints.deletedEvent(outbox),
 	})
 	if err != nil {
 		t.Fatal(err)

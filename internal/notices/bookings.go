@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/roomcal/roomcal/booking"
@@ -59,7 +60,8 @@ func (w *Worker) bookingNotices(ctx context.Context) {
 	}
 	byBooking := map[string][]BookingNotice{}
 	for _, n := range pending {
-		byBooking[n.ID] = append(byBooking[n.ID], n)
+		k := n.ID + "|" + n.Owner
+		byBooking[k] = append(byBooking[k], n)
 	}
 	ids := make([]string, 0, len(byBooking))
 	for id := range byBooking {
@@ -96,7 +98,7 @@ func consistent(n BookingNotice, b booking.Booking, found bool) bool {
 func (w *Worker) bookingGroup(ctx context.Context, g []BookingNotice) {
 	now := w.opt.Now()
 	latest := g[len(g)-1]
-	k := "booking|" + latest.ID
+	k := "booking|" + latest.ID + "|" + latest.Owner
 	w.mu.Lock()
 	at, waiting := w.retryAt[k]
 	w.mu.Unlock()
@@ -110,7 +112,7 @@ func (w *Worker) bookingGroup(ctx context.Context, g []BookingNotice) {
 	}
 	var rec booking.Booking
 	found := false
-	if w.opt.Bookings != nil {
+	if w.opt.Bookings != nil && !latest.isEvent() {
 		b, err := w.opt.Bookings.Lookup(ctx, latest.ID)
 		switch {
 		case err == nil:
@@ -174,6 +176,9 @@ func (w *Worker) bookingGroup(ctx context.Context, g []BookingNotice) {
 		done(pick)
 		return
 	}
+	if strings.HasPrefix(n.Owner, "mailto:") {
+		email = strings.TrimPrefix(n.Owner, "mailto:") // an attendee added straight in the calendar
+	}
 	if email == "" {
 		w.skipped.Add(1)
 		done(pick)
@@ -220,22 +225,30 @@ func (w *Worker) sendBooking(ctx context.Context, n BookingNotice, found bool, r
 		w.retried.Add(1)
 	}
 	where := w.place(n.Room)
+	if where == "" {
+		where = n.Where
+	}
 	title := n.Title
 	if title == "" {
 		title = where
 	}
-	kind := n.Kind
-	if kind == "" {
+	kind, url := n.Kind, w.link("/mes-reservations")
+	switch kind {
+	case "":
 		kind = KindBookingRemoved
+	case KindEventDeleted:
+		kind, url = KindEventCancelled, w.link("/evenements")
 	}
 	b := Body{Kind: kind, Lang: lng, Name: name, Title: title, Start: n.Start, End: n.End, Where: where,
-		URL: w.link("/mes-reservations"), Off: w.opt.Unsubscribe(n.Owner, n.Setting()), Note: n.Reason}
+		URL: url, Off: w.opt.Unsubscribe(n.Owner, n.Setting()), Note: n.Reason}
 	if kind == string(booking.NoticeReleased) {
 		b.Note = "" // the note is the lead's
 	}
-	if loc := w.zoneOf(n.Room); loc != nil {
-		b.Start, b.End = n.Start.In(loc), n.End.In(loc)
+	loc := w.zoneOf(n.Room)
+	if loc == nil {
+		loc = w.opt.Zone // an event not in a room: the organisation's
 	}
+	b.Start, b.End = n.Start.In(loc), n.End.In(loc)
 	method := "REQUEST"
 	if n.removes() {
 		method = "CANCEL"

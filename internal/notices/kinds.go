@@ -118,6 +118,9 @@ const (
 	KindRequestAnswered = "request_answered"
 	// KindReminder: the day before a booking or an event. Opt-in.
 	KindReminder = "reminder"
+	// KindEventDeleted: an event deleted straight in the calendar, told
+	// to each registrant (as event_cancelled) from the outbox.
+	KindEventDeleted = "event_deleted"
 )
 
 // BookingNotice is a notice owed to a booking's owner, kept in the
@@ -141,6 +144,8 @@ type BookingNotice struct {
 	// Reason is a refusal's reason, a release's note, the time of what
 	// a conflict is with.
 	Reason string
+	// Where is the place of an event not held in a room.
+	Where string
 	// Same names the change: two records of it (two replicas, a pass
 	// made again) are one object.
 	Same string
@@ -153,11 +158,15 @@ type BookingNotice struct {
 // removes reports whether the notice is of a booking that is gone.
 func (n BookingNotice) removes() bool {
 	switch n.Kind {
-	case "", KindBookingRemoved, string(booking.NoticeRefused), string(booking.NoticeLapsed):
+	case "", KindBookingRemoved, string(booking.NoticeRefused), string(booking.NoticeLapsed), KindEventDeleted:
 		return true
 	}
 	return false
 }
+
+// isEvent reports whether n is about an event (ID is the event's), not
+// a booking.
+func (n BookingNotice) isEvent() bool { return n.Kind == KindEventDeleted }
 
 // Setting is the kind members turn on or off that n falls in.
 func (n BookingNotice) Setting() string {
@@ -166,6 +175,8 @@ func (n BookingNotice) Setting() string {
 		return KindBookingRemoved
 	case string(booking.NoticeAccepted), string(booking.NoticeRefused), string(booking.NoticeLapsed):
 		return KindRequestAnswered
+	case KindEventDeleted:
+		return KindEventCancelled
 	}
 	return KindBookingChanged
 }
@@ -196,6 +207,14 @@ func FromBooking(n booking.Notice) BookingNotice {
 		out.Same = b.ID + "|" + string(n.Kind) + "|" + n.From + "|" + n.Other
 	}
 	return out
+}
+
+// FromDeletedEvent is the notice of an event deleted straight in the
+// calendar owed to one of its registrants.
+func FromDeletedEvent(ev events.Event, r events.Registration) BookingNotice {
+	return BookingNotice{Kind: KindEventDeleted, ID: ev.ID, Room: ev.Room, Title: ev.Title, Start: ev.Start, End: ev.End,
+		Owner: r.Member, Name: r.Name, Email: r.Email, By: "calendar", Where: ev.Location,
+		Same: KindEventDeleted + "|" + ev.ID + "|" + r.Member}
 }
 
 // Outbox keeps the booking notices owed (caldav.NoticeOutbox): written
