@@ -53,6 +53,10 @@ var ErrNoState = errors.New("booking: room state missing, rebuild needed")
 // (expired, released, or lost in a flush). Callers usually ignore it.
 var ErrHoldLost = errors.New("booking: hold lost")
 
+// ErrRetired is returned by Gate.Claim in a room the gate knows retired
+// (Gate.Retire, or a Load whose snapshot says so).
+var ErrRetired = errors.New("booking: room retired")
+
 // ConflictError is returned when a claimed interval clashes. Conflicts
 // lists what it clashes with.
 type ConflictError struct {
@@ -93,6 +97,10 @@ type Claim struct {
 	// the claim is refused with a *QuotaError when it would take the
 	// member past it.
 	Quota *QuotaCheck
+	// EvenRetired takes the claim in a retired room too (an import of
+	// the room's calendar: a retired room keeps its history). Other
+	// claims in a retired room get ErrRetired.
+	EvenRetired bool
 }
 
 // QuotaCheck asks the gate to count a member's bookings (of kind
@@ -160,6 +168,11 @@ type Snapshot struct {
 	// Lease is the refresh lock the reader took before it started
 	// reading the calendar (see Gate.Load).
 	Lease string
+	// Retired says the room was retired when its calendar was read (its
+	// settings record, kept in the calendar, says so; without a record,
+	// the configuration): Load installs it with the state, so the gate
+	// knows it again after a flush.
+	Retired bool
 }
 
 // Lease is a held refresh lock of a room.
@@ -193,7 +206,8 @@ type Gate interface {
 	// Claim checks every interval of c against the room's busy intervals
 	// and live holds (widened by c.Buffer) and, when none clashes, records
 	// one hold for all of them, expiring after c.TTL. A clash gives a
-	// *ConflictError listing every interval it clashes with.
+	// *ConflictError listing every interval it clashes with; a room the
+	// gate knows retired ErrRetired (unless c.EvenRetired).
 	Claim(ctx context.Context, room string, c Claim) error
 	// Commit turns a hold into the busy intervals of object ref (the
 	// booking just written to the calendar), replacing any the object had.
@@ -214,6 +228,15 @@ type Gate interface {
 	// Release drops a hold (the calendar write failed). ErrHoldLost if it
 	// was already gone.
 	Release(ctx context.Context, room, holdID string) error
+	// Retire marks the room retired (or, with retired false, in service
+	// again), atomically with claims: once it returns, no Claim in the
+	// room passes, on any replica, whatever its catalog says. The caller
+	// writes the room's settings record first: a room without state
+	// learns it from its calendar at its next Load, and a Load whose
+	// reading of the calendar may predate the record is refused (Retire
+	// drops the refresh lock's lease: ErrLeaseLost), so that it reads
+	// again. Holds and bookings already there stay.
+	Retire(ctx context.Context, room string, retired bool) error
 
 	// Busy lists the busy intervals and live holds that overlap
 	// [from, to), sorted by start.

@@ -194,7 +194,8 @@ func (s *Service) importOne(ctx context.Context, p place, it ImportItem, busy []
 		return nil
 	}
 	holdID := newHoldID()
-	claim := Claim{HoldID: holdID, Intervals: busy, TTL: s.opt.HoldTTL}
+	// A retired room keeps its history: an import into it is taken.
+	claim := Claim{HoldID: holdID, Intervals: busy, TTL: s.opt.HoldTTL, EvenRetired: true}
 	if err := s.withState(ctx, p, func() error { return s.g.Claim(ctx, p.room.ID, claim) }); err != nil {
 		return err
 	}

@@ -203,11 +203,16 @@ func overlap(b Busy, w Interval) time.Duration {
 	return 0
 }
 
-// asQuota turns a gate's *QuotaError into the member's *RuleError.
-func asQuota(p place, err error) error {
+// asRule turns the gate's refusals that are rules into the member's
+// *RuleError: a *QuotaError, and ErrRetired (the room was retired on
+// another replica, and this one's catalog does not know it yet).
+func asRule(p place, err error) error {
 	var qe *QuotaError
 	if errors.As(err, &qe) {
 		return quotaRuleError(p, qe)
+	}
+	if errors.Is(err, ErrRetired) {
+		return errRetired()
 	}
 	return err
 }

@@ -481,6 +481,12 @@ func (a *RoomAdmin) Update(ctx context.Context, m Member, room string, revision 
 	}
 	changes := DiffRooms(prev.Room, r)
 	if len(changes) == 0 {
+		// Nothing to write; the gate is told again whether the room is
+		// retired (a retirement whose gate step failed is completed by
+		// saving again).
+		if err := a.opt.Gate.Retire(ctx, room, prev.Room.Retired); err != nil {
+			return RoomSettings{}, fmt.Errorf("retire %s at the gate: %w", room, err)
+		}
 		return prev, nil
 	}
 	action := "edited"
@@ -501,7 +507,20 @@ func (a *RoomAdmin) Update(ctx context.Context, m Member, room string, revision 
 	if err != nil {
 		return RoomSettings{}, fmt.Errorf("write settings of %s: %w", room, err)
 	}
+	// Retired (or back in service) at the gate, after the record that
+	// says so is on the server and before the answer: once the admin
+	// is told, no replica takes a claim in the room, whether or not its
+	// catalog has heard of the change (Gate.Retire).
+	var rerr error
+	if r.Retired || prev.Room.Retired {
+		if rerr = a.opt.Gate.Retire(wctx, room, r.Retired); rerr != nil {
+			rerr = fmt.Errorf("settings of %s saved, but the gate could not be told it is retired; save again: %w", room, rerr)
+		}
+	}
 	a.installed(ctx, st, newETag)
+	if rerr != nil {
+		return RoomSettings{}, rerr
+	}
 	return st, nil
 }
 

@@ -15,7 +15,7 @@ func CheckRules(site Site, room Room, m Member, start, end, now time.Time) error
 		return Invalidf("la fin doit être après le début / end must be after start")
 	}
 	if room.Retired {
-		return &RuleError{Rule: RuleRetired, Detail: "cette salle n'est plus en service / this room is no longer in service"}
+		return errRetired()
 	}
 	if !r.Allows(m) {
 		return &RuleError{Rule: RuleAllowed, Detail: fmt.Sprintf("cette salle est réservée aux groupes %v / this room is for groups %v only", r.AllowedGroups, r.AllowedGroups)}
@@ -149,4 +149,8 @@ func human(d time.Duration) string {
 		return fmt.Sprintf("%d h %02d", int(d/time.Hour), int(d%time.Hour/time.Minute))
 	}
 	return fmt.Sprintf("%d min", int(d/time.Minute))
+}
+
+func errRetired() *RuleError {
+	return &RuleError{Rule: RuleRetired, Detail: "cette salle n'est plus en service / this room is no longer in service"}
 }

@@ -338,7 +338,7 @@ func (s *Service) write(ctx context.Context, p place, b Booking, occ []Interval,
 	claim := Claim{HoldID: holdID, Intervals: busy, Buffer: p.room.Rules.Buffer, TTL: s.opt.HoldTTL, Ignore: ignore,
 		Quota: s.quotaFor(p, m, busy)}
 	if err := s.withState(ctx, p, func() error { return s.g.Claim(ctx, p.room.ID, claim) }); err != nil {
-		return fmt.Errorf("claim %s: %w", p.room.ID, asQuota(p, err))
+		return fmt.Errorf("claim %s: %w", p.room.ID, asRule(p, err))
 	}
 	// From here on the request may be abandoned (the member closed the
 	// page) but the write must not be: a PUT cut off mid-way may still
@@ -389,7 +389,7 @@ func (s *Service) write(ctx context.Context, p place, b Booking, occ []Interval,
 			"room", p.room.ID, "booking", b.ID, "err", rerr)
 	}
 	s.release(p.room.ID, holdID)
-	return fmt.Errorf("commit %s: %w", b.ID, asQuota(p, err))
+	return fmt.Errorf("commit %s: %w", b.ID, asRule(p, err))
 }
 
 func (s *Service) release(room, holdID string) {

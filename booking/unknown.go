@@ -167,11 +167,11 @@ func isConflict(err error) bool {
 }
 
 // lostSlot says whether the gate refused to keep or commit a settling
-// write's slot: it clashes now, or the member's quota was used up while
-// the hold was lost.
+// write's slot: it clashes now, the member's quota was used up while the
+// hold was lost, or the room was retired meanwhile.
 func lostSlot(err error) bool {
 	var qe *QuotaError
-	return isConflict(err) || errors.As(err, &qe)
+	return isConflict(err) || errors.As(err, &qe) || errors.Is(err, ErrRetired)
 }
 
 // undo takes back a write that landed after its slot went to someone

@@ -62,7 +62,10 @@ func NewRoomCalendars(store Store, log *slog.Logger) *RoomCalendars {
 // Ping checks that the store answers.
 func (rc *RoomCalendars) Ping(ctx context.Context) error { return domainErr(rc.store.Ping(ctx)) }
 
-// Read lists and reads every object of the room's calendar.
+// Read lists and reads every object of the room's calendar. The
+// snapshot says the room is retired as its settings record in the
+// calendar says, or, without a record (or with a history-only one), as
+// room (the configuration) says.
 func (rc *RoomCalendars) Read(ctx context.Context, room booking.Room, loc *time.Location, w booking.Interval) (booking.Snapshot, []booking.ObjectProblem, error) {
 	ch, err := rc.store.Changes(ctx, room.Calendar, "")
 	if err != nil {
@@ -72,11 +75,15 @@ func (rc *RoomCalendars) Read(ctx context.Context, room booking.Room, loc *time.
 	for _, ref := range ch.Changed {
 		names = append(names, ref.Name)
 	}
-	put, problems, err := rc.fetch(ctx, room, loc, names, w)
+	put, problems, rec, err := rc.fetch(ctx, room, loc, names, w)
 	if err != nil {
 		return booking.Snapshot{}, nil, err
 	}
-	return booking.Snapshot{Token: ch.Token, Objects: put}, problems, nil
+	retired := room.Retired
+	if rec != nil && !rec.Declared {
+		retired = rec.Room.Retired
+	}
+	return booking.Snapshot{Token: ch.Token, Objects: put, Retired: retired}, problems, nil
 }
 
 // Changes reads what changed since token. known holds the ETags the
@@ -116,7 +123,7 @@ func (rc *RoomCalendars) Changes(ctx context.Context, room booking.Room, loc *ti
 			}
 		}
 	}
-	d.Put, d.Problems, err = rc.fetch(ctx, room, loc, names, w)
+	d.Put, d.Problems, _, err = rc.fetch(ctx, room, loc, names, w)
 	if err != nil {
 		return booking.Delta{}, err
 	}
@@ -127,18 +134,28 @@ func (rc *RoomCalendars) Changes(ctx context.Context, room booking.Room, loc *ti
 
 // fetch reads objects by name and expands their busy intervals within w.
 // The state is keyed by object name (the gate's ref); a booking's object
-// name is derived from its id, so both name the same thing.
-func (rc *RoomCalendars) fetch(ctx context.Context, room booking.Room, loc *time.Location, names []string, w booking.Interval) (map[string]booking.ObjectState, []booking.ObjectProblem, error) {
+// name is derived from its id, so both name the same thing. It also
+// returns the room's settings record when it was among them and could be
+// read.
+func (rc *RoomCalendars) fetch(ctx context.Context, room booking.Room, loc *time.Location, names []string, w booking.Interval) (map[string]booking.ObjectState, []booking.ObjectProblem, *booking.RoomSettings, error) {
 	put := make(map[string]booking.ObjectState, len(names))
 	var problems []booking.ObjectProblem
+	var rec *booking.RoomSettings
 	for len(names) > 0 {
 		n := min(len(names), multigetChunk)
 		objs, err := rc.store.MultiGet(ctx, room.Calendar, names[:n])
 		if err != nil {
-			return nil, nil, fmt.Errorf("read %s: %w", room.Calendar, domainErr(err))
+			return nil, nil, nil, fmt.Errorf("read %s: %w", room.Calendar, domainErr(err))
 		}
 		names = names[n:]
 		for _, obj := range objs {
+			if obj.Name == settingsObjectName {
+				if st, err := DecodeSettings(obj); err == nil {
+					rec = &st
+				} else {
+					rc.log.WarnContext(ctx, "room settings object cannot be read", "calendar", room.Calendar, "err", err)
+				}
+			}
 			busy, err := busyOf(obj, loc, w.Start, w.End)
 			if err != nil {
 				// Not read whole: reported, and busy over what is known.
@@ -147,7 +164,7 @@ func (rc *RoomCalendars) fetch(ctx context.Context, room booking.Room, loc *time
 			put[refOf(obj.Name)] = booking.ObjectState{ETag: obj.ETag, Busy: busy}
 		}
 	}
-	return put, problems, nil
+	return put, problems, rec, nil
 }
 
 // Busy computes busy intervals over [from, to) straight from the server.

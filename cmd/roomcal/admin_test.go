@@ -333,3 +333,72 @@ func TestAdminRoomsConcurrentEdits(t *testing.T) {
 		t.Fatalf("after %d rounds: revision %d, %d audit entries", rounds, got.Revision, len(got.Audit))
 	}
 }
+
+// TestAdminRetireDecidedAtGate: replica B never hears of room changes
+// (no notices, no refresh pass): its catalog still has loire in
+// service. Once replica A has acknowledged loire's retirement, B cannot
+// book it: the gate refuses the claim (422 rule retired). After a
+// FLUSHALL the gate knows it again from the record in the calendar, also
+// when the room had no state when it was retired. Put back in service,
+// B books it again.
+func TestAdminRetireDecidedAtGate(t *testing.T) {
+	redis := testenv.StartRedis(t)
+	b := newBackend(t, testenv.RadicaleHome(t), redis.URL())
+	a, _ := newAdminInstance(t, b, time.Hour)
+	deaf, dcat := newAdminInstanceWith(t, b, adminOpts{refresh: time.Hour, deaf: true})
+	rc, err := redisgate.Dial(context.Background(), redis.URL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rc.Close()
+	flush := func() {
+		t.Helper()
+		if err := rc.FlushAll(context.Background()).Err(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	day := 3
+	book := func() answer {
+		t.Helper()
+		day++
+		s, e := slot(day, 10)
+		return deaf.book(t, "mia", "loire", s, e)
+	}
+	refused := func(when string) {
+		t.Helper()
+		got := book()
+		if got.status != 422 || !json.Valid(got.body) || decodeAs[api.Problem](t, got).Rule != "retired" {
+			t.Fatalf("%s: booking loire on the replica that did not hear of it: %d %s, want 422 rule retired", when, got.status, got.body)
+		}
+	}
+	save := func(revision int, retired bool) {
+		t.Helper()
+		if got := a.as(t, roomAdmin, "PUT", "/api/v1/admin/rooms/loire", roomBody("loire", "Salle Loire", 12, revision, retired), ""); got.status != 200 {
+			t.Fatalf("save loire (retired %v): %d %s", retired, got.status, got.body)
+		}
+	}
+	if got := book(); got.status != 201 {
+		t.Fatalf("booking loire in service: %d %s", got.status, got.body)
+	}
+
+	save(0, true)
+	refused("just after the retirement")
+	if r, _ := dcat.Room("loire"); r.Retired {
+		t.Fatal("the deaf replica heard of the retirement: the test proves nothing")
+	}
+	flush()
+	refused("after a FLUSHALL")
+
+	save(1, false)
+	if got := book(); got.status != 201 {
+		t.Fatalf("booking loire back in service: %d %s", got.status, got.body)
+	}
+	// Retired while the gate has no state for it.
+	flush()
+	save(2, true)
+	refused("retired while the gate had no state")
+	save(3, false)
+	if got := book(); got.status != 201 {
+		t.Fatalf("booking loire back in service again: %d %s", got.status, got.body)
+	}
+}

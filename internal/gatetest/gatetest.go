@@ -100,6 +100,8 @@ func Run(t *testing.T, newTarget func(t *testing.T) Target) {
 		{"QuotaSite", testQuotaSite},
 		{"QuotaCommitLostHold", testQuotaCommitLostHold},
 		{"QuotaCommitLostHoldSite", testQuotaCommitLostHoldSite},
+		{"Retire", testRetire},
+		{"RetireDuringLoad", testRetireDuringLoad},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

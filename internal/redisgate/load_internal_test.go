@@ -48,7 +48,7 @@ func objects(n int, etag string, day int) map[string]booking.ObjectState {
 func runChunk(t *testing.T, g *Gate, room, loadID, token string, chunks [][]any, seq int) string {
 	t.Helper()
 	k := g.keys(room)
-	args := append([]any{token, seq, flag(seq == len(chunks)), ms(stagingTTL), "", loadID}, chunks[seq-1]...)
+	args := append([]any{token, seq, flag(seq == len(chunks)), ms(stagingTTL), "", loadID, "0"}, chunks[seq-1]...)
 	res, err := g.run(context.Background(), loadScript, append(append(k.state(), k.staging(loadID)...), k.lockKey), args)
 	if err != nil {
 		t.Fatal(err)

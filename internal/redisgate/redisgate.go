@@ -12,7 +12,8 @@
 // may count a member's bookings over the site (a quota). With prefix P
 // (WithPrefix, default "roomcal:"):
 //
-//	P{room:ID}:meta     HASH  v (state marker), token, ms, ml (longest busy / long member, ms)
+//	P{room:ID}:meta     HASH  v (state marker), token, ms, ml (longest busy / long member, ms),
+//	                          retired (present: the room takes no claim; retire.lua, load.lua)
 //	P{room:ID}:busy     ZSET  busy intervals up to one day long, scored by start
 //	P{room:ID}:long     ZSET  busy intervals longer than a day, scored by start
 //	P{room:ID}:etags    HASH  object ref -> ETag
@@ -104,6 +105,8 @@ var (
 	unlockSrc string
 	//go:embed lua/extend.lua
 	extendSrc string
+	//go:embed lua/retire.lua
+	retireSrc string
 )
 
 // Scripts that use the helpers get lib.lua prepended; each is still one
@@ -118,6 +121,7 @@ var (
 	loadScript    = redis.NewScript(libSrc + loadSrc)
 	unlockScript  = redis.NewScript(unlockSrc)
 	extendScript  = redis.NewScript(extendSrc)
+	retireScript  = redis.NewScript(libSrc + retireSrc)
 )
 
 const (
@@ -243,8 +247,8 @@ func (g *Gate) Claim(ctx context.Context, room string, c booking.Claim) error {
 	if err != nil {
 		return fmt.Errorf("claim %s: %w", room, err)
 	}
-	args := make([]any, 0, 6+len(c.Intervals))
-	args = append(args, c.HoldID, ms(c.TTL), ms(c.Buffer), c.Ignore, spec, weeks)
+	args := make([]any, 0, 7+len(c.Intervals))
+	args = append(args, c.HoldID, ms(c.TTL), ms(c.Buffer), c.Ignore, spec, weeks, flag(c.EvenRetired))
 	for _, b := range c.Intervals {
 		b.Ref, b.Kind = c.HoldID, booking.KindHold
 		args = append(args, encode(b))
@@ -256,7 +260,22 @@ func (g *Gate) Claim(ctx context.Context, room string, c booking.Claim) error {
 	if err := quotaOutcome(room, c.Quota, res); err != nil {
 		return err
 	}
+	if res[0] == "RETIRED" {
+		return fmt.Errorf("claim %s: %w", room, booking.ErrRetired)
+	}
 	return g.outcome("claim", room, res, c.Intervals)
+}
+
+// Retire implements booking.Gate with retire.lua.
+func (g *Gate) Retire(ctx context.Context, room string, retired bool) error {
+	if room == "" {
+		return errors.New("retire: room is required")
+	}
+	k := g.keys(room)
+	if _, err := g.run(ctx, retireScript, []string{k.meta, k.lockKey}, []any{flag(retired)}); err != nil {
+		return fmt.Errorf("retire %s: %w", room, err)
+	}
+	return nil
 }
 
 // quotaKeys are the keys of a claim or commit script: the room's, then
@@ -661,7 +680,7 @@ func (g *Gate) Load(ctx context.Context, room string, snap booking.Snapshot) err
 	}
 	var err error
 	for range loadAttempts {
-		if err = g.load(ctx, room, snap.Token, snap.Lease, chunks); !errors.Is(err, errInterrupted) {
+		if err = g.load(ctx, room, snap, chunks); !errors.Is(err, errInterrupted) {
 			break
 		}
 	}
@@ -674,12 +693,12 @@ func (g *Gate) Load(ctx context.Context, room string, snap booking.Snapshot) err
 var errInterrupted = fmt.Errorf("staging keys vanished during a chunked load (state flushed meanwhile): %w", booking.ErrUnavailable)
 
 // load runs the chunks of one Load attempt under a fresh load id.
-func (g *Gate) load(ctx context.Context, room, token, lease string, chunks [][]any) error {
+func (g *Gate) load(ctx context.Context, room string, snap booking.Snapshot, chunks [][]any) error {
 	k := g.keys(room)
 	loadID := randomID()
 	keys := append(append(k.state(), k.staging(loadID)...), k.lockKey)
 	for i, objs := range chunks {
-		args := append([]any{token, i + 1, flag(i == len(chunks)-1), ms(stagingTTL), lease, loadID}, objs...)
+		args := append([]any{snap.Token, i + 1, flag(i == len(chunks)-1), ms(stagingTTL), snap.Lease, loadID, flag(snap.Retired)}, objs...)
 		res, err := g.run(ctx, loadScript, keys, args)
 		if err != nil {
 			return err

@@ -281,6 +281,7 @@ func TestUnavailable(t *testing.T) {
 		{"Apply", func(ctx context.Context) error { return g.Apply(ctx, "roomq7", "t", nil, []string{"b"}, nil) }},
 		{"Load", func(ctx context.Context) error { return g.Load(ctx, "roomq7", booking.Snapshot{}) }},
 		{"Lock", func(ctx context.Context) error { _, _, err := g.Lock(ctx, "roomq7", time.Second); return err }},
+		{"Retire", func(ctx context.Context) error { return g.Retire(ctx, "roomq7", true) }},
 		{"Ping", g.Ping},
 	}
 	for _, tc := range calls {

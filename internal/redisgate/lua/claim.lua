@@ -4,10 +4,15 @@
 --
 -- KEYS: meta busy long etags objm org holds holdexp holdm hmax, then per
 --       other room of the quota's scope: meta org holdm holdexp
--- ARGV: holdID ttl_ms buffer_ms ignore quota weeks member...
+-- ARGV: holdID ttl_ms buffer_ms ignore quota weeks even_retired member...
 --       (quota and weeks: see lib.lua, quota; '' for none)
 -- Returns {'OK'}, {'NOSTATE'}, {'NOSTATE', i} (the i-th other room),
--- {'CONFLICT', index, member, ...} or {'QUOTA', rule, used, limit, week}.
+-- {'RETIRED'}, {'CONFLICT', index, member, ...} or
+-- {'QUOTA', rule, used, limit, week}.
+--
+-- A room whose meta has 'retired' (retire.lua, or load.lua from the
+-- settings record in the calendar) takes no claim, but with even_retired
+-- '1' (an import of its history).
 --
 -- A live hold with the same id is the claimant's own: it does not clash
 -- and is replaced (a retried Claim is idempotent), nor does it count
@@ -22,7 +27,10 @@ end
 
 local id, ttl, buf, ignore = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3]), ARGV[4]
 local spec, weeks = ARGV[5], ARGV[6]
-local members = slice(ARGV, 7)
+local members = slice(ARGV, 8)
+if ARGV[7] ~= '1' and redis.call('HEXISTS', sk[1], 'retired') == 1 then
+  return {'RETIRED'}
+end
 
 local skip = {}
 if ignore ~= '' then
