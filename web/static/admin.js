@@ -3,7 +3,7 @@
 // /api/v1/admin/rooms. A change is sent with the revision the page read:
 // when someone else changed the room meanwhile the server answers 409 and
 // the page says so and shows the room as it now is.
-import { t, msgs, csrf, detailIn } from "./common.js";
+import { t, msgs, detailIn, api, problemText } from "./common.js";
 
 const root = document.getElementById("admin");
 const lang = root.dataset.lang;
@@ -24,36 +24,14 @@ const plural = new Intl.PluralRules(locale);
 let editing = null;
 let closureSeq = 0;
 
-function errorMessage(resp, body) {
-  switch (resp.status) {
-    case 401: return t("err_auth");
-    case 403: return t("err_forbidden");
-    case 409: return detailIn(body?.detail) || t("admin_err_conflict");
-    case 429: return t("err_rate");
-    case 503: return t("err_unavailable");
-  }
-  if (resp.status === 400 || resp.status === 404 || resp.status === 413 || resp.status === 422) {
-    return detailIn(body?.detail) || t("err_generic", { status: resp.status });
-  }
-  return t("err_generic", { status: resp.status });
-}
-
-async function api(method, url, body) {
-  const headers = { Accept: "application/json" };
-  if (body !== undefined) {
-    headers["Content-Type"] = "application/json";
-  }
-  if (method !== "GET" && csrf) {
-    headers["X-CSRF-Token"] = csrf;
-  }
-  const resp = await fetch(url, { method, credentials: "same-origin", headers, body: body === undefined ? undefined : JSON.stringify(body) });
-  let data = null;
-  try {
-    data = await resp.json();
-  } catch {
-    data = null;
-  }
-  return { resp, data };
+// adminProblem says why a change was refused: the server's own words
+// for a room it cannot take, and who changed it first on a 409.
+function adminProblem(res) {
+  const detail = (b) => detailIn(b.detail) || t("err_generic", { status: res.status });
+  return problemText(res, {
+    400: detail, 404: detail, 413: detail, 422: detail,
+    409: (b) => detailIn(b.detail) || t("admin_err_conflict"),
+  });
 }
 
 const splitList = (s) => s.split(",").map((x) => x.trim()).filter((x) => x !== "");
@@ -82,19 +60,13 @@ function roomLine(r) {
 }
 
 async function loadList() {
-  let res;
-  try {
-    res = await api("GET", "/api/v1/admin/rooms");
-  } catch {
-    status.textContent = t("err_network");
+  const res = await api("GET", "/api/v1/admin/rooms");
+  if (!res.ok) {
+    status.textContent = adminProblem(res);
     return;
   }
-  if (!res.resp.ok) {
-    status.textContent = errorMessage(res.resp, res.data);
-    return;
-  }
-  list.replaceChildren(...res.data.map(roomLine));
-  const n = res.data.length;
+  list.replaceChildren(...res.body.map(roomLine));
+  const n = res.body.length;
   status.textContent = t(plural.select(n) === "one" ? "admin_count_one" : "admin_count_other", { n });
 }
 
@@ -282,19 +254,13 @@ function open(r) {
 async function edit(id) {
   status.className = "status";
   status.textContent = t("loading");
-  let res;
-  try {
-    res = await api("GET", "/api/v1/admin/rooms/" + encodeURIComponent(id));
-  } catch {
-    status.textContent = t("err_network");
-    return;
-  }
-  if (!res.resp.ok) {
-    status.textContent = errorMessage(res.resp, res.data);
+  const res = await api("GET", "/api/v1/admin/rooms/" + encodeURIComponent(id));
+  if (!res.ok) {
+    status.textContent = adminProblem(res);
     return;
   }
   status.textContent = "";
-  open(res.data);
+  open(res.body);
 }
 
 form.addEventListener("submit", async (e) => {
@@ -309,25 +275,18 @@ form.addEventListener("submit", async (e) => {
   }
   const save = $("ad-save");
   save.disabled = true;
-  let res;
-  try {
-    res = editing
-      ? await api("PUT", "/api/v1/admin/rooms/" + encodeURIComponent(editing.id), body)
-      : await api("POST", "/api/v1/admin/rooms", body);
-  } catch {
-    errorBox.textContent = t("err_network");
-    save.disabled = false;
-    return;
-  }
+  const res = editing
+    ? await api("PUT", "/api/v1/admin/rooms/" + encodeURIComponent(editing.id), body)
+    : await api("POST", "/api/v1/admin/rooms", body);
   save.disabled = false;
-  if (!res.resp.ok) {
-    errorBox.textContent = errorMessage(res.resp, res.data);
-    if (res.resp.status === 409 && editing) {
+  if (!res.ok) {
+    errorBox.textContent = adminProblem(res);
+    if (res.status === 409 && editing) {
       // Show the room as it is now; the admin makes their change again.
-      const now = await api("GET", "/api/v1/admin/rooms/" + encodeURIComponent(editing.id)).catch(() => null);
-      if (now?.resp.ok) {
+      const now = await api("GET", "/api/v1/admin/rooms/" + encodeURIComponent(editing.id));
+      if (now.ok) {
         const msg = errorBox.textContent;
-        open(now.data);
+        open(now.body);
         errorBox.textContent = msg + " " + t("admin_reloaded");
       }
     }
@@ -337,7 +296,7 @@ form.addEventListener("submit", async (e) => {
   form.hidden = true;
   editing = null;
   await loadList();
-  status.textContent = t("admin_saved", { room: res.data.name });
+  status.textContent = t("admin_saved", { room: res.body.name });
   status.className = "status ok";
 });
 
@@ -364,19 +323,19 @@ async function importFile(dry) {
     out.textContent = t("admin_import_choose");
     return;
   }
-  let res;
+  let ics;
   try {
-    const ics = await file.text();
-    res = await api("POST", "/api/v1/admin/rooms/" + encodeURIComponent(editing.id) + "/import", { ics, dry_run: dry });
+    ics = await file.text();
   } catch {
-    out.textContent = t("err_network");
+    out.textContent = t("admin_import_choose");
     return;
   }
-  if (!res.resp.ok) {
-    out.textContent = errorMessage(res.resp, res.data);
+  const res = await api("POST", "/api/v1/admin/rooms/" + encodeURIComponent(editing.id) + "/import", { ics, dry_run: dry });
+  if (!res.ok) {
+    out.textContent = adminProblem(res);
     return;
   }
-  const r = res.data;
+  const r = res.body;
   const fmt = new Intl.DateTimeFormat(locale, { dateStyle: "medium", timeStyle: "short", timeZone: sites[editing.site]?.tz ?? "UTC" });
   const group = (key, lines, text) => {
     const n = lines.length;
@@ -400,10 +359,10 @@ async function importFile(dry) {
   group("admin_import_existing", r.existing, when);
   group("admin_import_unreadable", r.unreadable, (u) => `${u.uid || "?"} : ${u.reason}`);
   if (!dry && r.imported.length) {
-    const now = await api("GET", "/api/v1/admin/rooms/" + encodeURIComponent(editing.id)).catch(() => null);
-    if (now?.resp.ok) {
-      editing = now.data;
-      showHistory(now.data.audit);
+    const now = await api("GET", "/api/v1/admin/rooms/" + encodeURIComponent(editing.id));
+    if (now.ok) {
+      editing = now.body;
+      showHistory(now.body.audit);
     }
   }
 }

@@ -2,7 +2,7 @@
 // on its door opens: the member's bookings of the room that can be
 // confirmed now, each with a big "Je suis là" (POST
 // /api/v1/bookings/:id/checkin).
-import { t, csrf, detailIn } from "./common.js";
+import { t, api, problemText } from "./common.js";
 
 const root = document.getElementById("checkin");
 const room = root.dataset.room;
@@ -13,43 +13,19 @@ const list = document.getElementById("ci-list");
 const fmtTime = (iso) => new Intl.DateTimeFormat(locale, { timeZone: zone, hour: "2-digit", minute: "2-digit" }).format(new Date(iso));
 const early = 15 * 60 * 1000;
 
-function errorMessage(code, body) {
-  switch (code) {
-    case 400: return t("err_invalid", { detail: detailIn(body?.detail) });
-    case 401: return t("err_auth");
-    case 403: return t("err_forbidden");
-    case 404: return t("err_not_found");
-    case 429: return t("err_rate");
-    case 503: return t("err_unavailable");
-  }
-  return t("err_generic", { status: code });
-}
-
 async function checkIn(b, li, button) {
   button.disabled = true;
-  let resp;
-  try {
-    resp = await fetch("/api/v1/bookings/" + encodeURIComponent(b.id) + "/checkin", {
-      method: "POST",
-      credentials: "same-origin",
-      headers: { Accept: "application/json", "X-CSRF-Token": csrf },
-    });
-  } catch (err) {
-    status.textContent = t("err_network");
-    button.disabled = false;
-    return;
-  }
-  const body = await resp.json().catch(() => ({}));
-  if (resp.ok) {
+  const res = await api("POST", "/api/v1/bookings/" + encodeURIComponent(b.id) + "/checkin");
+  if (res.ok) {
     const p = document.createElement("p");
     p.className = "ok";
-    p.textContent = t("checkin_done", { title: b.title, time: fmtTime(body.checked_in) });
+    p.textContent = t("checkin_done", { title: b.title, time: fmtTime(res.body.checked_in) });
     button.replaceWith(p);
-    status.textContent = t("checkin_done", { title: b.title, time: fmtTime(body.checked_in) });
+    status.textContent = t("checkin_done", { title: b.title, time: fmtTime(res.body.checked_in) });
     status.focus();
     return;
   }
-  status.textContent = errorMessage(resp.status, body);
+  status.textContent = problemText(res);
   button.disabled = false;
 }
 
@@ -57,19 +33,12 @@ async function load() {
   const now = Date.now();
   const from = new Date(now - 24 * 3600 * 1000).toISOString();
   const to = new Date(now + early).toISOString();
-  let data;
-  try {
-    const resp = await fetch(`/api/v1/bookings?mine=true&room=${encodeURIComponent(room)}&from=${encodeURIComponent(from)}&to=${encodeURIComponent(to)}`,
-      { credentials: "same-origin", headers: { Accept: "application/json" } });
-    if (!resp.ok) {
-      status.textContent = errorMessage(resp.status);
-      return;
-    }
-    data = await resp.json();
-  } catch (err) {
-    status.textContent = t("err_network");
+  const res = await api("GET", `/api/v1/bookings?mine=true&room=${encodeURIComponent(room)}&from=${encodeURIComponent(from)}&to=${encodeURIComponent(to)}`);
+  if (!res.ok || !Array.isArray(res.body)) {
+    status.textContent = problemText(res);
     return;
   }
+  const data = res.body;
   // The bookings under way, or starting within 15 minutes.
   const now2 = Date.now();
   const open = data.filter((b) => Date.parse(b.start) - early <= now2 && now2 < Date.parse(b.end));

@@ -1,7 +1,7 @@
 // The conflicts page (web/templates/conflicts.html, admins only): the
 // overlapping bookings of GET /api/v1/conflicts, and the calendar entries
 // roomcal cannot read in full, one sentence each.
-import { t, tn, msgs } from "./common.js";
+import { t, tn, msgs, api, problemText } from "./common.js";
 
 const root = document.getElementById("conflicts");
 const lang = root.dataset.lang;
@@ -15,16 +15,6 @@ const fmt = (iso, zone, opts) => new Intl.DateTimeFormat(locale, { timeZone: zon
 const fmtDate = (iso, zone) => fmt(iso, zone, { weekday: "long", day: "numeric", month: "long", year: "numeric" });
 const fmtTime = (iso, zone) => fmt(iso, zone, { hour: "2-digit", minute: "2-digit" });
 
-function errorMessage(code) {
-  switch (code) {
-    case 401: return t("err_auth");
-    case 403: return t("err_forbidden");
-    case 429: return t("err_rate");
-    case 503: return t("err_unavailable");
-  }
-  return t("err_generic", { status: code });
-}
-
 // item says one of the two bookings in words.
 function item(b, zone) {
   const kind = msgs["kind_" + b.kind] ?? b.kind;
@@ -33,18 +23,12 @@ function item(b, zone) {
 }
 
 async function load() {
-  let data;
-  try {
-    const resp = await fetch("/api/v1/conflicts", { credentials: "same-origin", headers: { Accept: "application/json" } });
-    if (!resp.ok) {
-      status.textContent = errorMessage(resp.status);
-      return;
-    }
-    data = await resp.json();
-  } catch (err) {
-    status.textContent = t("err_network");
+  const res = await api("GET", "/api/v1/conflicts");
+  if (!res.ok || !Array.isArray(res.body)) {
+    status.textContent = problemText(res);
     return;
   }
+  const data = res.body;
   // Unreadable entries first (an entry with nothing known of it has no a),
   // then by start.
   const when = (c) => (c.a ? Date.parse(c.a.start) : -Infinity);

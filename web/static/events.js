@@ -16,7 +16,7 @@
 // An event's own page (/evenements/{id}, data-event) is the same page
 // with that one event: it is fetched alone, its card has no link to
 // itself, and the page's title becomes the event's.
-import { t, tn, csrf, detailIn, zoned, ruleMessage } from "./common.js";
+import { t, tn, zoned, api, problemText } from "./common.js";
 import { askInline } from "./ask.js";
 import { showNotes } from "./notes.js";
 
@@ -56,49 +56,12 @@ function when(ev) {
 // ---------------------------------------------------------------------------
 // Calling the API.
 
-// call sends a request; it returns {resp, body} (body: the parsed JSON,
-// or {}), or {resp: null} when the server could not be reached.
-async function call(method, path, body) {
-  const headers = { Accept: "application/json" };
-  if (method !== "GET") headers["X-CSRF-Token"] = csrf;
-  if (body !== undefined) headers["Content-Type"] = "application/json";
-  let resp;
-  try {
-    resp = await fetch(path, {
-      method, credentials: "same-origin", headers,
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-  } catch (err) {
-    return { resp: null, body: {} };
-  }
-  const parsed = resp.status === 204 ? {} : await resp.json().catch(() => ({}));
-  return { resp, body: parsed };
-}
-
-// problemMessage says in plain words why a request failed.
-function problemMessage(resp, body) {
-  if (!resp) return t("err_network");
-  switch (resp.status) {
-    case 400:
-      return t("err_invalid", { detail: detailIn(body.detail) });
-    case 401: return t("err_auth");
-    case 403: return t("err_forbidden");
-    case 404: return t("err_event_gone");
-    case 409:
-      if (body.code === "full") return t("err_full");
-      break;
-    case 422:
-      if (body.code === "registration_closed") return t("err_registration_closed");
-      if (body.code === "rule_violation") {
-        return ruleMessage(body);
-      }
-      return t("err_invalid", { detail: detailIn(body.detail) });
-    case 429: return t("err_rate");
-    case 503: return t("err_unavailable");
-  }
-  if (body.detail) return detailIn(body.detail);
-  return t("err_generic", { status: resp.status });
-}
+// problemMessage says in plain words why a request on an event failed.
+const problemMessage = (res) => problemText(res, {
+  404: t("err_event_gone"),
+  "409 full": t("err_full"),
+  "422 registration_closed": t("err_registration_closed"),
+});
 
 // say shows a message in an aria-live line, as an error or not.
 function say(el, text, kind = "") {
@@ -175,10 +138,12 @@ function makeCard(ev) {
       return;
     }
     askInline(c.actions, t("ev_leave_confirm", { title: c.ev.title }), t("ev_leave_yes"), t("ev_leave_no"), async () => {
-      await unregister(c);
-      // The button pressed went away: the answer takes the focus.
+      // The button pressed went away: the answer's line takes the focus
+      // at once (not once the answer is there: the focus would sit on
+      // the page's body meanwhile).
       c.msg.tabIndex = -1;
       c.msg.focus();
+      await unregister(c);
     }, c.unregister);
   });
   c.msg = el("p", { class: "result", role: "status", "aria-live": "polite" });
@@ -270,14 +235,15 @@ async function register(c) {
   const ev = c.ev;
   c.register.disabled = true;
   say(c.msg, t("ev_in_progress"));
-  const { resp, body } = await call("POST", "/api/v1/events/" + encodeURIComponent(ev.id) + "/registrations");
+  const res = await api("POST", "/api/v1/events/" + encodeURIComponent(ev.id) + "/registrations");
+  const body = res.body;
   gen++; // loads begun meanwhile are outdated too
   c.register.disabled = false;
-  if (resp && (resp.status === 201 || resp.status === 200)) {
+  if (res.status === 201 || res.status === 200) {
     if (body.status === "waitlisted") say(c.msg, t("ev_waitlisted_ok", { title: ev.title, n: body.position }), "ok");
     else say(c.msg, t("ev_registered_ok", { title: ev.title }), "ok");
   } else {
-    say(c.msg, problemMessage(resp, body), "error");
+    say(c.msg, problemMessage(res), "error");
   }
   await refreshOne(c);
   refresh();
@@ -288,19 +254,20 @@ async function unregister(c) {
   const ev = c.ev;
   c.unregister.disabled = true;
   say(c.msg, t("ev_in_progress"));
-  const { resp, body } = await call("DELETE", "/api/v1/events/" + encodeURIComponent(ev.id) + "/registrations/me");
+  const res = await api("DELETE", "/api/v1/events/" + encodeURIComponent(ev.id) + "/registrations/me");
   gen++; // loads begun meanwhile are outdated too
   c.unregister.disabled = false;
-  if (resp && resp.status === 204) say(c.msg, t("ev_unregistered_ok", { title: ev.title }), "ok");
-  else say(c.msg, problemMessage(resp, body), "error");
+  if (res.status === 204) say(c.msg, t("ev_unregistered_ok", { title: ev.title }), "ok");
+  else say(c.msg, problemMessage(res), "error");
   await refreshOne(c);
   refresh();
 }
 
 // refreshOne fetches one event again and updates its card.
 async function refreshOne(c) {
-  const { resp, body } = await call("GET", "/api/v1/events/" + encodeURIComponent(c.ev.id));
-  if (resp?.ok) update(c, body, true);
+  const res = await api("GET", "/api/v1/events/" + encodeURIComponent(c.ev.id));
+  const body = res.body;
+  if (res.ok) update(c, body, true);
 }
 
 // ---------------------------------------------------------------------------
@@ -356,14 +323,15 @@ async function changeCapacity(c) {
     c.capacity.focus();
     return;
   }
-  const { resp, body } = await call("PATCH", "/api/v1/events/" + encodeURIComponent(c.ev.id), { capacity: n });
+  const res = await api("PATCH", "/api/v1/events/" + encodeURIComponent(c.ev.id), { capacity: n });
+  const body = res.body;
   gen++; // loads begun meanwhile are outdated too
-  if (resp?.ok) {
+  if (res.ok) {
     c.capacityDirty = false;
     say(c.manageMsg, t("ev_capacity_ok", { title: body.title ?? c.ev.title, n: body.capacity ?? n }), "ok");
     update(c, body, true);
   } else {
-    say(c.manageMsg, problemMessage(resp, body), "error");
+    say(c.manageMsg, problemMessage(res), "error");
   }
   refresh();
 }
@@ -371,9 +339,10 @@ async function changeCapacity(c) {
 // loadAttendees shows the registrations: confirmed first, then the
 // waiting list in order (the API's order).
 async function loadAttendees(c) {
-  const { resp, body } = await call("GET", "/api/v1/events/" + encodeURIComponent(c.ev.id) + "/registrations");
-  if (!resp?.ok) {
-    say(c.manageMsg, problemMessage(resp, body), "error");
+  const res = await api("GET", "/api/v1/events/" + encodeURIComponent(c.ev.id) + "/registrations");
+  const body = res.body;
+  if (!res.ok) {
+    say(c.manageMsg, problemMessage(res), "error");
     return;
   }
   const regs = Array.isArray(body) ? body : [];
@@ -404,25 +373,16 @@ async function loadAttendees(c) {
 // and saves it as a file.
 async function downloadCSV(c, button, forSheet) {
   button.disabled = true;
-  let resp;
-  try {
-    resp = await fetch("/api/v1/events/" + encodeURIComponent(c.ev.id) + "/registrations" + (forSheet ? "?format=tableur" : ""), {
-      credentials: "same-origin", headers: { Accept: "text/csv" },
-    });
-  } catch (err) {
-    button.disabled = false;
-    say(c.manageMsg, t("err_network"), "error");
-    return;
-  }
+  const res = await api("GET", "/api/v1/events/" + encodeURIComponent(c.ev.id) + "/registrations" + (forSheet ? "?format=tableur" : ""),
+    undefined, { accept: "text/csv" });
   button.disabled = false;
-  if (!resp.ok) {
-    const body = await resp.json().catch(() => ({}));
-    say(c.manageMsg, problemMessage(resp, body), "error");
+  if (!res.ok) {
+    say(c.manageMsg, problemMessage(res), "error");
     return;
   }
-  const blob = await resp.blob();
+  const blob = res.body;
   // The UTF-8 name (filename*) when given: the title keeps its accents.
-  const cd = resp.headers.get("Content-Disposition") ?? "";
+  const cd = res.resp.headers.get("Content-Disposition") ?? "";
   const utf8 = /filename\*=UTF-8''([^;]+)/i.exec(cd);
   const m = /filename="([^"]+)"/.exec(cd);
   const file = utf8 ? decodeURIComponent(utf8[1]) : m ? m[1] : "inscriptions-" + c.ev.id + ".csv";
@@ -446,16 +406,16 @@ function askCancel(c, box, button) {
   yes.addEventListener("click", async () => {
     yes.disabled = true;
     gen++;
-    const { resp, body } = await call("DELETE", "/api/v1/events/" + encodeURIComponent(c.ev.id));
+    const res = await api("DELETE", "/api/v1/events/" + encodeURIComponent(c.ev.id));
     gen++; // loads begun meanwhile are outdated too
-    if (resp?.status === 204) {
+    if (res.status === 204) {
       say(c.msg, t("ev_cancelled_ok", { title: c.ev.title }), "ok");
       c.title.tabIndex = -1;
       c.title.focus();
       await refreshOne(c);
     } else {
       yes.disabled = false;
-      say(c.manageMsg, problemMessage(resp, body), "error");
+      say(c.manageMsg, problemMessage(res), "error");
     }
     refresh();
   });
@@ -483,29 +443,31 @@ async function load() {
   const announce = announceNext;
   let full;
   if (single) {
-    const { resp, body } = await call("GET", "/api/v1/events/" + encodeURIComponent(single));
-    if (resp?.status === 404) {
+    const res = await api("GET", "/api/v1/events/" + encodeURIComponent(single));
+    const body = res.body;
+    if (res.status === 404) {
       for (const c of cards.values()) c.li.remove();
       cards.clear();
       say(status, t("event_not_found"), "error");
       return;
     }
-    if (!resp?.ok) {
-      say(status, problemMessage(resp, body), "error");
+    if (!res.ok) {
+      say(status, problemMessage(res), "error");
       return;
     }
     full = [body];
     document.title = body.title + " — " + siteTitle;
   } else {
-    const { resp, body } = await call("GET", "/api/v1/events");
-    if (!resp?.ok) {
-      say(status, problemMessage(resp, body), "error");
+    const res = await api("GET", "/api/v1/events");
+    const body = res.body;
+    if (!res.ok) {
+      say(status, problemMessage(res), "error");
       return;
     }
     const summaries = Array.isArray(body) ? body : [];
     full = await Promise.all(summaries.map(async (s) => {
-      const one = await call("GET", "/api/v1/events/" + encodeURIComponent(s.id));
-      return one.resp?.ok ? one.body : s;
+      const one = await api("GET", "/api/v1/events/" + encodeURIComponent(s.id));
+      return one.ok ? one.body : s;
     }));
   }
   if (g !== gen) {
@@ -640,21 +602,22 @@ if (form) {
     const button = form.querySelector('button[type="submit"]');
     button.disabled = true;
     say(result, t("ev_creating"));
-    const { resp, body } = await call("POST", "/api/v1/events", req);
+    const res = await api("POST", "/api/v1/events", req);
+    const body = res.body;
     button.disabled = false;
-    if (resp?.status === 201) {
+    if (res.status === 201) {
       say(result, t("ev_created_ok", { title: body.title ?? title, when: when(body.start ? body : req) }), "ok");
       form.reset();
       refresh();
       return;
     }
-    if (resp?.status === 409 && body.code === "conflict") {
+    if (res.status === 409 && body.code === "conflict") {
       const slots = (body.conflicts ?? []).map((c) => t("err_conflict_slot", { start: fmtTime(c.start, zone), end: fmtTime(c.end, zone) }));
       const whenTaken = slots.length ? slots.join(t("err_conflict_and")) : t("err_conflict_slot", { start, end });
       say(result, t("err_conflict", { room: rooms[room]?.name ?? room, slots: whenTaken }), "error");
       return;
     }
-    say(result, problemMessage(resp, body), "error");
+    say(result, problemMessage(res), "error");
   });
 }
 

@@ -5,7 +5,7 @@
 // events (GET /api/v1/events, then GET /api/v1/events/{id} for
 // my_registration), each with an unregister button (DELETE
 // /api/v1/events/{id}/registrations/me).
-import { t, csrf, detailIn, pad, wallParts, zoned, ruleMessage } from "./common.js";
+import { t, pad, wallParts, zoned, api, problemText } from "./common.js";
 import { askInline } from "./ask.js";
 import { showNotes } from "./notes.js";
 
@@ -25,32 +25,11 @@ const fmt = (iso, room, opts) => new Intl.DateTimeFormat(locale, { timeZone: zon
 const fmtDate = (iso, room) => fmt(iso, room, { weekday: "long", day: "numeric", month: "long", year: "numeric" });
 const fmtTime = (iso, room) => fmt(iso, room, { hour: "2-digit", minute: "2-digit" });
 
-function errorMessage(status) {
-  switch (status) {
-    case 401: return t("err_auth");
-    case 403: return t("err_forbidden");
-    case 404: return t("err_not_found");
-    case 429: return t("err_rate");
-    case 503: return t("err_unavailable");
-  }
-  return t("err_generic", { status });
-}
 
 async function cancel(b, row, button) {
   button.disabled = true;
-  let resp;
-  try {
-    resp = await fetch("/api/v1/bookings/" + encodeURIComponent(b.id), {
-      method: "DELETE",
-      credentials: "same-origin",
-      headers: { Accept: "application/json", "X-CSRF-Token": csrf },
-    });
-  } catch (err) {
-    status.textContent = t("err_network");
-    button.disabled = false;
-    return;
-  }
-  if (resp.status === 204 || resp.ok) {
+  const res = await api("DELETE", "/api/v1/bookings/" + encodeURIComponent(b.id));
+  if (res.ok) {
     if (row.nextElementSibling?.classList.contains("move-row")) {
       row.nextElementSibling.remove();
     }
@@ -63,7 +42,7 @@ async function cancel(b, row, button) {
     }
     return;
   }
-  status.textContent = errorMessage(resp.status);
+  status.textContent = problemText(res);
   button.disabled = false;
 }
 
@@ -100,18 +79,12 @@ function cell(text) {
 }
 
 async function load() {
-  let list;
-  try {
-    const resp = await fetch("/api/v1/bookings?mine=true", { credentials: "same-origin", headers: { Accept: "application/json" } });
-    if (!resp.ok) {
-      status.textContent = errorMessage(resp.status);
-      return;
-    }
-    list = await resp.json();
-  } catch (err) {
-    status.textContent = t("err_network");
+  const res = await api("GET", "/api/v1/bookings?mine=true");
+  if (!res.ok || !Array.isArray(res.body)) {
+    status.textContent = problemText(res);
     return;
   }
+  const list = res.body;
   list.sort((a, b) => Date.parse(a.start) - Date.parse(b.start));
   tbody.replaceChildren();
   for (const b of list) {
@@ -261,22 +234,10 @@ async function move(b, form, result, save) {
   const room = rooms[b.room]?.name ?? b.room;
   save.disabled = true;
   result.textContent = t("mine_move_in_progress");
-  let resp;
-  try {
-    resp = await fetch("/api/v1/bookings/" + encodeURIComponent(b.id), {
-      method: "PATCH",
-      credentials: "same-origin",
-      headers: { "Content-Type": "application/json", Accept: "application/json", "X-CSRF-Token": csrf },
-      body: JSON.stringify(req),
-    });
-  } catch (err) {
-    save.disabled = false;
-    showResult(result, false, t("err_network"));
-    return;
-  }
-  const body = await resp.json().catch(() => ({}));
+  const res = await api("PATCH", "/api/v1/bookings/" + encodeURIComponent(b.id), req);
+  const body = res.body;
   save.disabled = false;
-  if (resp.ok) {
+  if (res.ok) {
     const s = body.start ?? req.start;
     const e = body.end ?? req.end;
     await load();
@@ -284,25 +245,14 @@ async function move(b, form, result, save) {
     status.textContent = t("mine_moved", { title: b.title, date: fmtDate(s, b.room), start: fmtTime(s, b.room), end: fmtTime(e, b.room) });
     return;
   }
-  switch (resp.status) {
-    case 409: {
-      const slots = (body.conflicts ?? []).map((c) => t("err_conflict_slot", { start: fmtTime(c.start, b.room), end: fmtTime(c.end, b.room) }));
+  // A slot taken says by what, in the room's hours.
+  showResult(result, false, problemText(res, {
+    409: (p) => {
+      const slots = (p.conflicts ?? []).map((c) => t("err_conflict_slot", { start: fmtTime(c.start, b.room), end: fmtTime(c.end, b.room) }));
       const when = slots.length ? slots.join(t("err_conflict_and")) : t("err_conflict_slot", { start: fmtTime(req.start, b.room), end: fmtTime(req.end, b.room) });
-      showResult(result, false, t("err_conflict", { room, slots: when }));
-      return;
-    }
-    case 422:
-      if (body.code === "rule_violation") {
-        showResult(result, false, ruleMessage(body));
-      } else {
-        showResult(result, false, t("err_invalid", { detail: detailIn(body.detail) }));
-      }
-      return;
-    case 400:
-      showResult(result, false, t("err_invalid", { detail: detailIn(body.detail) }));
-      return;
-  }
-  showResult(result, false, errorMessage(resp.status));
+      return t("err_conflict", { room, slots: when });
+    },
+  }));
 }
 
 load();
@@ -320,19 +270,8 @@ const evZone = (ev) => ev.room || Object.keys(rooms)[0];
 
 async function unregister(ev, li, button) {
   button.disabled = true;
-  let resp;
-  try {
-    resp = await fetch("/api/v1/events/" + encodeURIComponent(ev.id) + "/registrations/me", {
-      method: "DELETE",
-      credentials: "same-origin",
-      headers: { Accept: "application/json", "X-CSRF-Token": csrf },
-    });
-  } catch (err) {
-    regsStatus.textContent = t("err_network");
-    button.disabled = false;
-    return;
-  }
-  if (resp.ok) {
+  const res = await api("DELETE", "/api/v1/events/" + encodeURIComponent(ev.id) + "/registrations/me");
+  if (res.ok) {
     li.remove();
     regsStatus.textContent = t("regs_unregistered", { title: ev.title });
     regsStatus.focus(); // the item is gone: the answer takes the focus, not the body
@@ -342,30 +281,24 @@ async function unregister(ev, li, button) {
     }
     return;
   }
-  regsStatus.textContent = errorMessage(resp.status);
+  regsStatus.textContent = problemText(res);
   button.disabled = false;
 }
 
 async function loadRegistrations() {
   regsStatus.textContent = t("loading");
-  let mine;
-  try {
-    const resp = await fetch("/api/v1/events", { credentials: "same-origin", headers: { Accept: "application/json" } });
-    if (!resp.ok) {
-      regsStatus.textContent = errorMessage(resp.status);
-      return;
-    }
-    const now = Date.now();
-    const coming = (await resp.json()).filter((ev) => Date.parse(ev.end) > now && ev.status !== "cancelled");
-    const details = await Promise.all(coming.map(async (ev) => {
-      const r = await fetch("/api/v1/events/" + encodeURIComponent(ev.id), { credentials: "same-origin", headers: { Accept: "application/json" } });
-      return r.ok ? r.json() : null;
-    }));
-    mine = details.filter((ev) => ev?.my_registration);
-  } catch (err) {
-    regsStatus.textContent = t("err_network");
+  const res = await api("GET", "/api/v1/events");
+  if (!res.ok || !Array.isArray(res.body)) {
+    regsStatus.textContent = problemText(res);
     return;
   }
+  const now = Date.now();
+  const coming = res.body.filter((ev) => Date.parse(ev.end) > now && ev.status !== "cancelled");
+  const details = await Promise.all(coming.map(async (ev) => {
+    const one = await api("GET", "/api/v1/events/" + encodeURIComponent(ev.id));
+    return one.ok ? one.body : null;
+  }));
+  const mine = details.filter((ev) => ev?.my_registration);
   mine.sort((a, b) => Date.parse(a.start) - Date.parse(b.start));
   regsList.replaceChildren(...mine.map((ev) => {
     const li = document.createElement("li");
@@ -409,19 +342,6 @@ const feedLink = document.getElementById("feed-link");
 const feedURL = document.getElementById("feed-url");
 const feedWebcal = document.getElementById("feed-webcal");
 
-async function feedCall(method) {
-  try {
-    return await fetch("/api/v1/me/feed", {
-      method,
-      credentials: "same-origin",
-      headers: { Accept: "application/json", "X-CSRF-Token": csrf },
-    });
-  } catch (err) {
-    feedStatus.textContent = t("err_network");
-    return null;
-  }
-}
-
 // Whether a link exists, and since when (the link itself is shown only
 // when made): GET /api/v1/me/feed.
 const feedState = document.getElementById("feed-state");
@@ -431,12 +351,12 @@ const feedRevoke = document.getElementById("feed-revoke");
 let feedExists = false;
 
 async function loadFeedState() {
-  const resp = await feedCall("GET");
-  if (!resp?.ok) {
+  const res = await api("GET", "/api/v1/me/feed");
+  if (!res.ok) {
+    if (!res.status) feedStatus.textContent = problemText(res);
     return;
   }
-  const st = await resp.json();
-  showFeedState(st.exists, st.created_at);
+  showFeedState(res.body.exists, res.body.created_at);
 }
 
 function showFeedState(exists, createdAt) {
@@ -470,13 +390,12 @@ feedRevoke.addEventListener("click", () => {
 loadFeedState();
 
 async function makeFeedLink() {
-  const resp = await feedCall("POST");
-  if (!resp) return;
-  if (resp.status !== 201) {
-    feedStatus.textContent = errorMessage(resp.status);
+  const res = await api("POST", "/api/v1/me/feed");
+  if (res.status !== 201) {
+    feedStatus.textContent = problemText(res);
     return;
   }
-  const { url } = await resp.json();
+  const { url } = res.body;
   feedURL.value = url;
   feedWebcal.href = url.replace(/^https?:/, "webcal:");
   feedLink.hidden = false;
@@ -487,10 +406,9 @@ async function makeFeedLink() {
 }
 
 async function revokeFeedLink() {
-  const resp = await feedCall("DELETE");
-  if (!resp) return;
-  if (resp.status !== 204) {
-    feedStatus.textContent = errorMessage(resp.status);
+  const res = await api("DELETE", "/api/v1/me/feed");
+  if (res.status !== 204) {
+    feedStatus.textContent = problemText(res);
     return;
   }
   feedLink.hidden = true;
@@ -508,40 +426,23 @@ const noticesKinds = document.getElementById("notices-kinds");
 const noticesStatus = document.getElementById("notices-status");
 const noticesLang = document.getElementById("notices-lang");
 
-async function prefsCall(method, body) {
-  try {
-    return await fetch("/api/v1/me/preferences", {
-      method,
-      credentials: "same-origin",
-      headers: body
-        ? { Accept: "application/json", "Content-Type": "application/json", "X-CSRF-Token": csrf }
-        : { Accept: "application/json" },
-      body: body ? JSON.stringify(body) : undefined,
-    });
-  } catch (err) {
-    noticesStatus.textContent = t("err_network");
-    return null;
-  }
-}
-
 async function savePrefs(body, undo) {
-  const resp = await prefsCall("PATCH", body);
-  if (resp && resp.status === 200) {
+  const res = await api("PATCH", "/api/v1/me/preferences", body);
+  if (res.status === 200) {
     noticesStatus.textContent = t("notices_saved");
     return;
   }
   undo();
-  if (resp) noticesStatus.textContent = errorMessage(resp.status);
+  noticesStatus.textContent = problemText(res);
 }
 
 async function loadNotices() {
-  const resp = await prefsCall("GET");
-  if (!resp) return;
-  if (resp.status !== 200) {
-    noticesStatus.textContent = resp.status === 404 ? t("notices_off") : errorMessage(resp.status);
+  const res = await api("GET", "/api/v1/me/preferences");
+  if (res.status !== 200) {
+    noticesStatus.textContent = res.status === 404 ? t("notices_off") : problemText(res);
     return;
   }
-  const prefs = await resp.json();
+  const prefs = res.body;
   for (const box of noticesKinds.querySelectorAll("input[data-kind]")) {
     const kind = box.dataset.kind;
     box.checked = prefs.notices?.[kind] ?? box.dataset.default === "true";

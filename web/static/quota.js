@@ -6,7 +6,7 @@
 // The quotas shown are those of the element's own data-site or data-room
 // when it has one, else of the page's site (#day[data-site]) or room
 // (#room[data-room]), else all of the member's.
-import { t } from "./common.js";
+import { t, api } from "./common.js";
 
 // duration says a number of minutes the way a member reads it.
 function duration(min) {
@@ -38,14 +38,9 @@ export async function refreshQuotas() {
   if (els.length === 0) return;
   const pageSite = document.querySelector("#day[data-site]")?.dataset.site;
   const pageRoom = document.querySelector("#room[data-room]")?.dataset.room;
-  let body;
-  try {
-    const resp = await fetch("/api/v1/me/quotas", { credentials: "same-origin", headers: { Accept: "application/json" } });
-    if (!resp.ok) return;
-    body = await resp.json();
-  } catch {
-    return;
-  }
+  const res = await api("GET", "/api/v1/me/quotas");
+  if (!res.ok) return;
+  const body = res.body;
   for (const el of els) {
     const room = el.dataset.room || pageRoom;
     const site = el.dataset.site || pageSite;

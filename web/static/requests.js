@@ -2,7 +2,7 @@
 // with approvers that wait for the member's answer (GET /api/v1/requests),
 // one per item, each with "Accepter" and "Refuser"; a refusal asks for
 // the reason, which the requester is told.
-import { t, csrf, detailIn } from "./common.js";
+import { t, api, problemText } from "./common.js";
 
 const root = document.getElementById("requests");
 const lang = root.dataset.lang;
@@ -16,34 +16,14 @@ const fmt = (iso, room, opts) => new Intl.DateTimeFormat(locale, { timeZone: zon
 const fmtDate = (iso, room) => fmt(iso, room, { weekday: "long", day: "numeric", month: "long" });
 const fmtTime = (iso, room) => fmt(iso, room, { hour: "2-digit", minute: "2-digit" });
 
-function errorMessage(code, body) {
-  switch (code) {
-    case 400: return t("err_invalid", { detail: detailIn(body?.detail) });
-    case 401: return t("err_auth");
-    case 403: return t("err_forbidden");
-    case 404: return t("requests_gone");
-    case 409: return t("requests_answered");
-    case 429: return t("err_rate");
-    case 503: return t("err_unavailable");
-  }
-  return t("err_generic", { status: code });
-}
+// requestProblem says why an answer failed: the request may be gone, or
+// answered by another approver meanwhile.
+const requestProblem = (res) => problemText(res, { 404: t("requests_gone"), 409: t("requests_answered") });
 
 // answer sends an acceptance, or a refusal with its reason.
 async function answer(r, li, accept, reason) {
-  let resp;
-  try {
-    resp = await fetch("/api/v1/requests/" + encodeURIComponent(r.id) + (accept ? "/accept" : "/refuse"), {
-      method: "POST",
-      credentials: "same-origin",
-      headers: { "Content-Type": "application/json", Accept: "application/json", "X-CSRF-Token": csrf },
-      body: JSON.stringify(accept ? {} : { reason }),
-    });
-  } catch (err) {
-    status.textContent = t("err_network");
-    return false;
-  }
-  if (resp.ok) {
+  const res = await api("POST", "/api/v1/requests/" + encodeURIComponent(r.id) + (accept ? "/accept" : "/refuse"), accept ? {} : { reason });
+  if (res.ok) {
     li.remove();
     status.textContent = t(accept ? "requests_accepted" : "requests_refused", { title: r.title });
     if (!list.children.length) {
@@ -52,8 +32,7 @@ async function answer(r, li, accept, reason) {
     status.focus();
     return true;
   }
-  const body = await resp.json().catch(() => ({}));
-  status.textContent = errorMessage(resp.status, body);
+  status.textContent = requestProblem(res);
   return false;
 }
 
@@ -101,18 +80,12 @@ function refuseForm(r, li, actions, refuse) {
 }
 
 async function load() {
-  let data;
-  try {
-    const resp = await fetch("/api/v1/requests", { credentials: "same-origin", headers: { Accept: "application/json" } });
-    if (!resp.ok) {
-      status.textContent = errorMessage(resp.status);
-      return;
-    }
-    data = await resp.json();
-  } catch (err) {
-    status.textContent = t("err_network");
+  const res = await api("GET", "/api/v1/requests");
+  if (!res.ok || !Array.isArray(res.body)) {
+    status.textContent = requestProblem(res);
     return;
   }
+  const data = res.body;
   list.replaceChildren();
   for (const r of data) {
     const li = document.createElement("li");
