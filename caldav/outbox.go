@@ -206,3 +206,41 @@ func (o *NoticeOutbox) Done(ctx context.Context, n notices.BookingNotice) error 
 	o.mu.Unlock()
 	return nil
 }
+
+// Remember implements notices.Outbox: the object is created told.
+func (o *NoticeOutbox) Remember(ctx context.Context, n notices.BookingNotice) error {
+	if n.At.IsZero() {
+		n.At = time.Now()
+	}
+	j := toJSON(n)
+	j.Told, j.ToldAt = true, time.Now().UTC().Truncate(time.Second)
+	data, err := encodeRemoval(j)
+	if err != nil {
+		return fmt.Errorf("notice outbox: %w", err)
+	}
+	name := outboxName(sameOf(n))
+	etag, err := o.store.Create(ctx, o.calendar, name, data)
+	if errors.Is(err, ErrPrecondition) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("notice outbox: remember %s of %s: %w", n.Kind, n.ID, err)
+	}
+	o.mu.Lock()
+	o.told[name] = etag
+	o.mu.Unlock()
+	return nil
+}
+
+// Remembered implements notices.Outbox.
+func (o *NoticeOutbox) Remembered(ctx context.Context, same string) (bool, error) {
+	obj, err := o.store.Get(ctx, o.calendar, outboxName(same))
+	if errors.Is(err, ErrNotFound) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("notice outbox: read: %w", err)
+	}
+	j, ok := decodeNotice(obj)
+	return ok && j.Told, nil
+}

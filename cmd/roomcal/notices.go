@@ -98,6 +98,8 @@ type noticeSetup struct {
 	mailer    notices.Mailer
 	outbox    notices.Outbox
 	bookings  notices.Bookings
+	upcoming  notices.Upcoming
+	eventList notices.EventList
 	claims    notices.Claims
 	events    notices.Events
 	prefs     booking.PreferencesStore
@@ -110,6 +112,7 @@ type noticeSetup struct {
 	// For tests: shorter waits (zero: the defaults).
 	window, sweep, backoff time.Duration
 	digestAt               func(time.Time) time.Time
+	remindAt               func(time.Time) time.Time
 }
 
 func newNoticeWorker(s noticeSetup) (*notices.Worker, error) {
@@ -126,6 +129,7 @@ func newNoticeWorker(s noticeSetup) (*notices.Worker, error) {
 		Preferences: s.prefs, Places: catalogPlaces{s.cat}, PublicURL: s.publicURL, From: s.from,
 		Unsubscribe: unsub, DailyCap: s.dailyCap, Zone: zone, Logger: s.log,
 		Outbox: s.outbox, Bookings: s.bookings, RoomZone: s.cat.Zone,
+		Upcoming: s.upcoming, EventList: s.eventList, RemindAt: s.remindAt,
 		Window: s.window, Sweep: s.sweep, Backoff: s.backoff, DigestAt: s.digestAt,
 	})
 }

@@ -278,3 +278,55 @@ func TestNoticeEventDeletedInCalendar(t *testing.T) {
 		t.Errorf("sent %d + %d, want 4 in all", sa.Sent, sc.Sent)
 	}
 }
+
+// TestNoticeReminders: a member who turned reminders on gets exactly one
+// reminder of her booking and one of the event she is registered for,
+// each with a REQUEST of its UID, from two replicas; a restart and a
+// Redis flush send none again; a member who did not turn them on gets
+// none.
+func TestNoticeReminders(t *testing.T) {
+	sink, dir := testenv.SMTPSink(t)
+	b, r := noticeBackend(t)
+	due := func(start time.Time) time.Time { return start.Add(-72 * time.Hour) } // due at once
+	opts := func() instanceOpts {
+		o := fastNotices(sink)
+		o.remindAt = due
+		return instanceOpts{syncInterval: 300 * time.Millisecond, notices: o}
+	}
+	a := newInstance(t, b, opts())
+	c := newInstance(t, b, opts())
+	claire, paul := mailed(41), mailed(42)
+	if x := a.as(t, claire, "PATCH", "/api/v1/me/preferences", map[string]any{"notices": map[string]bool{"reminder": true}}, ""); x.status != 200 {
+		t.Fatalf("preferences: %d %s", x.status, x.body)
+	}
+	booked := bookIn(t, a, claire, "loire", "nantes", 1, 10)
+	bookIn(t, c, paul, "loire", "nantes", 1, 12)
+	start, end := slot(1, 18)
+	ev := a.createEvent(t, map[string]any{"start": start.Format(time.RFC3339), "end": end.Format(time.RFC3339)})
+	a.register(t, claire, ev)
+	c.register(t, paul, ev)
+
+	ms := testenv.AwaitMail(t, dir, claire.email, 2, 30*time.Second)
+	rc := redis.NewClient(&redis.Options{Addr: r.Addr()})
+	defer rc.Close()
+	if err := rc.FlushAll(context.Background()).Err(); err != nil {
+		t.Fatal(err)
+	}
+	a.stopNotices()
+	newInstance(t, b, opts())
+	ms = quiet(t, dir, claire.email, 2, 4*time.Second)
+	seen := map[string]bool{}
+	for _, m := range ms {
+		subject, inv := readNotice(t, m)
+		seen[inv.UID] = true
+		want := map[string]string{booked: "Rappel, demain : Réunion de " + claire.name + ", ", ev: "Rappel, demain : Assemblée générale, "}[inv.UID]
+		if want == "" || !strings.HasPrefix(subject, want) || inv.Method != "REQUEST" || !strings.EqualFold(inv.Attendee, "mailto:"+claire.email) ||
+			!inv.TZIDsHaveVTimezone {
+			t.Errorf("%q %+v", subject, inv)
+		}
+	}
+	if len(ms) == 2 && (!seen[booked] || !seen[ev]) {
+		t.Errorf("reminders of %v, want %s and %s", seen, booked, ev)
+	}
+	quiet(t, dir, paul.email, 0, 0)
+}

@@ -38,6 +38,7 @@ type noticeOpts struct {
 	window, sweep, backoff time.Duration
 	cap                    int
 	digestAt               func(time.Time) time.Time
+	remindAt               func(time.Time) time.Time
 	links                  *api.NoticeLinks
 }
 
@@ -57,10 +58,10 @@ func (o *noticeOpts) start(t *testing.T, store caldav.Store, rc redis.UniversalC
 		o.links = api.NewNoticeLinks("https://salles.example.coop", []byte("notice test key"))
 	}
 	w, err := newNoticeWorker(noticeSetup{
-		mailer: sender, outbox: outbox, bookings: svc, claims: redisgate.NewNoticeClaims(rc, gopts...), events: evs,
+		mailer: sender, outbox: outbox, bookings: svc, upcoming: svc, eventList: evs, claims: redisgate.NewNoticeClaims(rc, gopts...), events: evs,
 		prefs: caldav.NewMemberPreferences(store, tokensCalendar), cat: cat, links: o.links,
 		publicURL: "https://salles.example.coop", from: "Salles <salles@example.coop>", dailyCap: o.cap, log: log,
-		window: o.window, sweep: o.sweep, backoff: o.backoff, digestAt: o.digestAt,
+		window: o.window, sweep: o.sweep, backoff: o.backoff, digestAt: o.digestAt, remindAt: o.remindAt,
 	})
 	if err != nil {
 		t.Fatal(err)

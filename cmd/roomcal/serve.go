@@ -128,7 +128,7 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 	var noticeStats api.NoticeStats
 	if mailer != nil {
 		worker, err = newNoticeWorker(noticeSetup{
-			mailer: mailer, outbox: outbox, bookings: svc, claims: d.claims, events: evs, prefs: prefs, cat: cat, links: links,
+			mailer: mailer, outbox: outbox, bookings: svc, upcoming: svc, eventList: evs, claims: d.claims, events: evs, prefs: prefs, cat: cat, links: links,
 			publicURL: cfg.PublicURL, from: cfg.MailFrom, dailyCap: cfg.NoticeDailyCap, log: log,
 		})
 		if err != nil {

@@ -228,6 +228,24 @@ type Outbox interface {
 	Owed(ctx context.Context, n BookingNotice) (bool, error)
 	// Done marks n told.
 	Done(ctx context.Context, n BookingNotice) error
+	// Remember records n (a reminder) as told at once; one recorded
+	// already is left as it is.
+	Remember(ctx context.Context, n BookingNotice) error
+	// Remembered reports whether a notice naming the change same was
+	// recorded as told.
+	Remembered(ctx context.Context, same string) (bool, error)
+}
+
+// Upcoming lists what starts soon, for the day-before reminders: the
+// members' bookings (booking.Service.Starting) and the events
+// (events.Service.List; their registrants are read with Events.Record).
+type Upcoming interface {
+	Starting(ctx context.Context, from, to time.Time) ([]booking.ReminderBooking, error)
+}
+
+// EventList lists the events overlapping [from, to).
+type EventList interface {
+	List(ctx context.Context, from, to time.Time) ([]events.Summary, error)
 }
 
 // Bookings reads bookings as they are now (booking.Service.Lookup):

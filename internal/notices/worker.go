@@ -52,8 +52,15 @@ type Options struct {
 	Outbox   Outbox
 	Bookings Bookings
 	RoomZone func(room string) *time.Location
-	Logger   *slog.Logger
-	Now      func() time.Time
+	// Upcoming and EventList list what starts soon, for the day-before
+	// reminders (opt-in; nil: none); RemindAt says when the reminder of
+	// something starting at start goes out (default: 17:00 the day
+	// before, in Zone).
+	Upcoming  Upcoming
+	EventList EventList
+	RemindAt  func(start time.Time) time.Time
+	Logger    *slog.Logger
+	Now       func() time.Time
 }
 
 // Stats count what the Worker did since it started (metrics).
@@ -90,6 +97,9 @@ type Worker struct {
 	deferred map[string]map[string]deferredNotice
 	digestAt time.Time
 	token    string
+	// reminded: reminders settled by this process (told, or turned off
+	// until the time given), by key.
+	reminded map[string]time.Time
 
 	sent, failed, retried, grouped, skipped, deferredN, digests atomic.Int64
 }
@@ -128,6 +138,13 @@ func New(opts Options) (*Worker, error) {
 			return time.Date(d.Year(), d.Month(), d.Day(), 7, 0, 0, 0, zone)
 		}
 	}
+	if opts.RemindAt == nil {
+		zone := opts.Zone
+		opts.RemindAt = func(start time.Time) time.Time {
+			d := start.In(zone).AddDate(0, 0, -1)
+			return time.Date(d.Year(), d.Month(), d.Day(), 17, 0, 0, 0, zone)
+		}
+	}
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
 	}
@@ -141,7 +158,7 @@ func New(opts Options) (*Worker, error) {
 		opt: opts, log: opts.Logger, hints: make(chan string, 1024),
 		due: map[string]time.Time{}, first: map[string]time.Time{}, firstMark: map[string]string{},
 		fails: map[string]int{}, retryAt: map[string]time.Time{}, owed: map[string]map[string]string{},
-		deferred: map[string]map[string]deferredNotice{},
+		deferred: map[string]map[string]deferredNotice{}, reminded: map[string]time.Time{},
 	}, nil
 }
 
@@ -266,6 +283,7 @@ func (w *Worker) sweep(ctx context.Context) {
 	}
 	w.token = ch.Token
 	w.bookingNotices(ctx)
+	w.reminders(ctx)
 }
 
 // key names one member's notices about one event.
