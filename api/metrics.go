@@ -79,16 +79,17 @@ func (s *Server) metrics(c *gin.Context) {
 	}
 	if s.opts.Notices != nil {
 		st := s.opts.Notices.NoticeCounts()
-		fmt.Fprintln(w, "# HELP roomcal_notices_total Notices by outcome: sent (accepted by the SMTP server, digests included), failed (a send that failed; tried again), retried (a send after a failure), grouped (a change folded into a notice already waiting), skipped_no_address (the member has no e-mail address), deferred (held back for the daily digest by the daily cap), digests (daily digests sent).")
+		fmt.Fprintln(w, "# HELP roomcal_notices_total Notices by outcome: sent (accepted by the SMTP server, digests included), failed (a send that failed; tried again), retried (a send after a failure), grouped (a change folded into a notice already waiting), skipped_no_address (the member has no e-mail address), deferred (held back for the daily digest by the daily cap), digests (daily digests sent), pruned (told notices deleted from the outbox).")
 		fmt.Fprintln(w, "# TYPE roomcal_notices_total counter")
-		for _, outcome := range []string{"sent", "failed", "retried", "grouped", "skipped_no_address", "deferred", "digests"} {
+		for _, outcome := range []string{"sent", "failed", "retried", "grouped", "skipped_no_address", "deferred", "digests", "pruned"} {
 			fmt.Fprintf(w, "roomcal_notices_total{outcome=%q} %d\n", outcome, st[outcome])
 		}
 	}
 }
 
 // NoticeStats gives the notices worker's counters by outcome (sent,
-// failed, retried, grouped, skipped_no_address, deferred, digests).
+// failed, retried, grouped, skipped_no_address, deferred, digests,
+// pruned).
 type NoticeStats interface {
 	NoticeCounts() map[string]int64
 }

@@ -244,3 +244,55 @@ func (o *NoticeOutbox) Remembered(ctx context.Context, same string) (bool, error
 	j, ok := decodeNotice(obj)
 	return ok && j.Told, nil
 }
+
+// Prune implements notices.Outbox: it deletes the told objects whose
+// entry ended and that were told, both before before (If-Match: one
+// changed meanwhile is left). Objects not told are never deleted: the
+// worker marks them told first (sent, or over with nothing to tell).
+// Names are never used again once pruned: a removal's is its booking's,
+// gone for good; the others name one change, or a reminder of one start.
+func (o *NoticeOutbox) Prune(ctx context.Context, before time.Time) (int, error) {
+	ch, err := o.store.Changes(ctx, o.calendar, "")
+	if err != nil {
+		return 0, fmt.Errorf("notice outbox: list: %w", err)
+	}
+	var names []string
+	for _, ref := range ch.Changed {
+		if strings.HasPrefix(ref.Name, outboxPrefix) {
+			names = append(names, ref.Name)
+		}
+	}
+	if len(names) == 0 {
+		return 0, nil
+	}
+	objs, err := o.store.MultiGet(ctx, o.calendar, names)
+	if err != nil {
+		return 0, fmt.Errorf("notice outbox: read: %w", err)
+	}
+	n := 0
+	for _, obj := range objs {
+		j, ok := decodeNotice(obj)
+		if !ok || !j.Told {
+			continue
+		}
+		told := j.ToldAt
+		if told.IsZero() {
+			told = j.At
+		}
+		if !j.End.Before(before) || !told.Before(before) {
+			continue
+		}
+		err := o.store.Delete(ctx, o.calendar, obj.Name, obj.ETag)
+		if errors.Is(err, ErrPrecondition) || errors.Is(err, ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			return n, fmt.Errorf("notice outbox: prune %s: %w", obj.Name, err)
+		}
+		o.mu.Lock()
+		delete(o.told, obj.Name)
+		o.mu.Unlock()
+		n++
+	}
+	return n, nil
+}

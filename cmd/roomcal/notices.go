@@ -113,6 +113,7 @@ type noticeSetup struct {
 	window, sweep, backoff time.Duration
 	digestAt               func(time.Time) time.Time
 	remindAt               func(time.Time) time.Time
+	retention, pruneEvery  time.Duration
 }
 
 func newNoticeWorker(s noticeSetup) (*notices.Worker, error) {
@@ -130,6 +131,7 @@ func newNoticeWorker(s noticeSetup) (*notices.Worker, error) {
 		Unsubscribe: unsub, DailyCap: s.dailyCap, Zone: zone, Logger: s.log,
 		Outbox: s.outbox, Bookings: s.bookings, RoomZone: s.cat.Zone,
 		Upcoming: s.upcoming, EventList: s.eventList, RemindAt: s.remindAt,
+		Retention: s.retention, PruneEvery: s.pruneEvery,
 		Window: s.window, Sweep: s.sweep, Backoff: s.backoff, DigestAt: s.digestAt,
 	})
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/roomcal/roomcal/caldav"
+	"github.com/roomcal/roomcal/internal/notices"
 	"github.com/roomcal/roomcal/internal/testenv"
 )
 
@@ -329,4 +330,70 @@ func TestNoticeReminders(t *testing.T) {
 		t.Errorf("reminders of %v, want %s and %s", seen, booked, ev)
 	}
 	quiet(t, dir, paul.email, 0, 0)
+}
+
+// TestNoticeOutboxPrune, on Radicale: pruning deletes the told notices
+// over and told before the limit, and nothing else: a notice not told
+// stays (and is still pending) however old its entry; a worker prunes
+// on its own.
+func TestNoticeOutboxPrune(t *testing.T) {
+	b, _ := noticeBackend(t)
+	ctx := context.Background()
+	out := caldav.NewNoticeOutbox(b.store, tokensCalendar)
+	past, future := time.Now().Add(-48*time.Hour), time.Now().Add(48*time.Hour)
+	mk := func(id string, end time.Time) notices.BookingNotice {
+		return notices.BookingNotice{Kind: notices.KindBookingRemoved, ID: id, Room: "loire", Start: end.Add(-time.Hour), End: end,
+			Owner: "membre-051", By: "admin", Same: id, At: end.Add(-2 * time.Hour)}
+	}
+	for _, n := range []notices.BookingNotice{mk("loire_untoldpast", past), mk("loire_untoldfuture", future)} {
+		if err := out.Put(ctx, n); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, n := range []notices.BookingNotice{mk("loire_toldpast", past), mk("loire_toldfuture", future)} {
+		if err := out.Remember(ctx, n); err != nil {
+			t.Fatal(err)
+		}
+	}
+	n, err := out.Prune(ctx, time.Now().Add(time.Hour))
+	if err != nil || n != 1 {
+		t.Fatalf("pruned %d (%v), want 1", n, err)
+	}
+	for same, want := range map[string]bool{"loire_toldpast": false, "loire_toldfuture": true} {
+		if got, err := out.Remembered(ctx, same); err != nil || got != want {
+			t.Errorf("%s remembered: %v (%v), want %v", same, got, err, want)
+		}
+	}
+	pending, err := out.Pending(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ids := map[string]bool{}
+	for _, p := range pending {
+		ids[p.ID] = true
+	}
+	if len(pending) != 2 || !ids["loire_untoldpast"] || !ids["loire_untoldfuture"] {
+		t.Errorf("pending after pruning: %+v", pending)
+	}
+	if n, err := out.Prune(ctx, time.Now().Add(time.Hour)); err != nil || n != 0 {
+		t.Errorf("pruned again %d (%v), want 0", n, err)
+	}
+
+	// A worker marks the untold notice that is over as told (nothing to
+	// tell), then prunes it with the other one over.
+	sink, _ := testenv.SMTPSink(t)
+	o := fastNotices(sink)
+	o.retention, o.pruneEvery = time.Millisecond, 500*time.Millisecond
+	in := newInstance(t, b, instanceOpts{notices: o})
+	deadline := time.Now().Add(20 * time.Second)
+	for in.notices.Stats().Pruned < 1 {
+		if time.Now().After(deadline) {
+			t.Fatalf("stats %+v: nothing pruned", in.notices.Stats())
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	pending, err = out.Pending(ctx)
+	if err != nil || len(pending) != 1 || pending[0].ID != "loire_untoldfuture" {
+		t.Errorf("pending after the worker: %+v (%v), want the future one only", pending, err)
+	}
 }

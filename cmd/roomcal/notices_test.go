@@ -39,6 +39,7 @@ type noticeOpts struct {
 	cap                    int
 	digestAt               func(time.Time) time.Time
 	remindAt               func(time.Time) time.Time
+	retention, pruneEvery  time.Duration
 	links                  *api.NoticeLinks
 }
 
@@ -62,6 +63,7 @@ func (o *noticeOpts) start(t *testing.T, store caldav.Store, rc redis.UniversalC
 		prefs: caldav.NewMemberPreferences(store, tokensCalendar), cat: cat, links: o.links,
 		publicURL: "https://salles.example.coop", from: "Salles <salles@example.coop>", dailyCap: o.cap, log: log,
 		window: o.window, sweep: o.sweep, backoff: o.backoff, digestAt: o.digestAt, remindAt: o.remindAt,
+		retention: o.retention, pruneEvery: o.pruneEvery,
 	})
 	if err != nil {
 		t.Fatal(err)

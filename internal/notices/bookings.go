@@ -292,3 +292,24 @@ func (w *Worker) zoneOf(room string) *time.Location {
 	}
 	return w.opt.RoomZone(room)
 }
+
+// prune deletes the told notices of the outbox kept past Retention, at
+// most once per PruneEvery across replicas (a claim left to expire).
+func (w *Worker) prune(ctx context.Context) {
+	if w.opt.Outbox == nil {
+		return
+	}
+	ok, err := w.opt.Claims.Claim(ctx, "notice-prune", w.opt.PruneEvery)
+	if err != nil || !ok {
+		return
+	}
+	n, err := w.opt.Outbox.Prune(ctx, w.opt.Now().Add(-w.opt.Retention))
+	w.pruned.Add(int64(n))
+	if err != nil {
+		w.log.WarnContext(ctx, "notices: outbox not pruned; tried again later", "pruned", n, "err", err)
+		return
+	}
+	if n > 0 {
+		w.log.InfoContext(ctx, "notices: told notices pruned from the outbox", "pruned", n)
+	}
+}

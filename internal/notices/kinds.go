@@ -234,6 +234,9 @@ type Outbox interface {
 	// Remembered reports whether a notice naming the change same was
 	// recorded as told.
 	Remembered(ctx context.Context, same string) (bool, error)
+	// Prune deletes the notices told and over before before, and no
+	// other; it returns how many.
+	Prune(ctx context.Context, before time.Time) (int, error)
 }
 
 // Upcoming lists what starts soon, for the day-before reminders: the

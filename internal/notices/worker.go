@@ -59,8 +59,12 @@ type Options struct {
 	Upcoming  Upcoming
 	EventList EventList
 	RemindAt  func(start time.Time) time.Time
-	Logger    *slog.Logger
-	Now       func() time.Time
+	// Retention is how long told notices are kept in the outbox after
+	// they were told and their entry ended (default 7 days); PruneEvery
+	// how often, across replicas, they are pruned (default 6h).
+	Retention, PruneEvery time.Duration
+	Logger                *slog.Logger
+	Now                   func() time.Time
 }
 
 // Stats count what the Worker did since it started (metrics).
@@ -70,6 +74,7 @@ type Stats struct {
 	Retried          int64 // sends that were a retry after a failure
 	Grouped          int64 // changes folded into a notice already waiting
 	SkippedNoAddress int64 // notices not sent: the member has no address
+	Pruned           int64 // told notices deleted from the outbox
 	Deferred         int64 // notices held back for the daily digest
 	Digests          int64 // digests sent
 }
@@ -101,7 +106,7 @@ type Worker struct {
 	// until the time given), by key.
 	reminded map[string]time.Time
 
-	sent, failed, retried, grouped, skipped, deferredN, digests atomic.Int64
+	sent, failed, retried, grouped, skipped, deferredN, digests, pruned atomic.Int64
 }
 
 type deferredNotice struct {
@@ -145,6 +150,12 @@ func New(opts Options) (*Worker, error) {
 			return time.Date(d.Year(), d.Month(), d.Day(), 17, 0, 0, 0, zone)
 		}
 	}
+	if opts.Retention <= 0 {
+		opts.Retention = 7 * 24 * time.Hour
+	}
+	if opts.PruneEvery <= 0 {
+		opts.PruneEvery = 6 * time.Hour
+	}
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
 	}
@@ -165,14 +176,14 @@ func New(opts Options) (*Worker, error) {
 // Stats returns the counters.
 func (w *Worker) Stats() Stats {
 	return Stats{Sent: w.sent.Load(), Failed: w.failed.Load(), Retried: w.retried.Load(), Grouped: w.grouped.Load(),
-		SkippedNoAddress: w.skipped.Load(), Deferred: w.deferredN.Load(), Digests: w.digests.Load()}
+		SkippedNoAddress: w.skipped.Load(), Deferred: w.deferredN.Load(), Digests: w.digests.Load(), Pruned: w.pruned.Load()}
 }
 
 // NoticeCounts gives the counters by outcome, as /metrics shows them.
 func (w *Worker) NoticeCounts() map[string]int64 {
 	st := w.Stats()
 	return map[string]int64{"sent": st.Sent, "failed": st.Failed, "retried": st.Retried, "grouped": st.Grouped,
-		"skipped_no_address": st.SkippedNoAddress, "deferred": st.Deferred, "digests": st.Digests}
+		"skipped_no_address": st.SkippedNoAddress, "deferred": st.Deferred, "digests": st.Digests, "pruned": st.Pruned}
 }
 
 // Hint says that event id was just written: the Worker looks at it soon.
@@ -284,6 +295,7 @@ func (w *Worker) sweep(ctx context.Context) {
 	w.token = ch.Token
 	w.bookingNotices(ctx)
 	w.reminders(ctx)
+	w.prune(ctx)
 }
 
 // key names one member's notices about one event.
