@@ -71,7 +71,7 @@ func (s *Service) tellChanged(ctx context.Context, p place, put map[string]Objec
 				f := old[other.Ref]
 				b := Booking{ID: other.Ref, Room: p.room.ID, Start: f.Start, End: f.End, Title: f.Title,
 					Organizer: Member{ID: other.Organizer}, Kind: KindBooking, Pending: f.Pending}
-				n := Notice{Kind: NoticeConflict, Booking: b, Room: p.room, From: o.ETag, Other: ref,
+				n := Notice{Kind: NoticeConflict, Booking: b, Room: p.room, Other: ref, // one notice a pair, however often it is edited
 					Reason: fmt.Sprintf("%s – %s", x.Start.In(p.site.Location).Format("2006-01-02 15:04"), x.End.In(p.site.Location).Format("15:04"))}
 				if err := s.notify(ctx, n); err != nil {
 					return err
