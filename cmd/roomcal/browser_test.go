@@ -377,7 +377,23 @@ func TestBrowserBooking(t *testing.T) {
 		t.Errorf("after « Oui, annuler » the focus is on %q, not the answer", f)
 	}
 
+	// 6b. On a phone the planning is near the top, in French (the longer
+	// words) as in English (7b).
+	amina.do(t, "a phone", chromedp.EmulateViewport(360, 740, chromedp.EmulateMobile, chromedp.EmulateTouch), chromedp.Navigate(base+dayPath))
+	amina.waitText(t, "#day-status", "salles affichées")
+	amina.checkPlanningTop(t, "French")
+	amina.check(t, axe, "5b-jour-telephone")
+	// The "Afficher" button is not shown on a phone: a day picked applies.
+	amina.do(t, "pick the next day", chromedp.Evaluate[chromedp.Void](fmt.Sprintf(`void (() => {
+		const d = document.getElementById("day-date"); d.value = %q; d.dispatchEvent(new Event("change", {bubbles: true}));
+	})()`, next)))
+	amina.waitText(t, "#day-long", frenchDate(day.AddDate(0, 0, 1)))
+	if loc, err := chromedp.Run(amina.ctx, chromedp.Evaluate[string](`location.search`)); err != nil || loc != "?date="+next {
+		t.Errorf("a day picked on a phone shows %q (%v), want ?date=%s", loc, err, next)
+	}
+
 	// 7. The English pages, and the day view at 360 px wide.
+	amina.do(t, "desktop again", chromedp.EmulateViewport(1280, 900))
 	amina.do(t, "English", chromedp.Navigate(base+dayPath+"&lang=en"))
 	amina.waitText(t, "#day-status", "rooms shown")
 	amina.do(t, "narrow", chromedp.EmulateViewport(360, 740))
@@ -392,6 +408,7 @@ func TestBrowserBooking(t *testing.T) {
 	amina.do(t, "a phone", chromedp.EmulateViewport(360, 740, chromedp.EmulateMobile, chromedp.EmulateTouch), chromedp.Reload())
 	amina.waitText(t, "#day-status", "rooms shown")
 	amina.do(t, "the calendar", chromedp.WaitVisible("#calendar .ec-timeline"))
+	amina.checkPlanningTop(t, "English")
 	p0, p1 := amina.rangePoints(t, "nantes-erdre", 8, 8.5)
 	if p1.X >= 360-40 {
 		t.Fatalf("08:00–08:30 is not well inside a 360 px screen: %v %v", p0, p1)
@@ -462,6 +479,31 @@ func TestBrowserBooking(t *testing.T) {
 	}
 
 	t.Logf("browser test took %s", time.Since(began).Round(time.Millisecond))
+}
+
+// maxPlanningTop is how far down a 360 × 740 phone's page the day view's
+// planning may start: with it higher than 400 px, the hours' header and
+// at least three rooms' rows show on the first screen, under the site,
+// the day and the folded filters, without scrolling.
+const maxPlanningTop = 400
+
+// checkPlanningTop fails when the day view's planning (the calendar,
+// its hours' header first) starts further down the page than
+// maxPlanningTop.
+func (b *browserTab) checkPlanningTop(t *testing.T, lang string) {
+	t.Helper()
+	b.do(t, "the calendar", chromedp.WaitVisible("#calendar .ec-timeline"))
+	parts, err := chromedp.Run(b.ctx, chromedp.Evaluate[map[string]float64](`(() => {
+		const top = (q) => { const e = document.querySelector(q); return e ? e.getBoundingClientRect().top + scrollY : -1; };
+		return {calendar: top("#calendar"), h1: top("main h1"), pick: top("section.pick"), filters: top("details.filters-box"), section: top("section.calendar"), legend: top("section.calendar .legend"), status: top("#day-status"), width: innerWidth};
+	})()`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if parts["width"] != 360 || parts["calendar"] < 0 || parts["calendar"] > maxPlanningTop {
+		t.Errorf("%s, on a phone, the planning starts %.0f px down (at most %d; the parts' tops: %v)", lang, parts["calendar"], maxPlanningTop, parts)
+	}
+	t.Logf("%s, on a phone, the planning starts %.0f px down", lang, parts["calendar"])
 }
 
 // point is a place on the screen, in CSS pixels.

@@ -380,6 +380,7 @@ async function showDay(siteLink, date, push) {
   document.getElementById("bf-date").value = day;
   formRepeat.relabel(day);
   dayHeading.textContent = t("day_heading", { site: siteName });
+  currentSiteInView();
   document.title = `${t("day_title", { site: siteName })} — ${t("site_name")}`;
   document.getElementById("day-long").textContent = fmtDate(zoned(day, "12:00"));
   calendar?.setOption("date", day);
@@ -404,6 +405,25 @@ document.querySelector("form.date-form").addEventListener("submit", (event) => {
     showDay(null, dateInput.value, true);
   }
 });
+// On a phone the "Afficher" button is not shown (app.css): a day picked
+// applies at once. (Not on wider screens, where the field takes typed
+// digits and would apply each partial date.)
+const narrow = window.matchMedia("(max-width: 40rem)");
+dateInput.addEventListener("change", () => {
+  if (narrow.matches && dateInput.value && dateInput.value !== day) {
+    showDay(null, dateInput.value, true);
+  }
+});
+
+// The sites' row scrolls sideways on a phone: the current site in view.
+function currentSiteInView() {
+  const a = document.querySelector('ul.sites a[aria-current="page"]');
+  const row = a?.closest("ul");
+  if (row && row.scrollWidth > row.clientWidth) {
+    row.scrollLeft = a.offsetLeft - row.offsetLeft - 8;
+  }
+}
+
 window.addEventListener("popstate", () => {
   const m = location.pathname.match(/^\/sites\/([^/]+)$/);
   const date = new URLSearchParams(location.search).get("date") || day;
@@ -411,6 +431,7 @@ window.addEventListener("popstate", () => {
   showDay(link ?? null, date, false);
 });
 history.replaceState({ site, day }, "", location.href);
+currentSiteInView();
 
 // ---------------------------------------------------------------------------
 // Start.
