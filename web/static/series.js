@@ -6,7 +6,7 @@
 // listed in words, and the member books the series without them (POST
 // /api/v1/bookings with skip) or nothing at all. A series with every date
 // free is booked at once.
-import { t, tn, msgs, detailIn } from "./common.js";
+import { t, tn, msgs, detailIn, api } from "./common.js";
 import { book, failure } from "./sitebook.js";
 
 const lang = document.documentElement.lang === "en" ? "en-GB" : "fr-FR";
@@ -176,14 +176,11 @@ export function repeatFields(form, clockOf) {
   async function preview(req) {
     const clock = clockOf();
     const q = new URLSearchParams({ room: req.room, start: req.start, end: req.end, recurrence: req.recurrence });
-    let resp;
-    try {
-      resp = await fetch("/api/v1/bookings/preview?" + q, { credentials: "same-origin", headers: { Accept: "application/json" } });
-    } catch (err) {
-      return { fail: { ok: false, message: t("err_network") } };
+    const res = await api("GET", "/api/v1/bookings/preview?" + q);
+    if (res.ok) {
+      return { a: res.body };
     }
-    const body = await resp.json().catch(() => ({}));
-    return resp.ok ? { a: body } : { fail: failure(resp, body, req, "", clock) };
+    return { fail: res.status ? failure(res, res.body, req, "", clock) : { ok: false, message: t("err_network") } };
   }
 
   // submit books req (one date) in room (its name) as the fields ask:
