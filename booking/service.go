@@ -335,8 +335,12 @@ func (s *Service) write(ctx context.Context, p place, b Booking, occ []Interval,
 		}
 	}
 	holdID := newHoldID()
+	// A change that keeps the booking's slot (a new title) takes
+	// nothing new in the room: it is taken in a retired room too, as
+	// before the room was retired.
+	keeps := prev != nil && prev.Start.Equal(b.Start) && prev.End.Equal(b.End) && prev.Recurrence == b.Recurrence
 	claim := Claim{HoldID: holdID, Intervals: busy, Buffer: p.room.Rules.Buffer, TTL: s.opt.HoldTTL, Ignore: ignore,
-		Quota: s.quotaFor(p, m, busy)}
+		Quota: s.quotaFor(p, m, busy), EvenRetired: keeps}
 	if err := s.withState(ctx, p, func() error { return s.g.Claim(ctx, p.room.ID, claim) }); err != nil {
 		return fmt.Errorf("claim %s: %w", p.room.ID, asRule(p, err))
 	}

@@ -377,14 +377,27 @@ func TestAdminRetireDecidedAtGate(t *testing.T) {
 			t.Fatalf("save loire (retired %v): %d %s", retired, got.status, got.body)
 		}
 	}
-	if got := book(); got.status != 201 {
-		t.Fatalf("booking loire in service: %d %s", got.status, got.body)
+	first := book()
+	if first.status != 201 {
+		t.Fatalf("booking loire in service: %d %s", first.status, first.body)
 	}
+	firstID := decodeAs[struct{ ID string }](t, first).ID
 
 	save(0, true)
 	refused("just after the retirement")
 	if r, _ := dcat.Room("loire"); r.Retired {
 		t.Fatal("the deaf replica heard of the retirement: the test proves nothing")
+	}
+	// A booking made before keeps its slot and may be renamed; it
+	// cannot move (a move takes a new slot).
+	if got := deaf.call(t, "PATCH", "/api/v1/bookings/"+firstID, "mia", map[string]any{"title": "Réunion renommée"}); got.status != 200 {
+		t.Errorf("renaming a booking of the retired room: %d %s, want 200", got.status, got.body)
+	}
+	s, e := slot(20, 10)
+	if got := deaf.call(t, "PATCH", "/api/v1/bookings/"+firstID, "mia", map[string]any{
+		"start": s.Format(time.RFC3339), "end": e.Format(time.RFC3339),
+	}); got.status != 422 || decodeAs[api.Problem](t, got).Rule != "retired" {
+		t.Errorf("moving a booking of the retired room: %d %s, want 422 rule retired", got.status, got.body)
 	}
 	flush()
 	refused("after a FLUSHALL")
