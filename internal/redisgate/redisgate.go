@@ -41,7 +41,7 @@
 //
 // Each decision is one Lua script (lua/*.lua, sharing lua/lib.lua), run
 // with EVALSHA (EVAL on a cache miss): claim, commit, release, apply,
-// load (in chunks), busy, objects, unlock. Token is one HMGET and Lock
+// load (in chunks), busy, objects, unlock, retire. Token is one HMGET and Lock
 // one SET NX PX, atomic as they stand. Expired holds are purged at the
 // start of each script that reads holds, using the server's clock
 // (TIME), so every replica agrees on expiry.
