@@ -128,8 +128,17 @@ func TestLimiterContractCluster(t *testing.T) {
 // the promoted master has no replica (its old master is down): decisions
 // stand alone, as on a single Redis; once the old master is back as its
 // replica, they are replicated again.
+//
+// Only the decisions taken during the lag wait 200 ms for their replica
+// (the lag must outlast the wait, and the replica's pause must stay under
+// the cluster's node timeout); the others, which the test needs to stand
+// and which a loaded machine may replicate slowly, wait up to 2 s. The
+// private cluster's node timeout is 3 s, so that a pause made long by a
+// loaded machine (the link filled, then the waits) does not have the
+// cluster fail the paused replica, which would make a different test.
 func TestReplicaAckFailover(t *testing.T) {
-	cl := testenv.StartRedisCluster(t)
+	const nodeTimeout = 3 * time.Second
+	cl := testenv.StartRedisClusterWith(t, nodeTimeout)
 	c := client(t, cl.URL())
 	ctx := context.Background()
 	used := map[string]bool{} // masters killed or promoted by an earlier case
@@ -144,11 +153,13 @@ func TestReplicaAckFailover(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			prefix := "t" + testenv.RandomID() + ":"
 			opts := []redisgate.Option{redisgate.WithPrefix(prefix)}
+			lagOpts := []redisgate.Option{redisgate.WithPrefix(prefix)}
 			if tt.ack {
-				opts = append(opts, redisgate.WithReplicaAck(1, 200*time.Millisecond))
+				lagOpts = append(lagOpts, redisgate.WithReplicaAck(1, 200*time.Millisecond))
+				opts = append(opts, redisgate.WithReplicaAck(1, 2*time.Second))
 			}
-			g := redisgate.New(c, opts...)
-			eg := redisgate.NewEventGate(c, opts...)
+			g, lg := redisgate.New(c, opts...), redisgate.New(c, lagOpts...)
+			eg, leg := redisgate.NewEventGate(c, opts...), redisgate.NewEventGate(c, lagOpts...)
 
 			// A room and an event whose keys live on the same master, one
 			// no earlier case killed.
@@ -169,16 +180,18 @@ func TestReplicaAckFailover(t *testing.T) {
 				s := day.Add(time.Duration(h) * time.Hour)
 				return []booking.Busy{{Start: s, End: s.Add(time.Hour), Kind: booking.KindBooking}}
 			}
-			book := func(ctx context.Context, id string, hour int) error {
+			bookOn := func(ctx context.Context, g *redisgate.Gate, id string, hour int) error {
 				if err := g.Claim(ctx, room, booking.Claim{HoldID: "h-" + id, TTL: time.Hour, Intervals: at(hour)}); err != nil {
 					return err
 				}
 				return g.Commit(ctx, room, "h-"+id, id, "etag-"+id, at(hour), 0, nil)
 			}
-			register := func(ctx context.Context, m string) error {
+			book := func(ctx context.Context, id string, hour int) error { return bookOn(ctx, g, id, hour) }
+			registerOn := func(ctx context.Context, eg *redisgate.EventGate, m string) error {
 				_, err := eg.Register(ctx, event, events.Registration{Member: m}, day)
 				return err
 			}
+			register := func(ctx context.Context, m string) error { return registerOn(ctx, eg, m) }
 			if err := g.Load(ctx, room, booking.Snapshot{Token: "t"}); err != nil {
 				t.Fatal(err)
 			}
@@ -199,6 +212,7 @@ func TestReplicaAckFailover(t *testing.T) {
 			cl.AwaitReplicated(t, master, 10*time.Second)
 
 			// The replica lags: paused, and the link to it filled.
+			pausedAt := time.Now()
 			if got := cl.Stall(t, prefix+"{room:"+room+"}"); got != replica {
 				t.Fatalf("stalled %s, want %s", got.Addr(), replica.Addr())
 			}
@@ -217,14 +231,14 @@ func TestReplicaAckFailover(t *testing.T) {
 			for i := range 5 {
 				wg.Go(func() {
 					m := fmt.Sprintf("during-%d", i)
-					err := register(ctx, m)
+					err := registerOn(ctx, leg, m)
 					mu.Lock()
 					during[m] = err
 					mu.Unlock()
 				})
 			}
 			wg.Go(func() {
-				err := book(ctx, "during", 11)
+				err := bookOn(ctx, lg, "during", 11)
 				mu.Lock()
 				during["booking"] = err
 				mu.Unlock()
@@ -234,6 +248,10 @@ func TestReplicaAckFailover(t *testing.T) {
 			killed := cl.Kill(master)
 			cl.Resume(t, replica)
 			paused = false
+			pause := time.Since(pausedAt)
+			if pause >= nodeTimeout {
+				t.Logf("the replica was paused %v, not under the node timeout %v: the cluster may have failed it", pause, nodeTimeout)
+			}
 			promoted := cl.AwaitFailover(t, prefix+"{room:"+room+"}", master, 30*time.Second)
 			failover := time.Since(killed)
 			used[promoted.Addr()] = true // a master without replica from now on
@@ -245,7 +263,7 @@ func TestReplicaAckFailover(t *testing.T) {
 			// new master.
 			var st events.State
 			var busy []booking.Busy
-			back := retryUnavailable(t, 15*time.Second, func(ctx context.Context) error {
+			back := retryUnavailable(t, 30*time.Second, func(ctx context.Context) error {
 				var err error
 				if st, err = eg.State(ctx, event); err != nil {
 					return err
@@ -253,8 +271,8 @@ func TestReplicaAckFailover(t *testing.T) {
 				busy, err = g.Busy(ctx, room, day, day.Add(24*time.Hour))
 				return err
 			})
-			t.Logf("failover of %s to %s: %v; gates answer again %v after the kill", master.Addr(), promoted.Addr(),
-				failover.Round(time.Millisecond), back.Sub(killed).Round(time.Millisecond))
+			t.Logf("replica paused %v; failover of %s to %s: %v; gates answer again %v after the kill", pause.Round(time.Millisecond),
+				master.Addr(), promoted.Addr(), failover.Round(time.Millisecond), back.Sub(killed).Round(time.Millisecond))
 			registered := map[string]bool{}
 			for _, r := range st.Registrations {
 				registered[r.Member] = true
@@ -339,7 +357,8 @@ func TestReplicaAckFailover(t *testing.T) {
 			if roleOf(t, master) != "slave" {
 				t.Fatalf("the old master did not come back as a replica")
 			}
-			t.Logf("with replica acknowledgements: rooms %+v, events %+v", g.AckStats(), eg.AckStats())
+			t.Logf("with replica acknowledgements: rooms %+v and %+v during the lag, events %+v and %+v during the lag",
+				g.AckStats(), lg.AckStats(), eg.AckStats(), leg.AckStats())
 		})
 	}
 }

@@ -39,8 +39,9 @@ type Cluster struct {
 
 // ClusterNode is one redis-server of a Cluster.
 type ClusterNode struct {
-	port int
-	dir  string
+	port        int
+	dir         string
+	nodeTimeout time.Duration
 
 	mu     sync.Mutex
 	cmd    *exec.Cmd
@@ -59,6 +60,14 @@ var clusterMu sync.Mutex
 // once every node says cluster_state:ok and every replica is in sync.
 func StartRedisCluster(t testing.TB) *Cluster {
 	t.Helper()
+	return StartRedisClusterWith(t, ClusterNodeTimeout)
+}
+
+// StartRedisClusterWith is StartRedisCluster with another
+// cluster-node-timeout: a test that pauses a node for a while, and must
+// not have the cluster fail it meanwhile, gives itself room.
+func StartRedisClusterWith(t testing.TB, nodeTimeout time.Duration) *Cluster {
+	t.Helper()
 	need(t, redisBin, "redis-server")
 	need(t, redisCli, "redis-tools")
 	begin := time.Now()
@@ -70,7 +79,7 @@ func StartRedisCluster(t testing.TB) *Cluster {
 		}
 	})
 	for range 6 {
-		c.Nodes = append(c.Nodes, startClusterNode(t))
+		c.Nodes = append(c.Nodes, startClusterNode(t, nodeTimeout))
 	}
 	clusterMu.Unlock()
 	args := []string{"--cluster", "create"}
@@ -107,11 +116,11 @@ func (c *Cluster) URL() string {
 // startClusterNode starts one cluster-enabled redis-server on a port that
 // is free, as is port+10000 (its cluster bus). A server that exits at
 // start-up (its ports were taken meanwhile) is started again on others.
-func startClusterNode(t testing.TB) *ClusterNode {
+func startClusterNode(t testing.TB, nodeTimeout time.Duration) *ClusterNode {
 	t.Helper()
 	var last string
 	for range 5 {
-		n := &ClusterNode{port: clusterPort(t), dir: t.TempDir()}
+		n := &ClusterNode{port: clusterPort(t), dir: t.TempDir(), nodeTimeout: nodeTimeout}
 		out, err := n.start()
 		if err == nil {
 			return n
@@ -153,7 +162,7 @@ func (n *ClusterNode) start() (string, error) {
 	cmd := exec.Command(redisBin, "--port", strconv.Itoa(n.port), "--bind", "127.0.0.1",
 		"--save", "", "--appendonly", "no", "--dir", n.dir, "--daemonize", "no",
 		"--cluster-enabled", "yes", "--cluster-config-file", filepath.Join(n.dir, "nodes.conf"),
-		"--cluster-node-timeout", strconv.Itoa(int(ClusterNodeTimeout/time.Millisecond)),
+		"--cluster-node-timeout", strconv.Itoa(int(n.nodeTimeout/time.Millisecond)),
 		// A replica's full sync starts at once, not after 5 s of waiting
 		// for other replicas to share it.
 		"--repl-diskless-sync-delay", "0")
