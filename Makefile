@@ -16,7 +16,7 @@ BUILD_FLAGS := -trimpath -tags nomsgpack
 # them from there).
 PREREQS := assets
 
-.PHONY: build run test bench vet fmt fmt-check clean assets
+.PHONY: build run test bench vet fmt fmt-check clean assets screenshots
 
 build: $(PREREQS)
 	CGO_ENABLED=0 $(GO) build $(BUILD_FLAGS) -o $(BIN) ./cmd/roomcal
@@ -28,6 +28,13 @@ run: build
 # make assets itself.
 test:
 	GO=$(GO) bash scripts/test.sh
+
+# The help page's pictures (help-images/, git-ignored; `make run` serves
+# them from there): screenshots of the real pages, taken by the browser
+# test that checks the help page (TestBrowserHelp), which `make test` runs
+# too, so they never show an older page than the code's.
+screenshots:
+	GO=$(GO) bash scripts/test.sh ./cmd/roomcal -run 'TestBrowserHelp$$'
 
 # Go benchmarks and the load driver against a private Redis and Radicale;
 # results go to BENCHMARKS.md by hand, with the machine and the date.

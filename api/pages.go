@@ -46,6 +46,8 @@ const (
 	// door opens: "Je suis là" for the member's booking there now:
 	// GET /salles/:id/presence.
 	PageCheckIn = "checkin"
+	// PageHelp is "Comment faire ?", the members' help: GET /aide.
+	PageHelp = "help"
 )
 
 // Pages renders the member pages and serves their static files; package
@@ -58,6 +60,9 @@ type Pages interface {
 	// tag (the URL /static/{tag}/{file}); a wrong tag or an unknown file
 	// is 404.
 	ServeStatic(w http.ResponseWriter, r *http.Request, tag, file string)
+	// ServeHelpImage writes the help page's picture named file (the URL
+	// /aide/images/{file}), or 404 when there is none.
+	ServeHelpImage(w http.ResponseWriter, r *http.Request, file string)
 	// ServeLogin writes the dev mode's login page with status: 200, or
 	// 400 and 403 with f.Error set.
 	ServeLogin(w http.ResponseWriter, r *http.Request, status int, f LoginForm)
@@ -138,6 +143,8 @@ func (s *Server) pageRoutes() []route {
 		{http.MethodGet, "/salles/:id/qr.svg", Member, s.roomQR},
 		{http.MethodGet, "/salles/:id", Anyone, s.page(PageRoom)},
 		{http.MethodGet, "/admin/salles", Anyone, s.page(PageAdminRooms)},
+		{http.MethodGet, "/aide", Anyone, s.page(PageHelp)},
+		{http.MethodGet, "/aide/images/:file", Anyone, s.helpImage},
 		{http.MethodGet, "/static/:tag/:file", Anyone, s.static},
 	}
 }
@@ -189,6 +196,16 @@ func (s *Server) signInFirst(c *gin.Context) {
 		renderProblem(c, problem(http.StatusUnauthorized, CodeUnauthenticated,
 			"Connectez-vous d'abord. / Log in first."))
 	}
+}
+
+// helpImage serves the help page's pictures (screenshots of the pages,
+// which `make screenshots` takes; none in a clean clone).
+func (s *Server) helpImage(c *gin.Context) {
+	if s.opts.Pages == nil {
+		renderProblem(c, problem(http.StatusNotFound, CodeNotFound, "Cette adresse n'existe pas. / No such route."))
+		return
+	}
+	s.opts.Pages.ServeHelpImage(c.Writer, c.Request, c.Param("file"))
 }
 
 // static serves the pages' static files.

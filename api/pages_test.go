@@ -35,6 +35,10 @@ func (stubPages) ServeStatic(w http.ResponseWriter, r *http.Request, _, _ string
 	http.NotFound(w, r)
 }
 
+func (stubPages) ServeHelpImage(w http.ResponseWriter, r *http.Request, _ string) {
+	http.NotFound(w, r)
+}
+
 func (stubPages) ServeLogin(w http.ResponseWriter, _ *http.Request, status int, f LoginForm) {
 	writeStub(w, status, stubAnswer{Page: "login", Form: &f})
 }

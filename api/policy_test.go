@@ -212,6 +212,9 @@ var policyTable = map[string]policyCase{
 	"GET /salles/:id/qr.svg": {target: "/salles/loire/qr.svg", want: members(200)},
 	"GET /salles/:id":        {target: "/salles/loire", want: pageWant()},
 	"GET /static/:tag/:file": {target: "/static/0123456789abcdef/app.css", want: all(404)},
+	// The help page, and its pictures (public: screenshots of demo data).
+	"GET /aide":              {target: "/aide", want: pageWant()},
+	"GET /aide/images/:file": {target: "/aide/images/reserver-fr.png", want: all(404)},
 
 	// The dev mode's login page.
 	"GET /login":   {target: "/login", want: all(200)},

@@ -26,6 +26,9 @@ type Options struct {
 	// Preferences gives the members' preferences: the start page opens
 	// on their site (nil: on the first site).
 	Preferences Preferences
+	// HelpImages is the directory of the help page's screenshots
+	// (help.go); "" or a missing directory: the page is text only.
+	HelpImages string
 }
 
 // Preferences reads a member's preferences (booking.PreferencesStore
@@ -41,6 +44,7 @@ type Site struct {
 	catalog  *booking.Catalog
 	now      func() time.Time
 	prefs    Preferences
+	helpDir  string
 	pages    map[string]*template.Template
 	msgs     map[string]catalogue
 	assets   map[string]asset
@@ -70,7 +74,7 @@ func load(opts Options) (*Site, error) {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	s := &Site{log: opts.Logger, catalog: opts.Catalog, now: opts.Now, prefs: opts.Preferences, pages: map[string]*template.Template{}}
+	s := &Site{log: opts.Logger, catalog: opts.Catalog, now: opts.Now, prefs: opts.Preferences, pages: map[string]*template.Template{}, helpDir: opts.HelpImages}
 	var err error
 	if s.msgs, err = loadCatalogues(); err != nil {
 		return nil, err
@@ -84,7 +88,7 @@ func load(opts Options) (*Site, error) {
 	if !s.calendar {
 		s.log.Warn("web: the calendar files are not built in (run `make assets` before go build); the day view shows the booking form only")
 	}
-	for _, name := range []string{"start", "day", "mine", "events", "conflicts", "requests", "checkin", "notfound", "room", "login", "signin", "admin"} {
+	for _, name := range []string{"start", "day", "mine", "events", "conflicts", "requests", "checkin", "notfound", "room", "login", "signin", "admin", "help"} {
 		t, err := template.New("base.html").ParseFS(files, "templates/base.html", "templates/booking.html", "templates/"+name+".html")
 		if err != nil {
 			return nil, fmt.Errorf("web: templates: %w", err)
@@ -190,6 +194,8 @@ func (s *Site) ServePage(w http.ResponseWriter, r *http.Request, p api.Page) {
 		if p.Member.IsRoomAdmin() {
 			v.JS, v.Messages = s.assetURL("admin.js"), s.jsMessages(lang)
 		}
+	case api.PageHelp:
+		v.Title, v.Nav, v.Data = v.T("help_title"), "help", s.helpData(lang)
 	default:
 		status, page = http.StatusNotFound, "notfound"
 		v.Title = v.T("not_found_title")

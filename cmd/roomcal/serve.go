@@ -149,7 +149,7 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 		Limiter:       d.limiter,
 		RateLimit:     cfg.RateLimit.N, RatePer: cfg.RateLimit.Per,
 		Ready:     []api.Check{{Name: "caldav", Ping: d.store.Ping}, {Name: "redis", Ping: d.pingGate}},
-		Pages:     web.New(web.Options{Logger: log, Catalog: cat, Preferences: prefs}),
+		Pages:     web.New(web.Options{Logger: log, Catalog: cat, Preferences: prefs, HelpImages: cfg.HelpImages}),
 		RoomAdmin: admin,
 	})
 

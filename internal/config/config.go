@@ -59,6 +59,10 @@ type Config struct {
 
 	Addr    string // listen address, host:port (ROOMCAL_ADDR)
 	DataDir string // directory of the embedded calendar store (ROOMCAL_DATA_DIR)
+	// HelpImages is the directory the help page's pictures are served
+	// from (ROOMCAL_HELP_IMAGES): screenshots that `make screenshots`
+	// takes there; the page shows none while it is empty or missing.
+	HelpImages string
 	// PublicURL is the address members reach roomcal at, without a
 	// trailing slash (ROOMCAL_PUBLIC_URL); empty when not set, and then
 	// links are built from each request's Host.

@@ -38,6 +38,7 @@ func settings() []setting {
 			return nil
 		}},
 		{"data_dir", "./data", func(c *Config, v string) error { c.DataDir = v; return nil }},
+		{"help_images", "./help-images", func(c *Config, v string) error { c.HelpImages = v; return nil }},
 		{"public_url", "", func(c *Config, v string) error {
 			u, err := httpURL(v)
 			if err != nil {
