@@ -126,6 +126,10 @@ type instanceOpts struct {
 	// preferences serves the members' preferences (the tokens
 	// calendar must exist) without a notices worker.
 	preferences bool
+	// eventWrites bounds one write of an event (events.Options.WriteTimeout;
+	// 0: its default, 10 s): a registration is answered 503 when its
+	// decision is not written within twice that.
+	eventWrites time.Duration
 }
 
 func newInstance(t *testing.T, b *backend, o instanceOpts) *instance {
@@ -180,7 +184,7 @@ func newInstance(t *testing.T, b *backend, o instanceOpts) *instance {
 	evs, err := events.NewService(events.Options{
 		Calendar: caldav.NewEventCalendar(store, eventsCalendar, eventZone(cat), log),
 		Gate:     redisgate.NewEventGate(rc, gopts...), Rooms: svc, Logger: log, SyncInterval: o.syncInterval,
-		Zone: eventZone(cat), Changed: hints.hint, Deleted: hints.deletedEvent(outbox),
+		Zone: eventZone(cat), Changed: hints.hint, Deleted: hints.deletedEvent(outbox), WriteTimeout: o.eventWrites,
 	})
 	if err != nil {
 		t.Fatal(err)
