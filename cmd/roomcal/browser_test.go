@@ -413,11 +413,7 @@ func TestBrowserBooking(t *testing.T) {
 	if p1.X >= 360-40 {
 		t.Fatalf("08:00–08:30 is not well inside a 360 px screen: %v %v", p0, p1)
 	}
-	amina.touchSlide(t, "swipe", p0, p1, 0)
-	time.Sleep(800 * time.Millisecond) // longer than the hold that would select
-	if open, err := chromedp.Run(amina.ctx, chromedp.Evaluate[bool](`document.getElementById("book-dialog").open`)); err != nil || open {
-		t.Fatalf("a quick swipe opened the booking dialog (%v)", err)
-	}
+	amina.quickSwipe(t, p0, p1)
 	p0, p1 = amina.rangePoints(t, "nantes-erdre", 8, 8.5)
 	amina.touchSlide(t, "hold and slide", p0, p1, 700*time.Millisecond)
 	amina.do(t, "the booking dialog", chromedp.WaitVisible("#book-dialog"))
@@ -592,6 +588,59 @@ func (b *browserTab) touchSlide(t *testing.T, what string, p0, p1 point, hold ti
 	}
 	actions = append(actions, touch(input.DispatchTouchEventTypeTouchEnd, p1))
 	b.do(t, what, actions...)
+}
+
+// quickSwipe slides a finger from p0 to p1 at once, and fails when that
+// opens the booking dialog. A swipe is quick when, as the page saw it,
+// the finger moved before the hold that starts a selection
+// (selectLongPressDelay, 500 ms, sitebook.js) was over: each touch event
+// sent through CDP waits for the browser's answer, and on a loaded
+// machine the first move has come 600 ms after the touch, which the page
+// rightly took for a hold and slide (a selection). So the page's own
+// clock is read (the events' timeStamp): a try whose first move came too
+// late is not a swipe, and is made again; five slow tries fail the test.
+// Once the finger is lifted (touchend, after the pointerup that would
+// select) the answer is known: no waiting on time.
+func (b *browserTab) quickSwipe(t *testing.T, p0, p1 point) {
+	t.Helper()
+	const hold = 500 // ms, selectLongPressDelay
+	type touchLog struct {
+		Start, Move, End float64
+		Dialog           bool
+	}
+	for try := 1; ; try++ {
+		b.do(t, "listen to the finger", chromedp.Evaluate[chromedp.Void](`void (() => {
+			const log = window.touchLog = {start: -1, move: -1, end: -1};
+			if (window.touchLogOn) return;
+			window.touchLogOn = true;
+			const at = (k) => (e) => { const l = window.touchLog; if (l[k] < 0) l[k] = e.timeStamp; };
+			addEventListener("touchstart", at("start"), {capture: true, passive: true});
+			addEventListener("touchmove", at("move"), {capture: true, passive: true});
+			addEventListener("touchend", at("end"), {capture: true, passive: true});
+		})()`))
+		b.touchSlide(t, "swipe", p0, p1, 0)
+		ctx, cancel := context.WithTimeout(b.ctx, 10*time.Second)
+		got, err := chromedp.Run(ctx, chromedp.Poll[*touchLog](`window.touchLog.end < 0 ? null :
+			{start: touchLog.start, move: touchLog.move, end: touchLog.end, dialog: document.getElementById("book-dialog").open}`,
+			chromedp.WithPollingInterval(20*time.Millisecond)))
+		cancel()
+		if err != nil || got == nil {
+			t.Fatalf("the swipe never ended (%v)", err)
+		}
+		if first := got.Move - got.Start; got.Move >= 0 && first < hold {
+			if got.Dialog {
+				t.Fatalf("a quick swipe (its first move %.0f ms after the touch) opened the booking dialog", first)
+			}
+			return
+		}
+		t.Logf("swipe %d: the first move came %.0f ms after the touch, a hold to the page: not a swipe, once more", try, got.Move-got.Start)
+		if got.Dialog {
+			b.do(t, "close the dialog", chromedp.Evaluate[chromedp.Void](`void document.getElementById("book-dialog").close()`))
+		}
+		if try == 5 {
+			t.Fatal("five swipes were all too slow to be swipes: the machine is too loaded to tell")
+		}
+	}
 }
 
 // roomLabel is how the calendar names a demo room.
