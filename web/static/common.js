@@ -123,3 +123,14 @@ export function problemText(res, special = {}) {
   if (body.detail) return detailIn(body.detail);
   return t("err_generic", { status: res.status });
 }
+
+// getJSON is api("GET", path) for callers that handle a failure in one
+// place: it answers the parsed body, or throws an Error whose message
+// says in words what went wrong (problemText).
+export async function getJSON(path) {
+  const res = await api("GET", path);
+  if (!res.ok) {
+    throw new Error(`${path}: ${res.status} ${problemText(res)}`);
+  }
+  return res.body;
+}

@@ -7,7 +7,7 @@
 // Times: the calendar component knows only the browser's zone, so the
 // site's wall-clock times are given to it as zone-less strings, and what
 // is selected is read back as wall-clock time in the site's zone.
-import { t, tn, pad } from "./common.js";
+import { t, tn, pad, getJSON } from "./common.js";
 import { siteClock, show, tidyCalendar, selecting, fillDialogTimes, dialogSlot } from "./sitebook.js";
 import { repeatFields } from "./series.js";
 
@@ -58,14 +58,6 @@ const localTime = (d) => `${pad(d.getHours())}:${pad(d.getMinutes())}`;
 let rooms = []; // the rooms shown, as GET /api/v1/rooms gives them
 const roomName = (id) => rooms.find((r) => r.id === id)?.name ?? allRooms.get(id) ?? id;
 const allRooms = new Map([...roomSelect.options].map((o) => [o.value, o.textContent.split(" — ")[0]]));
-
-async function getJSON(url) {
-  const resp = await fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" } });
-  if (!resp.ok) {
-    throw new Error(`${url}: ${resp.status}`);
-  }
-  return resp.json();
-}
 
 function filterQuery() {
   const q = new URLSearchParams({ site });

@@ -7,7 +7,7 @@
 // Times, as in day.js: the calendar knows only the browser's zone, so the
 // site's wall-clock times are given to it as zone-less strings, and what
 // is selected is read back as wall-clock time in the site's zone.
-import { t, pad } from "./common.js";
+import { t, pad, getJSON } from "./common.js";
 import { siteClock, show, tidyCalendar, selecting, fillDialogTimes, dialogSlot } from "./sitebook.js";
 import { repeatFields } from "./series.js";
 
@@ -45,14 +45,6 @@ const localTime = (d) => `${pad(d.getHours())}:${pad(d.getMinutes())}`;
 // Availability.
 
 let calendar = null;
-
-async function getJSON(url) {
-  const resp = await fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" } });
-  if (!resp.ok) {
-    throw new Error(`${url}: ${resp.status}`);
-  }
-  return resp.json();
-}
 
 async function loadAvailability() {
   const q = new URLSearchParams({ room, from: zoned(week, "00:00"), to: zoned(addDays(week, 7), "00:00") });

@@ -9,7 +9,7 @@
 // Keyboard: each chip row is one radio group (Tab to it, arrows to
 // choose); Enter anywhere in the questions moves to the best room's
 // button, and Enter there books.
-import { t, tn, csrf, pad } from "./common.js";
+import { t, tn, pad, api, getJSON } from "./common.js";
 import { siteClock, book } from "./sitebook.js";
 import { showNotes } from "./notes.js";
 
@@ -232,13 +232,7 @@ function availability(siteID, from, to) {
   const key = `${siteID}|${from}|${to}`;
   if (!cache.has(key)) {
     const q = new URLSearchParams({ site: siteID, from, to, fields: "free" });
-    const p = fetch("/api/v1/availability?" + q, { credentials: "same-origin", headers: { Accept: "application/json" } })
-      .then((resp) => {
-        if (!resp.ok) {
-          throw new Error(`availability: ${resp.status}`);
-        }
-        return resp.json();
-      });
+    const p = getJSON("/api/v1/availability?" + q);
     p.catch(() => cache.delete(key));
     cache.set(key, p);
   }
@@ -443,18 +437,8 @@ document.getElementById("rename").addEventListener("submit", async (event) => {
   if (!booked?.id || !title) {
     return;
   }
-  let resp;
-  try {
-    resp = await fetch(`/api/v1/bookings/${encodeURIComponent(booked.id)}`, {
-      method: "PATCH",
-      credentials: "same-origin",
-      headers: { "Content-Type": "application/json", Accept: "application/json", "X-CSRF-Token": csrf },
-      body: JSON.stringify({ title }),
-    });
-  } catch {
-    resp = null;
-  }
-  if (resp?.ok) {
+  const res = await api("PATCH", `/api/v1/bookings/${encodeURIComponent(booked.id)}`, { title });
+  if (res.ok) {
     booked.title = title;
     out.textContent = t("start_renamed", { title });
     out.className = "result ok";
