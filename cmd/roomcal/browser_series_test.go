@@ -207,6 +207,59 @@ func TestBrowserSeries(t *testing.T) {
 		t.Errorf("booking nothing wrote %d objects", n)
 	}
 	amina.check(t, axe, "s3-series-nothing-en-360px")
+
+	// 3. The keyboard form, at 1280 px, in French: La Bulle every month
+	// on the same weekday of the month ("le premier lundi"…), on two
+	// dates that are both free: booked at once, without a list.
+	d, d2, nth := monthlyPair(first, closed)
+	amina.do(t, "the day view in French", chromedp.EmulateViewport(1280, 900), chromedp.Navigate(base+"/sites/nantes?date="+d.Format(time.DateOnly)+"&lang=fr"))
+	amina.waitText(t, "#day-status", "salles affichées")
+	amina.do(t, "the form's room, day and hours", chromedp.SetValue("#bf-room", "nantes-bulle"), chromedp.Evaluate[chromedp.Void](fmt.Sprintf(`void (() => {
+		const d = document.getElementById("bf-date"); d.value = %q; d.dispatchEvent(new Event("input", {bubbles: true}));
+	})()`, d.Format(time.DateOnly))), chromedp.SetValue("#bf-start", "09:00"), chromedp.SetValue("#bf-end", "10:00"))
+	monthly := fmt.Sprintf("Chaque mois, le %s %s", []string{"premier", "deuxième", "troisième", "quatrième"}[nth-1], frenchWeekdays[d.Weekday()])
+	if label := amina.waitText(t, `#bf-repeat option[value="monthly"]`, "Chaque mois"); label != monthly {
+		t.Errorf("the monthly choice reads %q, want %q", label, monthly)
+	}
+	amina.pickRepeat(t, "bf", "monthly", d2)
+	amina.do(t, "the title, and Enter", chromedp.SendKeys("#bf-title", "Comptabilité\r"))
+	msg = amina.waitText(t, "#bf-result", "C'est réservé : La Bulle")
+	if want := "2 dates de 09:00 à 10:00, du " + frenchDate(d) + " au " + frenchDate(d2); !strings.Contains(msg, want) {
+		t.Errorf("the monthly series' message %q lacks %q", msg, want)
+	}
+	if open, _ := chromedp.Run(amina.ctx, chromedp.Evaluate[bool](`!document.querySelector("#book-form [data-series-panel]").hidden`)); open {
+		t.Error("a series with every date free showed a list")
+	}
+	ev, starts = seriesInRadicale(t, store, "nantes-bulle", "Comptabilité", paris, d)
+	wantRule := fmt.Sprintf("FREQ=MONTHLY;BYDAY=%d%s", nth, strings.ToUpper(d.Weekday().String()[:2]))
+	if !strings.HasPrefix(ev.RRule, wantRule) || len(ev.ExDates) != 0 {
+		t.Errorf("the monthly series in Radicale: RRULE %q, EXDATE %v; want %s… and none", ev.RRule, ev.ExDates, wantRule)
+	}
+	if got, w := times(starts), times([]time.Time{at(d, 9, 0), at(d2, 9, 0)}); got != w {
+		t.Errorf("the monthly series happens on %s, want %s", got, w)
+	}
+	amina.check(t, axe, "s4-serie-mensuelle")
+}
+
+// monthlyPair finds, from first on, a weekday d (its week of the month,
+// nth, at most the 4th) whose date in the next month, the same weekday
+// of the same week, is d2, with both open: a monthly series of two
+// dates.
+func monthlyPair(first time.Time, closed func(time.Time) bool) (d, d2 time.Time, nth int) {
+	for d = first; ; d = d.AddDate(0, 0, 1) {
+		nth = (d.Day()-1)/7 + 1
+		if d.Weekday() == time.Saturday || d.Weekday() == time.Sunday || nth > 4 || closed(d) {
+			continue
+		}
+		m := time.Date(d.Year(), d.Month()+1, 1, 12, 0, 0, 0, d.Location())
+		for m.Weekday() != d.Weekday() {
+			m = m.AddDate(0, 0, 1)
+		}
+		d2 = m.AddDate(0, 0, 7*(nth-1))
+		if !closed(d2) {
+			return d, d2, nth
+		}
+	}
 }
 
 // pickRepeat chooses the rhythm value and the last day until in the
