@@ -159,6 +159,18 @@ func (e *NoStateError) Is(target error) bool { return target == ErrNoState }
 type ObjectState struct {
 	ETag string
 	Busy []Busy
+	// Moved is set by the Calendar for a member's booking whose times
+	// differ from the ones roomcal last wrote (what its owner knows):
+	// moved straight in the calendar. The gate does not keep it.
+	Moved *MovedOutside
+}
+
+// MovedOutside is a member's booking moved straight in the calendar:
+// the booking as it is now, and Told, the times roomcal last wrote in
+// it (opaque), which name the move.
+type MovedOutside struct {
+	Booking Booking
+	Told    string
 }
 
 // Snapshot is the whole state of a room as read from its calendar.

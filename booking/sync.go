@@ -128,6 +128,7 @@ func (s *Service) load(ctx context.Context, p place, lease Lease) error {
 		return fmt.Errorf("read calendar of %s: %w", p.room.ID, err)
 	}
 	s.setProblems(p.room.ID, problems, true)
+	s.tellMovedOnLoad(ctx, p, snap.Objects)
 	snap.Token = stateToken{window: w, syncedAt: s.now(), calendar: snap.Token}.String()
 	snap.Lease = lease.ID
 	err = s.g.Load(ctx, p.room.ID, snap)
@@ -153,6 +154,7 @@ func (s *Service) refresh(ctx context.Context, p place, known map[string]string)
 		return fmt.Errorf("read calendar of %s: %w", p.room.ID, err)
 	}
 	s.setProblems(p.room.ID, problems, true)
+	s.tellMovedOnLoad(ctx, p, snap.Objects)
 	var deleted []string
 	for ref := range known {
 		if _, ok := snap.Objects[ref]; !ok && !s.hasProblem(p.room.ID, ref) {

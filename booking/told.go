@@ -38,6 +38,9 @@ func (s *Service) tellChanged(ctx context.Context, p place, put map[string]Objec
 		}
 	}
 	now := s.now()
+	if err := s.tellMovedOutside(ctx, p, put); err != nil {
+		return err
+	}
 	for ref, o := range put {
 		first, ok := firstBusy(o.Busy)
 		if !ok {
@@ -80,6 +83,37 @@ func (s *Service) tellChanged(ctx context.Context, p place, put map[string]Objec
 		}
 	}
 	return nil
+}
+
+// tellMovedOutside tells the Notifier of the members' bookings in objs
+// that the calendar found moved since roomcal last wrote them
+// (ObjectState.Moved): found from the record itself, so also by a load
+// after the gate lost its state. The mark names the move: recorded again
+// at every load, it makes one notice.
+func (s *Service) tellMovedOutside(ctx context.Context, p place, objs map[string]ObjectState) error {
+	if s.opt.Notifier == nil {
+		return nil
+	}
+	now := s.now()
+	for _, o := range objs {
+		if o.Moved == nil || !o.Moved.Booking.End.After(now) {
+			continue
+		}
+		n := Notice{Kind: NoticeMoved, Booking: o.Moved.Booking, Room: p.room, From: "told:" + o.Moved.Told}
+		if err := s.notify(ctx, n); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// tellMovedOnLoad is tellMovedOutside for a whole calendar read (a
+// rebuild, which a request may be waiting for, or the daily refresh): a
+// failure is logged, not returned (the next read tells again).
+func (s *Service) tellMovedOnLoad(ctx context.Context, p place, objs map[string]ObjectState) {
+	if err := s.tellMovedOutside(ctx, p, objs); err != nil {
+		s.log.WarnContext(ctx, "a booking moved in the calendar is not told yet", "room", p.room.ID, "err", err)
+	}
 }
 
 func firstBusy(bs []Busy) (Busy, bool) {

@@ -25,6 +25,12 @@ const (
 	// it (the VEVENT then ends there, with a note in its DESCRIPTION).
 	propCheckedIn = "X-ROOMCAL-CHECKED-IN"
 	propReleased  = "X-ROOMCAL-RELEASED"
+	// propTold: the first occurrence's times as roomcal last wrote them
+	// ("START/END", UTC), which its owner knows (they set them, or were
+	// told of them): an edit straight in the calendar that moves the
+	// booking leaves it behind, so the move is found even after the
+	// gate lost the old times (booking.ObjectState.Moved).
+	propTold = "X-ROOMCAL-TOLD"
 )
 
 // Values of X-ROOMCAL-KIND.
@@ -161,7 +167,7 @@ func (rc *RoomCalendars) fetch(ctx context.Context, room booking.Room, loc *time
 				// Not read whole: reported, and busy over what is known.
 				problems = append(problems, booking.ObjectProblem{Ref: refOf(obj.Name), Err: err})
 			}
-			put[refOf(obj.Name)] = booking.ObjectState{ETag: obj.ETag, Busy: busy}
+			put[refOf(obj.Name)] = booking.ObjectState{ETag: obj.ETag, Busy: busy, Moved: movedOf(obj, room, loc)}
 		}
 	}
 	return put, problems, rec, nil
@@ -211,6 +217,35 @@ func busyOf(obj Object, loc *time.Location, from, to time.Time) ([]booking.Busy,
 		out = append(out, b)
 	}
 	return out, err
+}
+
+// movedOf returns the booking obj holds when it is a member's booking
+// whose times are not the ones roomcal last wrote (propTold); nil
+// otherwise, and for an object written before the mark existed.
+func movedOf(obj Object, room booking.Room, loc *time.Location) *booking.MovedOutside {
+	if !strings.Contains(string(obj.Data), propTold) {
+		return nil
+	}
+	it, err := ParseObject(obj, loc)
+	if err != nil || it.Master() == nil {
+		return nil
+	}
+	ev := it.Master()
+	told := ev.XProps[propTold]
+	if ev.XProps[propKind] != KindBooking || ev.XProps[propOrganizerID] == "" || told == "" {
+		return nil
+	}
+	start, end, ok := strings.Cut(told, "/")
+	s, err1 := time.Parse(utcStamp, start)
+	e, err2 := time.Parse(utcStamp, end)
+	if !ok || err1 != nil || err2 != nil || s.Equal(ev.Start) && e.Equal(ev.End) {
+		return nil
+	}
+	return &booking.MovedOutside{Told: told, Booking: booking.Booking{
+		ID: refOf(obj.Name), Room: room.ID, Start: ev.Start, End: ev.End, Title: ev.Summary, Recurrence: ev.RRule,
+		Organizer: booking.Member{ID: ev.XProps[propOrganizerID], Name: ev.XProps[propOrganizerName], Email: ev.Organizer.Email},
+		Kind:      booking.KindBooking, Pending: ev.XProps[propApprovalDue] != "",
+	}}
 }
 
 // refOf is the gate's name for an object: its name without ".ics".
@@ -341,6 +376,7 @@ func encodeBooking(b booking.Booking, loc *time.Location, seq int) ([]byte, erro
 			propKind:          kind,
 			propOrganizerID:   b.Organizer.ID,
 			propOrganizerName: b.Organizer.Name,
+			propTold:          b.Start.UTC().Format(utcStamp) + "/" + b.End.UTC().Format(utcStamp),
 		},
 	}
 	if !b.CheckedIn.IsZero() {

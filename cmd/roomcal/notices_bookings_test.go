@@ -8,6 +8,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -396,4 +397,58 @@ func TestNoticeOutboxPrune(t *testing.T) {
 	if err != nil || len(pending) != 1 || pending[0].ID != "loire_untoldfuture" {
 		t.Errorf("pending after the worker: %+v (%v), want the future one only", pending, err)
 	}
+}
+
+// TestNoticeMovedInCalendarAcrossFlush: a booking moved straight on
+// Radicale while Redis loses everything before any sync pass saw the
+// move: the gate's old copy is gone, but the booking's record still
+// says which times its owner knows (X-ROOMCAL-TOLD), so the rebuild
+// finds the move and the owner gets exactly one message.
+func TestNoticeMovedInCalendarAcrossFlush(t *testing.T) {
+	sink, dir := testenv.SMTPSink(t)
+	b, r := noticeBackend(t)
+	in := newInstance(t, b, instanceOpts{syncInterval: time.Hour, notices: fastNotices(sink)})
+	ctx := context.Background()
+	paul := mailed(61)
+	id := bookIn(t, in, paul, "erdre", "nantes", 35, 10)
+	obj, err := b.store.Get(ctx, "erdre", caldav.ObjectName(id))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(obj.Data), "X-ROOMCAL-TOLD:") {
+		t.Fatalf("no told mark on the booking:\n%s", obj.Data)
+	}
+	if _, err := b.store.Update(ctx, "erdre", obj.Name, shiftHour(t, obj.Data, 2*time.Hour), obj.ETag); err != nil {
+		t.Fatal(err)
+	}
+	rc := redis.NewClient(&redis.Options{Addr: r.Addr()})
+	defer rc.Close()
+	if err := rc.FlushAll(ctx).Err(); err != nil {
+		t.Fatal(err)
+	}
+	// A request rebuilds the room's state from its calendar.
+	from, to := slot(35, 8)
+	if x := in.as(t, paul, "GET", "/api/v1/availability?room=erdre&from="+url.QueryEscape(from.Format(time.RFC3339))+"&to="+
+		url.QueryEscape(to.Add(10*time.Hour).Format(time.RFC3339)), nil, ""); x.status != 200 {
+		t.Fatalf("availability: %d %s", x.status, x.body)
+	}
+	subject, _, inv, ok := oneNotice(t, dir, paul)
+	if !ok {
+		return
+	}
+	want, _ := slot(35, 12)
+	st, err := time.Parse(time.RFC3339, inv.Start)
+	if !strings.HasPrefix(subject, "Réservation modifiée : Réunion de "+paul.name+", ") || inv.Method != "REQUEST" || inv.UID != id ||
+		err != nil || !st.Equal(want) || inv.Location != "Salle Erdre, Nantes" {
+		t.Errorf("%q %+v", subject, inv)
+	}
+	// Rebuilt again: the same move is not told twice.
+	if err := rc.FlushAll(ctx).Err(); err != nil {
+		t.Fatal(err)
+	}
+	if x := in.as(t, paul, "GET", "/api/v1/availability?room=erdre&from="+url.QueryEscape(from.Format(time.RFC3339))+"&to="+
+		url.QueryEscape(to.Add(10*time.Hour).Format(time.RFC3339)), nil, ""); x.status != 200 {
+		t.Fatalf("availability: %d %s", x.status, x.body)
+	}
+	quiet(t, dir, paul.email, 1, 3*time.Second)
 }
