@@ -180,7 +180,7 @@ export function repeatFields(form, clockOf) {
     if (res.ok) {
       return { a: res.body };
     }
-    return { fail: res.status ? failure(res, res.body, req, "", clock) : { ok: false, message: t("err_network") } };
+    return { fail: failure(res, req, "", clock) };
   }
 
   // submit books req (one date) in room (its name) as the fields ask:

@@ -1,7 +1,7 @@
 // What the day view and a room's week share: the site's wall clock,
 // sending a booking with its answer in plain words, and the calendar
 // component's markup made right for screen readers.
-import { t, csrf, detailIn, pad, wallParts, zoned, ruleMessage } from "./common.js";
+import { t, pad, wallParts, zoned, api, problemText } from "./common.js";
 import "./quota.js";
 
 // siteClock gives the conversions of a site's zone for the page's
@@ -24,53 +24,25 @@ export function siteClock(tz, lang) {
 // book sends one booking of the room named room; it returns {ok, message}
 // in plain words, times in clock's zone, and the booking made (ok only).
 export async function book(req, room, { fmtDate, fmtTime }) {
-  let resp;
-  try {
-    resp = await fetch("/api/v1/bookings", {
-      method: "POST",
-      credentials: "same-origin",
-      headers: { "Content-Type": "application/json", Accept: "application/json", "X-CSRF-Token": csrf },
-      body: JSON.stringify(req),
-    });
-  } catch (err) {
-    return { ok: false, message: t("err_network") };
-  }
-  const body = await resp.json().catch(() => ({}));
-  if (resp.ok) {
+  const res = await api("POST", "/api/v1/bookings", req);
+  if (res.ok) {
+    const body = res.body;
     document.dispatchEvent(new CustomEvent("roomcal:booked", { detail: body }));
     return { ok: true, booking: body, message: t("booked_ok", { room, date: fmtDate(body.start ?? req.start), start: fmtTime(body.start ?? req.start), end: fmtTime(body.end ?? req.end) }) };
   }
-  return failure(resp, body, req, room, { fmtTime });
+  return failure(res, req, room, { fmtTime });
 }
 
-// failure says in words why an answer of the bookings API is not a
-// success (req: what was asked, room: the room's name).
-export function failure(resp, body, req, room, { fmtTime }) {
-  switch (resp.status) {
-    case 409: {
-      const slots = (body.conflicts ?? []).map((c) => t("err_conflict_slot", { start: fmtTime(c.start), end: fmtTime(c.end) }));
-      const when = slots.length ? slots.join(t("err_conflict_and")) : t("err_conflict_slot", { start: fmtTime(req.start), end: fmtTime(req.end) });
-      return { ok: false, conflict: true, message: t("err_conflict", { room, slots: when }) };
-    }
-    case 422:
-      if (body.code === "rule_violation") {
-        return { ok: false, message: ruleMessage(body) };
-      }
-      return { ok: false, message: t("err_invalid", { detail: detailIn(body.detail) }) };
-    case 400:
-      return { ok: false, message: t("err_invalid", { detail: detailIn(body.detail) }) };
-    case 401:
-      return { ok: false, message: t("err_auth") };
-    case 403:
-      return { ok: false, message: t("err_forbidden") };
-    case 404:
-      return { ok: false, message: t("err_not_found") };
-    case 429:
-      return { ok: false, message: t("err_rate") };
-    case 503:
-      return { ok: false, message: t("err_unavailable") };
+// failure says in words why an answer of the bookings API (api()'s) is
+// not a success (req: what was asked, room: the room's name); a slot
+// taken is marked conflict.
+export function failure(res, req, room, { fmtTime }) {
+  if (res.status === 409 && res.body.code === "conflict") {
+    const slots = (res.body.conflicts ?? []).map((c) => t("err_conflict_slot", { start: fmtTime(c.start), end: fmtTime(c.end) }));
+    const when = slots.length ? slots.join(t("err_conflict_and")) : t("err_conflict_slot", { start: fmtTime(req.start), end: fmtTime(req.end) });
+    return { ok: false, conflict: true, message: t("err_conflict", { room, slots: when }) };
   }
-  return { ok: false, message: t("err_generic", { status: resp.status }) };
+  return { ok: false, message: problemText(res) };
 }
 
 // selecting is how the calendar component lets a member pick a free range
