@@ -555,6 +555,8 @@ func (a *RoomAdmin) NoteImport(ctx context.Context, m Member, room string, impor
 		prev, etag = RoomSettings{Room: declaredRoom(cur), Declared: true}, ""
 	case err != nil:
 		return fmt.Errorf("read settings of %s: %w", room, err)
+	case prev.Declared:
+		prev.Room = declaredRoom(cur)
 	}
 	entry := AuditEntry{At: a.opt.Now().UTC(), By: m.ID, ByName: m.Name, Action: "imported",
 		Changes: []string{fmt.Sprintf("imported: %d", imported), fmt.Sprintf("clashes skipped: %d", clashes)}}
