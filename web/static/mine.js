@@ -28,6 +28,9 @@ const fmtTime = (iso, room) => fmt(iso, room, { hour: "2-digit", minute: "2-digi
 
 async function cancel(b, row, button) {
   button.disabled = true;
+  // A disabled button loses the focus: the answer's line takes it now,
+  // not once the answer is there (the body would have it meanwhile).
+  status.focus();
   const res = await api("DELETE", "/api/v1/bookings/" + encodeURIComponent(b.id));
   if (res.ok) {
     if (row.nextElementSibling?.classList.contains("move-row")) {
@@ -270,6 +273,7 @@ const evZone = (ev) => ev.room || Object.keys(rooms)[0];
 
 async function unregister(ev, li, button) {
   button.disabled = true;
+  regsStatus.focus(); // as in cancel: never the body while the answer comes
   const res = await api("DELETE", "/api/v1/events/" + encodeURIComponent(ev.id) + "/registrations/me");
   if (res.ok) {
     li.remove();
