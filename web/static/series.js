@@ -56,6 +56,8 @@ export function repeatFields(form, clockOf) {
   const nothing = panel.querySelector('[data-series="nothing"]');
   const submit = form.querySelector("[data-book]");
   const option = (v) => select.querySelector(`option[value="${v}"]`);
+  const monthlyOpt = option("monthly");
+  const lastOpt = option("monthly-last");
   let date = null;
   let choose = null; // resolves the member's choice while the panel shows
 
@@ -69,14 +71,23 @@ export function repeatFields(form, clockOf) {
     const p = place(d);
     option("weekly").textContent = t("repeat_weekly", { weekday: p.weekday });
     option("biweekly").textContent = t("repeat_biweekly", { weekday: p.weekday });
-    const monthly = option("monthly");
-    const last = option("monthly-last");
-    monthly.textContent = p.nth <= 4 ? t("repeat_monthly", { nth: t(NTH[p.nth - 1]), weekday: p.weekday }) : "";
-    monthly.hidden = monthly.disabled = p.nth > 4;
-    last.textContent = t("repeat_monthly_last", { weekday: p.weekday });
-    last.hidden = last.disabled = !p.isLast;
-    if (select.selectedOptions[0]?.disabled) {
-      select.value = p.isLast ? "monthly-last" : "monthly";
+    monthlyOpt.textContent = p.nth <= 4 ? t("repeat_monthly", { nth: t(NTH[p.nth - 1]), weekday: p.weekday }) : "";
+    lastOpt.textContent = t("repeat_monthly_last", { weekday: p.weekday });
+    // Only the monthly rhythms the day has are offered (the 5th Monday
+    // has no "every month" of its own; only a month's last one has
+    // "the last"); one chosen that the new day lacks becomes the other.
+    const was = select.value;
+    const offered = [[monthlyOpt, p.nth <= 4], [lastOpt, p.isLast]];
+    for (const [o] of offered) {
+      o.remove();
+    }
+    for (const [o, on] of offered) {
+      if (on) {
+        select.append(o);
+      }
+    }
+    if (was.startsWith("monthly")) {
+      select.value = offered.find(([o, on]) => on && o.value === was) ? was : p.isLast ? "monthly-last" : "monthly";
     }
     until.min = d;
     if (!until.value || until.value <= d) {
@@ -189,6 +200,7 @@ export function repeatFields(form, clockOf) {
   // true} when the form changed before a choice was made.
   async function submitBooking(req, room, busy) {
     const clock = clockOf();
+    closePanel(); // a choice still pending is dropped: this asks again
     const rr = rule();
     if (rr === "") {
       return book(req, room, clock);
