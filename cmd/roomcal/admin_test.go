@@ -346,17 +346,7 @@ func TestAdminRetireDecidedAtGate(t *testing.T) {
 	b := newBackend(t, testenv.RadicaleHome(t), redis.URL())
 	a, _ := newAdminInstance(t, b, time.Hour)
 	deaf, dcat := newAdminInstanceWith(t, b, adminOpts{refresh: time.Hour, deaf: true})
-	rc, err := redisgate.Dial(context.Background(), redis.URL())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rc.Close()
-	flush := func() {
-		t.Helper()
-		if err := rc.FlushAll(context.Background()).Err(); err != nil {
-			t.Fatal(err)
-		}
-	}
+	flush := func() { t.Helper(); redis.FlushAll(t) }
 	day := 3
 	book := func() answer {
 		t.Helper()

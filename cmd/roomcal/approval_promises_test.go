@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/roomcal/roomcal/booking"
-	"github.com/roomcal/roomcal/internal/redisgate"
 	"github.com/roomcal/roomcal/internal/testenv"
 )
 
@@ -79,14 +78,7 @@ func TestPromiseApproval(t *testing.T) {
 	if err := json.Unmarshal(a.body, &late); a.status != 201 || err != nil {
 		t.Fatalf("bob's request: %d %s", a.status, a.body)
 	}
-	rc, err := redisgate.Dial(context.Background(), redis.URL())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rc.Close()
-	if err := rc.FlushAll(context.Background()).Err(); err != nil {
-		t.Fatal(err)
-	}
+	redis.FlushAll(t)
 	deadline := time.Now().Add(20 * time.Second)
 	for len(bookingsOnServer(t, b, "cale", s2, e2)) != 0 {
 		if time.Now().After(deadline) {

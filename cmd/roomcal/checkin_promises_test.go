@@ -10,7 +10,6 @@ import (
 
 	"github.com/roomcal/roomcal/booking"
 	"github.com/roomcal/roomcal/caldav"
-	"github.com/roomcal/roomcal/internal/redisgate"
 	"github.com/roomcal/roomcal/internal/testenv"
 )
 
@@ -55,14 +54,7 @@ func TestPromiseCheckIn(t *testing.T) {
 	if _, err := b.store.Create(ctx, "atelier", caldav.ObjectName(id), []byte(ics)); err != nil {
 		t.Fatal(err)
 	}
-	rc, err := redisgate.Dial(ctx, redis.URL())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rc.Close()
-	if err := rc.FlushAll(ctx).Err(); err != nil {
-		t.Fatal(err)
-	}
+	redis.FlushAll(t)
 	deadline := time.Now().Add(30 * time.Second)
 	for {
 		obj, err := b.store.Get(ctx, "atelier", caldav.ObjectName(id))

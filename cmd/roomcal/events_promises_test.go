@@ -27,7 +27,6 @@ import (
 	"github.com/roomcal/roomcal/booking"
 	"github.com/roomcal/roomcal/caldav"
 	"github.com/roomcal/roomcal/events"
-	"github.com/roomcal/roomcal/internal/redisgate"
 	"github.com/roomcal/roomcal/internal/testenv"
 )
 
@@ -390,14 +389,7 @@ func TestPromiseEventCapHeld(t *testing.T) {
 
 	t.Run("FLUSHALL then read back", func(t *testing.T) {
 		before := ins[0].as(t, memberNo(120), "GET", "/api/v1/events/"+id, nil, "")
-		rc, err := redisgate.Dial(context.Background(), redis.URL())
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer rc.Close()
-		if err := rc.FlushAll(context.Background()).Err(); err != nil {
-			t.Fatal(err)
-		}
+		redis.FlushAll(t)
 		after := ins[1].as(t, memberNo(120), "GET", "/api/v1/events/"+id, nil, "")
 		if after.status != 200 || !bytes.Equal(before.body, after.body) {
 			t.Fatalf("event after FLUSHALL:\n before %s\n after  %d %s", before.body, after.status, after.body)

@@ -2,11 +2,8 @@ package main
 
 import (
 	"bytes"
-	"context"
 	"testing"
 	"time"
-
-	"github.com/roomcal/roomcal/internal/redisgate"
 )
 
 type noteAnswer struct {
@@ -94,14 +91,7 @@ func TestPromotedNoteSurvivesFlush(t *testing.T) {
 
 	flush := func() {
 		t.Helper()
-		rc, err := redisgate.Dial(context.Background(), redis.URL())
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer rc.Close()
-		if err := rc.FlushAll(context.Background()).Err(); err != nil {
-			t.Fatal(err)
-		}
+		redis.FlushAll(t)
 	}
 	flush()
 	if again, againBody := notes(ins[1], second); !bytes.Equal(againBody, body) || len(again) != 1 {

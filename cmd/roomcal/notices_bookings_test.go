@@ -13,8 +13,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/redis/go-redis/v9"
-
 	"github.com/roomcal/roomcal/caldav"
 	"github.com/roomcal/roomcal/internal/notices"
 	"github.com/roomcal/roomcal/internal/testenv"
@@ -53,11 +51,7 @@ func TestNoticeRequestAnswers(t *testing.T) {
 	if x := c.as(t, carla, "POST", "/api/v1/requests/"+accepted+"/accept", nil, ""); x.status != 200 {
 		t.Fatalf("accept: %d %s", x.status, x.body)
 	}
-	rc := redis.NewClient(&redis.Options{Addr: r.Addr()})
-	defer rc.Close()
-	if err := rc.FlushAll(context.Background()).Err(); err != nil {
-		t.Fatal(err)
-	}
+	r.FlushAll(t)
 	if x := a.as(t, carla, "POST", "/api/v1/requests/"+refused+"/refuse", map[string]any{"reason": "Salle prise pour l'assemblée"}, ""); x.status != 200 && x.status != 204 {
 		t.Fatalf("refuse: %d %s", x.status, x.body)
 	}
@@ -309,11 +303,7 @@ func TestNoticeReminders(t *testing.T) {
 	c.register(t, paul, ev)
 
 	ms := testenv.AwaitMail(t, dir, claire.email, 2, 30*time.Second)
-	rc := redis.NewClient(&redis.Options{Addr: r.Addr()})
-	defer rc.Close()
-	if err := rc.FlushAll(context.Background()).Err(); err != nil {
-		t.Fatal(err)
-	}
+	r.FlushAll(t)
 	a.stopNotices()
 	newInstance(t, b, opts())
 	ms = quiet(t, dir, claire.email, 2, 4*time.Second)
@@ -421,11 +411,7 @@ func TestNoticeMovedInCalendarAcrossFlush(t *testing.T) {
 	if _, err := b.store.Update(ctx, "erdre", obj.Name, shiftHour(t, obj.Data, 2*time.Hour), obj.ETag); err != nil {
 		t.Fatal(err)
 	}
-	rc := redis.NewClient(&redis.Options{Addr: r.Addr()})
-	defer rc.Close()
-	if err := rc.FlushAll(ctx).Err(); err != nil {
-		t.Fatal(err)
-	}
+	r.FlushAll(t)
 	// A request rebuilds the room's state from its calendar.
 	from, to := slot(35, 8)
 	if x := in.as(t, paul, "GET", "/api/v1/availability?room=erdre&from="+url.QueryEscape(from.Format(time.RFC3339))+"&to="+
@@ -443,9 +429,7 @@ func TestNoticeMovedInCalendarAcrossFlush(t *testing.T) {
 		t.Errorf("%q %+v", subject, inv)
 	}
 	// Rebuilt again: the same move is not told twice.
-	if err := rc.FlushAll(ctx).Err(); err != nil {
-		t.Fatal(err)
-	}
+	r.FlushAll(t)
 	if x := in.as(t, paul, "GET", "/api/v1/availability?room=erdre&from="+url.QueryEscape(from.Format(time.RFC3339))+"&to="+
 		url.QueryEscape(to.Add(10*time.Hour).Format(time.RFC3339)), nil, ""); x.status != 200 {
 		t.Fatalf("availability: %d %s", x.status, x.body)

@@ -276,11 +276,7 @@ func TestNoticeFlushAllAndRestart(t *testing.T) {
 	a := newInstance(t, b, instanceOpts{notices: slow})
 	id, ps := fullEvent(t, a)
 	a.leave(t, ps[0], id)
-	rc := redis.NewClient(&redis.Options{Addr: r.Addr()})
-	defer rc.Close()
-	if err := rc.FlushAll(context.Background()).Err(); err != nil {
-		t.Fatal(err)
-	}
+	r.FlushAll(t)
 	a.stopNotices()
 	newInstance(t, b, instanceOpts{notices: fastNotices(sink)})
 	checkPromotion(t, dir, id, ps)
@@ -528,8 +524,6 @@ func TestNoticeBookingRemoved(t *testing.T) {
 	ctx := context.Background()
 
 	// Deleted straight in the calendar.
-	rc := redis.NewClient(&redis.Options{Addr: r.Addr()})
-	defer rc.Close()
 	a.stopNotices() // a records the removal, c sends it
 	obj, err := b.store.Get(ctx, "loire", caldav.ObjectName(gone))
 	if err != nil {
@@ -539,9 +533,7 @@ func TestNoticeBookingRemoved(t *testing.T) {
 		t.Fatal(err)
 	}
 	checkRemoval(t, dir, claire, gone)
-	if err := rc.FlushAll(ctx).Err(); err != nil {
-		t.Fatal(err)
-	}
+	r.FlushAll(t)
 	quiet(t, dir, claire.email, 1, 3*time.Second)
 
 	// Cancelled by an admin; cancelled by its owner.

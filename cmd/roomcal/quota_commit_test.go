@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/roomcal/roomcal/booking"
-	"github.com/roomcal/roomcal/internal/redisgate"
 	"github.com/roomcal/roomcal/internal/testenv"
 )
 
@@ -70,14 +69,7 @@ func TestPromiseQuotaHoldLostAtCommit(t *testing.T) {
 	case <-time.After(30 * time.Second):
 		t.Fatal("the first booking never reached its calendar write")
 	}
-	rc, err := redisgate.Dial(context.Background(), redis.URL())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rc.Close()
-	if err := rc.FlushAll(context.Background()).Err(); err != nil {
-		t.Fatal(err)
-	}
+	redis.FlushAll(t)
 	second := bookAs(y, "Seconde", 4)
 	if second.status != 201 {
 		t.Fatalf("second booking, claimed after the flush: %d %s, want 201", second.status, second.body)

@@ -1,13 +1,11 @@
 package main
 
 import (
-	"context"
 	"encoding/json"
 	"sync"
 	"testing"
 	"time"
 
-	"github.com/roomcal/roomcal/internal/redisgate"
 	"github.com/roomcal/roomcal/internal/testenv"
 )
 
@@ -77,14 +75,7 @@ func TestPromiseQuotaParallel(t *testing.T) {
 	}
 
 	// Redis loses everything: the quota is counted from the calendars.
-	rc, err := redisgate.Dial(context.Background(), redis.URL())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rc.Close()
-	if err := rc.FlushAll(context.Background()).Err(); err != nil {
-		t.Fatal(err)
-	}
+	redis.FlushAll(t)
 	s, e := slot(9, 10)
 	if a := ins[1].book(t, "ann", "quai", s, e); a.status != 422 {
 		t.Fatalf("a sixth booking after FLUSHALL: %d %s, want 422", a.status, a.body)

@@ -126,6 +126,29 @@ func (s *Server) URL() string {
 	return "http://" + s.Addr() + "/"
 }
 
+// FlushAll empties a Redis server the way an operator's FLUSHALL would:
+// every key of every database, while the servers using it keep running.
+// Tests use it to prove that nothing roomcal promises rests on Redis.
+func (s *Server) FlushAll(t testing.TB) {
+	t.Helper()
+	if s.name != "redis" {
+		t.Fatalf("FLUSHALL on %s: not a Redis server", s.name)
+	}
+	conn, err := net.DialTimeout("tcp", s.Addr(), 5*time.Second)
+	if err != nil {
+		t.Fatalf("FLUSHALL: %v", err)
+	}
+	defer conn.Close()
+	_ = conn.SetDeadline(time.Now().Add(10 * time.Second))
+	if _, err := io.WriteString(conn, "*1\r\n$8\r\nFLUSHALL\r\n"); err != nil {
+		t.Fatalf("FLUSHALL: %v", err)
+	}
+	reply := make([]byte, 5)
+	if _, err := io.ReadFull(conn, reply); err != nil || string(reply) != "+OK\r\n" {
+		t.Fatalf("FLUSHALL answered %q, %v", reply, err)
+	}
+}
+
 // StartRadicale starts a private Radicale on a free loopback port with its
 // own storage folder. Its calendar homes are URL()+"USER/".
 func StartRadicale(t testing.TB) *Server {
