@@ -316,6 +316,35 @@ func (s *Server) deleteBooking(c *gin.Context) {
 	c.Status(http.StatusNoContent)
 }
 
+type skipJSON struct {
+	// Start names the date to leave out by its start, as the series'
+	// dates are listed.
+	Start string `json:"start"`
+}
+
+// skipDate answers POST /api/v1/bookings/{id}/skip: one date of a series
+// is left out ("cette date seulement"), free for others at once; the
+// rest of the series stays booked.
+func (s *Server) skipDate(c *gin.Context) {
+	var req skipJSON
+	if err := readJSON(c, &req); err != nil {
+		writeError(c, err)
+		return
+	}
+	start, err := parseTime("start", req.Start)
+	if err != nil {
+		writeError(c, err)
+		return
+	}
+	m, _ := member(c)
+	b, err := s.opts.Bookings.SkipDate(c.Request.Context(), m, c.Param("id"), start)
+	if err != nil {
+		writeError(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, toBookingJSON(b))
+}
+
 // conflictJSON is an overlap (a and b), or an object of the room's
 // calendar that cannot be read whole (problem; a is what of it is
 // counted busy, when something is known, and b is absent).

@@ -161,6 +161,7 @@ func (s *Server) routes() []route {
 		{http.MethodPatch, "/api/v1/bookings/:id", Member, s.patchBooking},
 		{http.MethodDelete, "/api/v1/bookings/:id", Member, s.deleteBooking},
 		{http.MethodPost, "/api/v1/bookings/:id/checkin", Member, s.checkIn},
+		{http.MethodPost, "/api/v1/bookings/:id/skip", Member, s.skipDate},
 		{http.MethodGet, "/api/v1/noshows", Admin, s.listNoShows},
 		{http.MethodGet, "/api/v1/conflicts", Admin, s.listConflicts},
 		{http.MethodPost, "/api/v1/events", Organiser, s.createEvent},

@@ -163,3 +163,49 @@ func (s *Service) seriesOf(p place, b Booking) ([]Interval, error) {
 	}
 	return out, nil
 }
+
+// SkipDate leaves one date of a series out: the booking is written again
+// with that date as an EXDATE, through the gate like any change of it (the
+// other dates claimed again with the booking's own intervals ignored, then
+// committed), so the date is free for others as soon as SkipDate returns
+// and the rest of the series stays held. start names the date by its
+// start, as the booking's dates list it. m must own the booking (or be an
+// admin). Errors: ErrInvalid for a booking that is no series, a start that
+// is none of its dates (or already left out), a date already over, or the
+// last date left (cancel the booking instead); ErrNotFound, ErrForbidden,
+// ErrStale (the booking changed meanwhile), ErrUnavailable.
+func (s *Service) SkipDate(ctx context.Context, m Member, id string, start time.Time) (Booking, error) {
+	lease, err := s.lockBooking(ctx, id)
+	if err != nil {
+		return Booking{}, err
+	}
+	defer lease.Release()
+	p, b, read, err := s.owned(ctx, m, id, false)
+	if err != nil {
+		return Booking{}, err
+	}
+	if b.Recurrence == "" {
+		return Booking{}, Invalidf("cette réservation n'est pas une série ; annulez-la / this booking is not a series: cancel it")
+	}
+	occ, err := s.seriesOf(p, b)
+	if err != nil {
+		return Booking{}, fmt.Errorf("dates of %s: %w", id, err)
+	}
+	i := sort.Search(len(occ), func(i int) bool { return !occ[i].Start.Before(start) })
+	if i == len(occ) || !occ[i].Start.Equal(start) {
+		return Booking{}, Invalidf("%s n'est pas une date de la série / is not a date of the series", start.Format(time.RFC3339))
+	}
+	if !occ[i].End.After(s.now()) {
+		return Booking{}, Invalidf("cette date est passée / this date is over")
+	}
+	if len(occ) == 1 {
+		return Booking{}, Invalidf("c'est la dernière date de la série ; annulez la réservation / it is the series' last date: cancel the booking")
+	}
+	prev := b
+	b.Skipped = skippedOf(append(append([]time.Time(nil), b.Skipped...), occ[i].Start))
+	left := append(occ[:i:i], occ[i+1:]...)
+	if err := s.write(ctx, p, b, left, &prev, read, m); err != nil {
+		return Booking{}, err
+	}
+	return b, nil
+}
