@@ -20,6 +20,10 @@ type Booking struct {
 	// (EXDATE): dates that were taken or closed when it was booked.
 	Skipped []time.Time
 	Created time.Time
+	// Modified is when the record was last written (LAST-MODIFIED; zero
+	// when the calendar did not say): the notices derive a booking's
+	// invitation SEQUENCE from it.
+	Modified time.Time
 	// Kind is KindBooking (also when empty) or KindEvent for the room
 	// booking of an internal event, which is changed only through its
 	// event.

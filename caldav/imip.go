@@ -37,6 +37,7 @@ func (IMIP) Invitation(method string, e notices.Entry) ([]byte, error) {
 	ev := Event{
 		UID: e.UID, Summary: e.Title, Description: e.Description, Location: e.Location,
 		Start: e.Start, End: e.End, Status: status, Sequence: e.Sequence, Transp: "OPAQUE",
+		RRule: e.RRule, ExDates: inZone(e.ExDates, e.Start.Location()),
 		Organizer: Organizer{Name: e.Organizer.Name, Email: e.Organizer.Email},
 		Attendees: []Attendee{{Name: e.Attendee.Name, Email: e.Attendee.Email, PartStat: e.PartStat,
 			Params: map[string]string{"ROLE": "REQ-PARTICIPANT", "RSVP": "FALSE", "CUTYPE": "INDIVIDUAL"}}},

@@ -58,6 +58,7 @@ type removalJSON struct {
 	By     string    `json:"by"`
 	Reason string    `json:"reason,omitempty"`
 	Where  string    `json:"where,omitempty"`
+	Wait   bool      `json:"waiting,omitempty"`
 	Same   string    `json:"same,omitempty"`
 	Told   bool      `json:"told,omitempty"`
 	At     time.Time `json:"at"`
@@ -66,12 +67,12 @@ type removalJSON struct {
 
 func toJSON(n notices.BookingNotice) removalJSON {
 	return removalJSON{Kind: n.Kind, ID: n.ID, Room: n.Room, Title: n.Title, Start: n.Start.UTC(), End: n.End.UTC(), Owner: n.Owner,
-		Name: n.Name, Email: n.Email, By: n.By, Reason: n.Reason, Where: n.Where, Same: n.Same, At: n.At.UTC()}
+		Name: n.Name, Email: n.Email, By: n.By, Reason: n.Reason, Where: n.Where, Wait: n.Waiting, Same: n.Same, At: n.At.UTC()}
 }
 
 func (j removalJSON) notice(name, etag string) notices.BookingNotice {
 	return notices.BookingNotice{Kind: j.Kind, ID: j.ID, Room: j.Room, Title: j.Title, Start: j.Start, End: j.End, Owner: j.Owner,
-		Name: j.Name, Email: j.Email, By: j.By, Reason: j.Reason, Where: j.Where, Same: j.Same, At: j.At,
+		Name: j.Name, Email: j.Email, By: j.By, Reason: j.Reason, Where: j.Where, Waiting: j.Wait, Same: j.Same, At: j.At,
 		Key: strings.TrimSuffix(name, ".ics"), ETag: etag}
 }
 

@@ -326,6 +326,7 @@ func (rc *RoomCalendars) Get(ctx context.Context, room booking.Room, loc *time.L
 		Title: ev.Summary, Description: ev.Description, Recurrence: ev.RRule, Skipped: ev.ExDates,
 		Organizer: booking.Member{ID: ev.XProps[propOrganizerID], Name: ev.XProps[propOrganizerName], Email: ev.Organizer.Email},
 		Created:   ev.Created,
+		Modified:  ev.LastModified,
 		Kind:      booking.KindBooking,
 	}
 	if ev.XProps[propKind] == KindEvent {

@@ -261,10 +261,12 @@ func TestNoticeEventDeletedInCalendar(t *testing.T) {
 	if err := b.store.Delete(ctx, eventsCalendar, obj.Name, obj.ETag); err != nil {
 		t.Fatal(err)
 	}
-	for _, p := range ps {
+	for i, p := range ps {
+		// The 4th waits: TENTATIVE, as in the event's own invitations.
+		partstat := map[bool]string{true: "TENTATIVE", false: "ACCEPTED"}[i == 3]
 		subject, _, inv, ok := oneNotice(t, dir, p)
 		if ok && (!strings.HasPrefix(subject, "Événement annulé : Assemblée générale, ") || inv.Method != "CANCEL" ||
-			inv.ContentMethod != "CANCEL" || inv.UID != id || inv.Status != "CANCELLED" ||
+			inv.ContentMethod != "CANCEL" || inv.UID != id || inv.Status != "CANCELLED" || inv.PartStat != partstat ||
 			!strings.EqualFold(inv.Attendee, "mailto:"+p.email) || !inv.TZIDsHaveVTimezone) {
 			t.Errorf("%s: %q %+v", p.id, subject, inv)
 		}
@@ -276,10 +278,12 @@ func TestNoticeEventDeletedInCalendar(t *testing.T) {
 }
 
 // TestNoticeReminders: a member who turned reminders on gets exactly one
-// reminder of her booking and one of the event she is registered for,
-// each with a REQUEST of its UID, from two replicas; a restart and a
-// Redis flush send none again; a member who did not turn them on gets
-// none.
+// reminder of her booking, one of the event she is registered for, and
+// one of the first date of her weekly series, each with a REQUEST of its
+// UID (the series' is the whole series, RRULE and EXDATE, so that it
+// cannot replace the series in her calendar app), from two replicas; a
+// restart and a Redis flush send none again; a member who did not turn
+// them on gets none.
 func TestNoticeReminders(t *testing.T) {
 	sink, dir := testenv.SMTPSink(t)
 	b, r := noticeBackend(t)
@@ -301,24 +305,50 @@ func TestNoticeReminders(t *testing.T) {
 	ev := a.createEvent(t, map[string]any{"start": start.Format(time.RFC3339), "end": end.Format(time.RFC3339)})
 	a.register(t, claire, ev)
 	c.register(t, paul, ev)
+	// A weekly series from tomorrow, its second date skipped: only its
+	// first date is within two days.
+	s1, e1 := slot(1, 14)
+	x := a.as(t, claire, "POST", "/api/v1/bookings", map[string]any{
+		"room": "erdre", "start": s1.Format(time.RFC3339), "end": e1.Format(time.RFC3339), "title": "Chorale",
+		"recurrence": "FREQ=WEEKLY;COUNT=3", "skip": []string{s1.AddDate(0, 0, 7).Format(time.RFC3339)}}, "")
+	if x.status != 201 {
+		t.Fatalf("series: %d %s", x.status, x.body)
+	}
+	series := decode[struct {
+		ID string `json:"id"`
+	}](t, x).ID
 
-	ms := testenv.AwaitMail(t, dir, claire.email, 2, 30*time.Second)
+	ms := testenv.AwaitMail(t, dir, claire.email, 3, 30*time.Second)
 	r.FlushAll(t)
 	a.stopNotices()
 	newInstance(t, b, opts())
-	ms = quiet(t, dir, claire.email, 2, 4*time.Second)
+	ms = quiet(t, dir, claire.email, 3, 4*time.Second)
 	seen := map[string]bool{}
 	for _, m := range ms {
 		subject, inv := readNotice(t, m)
 		seen[inv.UID] = true
-		want := map[string]string{booked: "Rappel, demain : Réunion de " + claire.name + ", ", ev: "Rappel, demain : Assemblée générale, "}[inv.UID]
+		want := map[string]string{booked: "Rappel, demain : Réunion de " + claire.name + ", ", ev: "Rappel, demain : Assemblée générale, ",
+			series: "Rappel, demain : Chorale, "}[inv.UID]
 		if want == "" || !strings.HasPrefix(subject, want) || inv.Method != "REQUEST" || !strings.EqualFold(inv.Attendee, "mailto:"+claire.email) ||
-			!inv.TZIDsHaveVTimezone {
+			!inv.TZIDsHaveVTimezone || inv.Sequence < 1 {
 			t.Errorf("%q %+v", subject, inv)
 		}
+		st, err := time.Parse(time.RFC3339, inv.Start)
+		switch {
+		case inv.UID == series:
+			var skipped time.Time
+			if len(inv.ExDates) == 1 {
+				skipped, _ = time.Parse(time.RFC3339, inv.ExDates[0])
+			}
+			if inv.RRule != "FREQ=WEEKLY;COUNT=3" || err != nil || !st.Equal(s1) || !skipped.Equal(s1.AddDate(0, 0, 7)) {
+				t.Errorf("series reminder: %+v, want the whole series from %v with its EXDATE", inv, s1)
+			}
+		case inv.RRule != "" || len(inv.ExDates) != 0:
+			t.Errorf("%q: a single entry with a recurrence: %+v", subject, inv)
+		}
 	}
-	if len(ms) == 2 && (!seen[booked] || !seen[ev]) {
-		t.Errorf("reminders of %v, want %s and %s", seen, booked, ev)
+	if len(ms) == 3 && (!seen[booked] || !seen[ev] || !seen[series]) {
+		t.Errorf("reminders of %v, want %s, %s and %s", seen, booked, ev, series)
 	}
 	quiet(t, dir, paul.email, 0, 0)
 }

@@ -113,6 +113,10 @@ type invitation struct {
 	Start                                                                 string // ISO 8601 with offset
 	TZIDsHaveVTimezone                                                    bool
 	ContentMethod                                                         string // method= of the MIME part
+	// RRule is the RRULE as written ("" for none); ExDates the EXDATEs
+	// (ISO 8601 with offset).
+	RRule   string
+	ExDates []string
 }
 
 // readNotice decodes a message: its subject and its text/calendar part,
@@ -158,7 +162,9 @@ att = ev['ATTENDEE']
 print(json.dumps({'Method': str(cal['METHOD']), 'UID': str(ev['UID']), 'Status': str(ev.get('STATUS', '')),
   'Attendee': str(att), 'PartStat': str(att.params.get('PARTSTAT', '')), 'Organizer': str(ev['ORGANIZER']),
   'Summary': str(ev['SUMMARY']), 'Location': str(ev.get('LOCATION', '')), 'Sequence': int(ev.get('SEQUENCE', 0)),
-  'Start': ev.decoded('DTSTART').isoformat(), 'TZIDsHaveVTimezone': used <= tzs and len(used) > 0}))
+  'Start': ev.decoded('DTSTART').isoformat(), 'TZIDsHaveVTimezone': used <= tzs and len(used) > 0,
+  'RRule': ev['RRULE'].to_ical().decode() if 'RRULE' in ev else '',
+  'ExDates': [d.dt.isoformat() for x in (ev.get('EXDATE') if isinstance(ev.get('EXDATE'), list) else [ev['EXDATE']] if 'EXDATE' in ev else []) for d in x.dts]}))
 `
 	cmd := exec.Command("/usr/bin/python3", "-c", script)
 	cmd.Stdin = strings.NewReader(string(ics))
@@ -340,12 +346,15 @@ func TestNoticeEventCancelled(t *testing.T) {
 	for _, p := range ps {
 		testenv.AwaitMail(t, dir, p.email, 1, 20*time.Second)
 	}
-	for _, p := range ps {
+	for i, p := range ps {
 		ms := quiet(t, dir, p.email, 1, 0)
 		if len(ms) == 0 {
 			continue
 		}
 		subject, inv := readNotice(t, ms[0])
+		if want := map[bool]string{true: "TENTATIVE", false: "ACCEPTED"}[i == 3]; inv.PartStat != want {
+			t.Errorf("%s: PARTSTAT %s, want %s", p.id, inv.PartStat, want)
+		}
 		if !strings.HasPrefix(subject, "Événement annulé : Assemblée générale, ") || inv.Method != "CANCEL" ||
 			inv.ContentMethod != "CANCEL" || inv.UID != id || inv.Status != "CANCELLED" || !strings.EqualFold(inv.Attendee, "mailto:"+p.email) {
 			t.Errorf("%s: %q %+v", p.id, subject, inv)

@@ -45,6 +45,17 @@ func sequenceAt(t time.Time) int {
 	return int(t.Sub(time.Date(2020, 1, 1, 0, 0, 0, 0, time.UTC)) / time.Second)
 }
 
+// bookingSequence is the SEQUENCE of an invitation of booking b as its
+// record has it: that of its last write (LAST-MODIFIED), at least that
+// of any notice of a change to it, recorded before the change was
+// written; now when the record does not say.
+func (w *Worker) bookingSequence(b booking.Booking) int {
+	if !b.Modified.IsZero() {
+		return sequenceAt(b.Modified)
+	}
+	return sequenceAt(w.opt.Now())
+}
+
 const outboxHint = "\x00outbox"
 
 // bookingNotices tells the owners of the booking notices owed, one
@@ -253,15 +264,24 @@ func (w *Worker) sendBooking(ctx context.Context, n BookingNotice, found bool, r
 	if n.removes() {
 		method = "CANCEL"
 	}
+	// A request not answered yet, or a registrant who was waiting for a
+	// seat: TENTATIVE (they asked to come, nothing is asked of them), as
+	// the events' own invitations say of waiting registrants.
 	ps := "ACCEPTED"
-	if found && rec.Pending {
+	if found && rec.Pending || n.Waiting {
 		ps = "TENTATIVE"
 	}
-	ics, err := w.opt.Invitations.Invitation(method, Entry{
+	e := Entry{
 		UID: n.ID, Sequence: sequenceAt(n.At), Title: title, Location: where, Description: rec.Description,
 		Start: b.Start, End: b.End, Organizer: Person{Name: "roomcal", Email: addrOf(w.opt.From)},
 		Attendee: Person{Name: name, Email: email}, PartStat: ps, Cancelled: method == "CANCEL", URL: b.URL,
-	})
+	}
+	if found && method == "REQUEST" && rec.Recurrence != "" {
+		// A series: the whole of it (a lone entry of its UID would
+		// replace the series in the member's calendar).
+		e.RRule, e.ExDates = rec.Recurrence, rec.Skipped
+	}
+	ics, err := w.opt.Invitations.Invitation(method, e)
 	if err != nil {
 		return err
 	}

@@ -73,6 +73,11 @@ type Entry struct {
 	PartStat  string
 	Cancelled bool
 	URL       string
+	// RRule and ExDates make the entry a whole series (a recurring
+	// booking): its RRULE value and EXDATEs; Start and End are then the
+	// first occurrence's.
+	RRule   string
+	ExDates []time.Time
 }
 
 // Invitations builds iMIP objects (the caldav package's encoder).
@@ -146,6 +151,9 @@ type BookingNotice struct {
 	Reason string
 	// Where is the place of an event not held in a room.
 	Where string
+	// Waiting: the owner was on the event's waiting list (an event
+	// deleted in the calendar); their invitation says PARTSTAT=TENTATIVE.
+	Waiting bool
 	// Same names the change: two records of it (two replicas, a pass
 	// made again) are one object.
 	Same string
@@ -213,7 +221,7 @@ func FromBooking(n booking.Notice) BookingNotice {
 // calendar owed to one of its registrants.
 func FromDeletedEvent(ev events.Event, r events.Registration) BookingNotice {
 	return BookingNotice{Kind: KindEventDeleted, ID: ev.ID, Room: ev.Room, Title: ev.Title, Start: ev.Start, End: ev.End,
-		Owner: r.Member, Name: r.Name, Email: r.Email, By: "calendar", Where: ev.Location,
+		Owner: r.Member, Name: r.Name, Email: r.Email, By: "calendar", Where: ev.Location, Waiting: r.Status != events.Confirmed,
 		Same: KindEventDeleted + "|" + ev.ID + "|" + r.Member}
 }
 

@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/roomcal/roomcal/booking"
 	"github.com/roomcal/roomcal/events"
 )
 
@@ -32,8 +33,9 @@ type reminder struct {
 	confirmed              bool
 	// seq is the entry's SEQUENCE (an event's); -1 for a booking.
 	seq int
-	// recurring: an occurrence of a recurring booking.
-	recurring bool
+	// series is the booking as its record has it now (a booking's
+	// reminder): its invitation is the whole series for a recurring one.
+	series *booking.Booking
 }
 
 func (r reminder) same() string {
@@ -148,7 +150,7 @@ func (w *Worker) remind(ctx context.Context, r reminder, now time.Time) {
 		if err != nil {
 			return // gone (nothing to remind), or unreadable now: next sweep
 		}
-		r.recurring = b.Recurrence != ""
+		r.series = &b
 	}
 	claim := "notice-reminder:" + key
 	ok, err := w.opt.Claims.Claim(ctx, claim, claimTTL)
@@ -201,31 +203,37 @@ func (w *Worker) sendReminder(ctx context.Context, r reminder, lng, name, email 
 	}
 	b := Body{Kind: r.kind, Lang: lng, Name: name, Title: title, Start: r.start.In(loc), End: r.end.In(loc), Where: where,
 		Confirmed: r.confirmed, URL: url, Off: w.opt.Unsubscribe(r.member, KindReminder)}
-	// The invitation of a booking: the one of its latest notice (a
-	// reminder changes nothing); of an event: its own SEQUENCE, so that
-	// later changes of the event still update it. A recurring booking's
-	// occurrence gets none: a single entry of the series' UID would
-	// replace the series in the member's calendar.
-	seq := r.seq
-	if seq < 0 {
-		seq = sequenceAt(w.opt.Now())
+	// The invitation changes nothing in the member's calendar app: an
+	// event's is at its own SEQUENCE (later changes of the event still
+	// update it); a booking's is the booking as its record has it, at
+	// the SEQUENCE of its last write (bookingSequence). For an
+	// occurrence of a recurring booking it is the whole series (its
+	// RRULE and EXDATEs from the first occurrence): one entry of the
+	// series' UID alone would replace the series in the member's
+	// calendar.
+	e := Entry{
+		UID: r.id, Sequence: r.seq, Title: title, Location: where, Start: b.Start, End: b.End,
+		Organizer: Person{Name: "roomcal", Email: addrOf(w.opt.From)}, Attendee: Person{Name: name, Email: email},
+		PartStat: "ACCEPTED", URL: url,
 	}
-	var ics []byte
-	if !r.recurring {
-		var err error
-		ics, err = w.opt.Invitations.Invitation("REQUEST", Entry{
-			UID: r.id, Sequence: seq, Title: title, Location: where, Start: b.Start, End: b.End,
-			Organizer: Person{Name: "roomcal", Email: addrOf(w.opt.From)}, Attendee: Person{Name: name, Email: email},
-			PartStat: "ACCEPTED", URL: url,
-		})
-		if err != nil {
-			return err
+	if s := r.series; s != nil {
+		e.Sequence = w.bookingSequence(*s)
+		e.Description = s.Description
+		if s.Recurrence != "" {
+			e.Start, e.End, e.RRule = s.Start.In(loc), s.End.In(loc), s.Recurrence
+			e.ExDates = s.Skipped
 		}
+	} else if e.Sequence < 0 {
+		e.Sequence = sequenceAt(w.opt.Now())
+	}
+	ics, err := w.opt.Invitations.Invitation("REQUEST", e)
+	if err != nil {
+		return err
 	}
 	sctx, cancel := context.WithTimeout(ctx, time.Minute)
 	defer cancel()
 	return w.opt.Mailer.Send(sctx, Message{
-		To: address(name, email), Subject: b.Subject(), Text: b.Text(), HTML: b.HTML(), Calendar: ics, Method: map[bool]string{true: "REQUEST"}[ics != nil],
+		To: address(name, email), Subject: b.Subject(), Text: b.Text(), HTML: b.HTML(), Calendar: ics, Method: "REQUEST",
 		MessageID: w.messageID(r.kind, r.id, r.member, r.same()), Date: w.opt.Now(), Unsubscribe: b.Off, Lang: lang(lng),
 	})
 }
