@@ -249,6 +249,16 @@ type Gate interface {
 	// drops the refresh lock's lease: ErrLeaseLost), so that it reads
 	// again. Holds and bookings already there stay.
 	Retire(ctx context.Context, room string, retired bool) error
+	// TakeBack forgets object ref, a booking written to the calendar
+	// and then deleted because its commit was refused (Commit): called
+	// once the deletion is done, it closes the window in which a state
+	// read from the calendar before the deletion listed it. With state,
+	// ref's intervals go and ref stays known without any (a tombstone),
+	// so that a fenced Apply from a reading that predates the deletion
+	// skips it; a later Apply of its deletion drops the tombstone.
+	// Without state, a Load whose reading may predate the deletion is
+	// refused (ErrLeaseLost, as after Retire) and reads again.
+	TakeBack(ctx context.Context, room, ref string) error
 
 	// Busy lists the busy intervals and live holds that overlap
 	// [from, to), sorted by start.

@@ -385,6 +385,9 @@ func (s *Service) write(ctx context.Context, p place, b Booking, occ []Interval,
 	var rerr error
 	if prev == nil {
 		rerr = s.cal.Delete(rctx, p.room, b.ID, written.ETag())
+		if rerr == nil || errors.Is(rerr, ErrNotFound) {
+			rerr = s.forget(rctx, p, b.ID)
+		}
 	} else {
 		_, rerr = s.cal.Update(rctx, p.room, p.site.Location, *prev, written)
 	}
@@ -394,6 +397,18 @@ func (s *Service) write(ctx context.Context, p place, b Booking, occ []Interval,
 	}
 	s.release(p.room.ID, holdID)
 	return fmt.Errorf("commit %s: %w", b.ID, asRule(p, err))
+}
+
+// forget tells the gate that booking id, written and then deleted from
+// the calendar (taken back), is gone: a state read while the calendar
+// held it no longer lists it (Gate.TakeBack). Without it, such a state
+// (a room loaded again, a sync pass) kept the booking, blocking its slot
+// and counting against its member's quota, until the next sync pass.
+func (s *Service) forget(ctx context.Context, p place, id string) error {
+	if err := s.g.TakeBack(ctx, p.room.ID, id); err != nil {
+		return fmt.Errorf("take back %s at the gate: %w", id, err)
+	}
+	return nil
 }
 
 func (s *Service) release(room, holdID string) {

@@ -183,7 +183,7 @@ func (s *Service) undo(ctx context.Context, w unknownWrite, landed Version) erro
 		if err := s.cal.Delete(uctx, w.p.room, w.b.ID, landed.ETag()); err != nil && !errors.Is(err, ErrNotFound) {
 			return fmt.Errorf("delete %s: %w", w.b.ID, err)
 		}
-		return nil
+		return s.forget(uctx, w.p, w.b.ID)
 	}
 	if _, err := s.cal.Update(uctx, w.p.room, w.p.site.Location, *w.prev, landed); err != nil {
 		return fmt.Errorf("write back %s: %w", w.b.ID, err)

@@ -102,6 +102,8 @@ func Run(t *testing.T, newTarget func(t *testing.T) Target) {
 		{"QuotaCommitLostHoldSite", testQuotaCommitLostHoldSite},
 		{"Retire", testRetire},
 		{"RetireDuringLoad", testRetireDuringLoad},
+		{"TakeBack", testTakeBack},
+		{"TakeBackDuringLoad", testTakeBackDuringLoad},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

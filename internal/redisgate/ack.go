@@ -147,7 +147,7 @@ func (e *ReplicaAckError) Unwrap() error { return ErrUnavailable }
 // release is one: a release lost in a failover would leave the lock to
 // its ttl, the room or event unwritable meanwhile.
 var changesState = map[*redis.Script]bool{
-	claimScript: true, commitScript: true, applyScript: true, loadScript: true, unlockScript: true, extendScript: true, signOutScript: true, retireScript: true,
+	claimScript: true, commitScript: true, applyScript: true, loadScript: true, unlockScript: true, extendScript: true, signOutScript: true, retireScript: true, takeBackScript: true,
 	evRegisterScript: true, evUnregisterScript: true, evConfigureScript: true, evReconcileScript: true,
 	evWrittenScript: true, evRollbackScript: true, evLoadScript: true, evDropScript: true,
 	evIdxLoadScript: true, evIdxPutScript: true, evIdxTokenScript: true,

@@ -41,7 +41,7 @@
 //
 // Each decision is one Lua script (lua/*.lua, sharing lua/lib.lua), run
 // with EVALSHA (EVAL on a cache miss): claim, commit, release, apply,
-// load (in chunks), busy, objects, unlock, retire. Token is one HMGET and Lock
+// load (in chunks), busy, objects, unlock, retire, takeback. Token is one HMGET and Lock
 // one SET NX PX, atomic as they stand. Expired holds are purged at the
 // start of each script that reads holds, using the server's clock
 // (TIME), so every replica agrees on expiry.
@@ -107,21 +107,24 @@ var (
 	extendSrc string
 	//go:embed lua/retire.lua
 	retireSrc string
+	//go:embed lua/takeback.lua
+	takeBackSrc string
 )
 
 // Scripts that use the helpers get lib.lua prepended; each is still one
 // script (one EVALSHA) per decision.
 var (
-	claimScript   = redis.NewScript(libSrc + claimSrc)
-	commitScript  = redis.NewScript(libSrc + commitSrc)
-	releaseScript = redis.NewScript(libSrc + releaseSrc)
-	busyScript    = redis.NewScript(libSrc + busySrc)
-	objectsScript = redis.NewScript(objectsSrc)
-	applyScript   = redis.NewScript(libSrc + applySrc)
-	loadScript    = redis.NewScript(libSrc + loadSrc)
-	unlockScript  = redis.NewScript(unlockSrc)
-	extendScript  = redis.NewScript(extendSrc)
-	retireScript  = redis.NewScript(libSrc + retireSrc)
+	claimScript    = redis.NewScript(libSrc + claimSrc)
+	commitScript   = redis.NewScript(libSrc + commitSrc)
+	releaseScript  = redis.NewScript(libSrc + releaseSrc)
+	busyScript     = redis.NewScript(libSrc + busySrc)
+	objectsScript  = redis.NewScript(objectsSrc)
+	applyScript    = redis.NewScript(libSrc + applySrc)
+	loadScript     = redis.NewScript(libSrc + loadSrc)
+	unlockScript   = redis.NewScript(unlockSrc)
+	extendScript   = redis.NewScript(extendSrc)
+	retireScript   = redis.NewScript(libSrc + retireSrc)
+	takeBackScript = redis.NewScript(libSrc + takeBackSrc)
 )
 
 const (
@@ -274,6 +277,18 @@ func (g *Gate) Retire(ctx context.Context, room string, retired bool) error {
 	k := g.keys(room)
 	if _, err := g.run(ctx, retireScript, []string{k.meta, k.lockKey}, []any{flag(retired)}); err != nil {
 		return fmt.Errorf("retire %s: %w", room, err)
+	}
+	return nil
+}
+
+// TakeBack implements booking.Gate with takeback.lua.
+func (g *Gate) TakeBack(ctx context.Context, room, ref string) error {
+	if room == "" || ref == "" {
+		return errors.New("take back: room and ref are required")
+	}
+	k := g.keys(room)
+	if _, err := g.run(ctx, takeBackScript, append(k.state(), k.lockKey), []any{ref}); err != nil {
+		return fmt.Errorf("take back %s in %s: %w", ref, room, err)
 	}
 	return nil
 }
