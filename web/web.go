@@ -317,7 +317,8 @@ type closureHoursJSON struct {
 	Reason string `json:"reason"`
 }
 
-// roomHours is rm's hours for the day view's script.
+// roomHours is rm's hours for the scripts of the day view and the room's
+// week.
 func roomHours(rm booking.Room) hoursJSON {
 	h := hoursJSON{Weekly: map[string][][2]string{}, Closures: []closureHoursJSON{}}
 	for wd, ranges := range rm.Hours.Weekly {
@@ -536,6 +537,7 @@ type roomPageData struct {
 	Rules                       []ruleView
 	Hours                       []hoursView
 	Closures                    []string
+	OpenHours                   hoursJSON // the same hours, for the script to draw closed hours
 	FeedURL                     string
 	WebcalURL                   template.URL
 	// CalendarJS and CalendarCSS are the calendar's files ("" when the
@@ -575,6 +577,7 @@ func (s *Site) roomData(r *http.Request, id string, msgs catalogue) (roomPageDat
 		return d, false
 	}
 	d.ID, d.Name, d.Capacity, d.Equipment = rm.ID, rm.Name, rm.Capacity, rm.Equipment
+	d.OpenHours = roomHours(rm)
 	d.SiteName, d.SiteURL, d.Timezone = site.Name, "/sites/"+url.PathEscape(site.ID), site.Location.String()
 	now := s.now().In(site.Location)
 	day, err := time.ParseInLocation(time.DateOnly, r.URL.Query().Get("week"), site.Location)

@@ -83,6 +83,16 @@ func TestBrowserRoom(t *testing.T) {
 	if resp.StatusCode != 200 || !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/calendar") || !strings.Contains(string(ics), "BEGIN:VCALENDAR") {
 		t.Errorf("room feed: %d %q\n%s", resp.StatusCode, resp.Header.Get("Content-Type"), ics)
 	}
+	// Closed hours are drawn, in words, on their own day: all of Sunday,
+	// Saturday from 13:00 (or the year-end closure when the week holds it).
+	closed := amina.closedInWeek(t)
+	if sun := closed["sun"]; len(sun) != 1 || !strings.HasPrefix(sun[0], "Fermé toute la journée") {
+		t.Errorf("Sunday's closed hours: %q, want one \"Fermé toute la journée\" (all: %q)", sun, closed)
+	}
+	if sat := strings.Join(closed["sat"], " | "); !strings.HasSuffix(sat, "Fermé · depuis 13:00") && !strings.HasPrefix(sat, "Fermé toute la journée") {
+		t.Errorf("Saturday's closed hours: %q, want \"Fermé · depuis 13:00\" (all: %q)", sat, closed)
+	}
+	amina.waitText(t, "#room .legend", "Fermé")
 	amina.check(t, axe, "r1-salle-semaine")
 
 	// 2. Book through the page's form.
@@ -243,6 +253,33 @@ func apiPost(t *testing.T, url string, headers map[string]string, body any) (int
 	defer resp.Body.Close()
 	out, _ := io.ReadAll(resp.Body)
 	return resp.StatusCode, string(out)
+}
+
+// closedInWeek is the text of each closed block of the room's week, by
+// the day ("mon"…) whose column holds it.
+func (b *browserTab) closedInWeek(t *testing.T) map[string][]string {
+	t.Helper()
+	type block struct{ Day, Text string }
+	blocks, err := chromedp.Run(b.ctx, chromedp.Evaluate[[]block](`(() => {
+		const cols = [...document.querySelectorAll("#calendar .ec-body .ec-day")].map(e => {
+			const r = e.getBoundingClientRect();
+			const day = [...e.classList].find(c => /^ec-(mon|tue|wed|thu|fri|sat|sun)$/.test(c)) ?? "";
+			return {day: day.slice(3), left: r.left, right: r.right};
+		});
+		return [...document.querySelectorAll("#calendar .ec-event.closed")].map(e => {
+			const r = e.getBoundingClientRect();
+			const x = r.left + r.width / 2;
+			return {day: (cols.find(c => x >= c.left && x < c.right) ?? {day: "?"}).day, text: (e.querySelector(".ec-event-title") ?? e).textContent.trim()};
+		});
+	})()`))
+	if err != nil {
+		t.Fatalf("closed blocks of the week: %v", err)
+	}
+	by := map[string][]string{}
+	for _, bl := range blocks {
+		by[bl.Day] = append(by[bl.Day], bl.Text)
+	}
+	return by
 }
 
 // checkWeekColumns fails when two days of the room's week share a

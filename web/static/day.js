@@ -8,7 +8,7 @@
 // site's wall-clock times are given to it as zone-less strings, and what
 // is selected is read back as wall-clock time in the site's zone.
 import { t, tn, pad, getJSON } from "./common.js";
-import { siteClock, show, tidyCalendar, selecting, fillDialogTimes, dialogSlot } from "./sitebook.js";
+import { siteClock, show, tidyCalendar, selecting, fillDialogTimes, dialogSlot, closedParts } from "./sitebook.js";
 import { repeatFields } from "./series.js";
 
 const root = document.getElementById("day");
@@ -109,7 +109,7 @@ async function loadAvailability() {
     }
   }
   for (const r of rooms) {
-    for (const c of closedParts(r.id, day)) {
+    for (const c of closedParts(hours[r.id], day, SLOT_MIN, SLOT_MAX)) {
       events.push({ resourceIds: [r.id], start: `${day} ${c.from}:00`, end: c.to === "24:00" ? `${nextDay(day)} 00:00:00` : `${day} ${c.to}:00`, title: c.title, classNames: ["closed"] });
     }
   }
@@ -120,39 +120,6 @@ async function loadAvailability() {
 // The rooms' opening hours (the day-hours block), to draw when each room
 // is closed: "Fermé" with the hours in words.
 const hours = JSON.parse(document.getElementById("day-hours")?.textContent || "{}");
-const weekdayKey = (date) => ["sun", "mon", "tue", "wed", "thu", "fri", "sat"][new Date(date + "T12:00:00Z").getUTCDay()];
-
-// closedParts are the spans of date, between the hours the calendar
-// shows, when room is closed, each with its title in words.
-function closedParts(room, date) {
-  const h = hours[room];
-  if (!h) {
-    return [];
-  }
-  const closure = h.closures.find((c) => c.from <= date && date <= c.to);
-  if (closure) {
-    return [{ from: SLOT_MIN, to: SLOT_MAX, title: closure.reason ? t("closed_day_reason", { reason: closure.reason }) : t("closed_day") }];
-  }
-  if (Object.keys(h.weekly).length === 0) {
-    return [];
-  }
-  const open = h.weekly[weekdayKey(date)] ?? [];
-  if (open.length === 0) {
-    return [{ from: SLOT_MIN, to: SLOT_MAX, title: t("closed_day") }];
-  }
-  const parts = [];
-  let at = SLOT_MIN;
-  for (const [from, to] of open) {
-    if (from > at) {
-      parts.push({ from: at, to: from, title: t("closed_until", { time: from }) });
-    }
-    at = to > at ? to : at;
-  }
-  if (at < SLOT_MAX) {
-    parts.push({ from: at, to: SLOT_MAX, title: t("closed_from", { time: at }) });
-  }
-  return parts;
-}
 
 // showText lists each shown room's free ranges in words: the calendar
 // for those who cannot see it or drag a mouse.

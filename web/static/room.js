@@ -8,7 +8,7 @@
 // site's wall-clock times are given to it as zone-less strings, and what
 // is selected is read back as wall-clock time in the site's zone.
 import { t, pad, getJSON } from "./common.js";
-import { siteClock, show, tidyCalendar, selecting, fillDialogTimes, dialogSlot } from "./sitebook.js";
+import { siteClock, show, tidyCalendar, selecting, fillDialogTimes, dialogSlot, closedParts } from "./sitebook.js";
 import { repeatFields } from "./series.js";
 
 const root = document.getElementById("room");
@@ -19,6 +19,11 @@ const clock = siteClock(tz, lang);
 const { zoned, wall, fmtDate, fmtTime } = clock;
 const week = root.dataset.week; // the Monday, YYYY-MM-DD in the site's zone
 const roomName = JSON.parse(document.getElementById("room-name").textContent);
+// The room's opening hours and closures, to draw closed hours as "Fermé"
+// with the hours in words, as the day view does.
+const hours = JSON.parse(document.getElementById("room-open-hours")?.textContent || "null");
+const slotMin = root.dataset.slotMin || "07:00";
+const slotMax = root.dataset.slotMax || "21:00";
 
 const status = document.getElementById("room-status");
 const form = document.getElementById("book-form");
@@ -58,6 +63,13 @@ async function loadAvailability() {
     }
     for (const b of mine.busy) {
       events.push({ start: wall(b.start), end: wall(b.end), title: b.pending ? t("busy_pending", { title: b.title || t("busy") }) : b.title || t("busy"), classNames: ["busy", b.kind] });
+    }
+    for (let i = 0; i < 7; i++) {
+      const date = addDays(week, i);
+      for (const c of closedParts(hours, date, slotMin, slotMax)) {
+        const end = c.to === "24:00" ? `${addDays(date, 1)} 00:00:00` : `${date} ${c.to}:00`;
+        events.push({ start: `${date} ${c.from}:00`, end, title: c.title, classNames: ["closed"] });
+      }
     }
     calendar.setOption("events", events);
   }
@@ -233,8 +245,8 @@ if (el && window.EventCalendar) {
     events: [],
     height: "auto",
     allDaySlot: false,
-    slotMinTime: root.dataset.slotMin || "07:00",
-    slotMaxTime: root.dataset.slotMax || "21:00",
+    slotMinTime: slotMin,
+    slotMaxTime: slotMax,
     slotDuration: "00:30",
     ...selecting,
     select: onSelect,

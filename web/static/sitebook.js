@@ -113,3 +113,39 @@ export function dialogSlot(form, pending, clock) {
   }
   return { start: clock.zoned(date, start), end: clock.zoned(date, end) };
 }
+
+const weekdayKey = (date) => ["sun", "mon", "tue", "wed", "thu", "fri", "sat"][new Date(date + "T12:00:00Z").getUTCDay()];
+
+// closedParts are the spans of date (YYYY-MM-DD), between the hours the
+// calendar shows (min and max, "HH:MM"), when a room with opening hours h
+// (the page's hours block: weekly ranges and closures) is closed, each
+// with its title in words: "Fermé · ouvre à 08:00". The day view and the
+// room's week draw them the same way.
+export function closedParts(h, date, min, max) {
+  if (!h) {
+    return [];
+  }
+  const closure = h.closures.find((c) => c.from <= date && date <= c.to);
+  if (closure) {
+    return [{ from: min, to: max, title: closure.reason ? t("closed_day_reason", { reason: closure.reason }) : t("closed_day") }];
+  }
+  if (Object.keys(h.weekly).length === 0) {
+    return [];
+  }
+  const open = h.weekly[weekdayKey(date)] ?? [];
+  if (open.length === 0) {
+    return [{ from: min, to: max, title: t("closed_day") }];
+  }
+  const parts = [];
+  let at = min;
+  for (const [from, to] of open) {
+    if (from > at) {
+      parts.push({ from: at, to: from, title: t("closed_until", { time: from }) });
+    }
+    at = to > at ? to : at;
+  }
+  if (at < max) {
+    parts.push({ from: at, to: max, title: t("closed_from", { time: at }) });
+  }
+  return parts;
+}
