@@ -17,6 +17,8 @@ type requestJSON struct {
 	End       string `json:"end"`
 	Title     string `json:"title"`
 	Organizer string `json:"organizer"`
+	// OrganizerName is the requester's name ("" when unknown).
+	OrganizerName string `json:"organizer_name"`
 }
 
 // listRequests answers GET /api/v1/requests: the requests waiting in the
@@ -31,7 +33,7 @@ func (s *Server) listRequests(c *gin.Context) {
 	out := []requestJSON{}
 	for _, r := range list {
 		out = append(out, requestJSON{
-			ID: r.Ref, Room: r.Room.ID, RoomName: r.Room.Name, Site: r.SiteID, Title: r.Title, Organizer: r.Organizer,
+			ID: r.Ref, Room: r.Room.ID, RoomName: r.Room.Name, Site: r.SiteID, Title: r.Title, Organizer: r.Organizer, OrganizerName: r.OrganizerName,
 			Start: r.Start.Format(time.RFC3339), End: r.End.Format(time.RFC3339),
 		})
 	}

@@ -107,6 +107,10 @@ type PendingRequest struct {
 	Busy        // the first occurrence (Ref is the booking id)
 	Room   Room // its room
 	SiteID string
+	// OrganizerName is the requester's name as the booking records it
+	// (Busy.Organizer is only their id, an opaque subject with single
+	// sign-on); "" when the booking could not be read.
+	OrganizerName string
 }
 
 // Requests lists the requests waiting in the rooms whose requests m
@@ -135,6 +139,21 @@ func (s *Service) Requests(ctx context.Context, m Member) ([]PendingRequest, err
 		}
 	}
 	sort.SliceStable(out, func(i, j int) bool { return out[i].Start.Before(out[j].Start) })
+	// Approvers answer people, not ids: the name is on the booking in the
+	// calendar (the gate's copy keeps only the id). A queue is short; a
+	// request that cannot be read now is still listed, by id.
+	for i := range out {
+		p, err := s.placeOfBooking(out[i].Ref)
+		if err != nil {
+			continue
+		}
+		b, _, err := s.cal.Get(ctx, p.room, p.site.Location, out[i].Ref)
+		if err != nil {
+			s.log.WarnContext(ctx, "request's organizer unread", "booking", out[i].Ref, "err", err)
+			continue
+		}
+		out[i].OrganizerName = b.Organizer.Name
+	}
 	return out, nil
 }
 

@@ -140,7 +140,7 @@ func TestApprovalRequests(t *testing.T) {
 		if err != nil || len(list) != tc.want {
 			t.Fatalf("Requests(%s): %d %v, want %d", tc.m.ID, len(list), err, tc.want)
 		}
-		if tc.want == 1 && (list[0].Ref != req.ID || list[0].Organizer != "ann" || !list[0].Pending) {
+		if tc.want == 1 && (list[0].Ref != req.ID || list[0].Organizer != "ann" || list[0].OrganizerName != "Ann" || !list[0].Pending) {
 			t.Errorf("Requests(%s): %+v", tc.m.ID, list[0])
 		}
 	}

@@ -40,10 +40,10 @@ func TestBrowserRequests(t *testing.T) {
 		return time.Date(day.Year(), day.Month(), day.Day(), h, 0, 0, 0, paris).Format(time.RFC3339)
 	}
 	for _, r := range []struct {
-		who, title string
-		from       int
-	}{{"dev:amina-diallo", "Assemblée des locataires", 9}, {"bruno", "Fête des voisins", 14}} {
-		code, body := apiPost(t, base+"/api/v1/bookings", map[string]string{"X-Remote-User": r.who, "X-Remote-Name": r.who},
+		who, name, title string
+		from             int
+	}{{"dev:amina-diallo", "Amina Diallo", "Assemblée des locataires", 9}, {"bruno", "Bruno Martin", "Fête des voisins", 14}} {
+		code, body := apiPost(t, base+"/api/v1/bookings", map[string]string{"X-Remote-User": r.who, "X-Remote-Name": r.name},
 			map[string]any{"room": "nantes-grand-bain", "start": at(r.from), "end": at(r.from + 2), "title": r.title})
 		if code != http.StatusCreated || !strings.Contains(body, `"pending":true`) {
 			t.Fatalf("%s's request: %d %s, want 201 pending", r.who, code, body)
@@ -82,7 +82,7 @@ func TestBrowserRequests(t *testing.T) {
 	)
 	carla.waitText(t, "#rq-status", "Demandes en attente : 2")
 	carla.waitText(t, "#rq-list", "Assemblée des locataires")
-	carla.waitText(t, "#rq-list", "demandée par bruno")
+	carla.waitText(t, "#rq-list", "demandée par Bruno Martin")
 	carla.check(t, axe, "q1-demandes")
 
 	// Refuse Bruno's, with a reason.

@@ -93,7 +93,7 @@ async function load() {
     h.textContent = r.title;
     const when = document.createElement("p");
     when.textContent = t("requests_when", {
-      room: r.room_name, date: fmtDate(r.start, r.room), start: fmtTime(r.start, r.room), end: fmtTime(r.end, r.room), who: r.organizer,
+      room: r.room_name, date: fmtDate(r.start, r.room), start: fmtTime(r.start, r.room), end: fmtTime(r.end, r.room), who: r.organizer_name || r.organizer,
     });
     const actions = document.createElement("p");
     actions.className = "actions";
