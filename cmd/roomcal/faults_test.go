@@ -333,3 +333,68 @@ func TestFrozenServerKeepsARegistration(t *testing.T) {
 		t.Fatalf("%d rollbacks: a write whose outcome was unknown was rolled back", st.Rollbacks)
 	}
 }
+
+// TestFrozenServerKeepsASeries: a weekly series of four dates, one of
+// them skipped, whose PUT the server holds past the client's timeout, is
+// answered 503; meanwhile its three dates stay held (another member gets
+// 409 on each) while the skipped date is free (201). Once the write
+// lands, the series is the member's, with the skipped date left out in
+// the calendar as an EXDATE, and exactly one booking on each date.
+func TestFrozenServerKeepsASeries(t *testing.T) {
+	home := testenv.RadicaleHome(t)
+	proxy := testenv.StartSabreProxy(t, home.URL)
+	home.URL = proxy.URL
+	b := newBackend(t, home, testenv.StartRedis(t).URL())
+	ins := []*instance{newInstance(t, b, instanceOpts{}), newInstance(t, b, instanceOpts{})}
+	var dates [4][2]time.Time
+	for i := range dates {
+		dates[i][0], dates[i][1] = slot(13+7*i, 10)
+	}
+	proxy.Detached.Store(true)
+	proxy.WriteDelay.Store(int64(7 * time.Second))
+	a := ins[0].call(t, "POST", "/api/v1/bookings", "alice", map[string]any{
+		"room": "loire", "start": dates[0][0].Format(time.RFC3339), "end": dates[0][1].Format(time.RFC3339),
+		"title": "Chorale", "recurrence": "FREQ=WEEKLY;COUNT=4", "skip": []string{dates[1][0].Format(time.RFC3339)},
+	})
+	if a.status != 503 {
+		t.Fatalf("a series on a frozen server: %d %s, want 503", a.status, a.body)
+	}
+	proxy.WriteDelay.Store(0)
+	for i, d := range dates {
+		want := 409
+		if i == 1 {
+			want = 201 // skipped: not the series'
+		}
+		if got := ins[1].book(t, fmt.Sprintf("bruno-%d", i), "loire", d[0], d[1]); got.status != want {
+			t.Fatalf("date %d of the series while its outcome is unknown: %d %s, want %d", i, got.status, got.body, want)
+		}
+	}
+	// The write lands; the settler makes it alice's series.
+	from, to := dates[0][0].Add(-time.Hour), dates[3][1].Add(time.Hour)
+	deadline := time.Now().Add(time.Minute)
+	for {
+		list := ins[0].call(t, "GET", "/api/v1/bookings?mine=true&room=loire&from="+url.QueryEscape(from.Format(time.RFC3339))+
+			"&to="+url.QueryEscape(to.Format(time.RFC3339)), "alice", nil)
+		var mine []map[string]any
+		if list.status != 200 || json.Unmarshal(list.body, &mine) != nil {
+			t.Fatalf("alice's bookings: %d %s", list.status, list.body)
+		}
+		if len(mine) > 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the series whose answer was lost never showed in alice's bookings")
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	busy := bookingsOnServer(t, b, "loire", from, to)
+	if len(busy) != 4 {
+		t.Fatalf("%d booked dates on the server, want the series' 3 and bruno's skipped one: %+v", len(busy), busy)
+	}
+	assertNoOverlap(t, busy)
+	for i, d := range dates {
+		if got := ins[i%2].book(t, "chloe", "loire", d[0], d[1]); got.status != 409 {
+			t.Fatalf("date %d after settling: %d %s, want 409", i, got.status, got.body)
+		}
+	}
+}
