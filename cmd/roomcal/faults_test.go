@@ -87,10 +87,7 @@ func TestFlushDuringSlowBurst(t *testing.T) {
 // then not enforced (as Nextcloud's): exactly one is applied (200), the
 // others are refused (409), and the calendar holds the one applied.
 func TestConcurrentMovesOnARacyServer(t *testing.T) {
-	home := testenv.RadicaleHome(t)
-	proxy := testenv.StartSabreProxy(t, home.URL)
-	home.URL = proxy.URL
-	b := newBackend(t, home, testenv.StartRedis(t).URL())
+	proxy, b := proxiedBackend(t)
 	ins := []*instance{newInstance(t, b, instanceOpts{}), newInstance(t, b, instanceOpts{})}
 	start, end := slot(9, 9)
 	a := ins[0].book(t, "alice", "loire", start, end)
@@ -152,6 +149,15 @@ type bookingAnswer struct {
 	End   time.Time `json:"end"`
 }
 
+// proxiedBackend is a backend on a private Radicale reached through a
+// sabre-like proxy (to freeze or race its writes) and a private Redis.
+func proxiedBackend(t *testing.T) (*testenv.SabreProxy, *backend) {
+	home := testenv.RadicaleHome(t)
+	proxy := testenv.StartSabreProxy(t, home.URL)
+	home.URL = proxy.URL
+	return proxy, newBackend(t, home, testenv.StartRedis(t).URL())
+}
+
 // TestFrozenServerKeepsTheSlot: four bookings whose PUTs the calendar
 // server holds past the client's timeout (a frozen server that applies
 // them when it resumes) are answered 503; four other members asking for
@@ -160,10 +166,7 @@ type bookingAnswer struct {
 // exactly one booking, the first member's, in their bookings and busy in
 // the gate; no hold is left.
 func TestFrozenServerKeepsTheSlot(t *testing.T) {
-	home := testenv.RadicaleHome(t)
-	proxy := testenv.StartSabreProxy(t, home.URL)
-	home.URL = proxy.URL
-	b := newBackend(t, home, testenv.StartRedis(t).URL())
+	proxy, b := proxiedBackend(t)
 	ins := []*instance{newInstance(t, b, instanceOpts{}), newInstance(t, b, instanceOpts{})}
 	// The instances' CalDAV client gives up after 5 s; the server
 	// stores the PUT after 7 s.
@@ -238,10 +241,7 @@ func TestFrozenServerKeepsTheSlot(t *testing.T) {
 // booking is at its new slot, in the gate as on the calendar, and its old
 // slot is free.
 func TestFrozenServerKeepsAMovesSlot(t *testing.T) {
-	home := testenv.RadicaleHome(t)
-	proxy := testenv.StartSabreProxy(t, home.URL)
-	home.URL = proxy.URL
-	b := newBackend(t, home, testenv.StartRedis(t).URL())
+	proxy, b := proxiedBackend(t)
 	in := newInstance(t, b, instanceOpts{})
 	from, fromEnd := slot(12, 9)
 	to, toEnd := slot(12, 14)
@@ -293,10 +293,7 @@ func TestFrozenServerKeepsAMovesSlot(t *testing.T) {
 // registration back (503, the seat given to the next member) and the
 // held PUT then put the member back on the calendar.
 func TestFrozenServerKeepsARegistration(t *testing.T) {
-	home := testenv.RadicaleHome(t)
-	proxy := testenv.StartSabreProxy(t, home.URL)
-	home.URL = proxy.URL
-	b := newBackend(t, home, testenv.StartRedis(t).URL())
+	proxy, b := proxiedBackend(t)
 	ins := []*instance{newInstance(t, b, instanceOpts{}), newInstance(t, b, instanceOpts{})}
 	id := ins[0].createEvent(t, map[string]any{"capacity": 1, "waitlist": true})
 	// The instances' CalDAV client gives up after 5 s; the server stores
@@ -341,10 +338,7 @@ func TestFrozenServerKeepsARegistration(t *testing.T) {
 // lands, the series is the member's, with the skipped date left out in
 // the calendar as an EXDATE, and exactly one booking on each date.
 func TestFrozenServerKeepsASeries(t *testing.T) {
-	home := testenv.RadicaleHome(t)
-	proxy := testenv.StartSabreProxy(t, home.URL)
-	home.URL = proxy.URL
-	b := newBackend(t, home, testenv.StartRedis(t).URL())
+	proxy, b := proxiedBackend(t)
 	ins := []*instance{newInstance(t, b, instanceOpts{}), newInstance(t, b, instanceOpts{})}
 	var dates [4][2]time.Time
 	for i := range dates {
