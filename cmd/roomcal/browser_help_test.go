@@ -86,6 +86,20 @@ func TestBrowserHelp(t *testing.T) {
 		b.do(t, "move form, "+lang, chromedp.Navigate(base+"/mes-reservations"), chromedp.WaitVisible("#mine-table button.move"),
 			chromedp.Click("#mine-table button.move"), chromedp.WaitVisible("#mine-table .move-form"))
 		b.waitText(t, "#mine-table", words["move"])
+		if lang == "fr" {
+			// The picture shows the day and hours as a French reader
+			// writes them.
+			const day, start = "#mine-table .move-form input[type=date]", "#mine-table .move-form input[type=time]"
+			value, _ := chromedp.Run(b.ctx, chromedp.Evaluate[string](`document.querySelector("`+day+`").value`))
+			d, err := time.Parse(time.DateOnly, value)
+			if shown := b.shownValue(t, day); err != nil || shown != d.Format("02/01/2006") {
+				t.Errorf("the move form's day %s is drawn %q, want the French %s", value, shown, d.Format("02/01/2006"))
+			}
+			value, _ = chromedp.Run(b.ctx, chromedp.Evaluate[string](`document.querySelector("`+start+`").value`))
+			if shown := b.shownValue(t, start); shown != value {
+				t.Errorf("the move form's start %s is drawn %q, want the 24-hour %s", value, shown, value)
+			}
+		}
 		shot("deplacer-"+lang, "#mine-table")
 
 		b.do(t, "cancel question, "+lang, chromedp.Navigate(base+"/mes-reservations"), chromedp.WaitVisible("#mine-table button.danger"),

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/dom"
 	"github.com/chromedp/cdproto/input"
 	"github.com/chromedp/cdproto/log"
 	"github.com/chromedp/cdproto/runtime"
@@ -660,6 +661,38 @@ func httpGet(t *testing.T, url string) (int, string) {
 	return resp.StatusCode, string(body)
 }
 
+// shownValue is the text the date or time field sel shows, as drawn
+// (its user-agent shadow tree, which the page's scripts cannot read, and
+// a screenshot shows): "08/12/2026" for 8 December in French. It reads
+// the tree with DOM.describeNode, which leaves chromedp's own tracking
+// of the page's nodes alone (DOM.getDocument would not).
+func (b *browserTab) shownValue(t *testing.T, sel string) string {
+	t.Helper()
+	obj, err := chromedp.Run(b.ctx, chromedp.Evaluate[*runtime.RemoteObject](fmt.Sprintf(`document.querySelector(%q)`, sel)))
+	if err != nil || obj.ObjectID == "" {
+		t.Fatalf("no field %s (%v)", sel, err)
+	}
+	depth, pierce := int64(-1), true
+	res, err := chromedp.Run(b.ctx, func(ctx context.Context, tg *chromedp.Target) (dom.DescribeNodeResult, error) {
+		return cdp.Call(ctx, tg, dom.DescribeNode, dom.DescribeNodeParams{ObjectID: obj.ObjectID, Depth: &depth, Pierce: &pierce})
+	})
+	if err != nil {
+		t.Fatalf("the tree of %s: %v", sel, err)
+	}
+	var text strings.Builder
+	var collect func(n *cdp.Node)
+	collect = func(n *cdp.Node) {
+		if n.NodeType == 3 { // a text node
+			text.WriteString(n.NodeValue)
+		}
+		for _, c := range append(append([]*cdp.Node{}, n.ShadowRoots...), n.Children...) {
+			collect(c)
+		}
+	}
+	collect(res.Node)
+	return text.String()
+}
+
 // openBrowser starts headless Chromium and its first tab; the tab's ctx
 // is the parent of the other members' contexts. After limit, a hung
 // browser is closed, so the test ends instead of the whole run.
@@ -673,6 +706,12 @@ func openBrowser(t *testing.T, chromium string, limit time.Duration) *browserTab
 		chromedp.Flag("disable-component-update", true),
 		chromedp.Flag("lang", "fr-FR"),
 		chromedp.Flag("accept-lang", "fr-FR,fr"),
+		// Date and time fields are drawn in the page's language (its
+		// lang attribute), as a member's browser set to French draws
+		// them: without it, headless Chromium (whose only UI locale here
+		// is en-US; --lang and LANG are not heeded on Linux without the
+		// locale's files) shows 12/08/2026 and 02:05 PM on French pages.
+		chromedp.Flag("enable-blink-features", "LangAttributeAwareFormControlUI"),
 		chromedp.WindowSize(1280, 900),
 	)
 	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)

@@ -148,6 +148,11 @@ function field(id, label, type, value) {
   l.htmlFor = id;
   l.textContent = label;
   const input = document.createElement("input");
+  // The page's language before the type: a date or time field made
+  // outside the page takes the language it has then for its format
+  // (Chromium drawing fields in the page's language: 08/12/2026 in
+  // French, not 12/08/2026).
+  input.lang = document.documentElement.lang;
   input.type = type;
   input.id = id;
   input.name = id.split("-").pop();
