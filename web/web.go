@@ -124,6 +124,17 @@ type view struct {
 // placeholders replaced by the pairs in args.
 func (v view) T(key string, args ...string) string { return v.msgs.t(key, args...) }
 
+// fieldsView is a view given to a block of fields written once for
+// several forms (booking.html's "slotfields"): Prefix starts the ids of
+// its fields.
+type fieldsView struct {
+	view
+	Prefix string
+}
+
+// Fields gives v to a block of fields whose ids start with prefix.
+func (v view) Fields(prefix string) fieldsView { return fieldsView{view: v, Prefix: prefix} }
+
 // ServePage implements api.Pages.
 func (s *Site) ServePage(w http.ResponseWriter, r *http.Request, p api.Page) {
 	v := s.newView(w, r, r.URL.Path, r.URL.Query())

@@ -8,8 +8,8 @@
 // site's wall-clock times are given to it as zone-less strings, and what
 // is selected is read back as wall-clock time in the site's zone.
 import { t, pad, getJSON } from "./common.js";
-import { siteClock, show, tidyCalendar, selecting, fillDialogTimes, dialogSlot, closedParts } from "./sitebook.js";
-import { repeatFields } from "./series.js";
+import { siteClock, tidyCalendar, selecting, closedParts } from "./sitebook.js";
+import { bookingForms } from "./bookforms.js";
 
 const root = document.getElementById("room");
 const room = root.dataset.room;
@@ -26,17 +26,6 @@ const slotMin = root.dataset.slotMin || "07:00";
 const slotMax = root.dataset.slotMax || "21:00";
 
 const status = document.getElementById("room-status");
-const form = document.getElementById("book-form");
-const formResult = document.getElementById("bf-result");
-const dialog = document.getElementById("book-dialog");
-const dialogForm = document.getElementById("dlg-form");
-const dialogResult = document.getElementById("dlg-result");
-// "Répéter": the repetition fields of the keyboard form and the dialog.
-const formRepeat = repeatFields(form, () => clock);
-const dialogRepeat = repeatFields(dialogForm, () => clock);
-const formDate = document.getElementById("bf-date");
-formRepeat.relabel(formDate.value);
-formDate.addEventListener("input", () => formRepeat.relabel(formDate.value));
 
 function addDays(date, n) {
   const [y, m, d] = date.split("-").map(Number);
@@ -108,118 +97,14 @@ async function refresh() {
 // ---------------------------------------------------------------------------
 // Booking.
 
-form.addEventListener("submit", async (event) => {
-  event.preventDefault();
-  const f = new FormData(form);
-  const title = String(f.get("title") ?? "").trim();
-  const date = String(f.get("date") ?? "");
-  const start = String(f.get("start") ?? "");
-  const end = String(f.get("end") ?? "");
-  if (!title || !date || !start || !end) {
-    show(formResult, { ok: false, message: t("err_missing") });
-    return;
-  }
-  if (end <= start) {
-    show(formResult, { ok: false, message: t("err_end_before_start") });
-    return;
-  }
-  const req = { room, start: zoned(date, start), end: zoned(date, end), title };
-  const description = String(f.get("description") ?? "").trim();
-  if (description) {
-    req.description = description;
-  }
-  formResult.textContent = t("booking_in_progress");
-  formResult.className = "result";
-  const r = await formRepeat.submit(req, roomName, (m) => { formResult.textContent = m; formResult.className = "result"; });
-  if (r.silent) {
-    return;
-  }
-  if (r.nothing) {
-    formResult.textContent = r.message;
-    form.elements.repeat.focus();
-    return;
-  }
-  show(formResult, r);
-  form.querySelector("[data-book]").focus(); // not the body, when the series' buttons went
-  if (r.ok) {
-    form.elements.title.value = "";
-    form.elements.description.value = "";
-    await refresh();
-  }
+// The keyboard form and the dialog a selection opens (bookforms.js).
+const forms = bookingForms({
+  clock: () => clock, roomName: () => roomName, room, status, refresh: () => refresh(), unselect: () => calendar?.unselect(),
 });
-
-let pending = null;
-
-dialogForm.addEventListener("submit", async (event) => {
-  event.preventDefault();
-  if (!pending) {
-    return;
-  }
-  const title = dialogForm.elements.title.value.trim();
-  if (!title) {
-    show(dialogResult, { ok: false, message: t("err_missing") });
-    return;
-  }
-  const slot = dialogSlot(dialogForm, pending, clock);
-  if (!slot) {
-    show(dialogResult, { ok: false, message: t("err_end_before_start") });
-    return;
-  }
-  const req = { ...pending, ...slot, title };
-  const description = dialogForm.elements.description.value.trim();
-  if (description) {
-    req.description = description;
-  }
-  dialogResult.textContent = t("booking_in_progress");
-  dialogResult.className = "result";
-  const r = await dialogRepeat.submit(req, roomName, (m) => { dialogResult.textContent = m; dialogResult.className = "result"; });
-  if (r.silent) {
-    return;
-  }
-  if (r.nothing) {
-    dialogResult.textContent = r.message;
-    dialogForm.elements.repeat.focus();
-    return;
-  }
-  if (r.ok) {
-    dialog.close();
-    await refresh();
-    show(status, r);
-    status.focus(); // not the page's body: the answer, said again
-  } else {
-    show(dialogResult, r);
-  }
-});
-
-document.getElementById("dlg-close").addEventListener("click", () => dialog.close());
-
-// Corrected hours show in the dialog's sentence.
-dialogForm.addEventListener("input", (event) => {
-  const slot = pending && ["start", "end"].includes(event.target.name) ? dialogSlot(dialogForm, pending, clock) : null;
-  if (slot) {
-    document.getElementById("dlg-when").textContent = t("dialog_when", {
-      room: roomName, date: fmtDate(slot.start), start: fmtTime(slot.start), end: fmtTime(slot.end),
-    });
-  }
-});
-dialog.addEventListener("close", () => {
-  pending = null;
-  calendar?.unselect();
-});
+const formRepeat = forms.formRepeat;
 
 function onSelect(info) {
-  pending = { room, start: zoned(localDate(info.start), localTime(info.start)), end: zoned(localDate(info.end), localTime(info.end)) };
-  document.getElementById("dlg-when").textContent = t("dialog_when", {
-    room: roomName, date: fmtDate(pending.start), start: fmtTime(pending.start), end: fmtTime(pending.end),
-  });
-  fillDialogTimes(dialogForm, pending, clock);
-  dialogRepeat.reset(clock.wall(pending.start).slice(0, 10));
-  dialogForm.elements.title.value = "";
-  dialogForm.elements.description.value = "";
-  dialogResult.textContent = "";
-  dialogResult.className = "result";
-  dialog.showModal();
-  dialogForm.elements.title.focus();
+  forms.open({ room, start: zoned(localDate(info.start), localTime(info.start)), end: zoned(localDate(info.end), localTime(info.end)) });
 }
 
 // The feed link: selected whole when it takes the focus, to copy it.
