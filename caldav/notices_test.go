@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"os/exec"
+	"sort"
 	"strings"
 	"testing"
 	"time"
@@ -115,4 +116,47 @@ print(json.dumps({'method': str(cal['METHOD']), 'n': len(evs), 'uid': str(e['UID
 	if _, err := (caldav.IMIP{}).Invitation("PUBLISH", e); err == nil {
 		t.Error("METHOD:PUBLISH accepted")
 	}
+}
+
+// TestNoticeSentLog, on every server: the messages recorded for a
+// member's day are read back (once each, not another member's, not
+// another day's), and Prune deletes the days more than two days past.
+func TestNoticeSentLog(t *testing.T) {
+	evEach(t, func(t *testing.T, s caldav.Store, _ *caldav.EventCalendar) {
+		ctx := t.Context()
+		if err := s.CreateCalendar(ctx, "jetons", "Jetons"); err != nil {
+			t.Fatal(err)
+		}
+		o := caldav.NewNoticeOutbox(s, "jetons")
+		today := time.Now().Format("2006-01-02")
+		old := time.Now().AddDate(0, 0, -5).Format("2006-01-02")
+		for _, r := range []struct{ member, day, msg string }{
+			{"membre-001", today, "0a1b2c3d4e5f6071"}, {"membre-001", today, "0a1b2c3d4e5f6072"},
+			{"membre-001", today, "0a1b2c3d4e5f6071"}, {"membre-002", today, "0a1b2c3d4e5f6073"},
+			{"membre-001", old, "0a1b2c3d4e5f6074"},
+		} {
+			if err := o.Record(ctx, r.member, r.day, r.msg); err != nil {
+				t.Fatal(err)
+			}
+		}
+		check := func(member, day string, want ...string) {
+			t.Helper()
+			got, err := o.Sent(ctx, member, day)
+			if err != nil {
+				t.Fatal(err)
+			}
+			sort.Strings(got)
+			if strings.Join(got, ",") != strings.Join(want, ",") {
+				t.Errorf("%s on %s: %q, want %q", member, day, got, want)
+			}
+		}
+		check("membre-001", today, "0a1b2c3d4e5f6071", "0a1b2c3d4e5f6072")
+		check("membre-002", today, "0a1b2c3d4e5f6073")
+		check("membre-001", old, "0a1b2c3d4e5f6074")
+		if _, err := o.Prune(ctx, time.Now().Add(-7*24*time.Hour)); err != nil {
+			t.Fatal(err)
+		}
+		check("membre-001", old)
+		check("membre-001", today, "0a1b2c3d4e5f6071", "0a1b2c3d4e5f6072")
+	})
 }

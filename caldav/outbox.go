@@ -33,7 +33,10 @@ type NoticeOutbox struct {
 	told map[string]string // object name → ETag of a told object (not read again)
 }
 
-var _ notices.Outbox = (*NoticeOutbox)(nil)
+var (
+	_ notices.Outbox  = (*NoticeOutbox)(nil)
+	_ notices.SentLog = (*NoticeOutbox)(nil)
+)
 
 // NewNoticeOutbox returns the outbox kept in calendar.
 func NewNoticeOutbox(store Store, calendar string) *NoticeOutbox {
@@ -257,14 +260,18 @@ func (o *NoticeOutbox) Prune(ctx context.Context, before time.Time) (int, error)
 	if err != nil {
 		return 0, fmt.Errorf("notice outbox: list: %w", err)
 	}
-	var names []string
+	var names, sent []string
 	for _, ref := range ch.Changed {
-		if strings.HasPrefix(ref.Name, outboxPrefix) {
+		switch {
+		case strings.HasPrefix(ref.Name, outboxPrefix):
 			names = append(names, ref.Name)
+		case strings.HasPrefix(ref.Name, sentPrefix):
+			sent = append(sent, ref.Name)
 		}
 	}
-	if len(names) == 0 {
-		return 0, nil
+	// The sent logs of past days go too (not counted: not notices).
+	if _, err := o.pruneSent(ctx, sent, time.Now()); err != nil || len(names) == 0 {
+		return 0, err
 	}
 	objs, err := o.store.MultiGet(ctx, o.calendar, names)
 	if err != nil {
@@ -293,6 +300,114 @@ func (o *NoticeOutbox) Prune(ctx context.Context, before time.Time) (int, error)
 		o.mu.Lock()
 		delete(o.told, obj.Name)
 		o.mu.Unlock()
+		n++
+	}
+	return n, nil
+}
+
+// The messages sent to each member a day (notices.SentLog), for the
+// daily cap: one object a message, created before it is sent
+// (If-None-Match: recording it twice makes one object, and replicas
+// never overwrite each other's, even where If-Match is not atomic):
+//
+//	s-<day>-<member hash>-<message token>.ics   a transparent, private
+//	                                            VEVENT of one minute on
+//	                                            that day, at a minute
+//	                                            of the member's
+//
+// so that one member's day is read with a time-range query of one
+// minute (Sent), not a listing of the calendar. Deleted by Prune two
+// days after their day (names are never used again: their day is past).
+
+const (
+	sentPrefix = "s-"
+	propSent   = "X-ROOMCAL-SENT"
+	// sentKeep is how long the messages of a day are kept after it.
+	sentKeep = 48 * time.Hour
+)
+
+func sentStem(member, day string) string {
+	return sentPrefix + day + "-" + hashHex(member)[:16] + "-"
+}
+
+// sentSlot is the minute of member's objects on day.
+func sentSlot(member, day string) (time.Time, error) {
+	d, err := time.Parse("2006-01-02", day)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("notice sent log: day %q: %w", day, err)
+	}
+	h := hashHex(member)
+	m := 0
+	for _, c := range h[:4] {
+		m = m*16 + strings.IndexRune("0123456789abcdef", c)
+	}
+	return d.Add(time.Duration(m%1440) * time.Minute), nil
+}
+
+// Record implements notices.SentLog.
+func (o *NoticeOutbox) Record(ctx context.Context, member, day, msg string) error {
+	if msg == "" || strings.ContainsAny(msg, "/.") {
+		return fmt.Errorf("notice sent log: bad token %q", msg)
+	}
+	at, err := sentSlot(member, day)
+	if err != nil {
+		return err
+	}
+	uid := sentStem(member, day) + msg
+	data, err := EncodeEvent(Event{
+		UID: uid, Summary: "roomcal notice sent", Start: at, End: at.Add(time.Minute),
+		Class: "PRIVATE", Transp: "TRANSPARENT", DTStamp: time.Now().UTC(),
+		XProps: map[string]string{propSent: day},
+	})
+	if err != nil {
+		return fmt.Errorf("notice sent log: %w", err)
+	}
+	_, err = o.store.Create(ctx, o.calendar, ObjectName(uid), data)
+	if err != nil && !errors.Is(err, ErrPrecondition) {
+		return fmt.Errorf("notice sent log: record %s: %w", uid, err)
+	}
+	return nil
+}
+
+// Sent implements notices.SentLog.
+func (o *NoticeOutbox) Sent(ctx context.Context, member, day string) ([]string, error) {
+	at, err := sentSlot(member, day)
+	if err != nil {
+		return nil, err
+	}
+	objs, err := o.store.Query(ctx, o.calendar, at, at.Add(time.Minute))
+	if err != nil {
+		return nil, fmt.Errorf("notice sent log: read %s: %w", day, err)
+	}
+	stem := sentStem(member, day)
+	var out []string
+	for _, obj := range objs {
+		if name := strings.TrimSuffix(obj.Name, ".ics"); strings.HasPrefix(name, stem) {
+			out = append(out, strings.TrimPrefix(name, stem))
+		}
+	}
+	return out, nil
+}
+
+// pruneSent deletes the sent logs of days more than sentKeep past.
+func (o *NoticeOutbox) pruneSent(ctx context.Context, names []string, now time.Time) (int, error) {
+	n := 0
+	for _, name := range names {
+		rest, ok := strings.CutPrefix(name, sentPrefix)
+		if !ok || len(rest) < 10 {
+			continue
+		}
+		d, err := time.Parse("2006-01-02", rest[:10])
+		if err != nil || !d.Add(24*time.Hour+sentKeep).Before(now) {
+			continue
+		}
+		err = o.store.Delete(ctx, o.calendar, name, "")
+		if errors.Is(err, ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			return n, fmt.Errorf("notice sent log: prune %s: %w", name, err)
+		}
 		n++
 	}
 	return n, nil

@@ -125,10 +125,13 @@ func newNoticeWorker(s noticeSetup) (*notices.Worker, error) {
 	if s.links != nil {
 		unsub = s.links.Link
 	}
+	// The outbox also keeps the messages sent a day (the daily cap's
+	// record, rebuilt from it after a flush).
+	sent, _ := s.outbox.(notices.SentLog)
 	return notices.New(notices.Options{
 		Events: s.events, Mailer: s.mailer, Claims: s.claims, Invitations: caldav.IMIP{},
 		Preferences: s.prefs, Places: catalogPlaces{s.cat}, PublicURL: s.publicURL, From: s.from,
-		Unsubscribe: unsub, DailyCap: s.dailyCap, Zone: zone, Logger: s.log,
+		Unsubscribe: unsub, DailyCap: s.dailyCap, Sent: sent, Zone: zone, Logger: s.log,
 		Outbox: s.outbox, Bookings: s.bookings, RoomZone: s.cat.Zone,
 		Upcoming: s.upcoming, EventList: s.eventList, RemindAt: s.remindAt,
 		Retention: s.retention, PruneEvery: s.pruneEvery,

@@ -8,6 +8,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"mime"
 	"net/url"
 	"strings"
 	"testing"
@@ -465,4 +466,87 @@ func TestNoticeMovedInCalendarAcrossFlush(t *testing.T) {
 		t.Fatalf("availability: %d %s", x.status, x.body)
 	}
 	quiet(t, dir, paul.email, 1, 3*time.Second)
+}
+
+// TestNoticeDailyCapAllKinds: the daily cap counts every kind of notice
+// together, for one member, across a Redis flush. Cap 2: four of her
+// bookings cancelled by an admin make two messages and one digest naming
+// the other two; then Redis is flushed and an event she registered for
+// is cancelled and a reminder falls due: both go into a second digest
+// (the day's count is rebuilt from what the calendar store recorded as
+// sent), none comes alone.
+func TestNoticeDailyCapAllKinds(t *testing.T) {
+	sink, dir := testenv.SMTPSink(t)
+	b, r := noticeBackend(t)
+	o := fastNotices(sink)
+	o.cap = 2
+	o.digestAt = func(t time.Time) time.Time { return t.Add(6 * time.Second) }
+	o.remindAt = func(start time.Time) time.Time { return start.Add(-72 * time.Hour) } // due at once
+	in := newInstance(t, b, instanceOpts{syncInterval: 300 * time.Millisecond, notices: o})
+	claire := mailed(71)
+	admin := person{id: "admin", name: "Ada Admin", groups: "admins"}
+	if x := in.as(t, claire, "PATCH", "/api/v1/me/preferences", map[string]any{"notices": map[string]bool{"reminder": true}}, ""); x.status != 200 {
+		t.Fatalf("preferences: %d %s", x.status, x.body)
+	}
+	var ids []string
+	for i := 1; i <= 4; i++ {
+		ids = append(ids, bookTitled(t, in, claire, "loire", "nantes", 40, 8+2*i, fmt.Sprintf("Atelier %d", i)))
+	}
+	for _, id := range ids {
+		if x := in.as(t, admin, "DELETE", "/api/v1/bookings/"+id, nil, ""); x.status != 204 {
+			t.Fatalf("admin cancel: %d %s", x.status, x.body)
+		}
+	}
+	testenv.AwaitMail(t, dir, claire.email, 3, 30*time.Second)
+	ms := quiet(t, dir, claire.email, 3, 3*time.Second)
+	var digests []testenv.Mail
+	alone := map[string]bool{}
+	for _, m := range ms {
+		subject, _ := new(mime.WordDecoder).DecodeHeader(m.Header.Get("Subject"))
+		switch {
+		case subject == "Vos avis du jour (2)":
+			digests = append(digests, m)
+		case strings.HasPrefix(subject, "Réservation supprimée : Atelier "):
+			alone[strings.TrimPrefix(subject, "Réservation supprimée : ")[:9]] = true
+		default:
+			t.Errorf("unexpected message %q", subject)
+		}
+	}
+	if len(digests) != 1 || len(alone) != 2 {
+		t.Fatalf("%d digests and %v alone, want one digest and two alone", len(digests), alone)
+	}
+	text := decodeQP(string(digests[0].Raw))
+	for i := 1; i <= 4; i++ {
+		title := fmt.Sprintf("Atelier %d", i)
+		if inDigest := strings.Contains(text, "Réservation supprimée : "+title); inDigest == alone[title] {
+			t.Errorf("%s: in the digest %v, alone %v; want exactly one", title, inDigest, alone[title])
+		}
+	}
+	if n := strings.Count(string(digests[0].Raw), "application/ics"); n != 2 {
+		t.Errorf("digest has %d invitations attached, want 2", n)
+	}
+
+	// Redis loses everything; two more notices of other kinds the same
+	// day go to a second digest.
+	r.FlushAll(t)
+	ev := in.createEvent(t, map[string]any{"title": "Conseil"})
+	in.register(t, claire, ev)
+	bookTitled(t, in, claire, "erdre", "nantes", 1, 10, "Répétition")
+	if x := in.as(t, organiser, "DELETE", "/api/v1/events/"+ev, nil, ""); x.status != 204 {
+		t.Fatalf("cancel: %d %s", x.status, x.body)
+	}
+	ms = testenv.AwaitMail(t, dir, claire.email, 4, 30*time.Second)
+	ms = quiet(t, dir, claire.email, 4, 4*time.Second)
+	if len(ms) == 4 {
+		last := ms[3]
+		subject, _ := new(mime.WordDecoder).DecodeHeader(last.Header.Get("Subject"))
+		text := decodeQP(string(last.Raw))
+		if subject != "Vos avis du jour (2)" || !strings.Contains(text, "Événement annulé : Conseil") ||
+			!strings.Contains(text, "Rappel, demain : Répétition") || strings.Count(string(last.Raw), "application/ics") != 2 {
+			t.Errorf("second digest %q:\n%s", subject, text)
+		}
+	}
+	if st := in.notices.Stats(); st.Sent != 4 || st.Digests != 2 || st.Deferred != 4 {
+		t.Errorf("stats %+v, want 4 sent (2 digests), 4 deferred", st)
+	}
 }

@@ -469,9 +469,15 @@ func bookAs(t *testing.T, in *instance, p person, days int) string {
 // bookIn books room (of site) days ahead at hour for p, as bookAs.
 func bookIn(t *testing.T, in *instance, p person, room, site string, days, hour int) string {
 	t.Helper()
+	return bookTitled(t, in, p, room, site, days, hour, "Réunion de "+p.name)
+}
+
+// bookTitled is bookIn with a title.
+func bookTitled(t *testing.T, in *instance, p person, room, site string, days, hour int, title string) string {
+	t.Helper()
 	start, end := slot(days, hour)
 	a := in.as(t, p, "POST", "/api/v1/bookings", map[string]any{
-		"room": room, "start": start.Format(time.RFC3339), "end": end.Format(time.RFC3339), "title": "Réunion de " + p.name}, "")
+		"room": room, "start": start.Format(time.RFC3339), "end": end.Format(time.RFC3339), "title": title}, "")
 	if a.status != 201 {
 		t.Fatalf("book: %d %s", a.status, a.body)
 	}

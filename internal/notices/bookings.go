@@ -195,6 +195,9 @@ func (w *Worker) bookingGroup(ctx context.Context, g []BookingNotice) {
 		done(pick)
 		return
 	}
+	if w.isDeferred(n.Owner, k, latest.Key+"|"+latest.ETag) {
+		return // waits for the digest
+	}
 	c := candidate{claim: "notice-booking:" + n.Key}
 	ok, err := w.opt.Claims.Claim(ctx, c.claim, claimTTL)
 	if err != nil || !ok {
@@ -206,8 +209,32 @@ func (w *Worker) bookingGroup(ctx context.Context, g []BookingNotice) {
 		w.release(ctx, c)
 		return
 	}
-	w.grouped.Add(int64(pick))
-	if err := w.sendBooking(ctx, n, found, rec, lng, name, email, k); err != nil {
+	m, body, err := w.bookingMessage(n, found, rec, lng, name, email)
+	if err == nil {
+		var ok bool
+		if ok, err = w.admit(ctx, n.Owner, m.MessageID); err == nil && !ok {
+			// Past the member's cap: in the digest.
+			w.release(ctx, c)
+			told := g[:pick+1]
+			w.hold(n.Owner, k, deferredNotice{
+				mark: latest.Key + "|" + latest.ETag, file: n.ID, body: body, msg: m,
+				owed: func(ctx context.Context) (bool, error) { return w.opt.Outbox.Owed(ctx, told[len(told)-1]) },
+				told: func(ctx context.Context) error {
+					for _, x := range told {
+						if err := w.opt.Outbox.Done(ctx, x); err != nil {
+							return err
+						}
+					}
+					return nil
+				},
+			})
+			return
+		}
+	}
+	if err == nil {
+		err = w.sendBooking(ctx, m, k)
+	}
+	if err != nil {
 		w.failed.Add(1)
 		w.release(ctx, c)
 		w.mu.Lock()
@@ -222,19 +249,29 @@ func (w *Worker) bookingGroup(ctx context.Context, g []BookingNotice) {
 		w.log.WarnContext(ctx, "notices: booking notice not sent; tried again", "booking", n.ID, "retry_in", wait, "err", err)
 		return
 	}
+	w.grouped.Add(int64(pick))
 	w.sent.Add(1)
 	w.log.InfoContext(ctx, "notice sent", "booking", n.ID, "member", n.Owner, "kind", n.Kind)
 	done(pick)
 }
 
-// sendBooking builds and sends the message of booking notice n.
-func (w *Worker) sendBooking(ctx context.Context, n BookingNotice, found bool, rec booking.Booking, lng, name, email, k string) error {
+// sendBooking sends the message of a booking notice (k names the
+// booking and its owner, for the retries).
+func (w *Worker) sendBooking(ctx context.Context, m Message, k string) error {
 	w.mu.Lock()
 	retry := w.fails[k] > 0
 	w.mu.Unlock()
 	if retry {
 		w.retried.Add(1)
 	}
+	sctx, cancel := context.WithTimeout(ctx, time.Minute)
+	defer cancel()
+	return w.opt.Mailer.Send(sctx, m)
+}
+
+// bookingMessage builds the message of booking notice n, and what a
+// digest says of it.
+func (w *Worker) bookingMessage(n BookingNotice, found bool, rec booking.Booking, lng, name, email string) (Message, Body, error) {
 	where := w.place(n.Room)
 	if where == "" {
 		where = n.Where
@@ -283,14 +320,12 @@ func (w *Worker) sendBooking(ctx context.Context, n BookingNotice, found bool, r
 	}
 	ics, err := w.opt.Invitations.Invitation(method, e)
 	if err != nil {
-		return err
+		return Message{}, Body{}, err
 	}
-	sctx, cancel := context.WithTimeout(ctx, time.Minute)
-	defer cancel()
-	return w.opt.Mailer.Send(sctx, Message{
+	return Message{
 		To: address(name, email), Subject: b.Subject(), Text: b.Text(), HTML: b.HTML(), Calendar: ics, Method: method,
 		MessageID: w.messageID(kind, n.ID, n.Owner, n.Key), Date: w.opt.Now(), Unsubscribe: b.Off, Lang: lang(lng),
-	})
+	}, b, nil
 }
 
 // place is "Salle Loire, Nantes" for a room ("" when unknown).

@@ -145,8 +145,9 @@ func (m *fakeMailer) Send(_ context.Context, msg Message) error {
 }
 
 type fakeClaims struct {
-	mu  sync.Mutex
-	has map[string]bool
+	mu   sync.Mutex
+	has  map[string]bool
+	days map[string]map[string]bool
 }
 
 func (c *fakeClaims) Claim(_ context.Context, key string, _ time.Duration) (bool, error) {
@@ -166,8 +167,37 @@ func (c *fakeClaims) Release(_ context.Context, key string) error {
 	return nil
 }
 
-func (c *fakeClaims) Count(context.Context, string, int, time.Duration) (int, bool, error) {
-	return 1, true, nil
+// Count counts as notice_count.lua does: a set of messages a day,
+// seeded when missing.
+func (c *fakeClaims) Count(ctx context.Context, key, msg string, limit int, _ time.Duration,
+	seed func(context.Context) ([]string, error)) (int, bool, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.days == nil {
+		c.days = map[string]map[string]bool{}
+	}
+	day, ok := c.days[key]
+	if !ok {
+		day = map[string]bool{}
+		if seed != nil {
+			ids, err := seed(ctx)
+			if err != nil {
+				return 0, false, err
+			}
+			for _, id := range ids {
+				day[id] = true
+			}
+		}
+		c.days[key] = day
+	}
+	switch {
+	case day[msg]:
+		return len(day), true, nil
+	case len(day) >= limit:
+		return len(day), false, nil
+	}
+	day[msg] = true
+	return len(day), true, nil
 }
 
 type fakeBookings map[string]booking.Booking

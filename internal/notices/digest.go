@@ -5,14 +5,12 @@ import (
 	"fmt"
 	"sort"
 	"time"
-
-	"github.com/roomcal/roomcal/events"
 )
 
 // sendDigests sends each member whose notices were held back by the
-// daily cap one message listing them, with every invitation attached,
-// then writes their Told marks. A member whose digest fails keeps the
-// notices for the next attempt.
+// daily cap (events', bookings', reminders') one message listing them,
+// with every invitation attached, then marks each told. A member whose
+// digest fails keeps the notices for the next attempt.
 func (w *Worker) sendDigests(ctx context.Context) {
 	w.mu.Lock()
 	todo := w.deferred
@@ -27,9 +25,9 @@ func (w *Worker) sendDigests(ctx context.Context) {
 			if w.deferred[member] == nil {
 				w.deferred[member] = map[string]deferredNotice{}
 			}
-			for id, d := range items {
-				if _, newer := w.deferred[member][id]; !newer {
-					w.deferred[member][id] = d
+			for k, d := range items {
+				if _, newer := w.deferred[member][k]; !newer {
+					w.deferred[member][k] = d
 				}
 			}
 			if at := w.opt.Now().Add(w.opt.Backoff); w.digestAt.IsZero() || at.Before(w.digestAt) {
@@ -40,75 +38,64 @@ func (w *Worker) sendDigests(ctx context.Context) {
 	}
 }
 
-// digest sends one member's digest.
+// digest sends one member's digest: the notices still owed as they were
+// held back (the others are looked at anew).
 func (w *Worker) digest(ctx context.Context, member string, items map[string]deferredNotice) error {
-	ids := make([]string, 0, len(items))
-	for id := range items {
-		ids = append(ids, id)
+	keys := make([]string, 0, len(items))
+	for k := range items {
+		keys = append(keys, k)
 	}
-	sort.Strings(ids)
+	sort.Strings(keys)
 	var bodies []Body
 	var atts []Attachment
-	var name, email, lng string
-	marks := map[string]string{}
-	for _, id := range ids {
-		d := items[id]
-		rec, err := w.opt.Events.Record(ctx, id)
-		if err != nil {
-			continue // gone or unreadable: the next look at the event decides
-		}
-		var reg *events.Registration
-		for i, r := range rec.Registrations {
-			if r.Member == member {
-				reg = &rec.Registrations[i]
+	var in []deferredNotice
+	again := func(ds []deferredNotice) {
+		for _, d := range ds {
+			if d.again != nil {
+				d.again()
 			}
 		}
-		// Still owed, and about the same state; else the event's next
-		// look decides again.
-		if reg == nil || reg.Told != d.before || events.Mark(*reg, rec.Event) != d.mark {
-			w.schedule(id, w.opt.Now())
+	}
+	for _, k := range keys {
+		d := items[k]
+		owed, err := d.owed(ctx)
+		if err != nil {
+			return err
+		}
+		if !owed {
+			again([]deferredNotice{d})
 			continue
 		}
-		if lng == "" {
-			lng = "fr"
-			if w.opt.Preferences != nil {
-				if p, err := w.opt.Preferences.Preferences(ctx, member); err == nil && p.Lang != "" {
-					lng = p.Lang
-				}
-			}
+		bodies = append(bodies, d.body)
+		if len(d.msg.Calendar) > 0 {
+			atts = append(atts, Attachment{Name: d.file + ".ics", ContentType: "application/ics", Data: d.msg.Calendar})
 		}
-		c := candidate{reg: *reg, kind: d.kind, mark: d.mark, lang: lng, before: d.before}
-		name, email = reg.Name, reg.Email
-		bodies = append(bodies, w.body(rec, c))
-		method := "REQUEST"
-		if d.kind == KindEventCancelled {
-			method = "CANCEL"
-		}
-		ics, err := w.opt.Invitations.Invitation(method, w.entry(rec, c))
-		if err != nil {
-			return fmt.Errorf("invitation for event %s: %w", id, err)
-		}
-		atts = append(atts, Attachment{Name: id + ".ics", ContentType: "application/ics", Data: ics})
-		marks[id] = d.mark
+		in = append(in, d)
 	}
-	if len(bodies) == 0 {
+	if len(in) == 0 {
 		return nil
 	}
+	first := in[0]
 	day := w.opt.Now().In(w.opt.Zone).Format("2006-01-02")
-	claim := candidate{claim: "notice-digest:" + member + ":" + day + ":" + fmt.Sprint(len(bodies))}
+	claim := candidate{claim: "notice-digest:" + member + ":" + day}
 	ok, err := w.opt.Claims.Claim(ctx, claim.claim, claimTTL)
 	if err != nil {
 		return err
 	}
 	if !ok {
-		return nil // another replica sends it
+		again(in) // another replica sends its digest: what it leaves is looked at anew
+		return nil
 	}
-	subject, text, html := digest(bodies, lng, name, "")
+	var marks []string
+	for _, d := range in {
+		marks = append(marks, d.msg.MessageID)
+	}
+	subject, text, html := digest(bodies, first.body.Lang, first.body.Name, "")
 	sctx, cancel := context.WithTimeout(ctx, time.Minute)
 	defer cancel()
 	err = w.opt.Mailer.Send(sctx, Message{
-		To: address(name, email), Subject: subject, Text: text, HTML: html, Attachments: atts,
-		MessageID: w.messageID("digest", day, member, fmt.Sprint(marks)), Date: w.opt.Now(), Lang: lang(lng),
+		To: first.msg.To, Subject: subject, Text: text, HTML: html, Attachments: atts,
+		MessageID: w.messageID("digest", day, member, fmt.Sprint(marks)), Date: w.opt.Now(), Lang: lang(first.body.Lang),
 	})
 	if err != nil {
 		w.release(ctx, claim)
@@ -116,8 +103,12 @@ func (w *Worker) digest(ctx context.Context, member string, items map[string]def
 	}
 	w.sent.Add(1)
 	w.digests.Add(1)
-	for id, mark := range marks {
-		w.writeTold(ctx, id, map[string]string{member: mark})
+	w.log.InfoContext(ctx, "notice digest sent", "member", member, "notices", len(in))
+	for _, d := range in {
+		if err := d.told(ctx); err != nil {
+			w.log.WarnContext(ctx, "notices: told mark of a digest's notice not written", "member", member, "err", err)
+		}
 	}
+	w.release(ctx, claim) // told: a later digest of the day finds them so
 	return nil
 }

@@ -37,10 +37,13 @@
 //
 // A notice is sent Window (60 s) after its change was first seen: the
 // changes to one event for one member within that minute make one
-// message (counted as grouped). At most DailyCap messages a member a day
-// (counted in the gate, per member and day); the rest wait for one daily
-// digest sent at DigestAt, listing them all with their invitations
-// attached.
+// message (counted as grouped). At most DailyCap messages a member a day,
+// every kind together (events', bookings', reminders): counted in the
+// gate (a set of the day's messages per member, Claims.Count) and
+// recorded in the calendar store before each is sent (SentLog), from
+// which the gate's count is rebuilt when a flush lost it. The rest wait
+// for one daily digest sent at DigestAt, listing them all with their
+// invitations attached.
 //
 // # Kinds
 //

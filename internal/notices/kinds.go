@@ -46,9 +46,14 @@ type Claims interface {
 	Claim(ctx context.Context, key string, ttl time.Duration) (bool, error)
 	// Release gives key back.
 	Release(ctx context.Context, key string) error
-	// Count adds one to key's counter (kept for ttl) unless it reached
-	// limit: ok false then, and the counter is left as it is.
-	Count(ctx context.Context, key string, limit int, ttl time.Duration) (n int, ok bool, err error)
+	// Count counts message msg (a token) against key, a member's day
+	// (kept for ttl), unless limit messages are counted already: ok false
+	// then, and nothing is counted. A message counted already is ok
+	// again, not counted twice. When the day's count is missing (its
+	// first message, or lost in a flush) it is first rebuilt from seed
+	// (the tokens recorded as sent that day; nil: none).
+	Count(ctx context.Context, key, msg string, limit int, ttl time.Duration,
+		seed func(context.Context) ([]string, error)) (n int, ok bool, err error)
 }
 
 // Person is an organiser or attendee of an invitation.
@@ -263,4 +268,16 @@ type EventList interface {
 // booking.ErrNotFound once one is gone.
 type Bookings interface {
 	Lookup(ctx context.Context, id string) (booking.Booking, error)
+}
+
+// SentLog records in the calendar store the messages each member is
+// sent a day (caldav.NoticeOutbox), so that the daily cap survives a
+// Redis flush: the gate's count of a day, once lost, is rebuilt from it.
+// A message is recorded before it is sent.
+type SentLog interface {
+	// Record records message msg (a token) to member on day
+	// ("2006-01-02"); recording it again is not an error.
+	Record(ctx context.Context, member, day, msg string) error
+	// Sent lists the tokens recorded for member on day.
+	Sent(ctx context.Context, member, day string) ([]string, error)
 }

@@ -152,6 +152,9 @@ func (w *Worker) remind(ctx context.Context, r reminder, now time.Time) {
 		}
 		r.series = &b
 	}
+	if w.isDeferred(r.member, "reminder|"+key, key) {
+		return // waits for the digest
+	}
 	claim := "notice-reminder:" + key
 	ok, err := w.opt.Claims.Claim(ctx, claim, claimTTL)
 	if err != nil || !ok {
@@ -165,7 +168,31 @@ func (w *Worker) remind(ctx context.Context, r reminder, now time.Time) {
 		}
 		return
 	}
-	if err := w.sendReminder(ctx, r, p.Lang, name, email); err != nil {
+	n := BookingNotice{Kind: r.kind, ID: r.id, Room: r.room, Title: r.title, Start: r.start, End: r.end, Owner: r.member,
+		By: "roomcal", Same: key, At: now}
+	m, body, err := w.reminderMessage(r, p.Lang, name, email)
+	if err == nil {
+		var ok bool
+		if ok, err = w.admit(ctx, r.member, m.MessageID); err == nil && !ok {
+			// Past the member's cap: in the digest.
+			w.release(ctx, candidate{claim: claim})
+			w.hold(r.member, "reminder|"+key, deferredNotice{
+				mark: key, file: r.id, body: body, msg: m,
+				owed: func(ctx context.Context) (bool, error) {
+					told, err := w.opt.Outbox.Remembered(ctx, key)
+					return !told, err
+				},
+				told: func(ctx context.Context) error { return w.opt.Outbox.Remember(ctx, n) },
+			})
+			return
+		}
+	}
+	if err == nil {
+		sctx, cancel := context.WithTimeout(ctx, time.Minute)
+		err = w.opt.Mailer.Send(sctx, m)
+		cancel()
+	}
+	if err != nil {
 		w.failed.Add(1)
 		w.release(ctx, candidate{claim: claim})
 		settle(now.Add(w.opt.Backoff))
@@ -175,8 +202,6 @@ func (w *Worker) remind(ctx context.Context, r reminder, now time.Time) {
 	w.sent.Add(1)
 	w.log.InfoContext(ctx, "notice sent", "entry", r.id, "member", r.member, "kind", r.kind)
 	settle(r.start)
-	n := BookingNotice{Kind: r.kind, ID: r.id, Room: r.room, Title: r.title, Start: r.start, End: r.end, Owner: r.member,
-		By: "roomcal", Same: key, At: now}
 	if err := w.opt.Outbox.Remember(ctx, n); err != nil {
 		// The claim stays until it expires; a replica may remind again
 		// after that.
@@ -184,7 +209,9 @@ func (w *Worker) remind(ctx context.Context, r reminder, now time.Time) {
 	}
 }
 
-func (w *Worker) sendReminder(ctx context.Context, r reminder, lng, name, email string) error {
+// reminderMessage builds the message of reminder r, and what a digest
+// says of it.
+func (w *Worker) reminderMessage(r reminder, lng, name, email string) (Message, Body, error) {
 	where := r.where
 	if where == "" {
 		where = w.place(r.room)
@@ -228,12 +255,10 @@ func (w *Worker) sendReminder(ctx context.Context, r reminder, lng, name, email 
 	}
 	ics, err := w.opt.Invitations.Invitation("REQUEST", e)
 	if err != nil {
-		return err
+		return Message{}, Body{}, err
 	}
-	sctx, cancel := context.WithTimeout(ctx, time.Minute)
-	defer cancel()
-	return w.opt.Mailer.Send(sctx, Message{
+	return Message{
 		To: address(name, email), Subject: b.Subject(), Text: b.Text(), HTML: b.HTML(), Calendar: ics, Method: "REQUEST",
 		MessageID: w.messageID(r.kind, r.id, r.member, r.same()), Date: w.opt.Now(), Unsubscribe: b.Off, Lang: lang(lng),
-	})
+	}, b, nil
 }

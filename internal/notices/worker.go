@@ -2,6 +2,8 @@ package notices
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"hash/fnv"
@@ -37,8 +39,13 @@ type Options struct {
 	// 1m); Backoff and MaxBackoff bound the waits after a failed send
 	// (default 5s doubling up to 10m).
 	Window, Sweep, Backoff, MaxBackoff time.Duration
-	// DailyCap is how many messages one member gets a day (default 10).
+	// DailyCap is how many messages one member gets a day, every kind
+	// together (default 10).
 	DailyCap int
+	// Sent records the messages each member is sent a day, so that the
+	// gate's daily count, lost in a flush, is rebuilt (nil: counted in
+	// the gate only).
+	Sent SentLog
 	// Zone is the organisation's time zone: days (for DailyCap) and the
 	// digest's hour are counted in it (default UTC).
 	Zone *time.Location
@@ -98,7 +105,8 @@ type Worker struct {
 	retryAt map[string]time.Time
 	// owed: Told values sent but not written yet, by event then member.
 	owed map[string]map[string]string
-	// deferred: notices held back for the digest, by member then event.
+	// deferred: notices held back for the digest, by member then what
+	// they are about (deferKey).
 	deferred map[string]map[string]deferredNotice
 	digestAt time.Time
 	token    string
@@ -109,8 +117,22 @@ type Worker struct {
 	sent, failed, retried, grouped, skipped, deferredN, digests, pruned atomic.Int64
 }
 
+// deferredNotice is a notice held back by the daily cap: what the
+// digest says of it, and how it is checked and marked told.
 type deferredNotice struct {
-	event, member, before, mark, kind string
+	// mark names the state deferred: the same notice, owed again, is not
+	// counted again while it waits.
+	mark string
+	// file names its invitation in the digest (the entry's UID).
+	file string
+	body Body
+	msg  Message
+	// owed reports whether it is still owed as deferred; told marks it
+	// told once the digest is sent; again (nil: nothing) looks at it
+	// anew when it is not in a digest after all.
+	owed  func(context.Context) (bool, error)
+	told  func(context.Context) error
+	again func()
 }
 
 // New checks opts and returns a Worker; Run starts it.
@@ -384,7 +406,7 @@ func (w *Worker) process(ctx context.Context, id string) {
 			continue
 		}
 		if w.isDeferred(r.Member, id, cur) {
-			continue
+			continue // waits for the digest
 		}
 		cands = append(cands, candidate{reg: r, kind: kind, mark: cur, before: r.Told})
 	}
@@ -407,7 +429,10 @@ func (w *Worker) process(ctx context.Context, id string) {
 		rec = again
 	}
 	for _, c := range cands {
-		if w.capped(ctx, id, c) {
+		if held, err := w.capped(ctx, id, rec, c); err != nil {
+			w.failedSend(ctx, id, c, err)
+			continue
+		} else if held {
 			continue
 		}
 		if err := w.send(ctx, rec, c); err != nil {
@@ -558,40 +583,88 @@ func (w *Worker) stillOwed(ctx context.Context, id string, cands []candidate, re
 	return out
 }
 
-// dayKey is the counter of member's messages on the day of t.
-func (w *Worker) dayKey(member string, t time.Time) string {
-	return "notices-day:" + member + ":" + t.In(w.opt.Zone).Format("2006-01-02")
+// admit counts message msgID to member against their day, every kind
+// of notice together (Claims.Count, decided in the gate): false when the
+// cap is reached. A message admitted is recorded in the Sent log before
+// it is sent, so that a flush of the gate rebuilds the day's count from
+// it; a message admitted again (a retry) is not counted twice.
+func (w *Worker) admit(ctx context.Context, member, msgID string) (bool, error) {
+	day := w.opt.Now().In(w.opt.Zone).Format("2006-01-02")
+	tok := msgToken(msgID)
+	var seed func(context.Context) ([]string, error)
+	if w.opt.Sent != nil {
+		seed = func(ctx context.Context) ([]string, error) { return w.opt.Sent.Sent(ctx, member, day) }
+	}
+	_, ok, err := w.opt.Claims.Count(ctx, "notices-day:"+member+":"+day, tok, w.opt.DailyCap, 48*time.Hour, seed)
+	if err != nil || !ok {
+		return false, err
+	}
+	if w.opt.Sent != nil {
+		if err := w.opt.Sent.Record(ctx, member, day, tok); err != nil {
+			return false, err
+		}
+	}
+	return true, nil
 }
 
-// capped counts the message against the member's day; past the cap the
-// notice waits for the digest (its claim is given back).
-func (w *Worker) capped(ctx context.Context, id string, c candidate) bool {
-	_, ok, err := w.opt.Claims.Count(ctx, w.dayKey(c.reg.Member, w.opt.Now()), w.opt.DailyCap, 48*time.Hour)
-	if err != nil {
-		w.log.WarnContext(ctx, "notices: daily count failed; sent anyway", "member", c.reg.Member, "err", err)
-		return false
-	}
-	if ok {
-		return false
-	}
-	w.release(ctx, c)
+// msgToken is the short name of a message in the day's count and log.
+func msgToken(msgID string) string {
+	sum := sha256.Sum256([]byte(msgID))
+	return hex.EncodeToString(sum[:8])
+}
+
+// hold keeps a notice the cap held back for member's digest (at
+// DigestAt of now, unless one is due earlier).
+func (w *Worker) hold(member, key string, d deferredNotice) {
 	w.mu.Lock()
-	if w.deferred[c.reg.Member] == nil {
-		w.deferred[c.reg.Member] = map[string]deferredNotice{}
+	if w.deferred[member] == nil {
+		w.deferred[member] = map[string]deferredNotice{}
 	}
-	w.deferred[c.reg.Member][id] = deferredNotice{event: id, member: c.reg.Member, before: c.before, mark: c.mark, kind: c.kind}
+	w.deferred[member][key] = d
 	if w.digestAt.IsZero() {
 		w.digestAt = w.opt.DigestAt(w.opt.Now())
 	}
 	w.mu.Unlock()
 	w.deferredN.Add(1)
-	return true
 }
 
-func (w *Worker) isDeferred(member, id, mark string) bool {
+// capped counts an event's notice against the member's day; past the
+// cap the notice waits for the digest (its claim is given back).
+func (w *Worker) capped(ctx context.Context, id string, rec events.Record, c candidate) (bool, error) {
+	m, err := w.message(rec, c)
+	if err != nil {
+		return false, err
+	}
+	ok, err := w.admit(ctx, c.reg.Member, m.MessageID)
+	if err != nil || ok {
+		return false, err
+	}
+	w.release(ctx, c)
+	member, before, mark := c.reg.Member, c.before, c.mark
+	w.hold(member, id, deferredNotice{
+		mark: mark, file: id, body: w.body(rec, c), msg: m,
+		owed: func(ctx context.Context) (bool, error) {
+			rec, err := w.opt.Events.Record(ctx, id)
+			if err != nil {
+				return false, nil // gone or unreadable: the event's next look decides
+			}
+			for _, r := range rec.Registrations {
+				if r.Member == member {
+					return r.Told == before && events.Mark(r, rec.Event) == mark, nil
+				}
+			}
+			return false, nil
+		},
+		told:  func(ctx context.Context) error { w.writeTold(ctx, id, map[string]string{member: mark}); return nil },
+		again: func() { w.schedule(id, w.opt.Now()) },
+	})
+	return true, nil
+}
+
+func (w *Worker) isDeferred(member, key, mark string) bool {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	d, ok := w.deferred[member][id]
+	d, ok := w.deferred[member][key]
 	return ok && d.mark == mark
 }
 

@@ -37,12 +37,14 @@ var (
 // percent-escaped as Limiter's are:
 //
 //	P{nc:KEY}   STRING  a claim: the owner (one per NoticeClaims value); expires
-//	P{nd:KEY}   STRING  a day's count of a member's messages; expires
+//	P{nd:KEY}   SET     the messages counted against a member's day (tokens
+//	                    of their Message-IDs, and "-"); expires
 //
-// Both are caches of a decision in flight: losing them (a flush) may
-// at worst let a notice whose claim was lost be sent again by another
-// replica in the instant between its send and its Told write, and
-// restarts the day's counts. What was told is kept in the calendar.
+// Both are caches: losing a claim (a flush) may at worst let a notice
+// be sent again by another replica in the instant between its send and
+// its Told write; a day's set lost is rebuilt from the messages the
+// calendar store recorded as sent that day (the seed of Count). What
+// was told is kept in the calendar.
 type NoticeClaims struct {
 	gate  *Gate
 	owner string
@@ -89,19 +91,44 @@ func (n *NoticeClaims) Release(ctx context.Context, key string) error {
 }
 
 // Count implements notices.Claims.
-func (n *NoticeClaims) Count(ctx context.Context, key string, limit int, ttl time.Duration) (int, bool, error) {
-	res, err := n.gate.run(ctx, noticeCountScript, []string{n.key("nd", key)}, []any{limit, ms(ttl)})
-	if err != nil {
-		return 0, false, fmt.Errorf("notice count %s: %w", key, err)
+func (n *NoticeClaims) Count(ctx context.Context, key, msg string, limit int, ttl time.Duration,
+	seed func(context.Context) ([]string, error)) (int, bool, error) {
+	if msg == "" || msg == "-" {
+		return 0, false, fmt.Errorf("notice count %s: bad message token %q", key, msg)
 	}
-	ok, ok1 := res[0].(int64)
-	var count int64
-	ok2 := len(res) == 2
-	if ok2 {
-		count, ok2 = res[1].(int64)
+	args := []any{msg, limit, ms(ttl), 0}
+	for try := 0; ; try++ {
+		res, err := n.gate.run(ctx, noticeCountScript, []string{n.key("nd", key)}, args)
+		if err != nil {
+			return 0, false, fmt.Errorf("notice count %s: %w", key, err)
+		}
+		ok, ok1 := res[0].(int64)
+		var count int64
+		ok2 := len(res) == 2
+		if ok2 {
+			count, ok2 = res[1].(int64)
+		}
+		if !ok1 || !ok2 {
+			return 0, false, fmt.Errorf("notice count %s: unexpected script answer %v", key, res)
+		}
+		if ok != -1 {
+			return int(count), ok == 1, nil
+		}
+		if try > 0 {
+			return 0, false, fmt.Errorf("notice count %s: seeded and still missing", key)
+		}
+		// The day's set is missing: seed it from what was recorded.
+		var ids []string
+		if seed != nil {
+			if ids, err = seed(ctx); err != nil {
+				return 0, false, fmt.Errorf("notice count %s: seed: %w", key, err)
+			}
+		}
+		args = []any{msg, limit, ms(ttl), 1}
+		for _, id := range ids {
+			if id != "" && id != "-" {
+				args = append(args, id)
+			}
+		}
 	}
-	if !ok1 || !ok2 {
-		return 0, false, fmt.Errorf("notice count %s: unexpected script answer %v", key, res)
-	}
-	return int(count), ok == 1, nil
 }

@@ -75,14 +75,41 @@ func TestNoticeClaims(t *testing.T) {
 			if ok, _ := w.Claim(ctx, "notice:ev_1:{m}:c-x", time.Minute); !ok {
 				t.Error("an expired claim cannot be taken")
 			}
-			for i := 1; i <= 4; i++ {
-				n, ok, err := other.Count(ctx, "day:{m}:2026-12-14", 3, time.Minute)
+			// The day's count: every message once, refused past the
+			// limit without being counted; the same message again (a
+			// retry) is not counted twice.
+			day := "day:{m}:2026-12-14"
+			seeds := 0
+			seed := func(context.Context) ([]string, error) { seeds++; return []string{"s1"}, nil }
+			for i, msg := range []string{"a", "b", "a", "c", "d"} {
+				n, ok, err := other.Count(ctx, day, msg, 3, time.Minute, seed)
 				if err != nil {
 					t.Fatal(err)
 				}
-				if want := i <= 3; ok != want || (ok && n != i) || (!ok && n != 3) {
-					t.Errorf("count %d: %d %v", i, n, ok)
+				// Seeded with one message sent before: a, b fill the day.
+				want := []struct {
+					n  int
+					ok bool
+				}{{2, true}, {3, true}, {3, true}, {3, false}, {3, false}}[i]
+				if n != want.n || ok != want.ok {
+					t.Errorf("count %d (%s): %d %v, want %d %v", i, msg, n, ok, want.n, want.ok)
 				}
+			}
+			if seeds != 1 {
+				t.Errorf("seeded %d times, want once (the day was missing once)", seeds)
+			}
+			// Lost (a flush; here: a gate of a prefix of its own, empty):
+			// rebuilt from the seed, which holds what was recorded as sent.
+			lost := redisgate.NewNoticeClaims(c, redisgate.WithPrefix("t"+testenv.RandomID()+":"))
+			full := func(context.Context) ([]string, error) { return []string{"s1", "a", "b"}, nil }
+			if n, ok, err := lost.Count(ctx, day, "e", 3, time.Minute, full); err != nil || ok || n != 3 {
+				t.Errorf("after the loss: %d %v %v, want refused at 3", n, ok, err)
+			}
+			if n, ok, err := lost.Count(ctx, day, "b", 3, time.Minute, full); err != nil || !ok || n != 3 {
+				t.Errorf("a message counted before the loss: %d %v %v, want ok at 3", n, ok, err)
+			}
+			if _, _, err := lost.Count(ctx, "day:{m}:2026-12-15", "-", 3, time.Minute, nil); err == nil {
+				t.Error("the seeded mark accepted as a message")
 			}
 		})
 	}
