@@ -285,10 +285,32 @@ async function search() {
   if (free.length) {
     nearby.hidden = true;
     status.textContent = tn("start_found", free.length, { when, site: s.name });
+  } else {
+    status.textContent = t("start_none", { when, site: s.name });
+    await offerNearby(s, day, w, need, mine);
+  }
+  if (reveal && mine === searching) {
+    reveal = false;
+    showAnswer();
+  }
+}
+
+// reveal asks the next search to bring its answer into view: set when a
+// member picks a time, the last of the usual questions.
+let reveal = false;
+
+// showAnswer scrolls, as little as needed, until the first answer (the
+// best room's card, or the nearest other choices) is in view: on a phone
+// the rooms are below the questions, and a member who just chose a time
+// should not have to know to scroll. Focus stays on the chip.
+function showAnswer() {
+  const first = list.querySelector("li") ?? (nearby.hidden ? resultsH : nearby);
+  const r = first.getBoundingClientRect();
+  if (r.top >= 0 && r.bottom <= window.innerHeight) {
     return;
   }
-  status.textContent = t("start_none", { when, site: s.name });
-  await offerNearby(s, day, w, need, mine);
+  const calm = window.matchMedia("(prefers-reduced-motion: reduce)").matches;
+  first.scrollIntoView({ block: "nearest", behavior: calm ? "auto" : "smooth" });
 }
 
 // offerNearby lists, when no room fits, the nearest free times of the
@@ -489,6 +511,7 @@ form.addEventListener("change", (event) => {
   } else if (el.name === "slot") {
     state.slot = el.value;
     slotOther.hidden = state.slot !== "other";
+    reveal = state.slot !== "other";
   }
   search();
 });
