@@ -34,6 +34,9 @@ type adminRoomJSON struct {
 	Rules         adminRulesJSON `json:"rules"`
 	Revision      int            `json:"revision"`
 	Audit         []auditJSON    `json:"audit"`
+	// Cancelled: the bookings ahead a retirement with cancel_future
+	// cancelled (only then).
+	Cancelled *[]futureBookingJSON `json:"cancelled,omitempty"`
 }
 
 // adminRulesJSON are the rules as admins edit them: those members read,
@@ -84,6 +87,40 @@ type adminRoomInput struct {
 	Closures      []closureJSON  `json:"closures"`
 	Rules         adminRulesJSON `json:"rules"`
 	Revision      *int           `json:"revision"`
+	// CancelFuture, with retired: the bookings ahead are cancelled and
+	// their owners told CancelReason (required then). Without it a room
+	// that has bookings ahead is not retired (409 future_bookings).
+	CancelFuture bool   `json:"cancel_future"`
+	CancelReason string `json:"cancel_reason"`
+}
+
+// futureBookingJSON is a booking ahead of a room being retired.
+type futureBookingJSON struct {
+	ID          string `json:"id"`
+	Title       string `json:"title"`
+	Kind        string `json:"kind"`
+	Start       string `json:"start"`
+	End         string `json:"end"`
+	Occurrences int    `json:"occurrences"`
+	Owner       string `json:"owner"`
+	Pending     bool   `json:"pending,omitempty"`
+}
+
+func futureJSON(list []booking.FutureBooking) []futureBookingJSON {
+	out := []futureBookingJSON{}
+	for _, b := range list {
+		out = append(out, futureBookingJSON{ID: b.ID, Title: b.Title, Kind: string(b.Kind), Start: b.Start.Format(time.RFC3339),
+			End: b.End.Format(time.RFC3339), Occurrences: b.Occurrences, Owner: b.Owner, Pending: b.Pending})
+	}
+	return out
+}
+
+// futureListJSON answers GET .../future-bookings, and is the body of a
+// refused retirement's problem (with it).
+type futureListJSON struct {
+	Count    int                 `json:"count"`
+	Writing  int                 `json:"writing"`
+	Bookings []futureBookingJSON `json:"bookings"`
 }
 
 // hoursInput is opening_hours as sent: "always": true, or a list of
@@ -212,17 +249,69 @@ func parseClock(s string) (booking.ClockTime, error) {
 
 // adminError says what went wrong in the admin's words: a stale record
 // or a name already taken is a 409 of its own.
-func adminError(c *gin.Context, err error) {
+func (s *Server) adminError(c *gin.Context, err error) {
 	switch {
 	case errors.Is(err, booking.ErrStale):
 		writeError(c, problem(http.StatusConflict, CodeConflict,
 			"Quelqu'un d'autre vient de modifier cette salle ; rechargez-la pour voir ses changements. / Someone else has just changed this room; reload it to see their changes.").withCause(err))
+	case errors.As(err, new(*booking.FutureBookingsError)):
+		writeError(c, s.futureProblem(err))
 	case errors.Is(err, booking.ErrExists):
 		writeError(c, problem(http.StatusConflict, CodeConflict,
 			"Une salle ou un calendrier porte déjà cet identifiant. / A room or calendar already has this id.").withCause(err))
 	default:
 		writeError(c, err)
 	}
+}
+
+// futureProblem is the 409 of a retirement refused for the bookings the
+// room has ahead: how many, from when to when, and the list.
+func (s *Server) futureProblem(err error) *Problem {
+	var fe *booking.FutureBookingsError
+	errors.As(err, &fe)
+	loc := time.UTC
+	if cat := s.opts.Catalog; cat != nil {
+		if r, err := cat.Room(fe.Room); err == nil {
+			if site, err := cat.Site(r.SiteID); err == nil && site.Location != nil {
+				loc = site.Location
+			}
+		}
+	}
+	n := len(fe.Bookings)
+	var detail string
+	switch {
+	case fe.Cancelling:
+		detail = fmt.Sprintf("Cette salle accueille encore %s à venir : déplacez-les ou annulez-les d'abord depuis la page des événements (leurs inscrit·e·s y sont prévenu·e·s), puis retirez la salle. / This room still holds %s ahead: move or cancel them first from the events page (their registrants are told there), then retire the room.",
+			plural(n, "événement", "événements"), plural(n, "event", "events"))
+	case n == 0:
+		detail = "Une réservation est en train d'être enregistrée dans cette salle ; réessayez dans un instant. / A booking is being saved in this room; try again in a moment."
+	default:
+		from, to := fe.Bookings[0].Start, fe.Bookings[0].Start
+		for _, b := range fe.Bookings {
+			if b.Start.After(to) {
+				to = b.Start
+			}
+		}
+		span := "le " + from.In(loc).Format("02/01/2006")
+		spanEN := "on " + from.In(loc).Format("2006-01-02")
+		if from.In(loc).Format(time.DateOnly) != to.In(loc).Format(time.DateOnly) {
+			span = "du " + from.In(loc).Format("02/01/2006") + " au " + to.In(loc).Format("02/01/2006")
+			spanEN = "from " + from.In(loc).Format("2006-01-02") + " to " + to.In(loc).Format("2006-01-02")
+		}
+		detail = fmt.Sprintf("Cette salle a encore %s (%s) : elle n'est pas retirée. Pour la retirer, annulez-les (leurs auteur·rice·s seront prévenu·e·s, avec votre motif), ou gardez la salle en service. / This room still has %s (%s): it is not retired. To retire it, cancel them (their owners are told, with your reason), or keep the room in service.",
+			plural(n, "réservation à venir", "réservations à venir"), span, plural(n, "booking ahead", "bookings ahead"), spanEN)
+	}
+	pr := problem(http.StatusConflict, CodeFutureBookings, detail).withCause(err)
+	pr.Future = &futureListJSON{Count: n, Writing: fe.Writing, Bookings: futureJSON(fe.Bookings)}
+	return pr
+}
+
+// plural is "1 réservation", "3 réservations".
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return fmt.Sprintf("%d %s", n, many)
 }
 
 // adminRoutes are the admin API's routes; without Options.RoomAdmin they
@@ -233,6 +322,7 @@ func (s *Server) adminRoutes() []route {
 		{http.MethodPost, "/api/v1/admin/rooms", RoomAdmin, s.withRoomAdmin(s.adminCreateRoom)},
 		{http.MethodGet, "/api/v1/admin/rooms/:id", RoomAdmin, s.withRoomAdmin(s.adminGetRoom)},
 		{http.MethodPut, "/api/v1/admin/rooms/:id", RoomAdmin, s.withRoomAdmin(s.adminPutRoom)},
+		{http.MethodGet, "/api/v1/admin/rooms/:id/future-bookings", RoomAdmin, s.withRoomAdmin(s.adminFutureBookings)},
 		{http.MethodPost, importRoute, RoomAdmin, s.withRoomAdmin(s.adminImport)},
 	}
 }
@@ -300,7 +390,7 @@ func (s *Server) adminImport(c *gin.Context) {
 	}
 	rep, err := s.opts.Bookings.Import(c.Request.Context(), m, c.Param("id"), []byte(in.ICS), in.DryRun)
 	if err != nil {
-		adminError(c, err)
+		s.adminError(c, err)
 		return
 	}
 	if !rep.DryRun && len(rep.Imported) > 0 {
@@ -339,7 +429,7 @@ func (s *Server) adminGetRoom(c *gin.Context) {
 	m, _ := member(c)
 	st, err := s.opts.RoomAdmin.Get(c.Request.Context(), m, c.Param("id"))
 	if err != nil {
-		adminError(c, err)
+		s.adminError(c, err)
 		return
 	}
 	c.JSON(http.StatusOK, toAdminRoomJSON(st))
@@ -359,7 +449,7 @@ func (s *Server) adminCreateRoom(c *gin.Context) {
 	}
 	st, err := s.opts.RoomAdmin.Create(c.Request.Context(), m, r)
 	if err != nil {
-		adminError(c, err)
+		s.adminError(c, err)
 		return
 	}
 	c.Header("Location", "/api/v1/admin/rooms/"+st.Room.ID)
@@ -386,10 +476,28 @@ func (s *Server) adminPutRoom(c *gin.Context) {
 		writeError(c, err)
 		return
 	}
-	st, err := s.opts.RoomAdmin.Update(c.Request.Context(), m, c.Param("id"), *in.Revision, r)
+	st, cancelled, err := s.opts.RoomAdmin.Update(c.Request.Context(), m, c.Param("id"), *in.Revision, r,
+		booking.Retirement{CancelFuture: in.CancelFuture, Reason: in.CancelReason})
 	if err != nil {
-		adminError(c, err)
+		s.adminError(c, err)
 		return
 	}
-	c.JSON(http.StatusOK, toAdminRoomJSON(st))
+	out := toAdminRoomJSON(st)
+	if in.CancelFuture {
+		list := futureJSON(cancelled)
+		out.Cancelled = &list
+	}
+	c.JSON(http.StatusOK, out)
+}
+
+// adminFutureBookings lists the bookings a retirement of the room would
+// cancel.
+func (s *Server) adminFutureBookings(c *gin.Context) {
+	m, _ := member(c)
+	list, err := s.opts.RoomAdmin.FutureBookings(c.Request.Context(), m, c.Param("id"))
+	if err != nil {
+		s.adminError(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, futureListJSON{Count: len(list), Bookings: futureJSON(list)})
 }

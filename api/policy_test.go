@@ -195,6 +195,7 @@ var policyTable = map[string]policyCase{
 		}
 		return fmt.Sprintf(`{"site":"nantes","name":"Salle Loire","capacity":%d,"opening_hours":{"always":true},"revision":%d}`, 12+st.Revision+1, st.Revision)
 	}, want: [nRoles]int{401, 403, 403, 403, 403, 200}},
+	"GET /api/v1/admin/rooms/:id/future-bookings": {target: "/api/v1/admin/rooms/loire/future-bookings", want: [nRoles]int{401, 403, 403, 403, 403, 200}},
 	"POST /api/v1/admin/rooms/:id/import": {target: "/api/v1/admin/rooms/loire/import", body: func(*policyFixture) string {
 		return `{"dry_run":true,"ics":"BEGIN:VCALENDAR\r\nVERSION:2.0\r\nBEGIN:VEVENT\r\nUID:x@example.org\r\nDTSTAMP:20261101T090000Z\r\nDTSTART:20261124T130000Z\r\nDTEND:20261124T140000Z\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n"}`
 	}, want: [nRoles]int{401, 403, 403, 403, 403, 200}},

@@ -28,6 +28,9 @@ const (
 	// CodeUnsupportedMediaType: a body under /api/v1/ not declared
 	// application/json (415).
 	CodeUnsupportedMediaType = "unsupported_media_type"
+	// CodeFutureBookings: a room not retired because it has bookings
+	// ahead (409), listed in the problem's future member.
+	CodeFutureBookings = "future_bookings"
 )
 
 // StatusClientClosedRequest is nginx's 499: the client went away before
@@ -48,6 +51,8 @@ type Problem struct {
 	Conflicts []busyJSON     `json:"conflicts,omitempty"`
 	Rule      string         `json:"rule,omitempty"`
 	Fields    map[string]any `json:"fields,omitempty"`
+	// Future lists a room's bookings ahead (future_bookings).
+	Future *futureListJSON `json:"future,omitempty"`
 
 	cause error // why, for the log (withCause); never rendered
 }

@@ -57,6 +57,17 @@ var ErrHoldLost = errors.New("booking: hold lost")
 // (Gate.Retire, or a Load whose snapshot says so).
 var ErrRetired = errors.New("booking: room retired")
 
+// RoomFuture is what keeps a room from being retired (Gate.RetireIfClear):
+// the refs of its bookings that end after a given time, and how many
+// bookings are being written in it (live holds).
+type RoomFuture struct {
+	Refs  []string
+	Holds int
+}
+
+// Clear reports whether nothing keeps the room.
+func (f RoomFuture) Clear() bool { return len(f.Refs) == 0 && f.Holds == 0 }
+
 // ConflictError is returned when a claimed interval clashes. Conflicts
 // lists what it clashes with.
 type ConflictError struct {
@@ -249,6 +260,13 @@ type Gate interface {
 	// drops the refresh lock's lease: ErrLeaseLost), so that it reads
 	// again. Holds and bookings already there stay.
 	Retire(ctx context.Context, room string, retired bool) error
+	// RetireIfClear marks the room retired as Retire does, only if its
+	// state holds no booking (of kind booking or event) ending after
+	// after, and no live hold (a booking being written, which may still
+	// commit); otherwise it marks nothing and says what is there. The
+	// check and the mark are one atomic step: no claim slips in between.
+	// ErrNoState when the room has no state (load it, ask again).
+	RetireIfClear(ctx context.Context, room string, after time.Time) (RoomFuture, error)
 	// TakeBack forgets object ref, a booking written to the calendar
 	// and then deleted because its commit was refused (Commit): called
 	// once the deletion is done, it closes the window in which a state

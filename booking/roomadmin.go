@@ -94,6 +94,28 @@ type RoomNotices interface {
 	Subscribe(ctx context.Context) <-chan string
 }
 
+// RoomBookings is what retiring a room needs of the booking service
+// (Service implements it; retire.go).
+type RoomBookings interface {
+	// RetireIfClear marks room retired at the gate if nothing is left
+	// in it, else returns a *FutureBookingsError.
+	RetireIfClear(ctx context.Context, room string) error
+	// FutureBookings lists the room's bookings ending after now.
+	FutureBookings(ctx context.Context, room string) ([]FutureBooking, error)
+	// ClearFuture cancels them, their owners told why; the room is
+	// retired at the gate already.
+	ClearFuture(ctx context.Context, m Member, room, reason string) ([]FutureBooking, error)
+}
+
+// Retirement says what an Update that retires a room does with its
+// bookings ahead: without CancelFuture a room that has any is not
+// retired (*FutureBookingsError); with it they are cancelled and their
+// owners told Reason.
+type Retirement struct {
+	CancelFuture bool
+	Reason       string
+}
+
 // AdminOptions configure a RoomAdmin.
 type AdminOptions struct {
 	Catalog *Catalog
@@ -109,6 +131,10 @@ type AdminOptions struct {
 	// RefreshInterval is how often RunRefresh reads every record again
 	// (default 30s).
 	RefreshInterval time.Duration
+	// Bookings checks and clears the bookings ahead of a room being
+	// retired (nil: retiring leaves them, as before issue 15's rule; set
+	// it with SetBookings when the service is made after).
+	Bookings RoomBookings
 }
 
 // RoomAdmin creates, edits and retires rooms. It is safe for concurrent
@@ -140,6 +166,10 @@ func NewRoomAdmin(opts AdminOptions) (*RoomAdmin, error) {
 	return &RoomAdmin{opt: opts, cat: opts.Catalog, log: opts.Logger,
 		records: map[string]RoomSettings{}, etags: map[string]string{}}, nil
 }
+
+// SetBookings gives the booking service to a RoomAdmin made before it
+// (AdminOptions.Bookings). Call it before serving.
+func (a *RoomAdmin) SetBookings(b RoomBookings) { a.opt.Bookings = b }
 
 // ---- reading the records into the catalog ----
 
@@ -278,6 +308,22 @@ func (a *RoomAdmin) Get(ctx context.Context, m Member, room string) (RoomSetting
 		st.Room = r
 	}
 	return st, nil
+}
+
+// FutureBookings lists room's bookings ending after now, what retiring
+// it would cancel (ErrForbidden when m does not administer its site).
+func (a *RoomAdmin) FutureBookings(ctx context.Context, m Member, room string) ([]FutureBooking, error) {
+	r, err := a.cat.Room(room)
+	if err != nil {
+		return nil, err
+	}
+	if !m.AdministersSite(r.SiteID) {
+		return nil, fmt.Errorf("room %s: %w", room, ErrForbidden)
+	}
+	if a.opt.Bookings == nil {
+		return nil, nil
+	}
+	return a.opt.Bookings.FutureBookings(ctx, room)
 }
 
 // ---- changes ----
@@ -450,21 +496,36 @@ func (a *RoomAdmin) Create(ctx context.Context, m Member, r Room) (RoomSettings,
 // revision (the one m's page read): ErrStale otherwise, and when another
 // change of the room is under way. Retiring is r.Retired. The id and
 // calendar do not change; a change of site needs m to administer both.
-func (a *RoomAdmin) Update(ctx context.Context, m Member, room string, revision int, r Room) (RoomSettings, error) {
+//
+// Retiring a room that has bookings ending after now (AdminOptions.
+// Bookings) is refused with a *FutureBookingsError listing them, the
+// room left as it was, unless ret.CancelFuture: the room is then
+// retired and they are cancelled, each owner told ret.Reason; the
+// bookings cancelled are returned. Saving a retired room again with
+// ret.CancelFuture cancels what a failed or cut-short retirement left.
+func (a *RoomAdmin) Update(ctx context.Context, m Member, room string, revision int, r Room, ret Retirement) (RoomSettings, []FutureBooking, error) {
 	cur, err := a.cat.Room(room)
 	if err != nil {
-		return RoomSettings{}, err
+		return RoomSettings{}, nil, err
 	}
 	if !m.AdministersSite(cur.SiteID) || !m.AdministersSite(r.SiteID) {
-		return RoomSettings{}, fmt.Errorf("room %s: %w", room, ErrForbidden)
+		return RoomSettings{}, nil, fmt.Errorf("room %s: %w", room, ErrForbidden)
 	}
 	r.ID, r.Calendar = cur.ID, cur.Calendar
 	if err := a.checkRoom(&r); err != nil {
-		return RoomSettings{}, err
+		return RoomSettings{}, nil, err
+	}
+	if ret.CancelFuture {
+		if !r.Retired {
+			return RoomSettings{}, nil, Invalidf("annuler les réservations à venir ne va qu'avec le retrait de la salle / cancelling the bookings ahead goes only with retiring the room")
+		}
+		if ret.Reason, err = CheckRetireReason(ret.Reason); err != nil {
+			return RoomSettings{}, nil, err
+		}
 	}
 	lease, err := a.lockSettings(ctx, room)
 	if err != nil {
-		return RoomSettings{}, err
+		return RoomSettings{}, nil, err
 	}
 	defer lease.Release()
 	prev, etag, err := a.opt.Store.ReadSettings(ctx, cur.Calendar)
@@ -472,29 +533,61 @@ func (a *RoomAdmin) Update(ctx context.Context, m Member, room string, revision 
 	case errors.Is(err, ErrNotFound):
 		prev, etag = RoomSettings{Room: cur}, "" // as roomcal.yaml declares it
 	case err != nil:
-		return RoomSettings{}, fmt.Errorf("read settings of %s: %w", room, err)
+		return RoomSettings{}, nil, fmt.Errorf("read settings of %s: %w", room, err)
 	case prev.Declared:
 		prev.Room = cur // history only: the room is as roomcal.yaml declares it
 	}
 	if prev.Revision != revision {
-		return RoomSettings{}, fmt.Errorf("settings of %s are at revision %d, not %d: %w", room, prev.Revision, revision, ErrStale)
+		return RoomSettings{}, nil, fmt.Errorf("settings of %s are at revision %d, not %d: %w", room, prev.Revision, revision, ErrStale)
 	}
 	changes := DiffRooms(prev.Room, r)
+	bookings := a.opt.Bookings
 	if len(changes) == 0 {
 		// Nothing to write; the gate is told again whether the room is
 		// retired (a retirement whose gate step failed is completed by
-		// saving again).
+		// saving again), and the bookings a cut-short retirement left
+		// are cancelled.
 		if err := a.opt.Gate.Retire(ctx, room, prev.Room.Retired); err != nil {
-			return RoomSettings{}, fmt.Errorf("retire %s at the gate: %w", room, err)
+			return RoomSettings{}, nil, fmt.Errorf("retire %s at the gate: %w", room, err)
 		}
-		return prev, nil
+		if prev.Room.Retired && ret.CancelFuture && bookings != nil {
+			done, err := a.clearFuture(ctx, m, room, ret.Reason)
+			return prev, done, err
+		}
+		return prev, nil, nil
 	}
+	retiring := r.Retired && !prev.Room.Retired
 	action := "edited"
 	switch {
-	case r.Retired && !prev.Room.Retired:
+	case retiring:
 		action = "retired"
 	case !r.Retired && prev.Room.Retired:
 		action = "restored"
+	}
+	// A room retired with bookings ahead: refused unless they are to be
+	// cancelled. Without cancelling, the room is marked retired at the
+	// gate now, in the step that finds it clear (no booking can come in
+	// between), then recorded; with cancelling, events' room bookings
+	// (moved or cancelled through their events) must be gone first.
+	markedEarly := false
+	if retiring && bookings != nil {
+		if !ret.CancelFuture {
+			if err := bookings.RetireIfClear(ctx, room); err != nil {
+				return RoomSettings{}, nil, err
+			}
+			markedEarly = true
+		} else {
+			ahead, err := bookings.FutureBookings(ctx, room)
+			if err != nil {
+				return RoomSettings{}, nil, err
+			}
+			fe := &FutureBookingsError{Room: room, Bookings: ahead, Cancelling: true}
+			if events := fe.Events(); len(events) > 0 {
+				fe.Bookings = events
+				return RoomSettings{}, nil, fe
+			}
+			changes = append(changes, fmt.Sprintf("bookings ahead cancelled: %d (%s)", len(ahead), ret.Reason))
+		}
 	}
 	audit := append(slices.Clone(prev.Audit), AuditEntry{At: a.opt.Now().UTC(), By: m.ID, ByName: m.Name, Action: action, Changes: changes})
 	if len(audit) > maxAudit {
@@ -505,7 +598,12 @@ func (a *RoomAdmin) Update(ctx context.Context, m Member, room string, revision 
 	defer cancel()
 	newETag, err := a.opt.Store.WriteSettings(wctx, cur.Calendar, st, etag)
 	if err != nil {
-		return RoomSettings{}, fmt.Errorf("write settings of %s: %w", room, err)
+		if markedEarly {
+			if uerr := a.opt.Gate.Retire(wctx, room, false); uerr != nil {
+				a.log.ErrorContext(ctx, "room marked retired at the gate but its record not written; save it again", "room", room, "err", uerr)
+			}
+		}
+		return RoomSettings{}, nil, fmt.Errorf("write settings of %s: %w", room, err)
 	}
 	// Retired (or back in service) at the gate, after the record that
 	// says so is on the server and before the answer: once the admin
@@ -519,9 +617,25 @@ func (a *RoomAdmin) Update(ctx context.Context, m Member, room string, revision 
 	}
 	a.installed(ctx, st, newETag)
 	if rerr != nil {
-		return RoomSettings{}, rerr
+		return RoomSettings{}, nil, rerr
 	}
-	return st, nil
+	if retiring && ret.CancelFuture && bookings != nil {
+		done, err := a.clearFuture(ctx, m, room, ret.Reason)
+		return st, done, err
+	}
+	return st, nil, nil
+}
+
+// clearFuture cancels the bookings ahead of a room retired at the gate.
+// It runs to its end when the request that asked for it goes away.
+func (a *RoomAdmin) clearFuture(ctx context.Context, m Member, room, reason string) ([]FutureBooking, error) {
+	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 3*time.Minute)
+	defer cancel()
+	done, err := a.opt.Bookings.ClearFuture(cctx, m, room, reason)
+	if err != nil {
+		return done, fmt.Errorf("room %s retired, %d booking(s) ahead cancelled, but not all; save again to finish: %w", room, len(done), err)
+	}
+	return done, nil
 }
 
 // NoteImport adds an import to room's history (who imported how many

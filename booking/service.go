@@ -62,6 +62,9 @@ type Removal struct {
 	// By says who removed it: "admin" (through roomcal) or "calendar"
 	// (straight in the calendar).
 	By string
+	// Reason is the admin's, when they gave one (a room retired with
+	// its bookings ahead cancelled).
+	Reason string
 }
 
 // Service books rooms: availability, bookings, and the sync loop that

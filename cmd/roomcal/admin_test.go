@@ -22,6 +22,7 @@ import (
 	"github.com/roomcal/roomcal/api"
 	"github.com/roomcal/roomcal/booking"
 	"github.com/roomcal/roomcal/caldav"
+	"github.com/roomcal/roomcal/internal/notices"
 	"github.com/roomcal/roomcal/internal/redisgate"
 	"github.com/roomcal/roomcal/internal/testenv"
 )
@@ -48,6 +49,13 @@ type adminOpts struct {
 	// deaf: the replica neither hears notices of room changes nor
 	// refreshes its catalog (one that has not learnt a change yet).
 	deaf bool
+	// keepBookings: the replica's room admin is not given the booking
+	// service, so retiring leaves the bookings ahead where they are (a
+	// replica of before the check): what the gate's mark decides alone.
+	keepBookings bool
+	// outbox, when set, records the notices of bookings removed by
+	// someone else (the tokens calendar must exist).
+	outbox *caldav.NoticeOutbox
 }
 
 func newAdminInstanceWith(t *testing.T, b *backend, o adminOpts) (*instance, *booking.Catalog) {
@@ -88,12 +96,22 @@ func newAdminInstanceWith(t *testing.T, b *backend, o adminOpts) (*instance, *bo
 		t.Fatal(err)
 	}
 	rcal := caldav.NewRoomCalendars(store, log)
-	svc, err := booking.NewService(booking.Options{Catalog: cat, Calendar: rcal, Gate: gate, Recurrence: rcal, Logger: log, SyncInterval: time.Hour,
-		Importer: caldav.NewRoomImports(store)})
+	sopts := booking.Options{Catalog: cat, Calendar: rcal, Gate: gate, Recurrence: rcal, Logger: log, SyncInterval: time.Hour,
+		Importer: caldav.NewRoomImports(store)}
+	if o.outbox != nil {
+		// What noticeHints.removed records, without a worker to wake.
+		sopts.Removed = func(ctx context.Context, r booking.Removal) error {
+			return o.outbox.Put(ctx, notices.FromRemoval(r))
+		}
+	}
+	svc, err := booking.NewService(sopts)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(svc.Close)
+	if !o.keepBookings {
+		admin.SetBookings(svc) // as serve.go does
+	}
 	srv := httptest.NewServer(api.New(api.Options{Logger: log, Catalog: cat, Bookings: svc, AuthMode: api.AuthDev, RoomAdmin: admin}))
 	t.Cleanup(srv.Close)
 	if o.deaf {
@@ -201,10 +219,13 @@ func TestAdminRoomsReachEveryReplica(t *testing.T) {
 		return d.Capacity == 20 && d.Name == "Atelier Verne"
 	})
 
-	// Retired by a site admin of its site: no longer listed nor
-	// bookable on B; its booking and calendar stay.
+	// Retired by a site admin of its site, mia's booking ahead
+	// cancelled (TestAdminRetireFutureBookings: the choice): no longer
+	// listed nor bookable on B; its calendar stays.
 	rev = decodeAs[adminRoom](t, upd).Revision
-	ret := a.as(t, nantesAdmin, "PUT", "/api/v1/admin/rooms/"+id, roomBody(id, "Atelier Verne", 20, rev, true), "")
+	retBody := roomBody(id, "Atelier Verne", 20, rev, true)
+	retBody["cancel_future"], retBody["cancel_reason"] = true, "L'atelier ferme."
+	ret := a.as(t, nantesAdmin, "PUT", "/api/v1/admin/rooms/"+id, retBody, "")
 	if ret.status != 200 {
 		t.Fatalf("retire: %d %s", ret.status, ret.body)
 	}
@@ -225,8 +246,8 @@ func TestAdminRoomsReachEveryReplica(t *testing.T) {
 	mine := bb.call(t, "GET", "/api/v1/bookings?mine=true", "mia", nil)
 	var bookings []struct{ Room string }
 	_ = json.Unmarshal(mine.body, &bookings)
-	if mine.status != 200 || len(bookings) != 1 || bookings[0].Room != id {
-		t.Errorf("mia's bookings after the retirement: %d %s, want the one in %s", mine.status, mine.body, id)
+	if mine.status != 200 || len(bookings) != 0 {
+		t.Errorf("mia's bookings after the retirement: %d %s, want none (cancelled with it)", mine.status, mine.body)
 	}
 
 	// Who changed what and when, newest first, read on B.
@@ -244,8 +265,8 @@ func TestAdminRoomsReachEveryReplica(t *testing.T) {
 		t.Fatal(err)
 	}
 	busy := bookingsOnServerCal(t, b, id, time.Unix(0, 0), end.Add(time.Hour))
-	if len(busy) != 1 || busy[0].Kind != booking.KindBooking {
-		t.Errorf("busy in %s since 1970: %+v, want the one booking", id, busy)
+	if len(busy) != 0 {
+		t.Errorf("busy in %s since 1970: %+v, want nothing (the record is not busy; the booking was cancelled)", id, busy)
 	}
 
 	// A replica started now, from roomcal.yaml alone, has the room as
@@ -344,7 +365,10 @@ func TestAdminRoomsConcurrentEdits(t *testing.T) {
 func TestAdminRetireDecidedAtGate(t *testing.T) {
 	redis := testenv.StartRedis(t)
 	b := newBackend(t, testenv.RadicaleHome(t), redis.URL())
-	a, _ := newAdminInstance(t, b, time.Hour)
+	// A retires loire with a booking ahead left in it (keepBookings):
+	// the mark at the gate alone is what is tested here (the check of
+	// bookings ahead: TestAdminRetireFutureBookings).
+	a, _ := newAdminInstanceWith(t, b, adminOpts{refresh: time.Hour, keepBookings: true})
 	deaf, dcat := newAdminInstanceWith(t, b, adminOpts{refresh: time.Hour, deaf: true})
 	flush := func() { t.Helper(); redis.FlushAll(t) }
 	day := 3

@@ -95,6 +95,8 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 		return err
 	}
 	defer svc.Close()
+	// Retiring a room checks, or cancels, its bookings ahead.
+	admin.SetBookings(svc)
 	evs, err := events.NewService(events.Options{
 		Calendar: caldav.NewEventCalendar(d.store, cfg.EventsCalendar, eventZone(cat), log),
 		Gate:     d.events, Rooms: svc, Logger: log, SyncInterval: cfg.SyncInterval, Zone: eventZone(cat),

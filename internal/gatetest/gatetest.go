@@ -102,6 +102,7 @@ func Run(t *testing.T, newTarget func(t *testing.T) Target) {
 		{"QuotaCommitLostHoldSite", testQuotaCommitLostHoldSite},
 		{"Retire", testRetire},
 		{"RetireDuringLoad", testRetireDuringLoad},
+		{"RetireIfClear", testRetireIfClear},
 		{"TakeBack", testTakeBack},
 		{"TakeBackDuringLoad", testTakeBackDuringLoad},
 	}

@@ -2,6 +2,7 @@ package gatetest
 
 import (
 	"errors"
+	"fmt"
 	"time"
 
 	"github.com/roomcal/roomcal/booking"
@@ -109,4 +110,46 @@ func testRetireDuringLoad(f *fixture) {
 		f.t.Errorf("the lease after a Retire of a room with state: %v %v, want still held", ok, err)
 	}
 	f.mustClaim(claimOf("h", longTTL, span(at(0, 9, 0), at(0, 10, 0))))
+}
+
+// testRetireIfClear: the check a retirement without cancelling makes,
+// in the same step as the mark. Bookings and events' bookings ending
+// after the given time keep the room (a long one too), past ones and
+// outside events do not; a booking being written (a live hold) keeps
+// it; with nothing left it is retired. Without state, ErrNoState.
+func testRetireIfClear(f *fixture) {
+	past := busy("P", booking.KindBooking, at(0, 8, 0), at(0, 9, 0))
+	fut := busy("F", booking.KindBooking, at(2, 9, 0), at(2, 10, 0))
+	fut2 := busy("F", booking.KindBooking, at(9, 9, 0), at(9, 10, 0))
+	ev := busy("V", booking.KindEvent, at(3, 9, 0), at(3, 10, 0))
+	ext := busy("E", booking.KindExternal, at(2, 11, 0), at(2, 12, 0))
+	long := busy("L", booking.KindBooking, at(0, 0, 0), at(3, 0, 0))
+	f.load(f.room, map[string]booking.ObjectState{"P": obj("p", past), "F": obj("f", fut, fut2), "V": obj("v", ev), "E": obj("e", ext), "L": obj("l", long)})
+	after := at(1, 0, 0)
+	got, err := f.g.RetireIfClear(f.ctx, f.room, after)
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	if fmt.Sprint(got.Refs) != "[F L V]" || got.Holds != 0 || got.Clear() {
+		f.t.Fatalf("RetireIfClear with bookings ahead: %+v, want refs [F L V], no hold", got)
+	}
+	c := claimOf("h1", longTTL, span(at(4, 9, 0), at(4, 10, 0)))
+	f.mustClaim(c) // not retired
+	if got, err = f.g.RetireIfClear(f.ctx, f.room, after); err != nil || got.Holds != 1 {
+		f.t.Fatalf("RetireIfClear with a booking being written: %+v %v, want 1 hold", got, err)
+	}
+	f.release("h1")
+	if err := f.g.Apply(f.ctx, f.room, "", nil, []string{"F", "V", "L"}, nil); err != nil {
+		f.t.Fatal(err)
+	}
+	if got, err = f.g.RetireIfClear(f.ctx, f.room, after); err != nil || !got.Clear() {
+		f.t.Fatalf("RetireIfClear with nothing ahead: %+v %v, want clear", got, err)
+	}
+	if err := f.claim(claimOf("h2", longTTL, span(at(4, 9, 0), at(4, 10, 0)))); !errors.Is(err, booking.ErrRetired) {
+		f.t.Fatalf("claim once retired if clear: %v, want ErrRetired", err)
+	}
+	f.tg.Flush(f.t)
+	if _, err := f.g.RetireIfClear(f.ctx, f.room, after); !errors.Is(err, booking.ErrNoState) {
+		f.t.Fatalf("RetireIfClear without state: %v, want ErrNoState", err)
+	}
 }

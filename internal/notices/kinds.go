@@ -198,7 +198,7 @@ func (n BookingNotice) Setting() string {
 func FromRemoval(r booking.Removal) BookingNotice {
 	by := r.By
 	return BookingNotice{Kind: KindBookingRemoved, ID: r.ID, Room: r.Room, Title: r.Title, Start: r.Start, End: r.End,
-		Owner: r.Owner, By: by, Same: r.ID}
+		Owner: r.Owner, By: by, Reason: r.Reason, Same: r.ID}
 }
 
 // FromBooking is the notice of n, a change the booking service is about

@@ -233,6 +233,9 @@ func (g *Gate) keys(room string) roomKeys {
 func (k roomKeys) state() []string { return []string{k.meta, k.busy, k.long, k.etags, k.objm, k.org} }
 func (k roomKeys) hold() []string  { return []string{k.holds, k.holdexp, k.holdm, k.hmax} }
 func (k roomKeys) all() []string   { return append(k.state(), k.hold()...) }
+func (k roomKeys) retire() []string {
+	return append([]string{k.meta, k.lockKey, k.busy, k.long}, k.hold()...)
+}
 
 func (k roomKeys) staging(loadID string) []string {
 	s := k.tag + ":load:" + loadID + ":"
@@ -275,10 +278,40 @@ func (g *Gate) Retire(ctx context.Context, room string, retired bool) error {
 		return errors.New("retire: room is required")
 	}
 	k := g.keys(room)
-	if _, err := g.run(ctx, retireScript, []string{k.meta, k.lockKey}, []any{flag(retired)}); err != nil {
+	if _, err := g.run(ctx, retireScript, k.retire(), []any{flag(retired)}); err != nil {
 		return fmt.Errorf("retire %s: %w", room, err)
 	}
 	return nil
+}
+
+// RetireIfClear implements booking.Gate with retire.lua (clear_after).
+func (g *Gate) RetireIfClear(ctx context.Context, room string, after time.Time) (booking.RoomFuture, error) {
+	if room == "" {
+		return booking.RoomFuture{}, errors.New("retire: room is required")
+	}
+	k := g.keys(room)
+	res, err := g.run(ctx, retireScript, k.retire(), []any{"1", strconv.FormatInt(after.UnixMilli(), 10)})
+	if err != nil {
+		return booking.RoomFuture{}, fmt.Errorf("retire %s: %w", room, err)
+	}
+	switch res[0] {
+	case "OK":
+		return booking.RoomFuture{}, nil
+	case "NOSTATE":
+		return booking.RoomFuture{}, fmt.Errorf("retire %s: %w", room, booking.ErrNoState)
+	case "FUTURE":
+		if len(res) < 2 {
+			break
+		}
+		n, _ := strconv.Atoi(fmt.Sprint(res[1]))
+		out := booking.RoomFuture{Holds: n}
+		for _, r := range res[2:] {
+			out.Refs = append(out.Refs, fmt.Sprint(r))
+		}
+		sort.Strings(out.Refs)
+		return out, nil
+	}
+	return booking.RoomFuture{}, fmt.Errorf("retire %s: unexpected answer %v", room, res)
 }
 
 // TakeBack implements booking.Gate with takeback.lua.
