@@ -1,11 +1,11 @@
 // My bookings (web/templates/mine.html): GET /api/v1/bookings?mine=true,
-// one row each with a move button (an inline form: PATCH
+// one row each (a series is one row: see seriesRow) with a move button (an inline form: PATCH
 // /api/v1/bookings/{id}) and a cancel button (DELETE /api/v1/bookings/{id}),
 // both with the session's CSRF token; and my registrations to coming
 // events (GET /api/v1/events, then GET /api/v1/events/{id} for
 // my_registration), each with an unregister button (DELETE
 // /api/v1/events/{id}/registrations/me).
-import { t, pad, wallParts, zoned, api, problemText } from "./common.js";
+import { t, tn, pad, wallParts, zoned, api, problemText } from "./common.js";
 import { askInline } from "./ask.js";
 import { showNotes } from "./notes.js";
 
@@ -81,6 +81,45 @@ function cell(text) {
   return td;
 }
 
+// row makes the row of a single booking: when, room, title, and its
+// buttons (cancel, move).
+function singleRow(b) {
+  const row = document.createElement("tr");
+  const date = fmtDate(b.start, b.room);
+  row.append(
+    cell(t("mine_when", { date, start: fmtTime(b.start, b.room), end: fmtTime(b.end, b.room) })),
+    roomCell(b),
+    cell(b.pending ? t("mine_pending", { title: b.title }) : b.title),
+  );
+  const td = document.createElement("td");
+  const moveButton = document.createElement("button");
+  moveButton.type = "button";
+  moveButton.className = "secondary move";
+  moveButton.textContent = t("mine_move");
+  moveButton.setAttribute("aria-label", t("mine_move_label", { title: b.title, date }));
+  moveButton.setAttribute("aria-expanded", "false");
+  moveButton.addEventListener("click", () => openMove(b, row, moveButton));
+  const button = document.createElement("button");
+  button.type = "button";
+  button.className = "danger";
+  button.textContent = t("mine_cancel");
+  button.setAttribute("aria-label", t("mine_cancel_label", { title: b.title, date }));
+  button.addEventListener("click", () => askConfirm(b, row, td, button));
+  td.append(button, " ", moveButton);
+  row.append(td);
+  return row;
+}
+
+function roomCell(b) {
+  const td = document.createElement("td");
+  const a = document.createElement("a");
+  a.href = "/salles/" + encodeURIComponent(b.room) + "?week=" + wallDate(b.start, b.room);
+  a.textContent = rooms[b.room]?.name ?? b.room;
+  a.title = t("room_link_title");
+  td.append(a);
+  return td;
+}
+
 async function load() {
   const res = await api("GET", "/api/v1/bookings?mine=true");
   if (!res.ok || !Array.isArray(res.body)) {
@@ -89,42 +128,245 @@ async function load() {
   }
   const list = res.body;
   list.sort((a, b) => Date.parse(a.start) - Date.parse(b.start));
-  tbody.replaceChildren();
+  // A series is one entry, however many of its dates the list holds:
+  // each booking is read once (GET /api/v1/bookings/{id}) for its
+  // repetition and skipped dates.
+  const dates = new Map(); // id → its dates in the list, soonest first
   for (const b of list) {
-    const row = document.createElement("tr");
-    const date = fmtDate(b.start, b.room);
-    const roomCell = document.createElement("td");
-    const roomLink = document.createElement("a");
-    roomLink.href = "/salles/" + encodeURIComponent(b.room) + "?week=" + wallDate(b.start, b.room);
-    roomLink.textContent = rooms[b.room]?.name ?? b.room;
-    roomLink.title = t("room_link_title");
-    roomCell.append(roomLink);
-    row.append(
-      cell(t("mine_when", { date, start: fmtTime(b.start, b.room), end: fmtTime(b.end, b.room) })),
-      roomCell,
-      cell(b.pending ? t("mine_pending", { title: b.title }) : b.title),
-    );
-    const td = document.createElement("td");
-    const moveButton = document.createElement("button");
-    moveButton.type = "button";
-    moveButton.className = "secondary move";
-    moveButton.textContent = t("mine_move");
-    moveButton.setAttribute("aria-label", t("mine_move_label", { title: b.title, date }));
-    moveButton.setAttribute("aria-expanded", "false");
-    moveButton.addEventListener("click", () => openMove(b, row, moveButton));
-    const button = document.createElement("button");
-    button.type = "button";
-    button.className = "danger";
-    button.textContent = t("mine_cancel");
-    button.setAttribute("aria-label", t("mine_cancel_label", { title: b.title, date }));
-    button.addEventListener("click", () => askConfirm(b, row, td, button));
-    td.append(button, " ", moveButton);
-    row.append(td);
-    tbody.append(row);
+    if (!dates.has(b.id)) {
+      dates.set(b.id, []);
+    }
+    dates.get(b.id).push(b);
+  }
+  const details = new Map(await Promise.all([...dates.keys()].map(async (id) => {
+    const one = await api("GET", "/api/v1/bookings/" + encodeURIComponent(id));
+    return [id, one.ok ? one.body : null];
+  })));
+  tbody.replaceChildren();
+  for (const [id, ds] of dates) {
+    const full = details.get(id);
+    if (full?.recurrence) {
+      tbody.append(seriesRow(full, ds));
+    } else {
+      tbody.append(singleRow(ds[0]));
+    }
   }
   status.textContent = "";
-  table.hidden = list.length === 0;
-  empty.hidden = list.length !== 0;
+  table.hidden = dates.size === 0;
+  empty.hidden = dates.size !== 0;
+}
+
+// ---------------------------------------------------------------------------
+// A series: one entry in words ("Chaque mardi, 10:00 – 12:00, jusqu'au 30
+// juin"), its skipped dates, its next dates unfolded on demand; a date
+// is cancelled alone (POST /api/v1/bookings/{id}/skip: free for others
+// at once) or the whole series, after a confirmation.
+
+const WEEKDAYS = { SU: 0, MO: 1, TU: 2, WE: 3, TH: 4, FR: 5, SA: 6 };
+const NTH = ["nth_1", "nth_2", "nth_3", "nth_4"];
+
+// weekdayName names weekday wd (0: Sunday) in the page's language.
+const weekdayName = (wd) => new Intl.DateTimeFormat(locale, { weekday: "long", timeZone: "UTC" }).format(new Date(Date.UTC(2026, 0, 4 + wd, 12)));
+
+// ruleWords says a series' repetition in words, with its hours and its
+// end: "Chaque mardi, 10:00 – 12:00, jusqu'au 30 juin".
+function ruleWords(b) {
+  const parts = Object.fromEntries(b.recurrence.split(";").map((p) => p.split("=")));
+  const interval = Number(parts.INTERVAL ?? 1);
+  const byday = (parts.BYDAY ?? "").split(",").filter(Boolean);
+  const first = wallParts(Date.parse(b.start), zoneOf(b.room));
+  const firstWd = new Date(Date.UTC(first.year, first.month - 1, first.day, 12)).getUTCDay();
+  let rhythm = t("mine_series_other");
+  if (parts.FREQ === "DAILY" && interval === 1 && !byday.length) {
+    rhythm = t("mine_series_daily");
+  } else if (parts.FREQ === "WEEKLY" && interval <= 2) {
+    const days = byday.length ? byday.map((d) => WEEKDAYS[d]).filter((d) => d !== undefined) : [firstWd];
+    const weekday = new Intl.ListFormat(locale, { type: "conjunction" }).format(days.map(weekdayName));
+    rhythm = t(interval === 1 ? "mine_series_weekly" : "mine_series_biweekly", { weekday });
+  } else if (parts.FREQ === "MONTHLY" && interval === 1 && byday.length === 1) {
+    const m = /^([+-]?\d)([A-Z]{2})$/.exec(byday[0]);
+    if (m && WEEKDAYS[m[2]] !== undefined) {
+      const n = Number(m[1]);
+      const weekday = weekdayName(WEEKDAYS[m[2]]);
+      if (n === -1) {
+        rhythm = t("mine_series_monthly_last", { weekday });
+      } else if (n >= 1 && n <= 4) {
+        rhythm = t("mine_series_monthly", { nth: t(NTH[n - 1]), weekday });
+      }
+    }
+  }
+  let when = t("mine_series_when", { rhythm, start: fmtTime(b.start, b.room), end: fmtTime(b.end, b.room) });
+  if (parts.UNTIL) {
+    const u = parts.UNTIL;
+    const iso = `${u.slice(0, 4)}-${u.slice(4, 6)}-${u.slice(6, 8)}T${u.slice(9, 11) || "00"}:${u.slice(11, 13) || "00"}:00Z`;
+    when = t("mine_series_until", { when, date: fmt(iso, b.room, { day: "numeric", month: "long", year: "numeric" }) });
+  } else if (parts.COUNT) {
+    when = tn("mine_series_count", Number(parts.COUNT), { when });
+  }
+  return when;
+}
+
+const dayWords = (iso, room) => fmt(iso, room, { weekday: "long", day: "numeric", month: "long" });
+
+let seriesSeq = 0;
+
+// seriesRow makes the entry of series b (GET /api/v1/bookings/{id}),
+// ds its next dates as the list has them.
+function seriesRow(b, ds) {
+  const n = ++seriesSeq;
+  const row = document.createElement("tr");
+  row.className = "series";
+  const when = document.createElement("td");
+  const words = document.createElement("p");
+  words.className = "series-words";
+  words.textContent = ruleWords(b);
+  const next = document.createElement("p");
+  next.className = "series-next";
+  next.textContent = t("mine_series_next", { date: dayWords(ds[0].start, b.room) });
+  when.append(words, next);
+  if (b.skip?.length) {
+    const skipped = document.createElement("p");
+    skipped.className = "series-skipped";
+    const list = new Intl.ListFormat(locale, { type: "conjunction" }).format(b.skip.map((s) => dayWords(s, b.room)));
+    skipped.textContent = tn("mine_series_skipped", b.skip.length, { dates: list });
+    when.append(skipped);
+  }
+  row.append(when, roomCell(b), cell(b.pending ? t("mine_pending", { title: b.title }) : b.title));
+
+  const td = document.createElement("td");
+  const cancelButton = document.createElement("button");
+  cancelButton.type = "button";
+  cancelButton.className = "danger series-cancel";
+  cancelButton.textContent = t("mine_series_cancel");
+  cancelButton.setAttribute("aria-label", t("mine_series_cancel_label", { title: b.title }));
+  const actions = document.createElement("div");
+  actions.className = "actions";
+  cancelButton.addEventListener("click", () => chooseCancel(b, ds[0], actions, cancelButton));
+  const show = document.createElement("button");
+  show.type = "button";
+  show.className = "secondary series-show";
+  const label = (what) => {
+    show.textContent = what;
+    show.setAttribute("aria-label", t("mine_series_show_label", { what, title: b.title }));
+  };
+  label(tn("mine_series_show", ds.length));
+  show.setAttribute("aria-expanded", "false");
+  show.setAttribute("aria-controls", `series${n}-dates`);
+  show.addEventListener("click", () => toggleDates(b, ds, row, show, n, label));
+  actions.append(cancelButton, " ", show);
+  td.append(actions);
+  row.append(td);
+  return row;
+}
+
+// toggleDates unfolds (or folds) the series' next dates under its row,
+// each with a button to cancel that date alone.
+function toggleDates(b, ds, row, button, n, label) {
+  const next = row.nextElementSibling;
+  if (next?.classList.contains("dates-row")) {
+    next.remove();
+    button.setAttribute("aria-expanded", "false");
+    label(tn("mine_series_show", ds.length));
+    button.focus();
+    return;
+  }
+  const tr = document.createElement("tr");
+  tr.className = "dates-row";
+  const td = document.createElement("td");
+  td.colSpan = 4;
+  const ul = document.createElement("ul");
+  ul.id = `series${n}-dates`;
+  ul.className = "series-dates";
+  ul.setAttribute("aria-label", t("mine_series_dates_label", { title: b.title }));
+  for (const d of ds) {
+    const li = document.createElement("li");
+    const date = dayWords(d.start, b.room);
+    const text = document.createElement("span");
+    text.textContent = t("mine_when", { date, start: fmtTime(d.start, b.room), end: fmtTime(d.end, b.room) });
+    const box = document.createElement("span");
+    box.className = "actions";
+    const skip = document.createElement("button");
+    skip.type = "button";
+    skip.className = "secondary skip-date";
+    skip.textContent = t("mine_skip");
+    skip.setAttribute("aria-label", t("mine_skip_label", { date, title: b.title }));
+    skip.addEventListener("click", () => askInline(box, t("mine_skip_confirm", { date, title: b.title }),
+      t("mine_skip_yes"), t("mine_confirm_no"), () => skipDate(b, d), skip));
+    box.append(skip);
+    li.append(text, " ", box);
+    ul.append(li);
+  }
+  td.append(ul);
+  tr.append(td);
+  row.after(tr);
+  button.setAttribute("aria-expanded", "true");
+  label(t("mine_series_hide"));
+}
+
+// chooseCancel asks, in the row, what to cancel: the next date alone, or
+// the whole series (asked again: a slip of the finger must not cancel a
+// term's bookings).
+function chooseCancel(b, next, box, back) {
+  const kept = [...box.childNodes];
+  const restore = () => box.replaceChildren(...kept);
+  const wrap = document.createElement("div");
+  wrap.className = "confirm";
+  const q = document.createElement("p");
+  q.textContent = t("mine_series_choice", { title: b.title });
+  const date = dayWords(next.start, b.room);
+  const one = document.createElement("button");
+  one.type = "button";
+  one.className = "secondary series-only";
+  one.textContent = t("mine_series_only_next", { date });
+  one.addEventListener("click", () => {
+    one.disabled = true;
+    skipDate(b, next);
+  });
+  const all = document.createElement("button");
+  all.type = "button";
+  all.className = "danger series-all";
+  all.textContent = t("mine_series_all");
+  all.addEventListener("click", () => askInline(box, t("mine_series_all_confirm", { title: b.title }),
+    t("mine_series_all_yes"), t("mine_confirm_no"), () => cancelSeries(b), all));
+  const no = document.createElement("button");
+  no.type = "button";
+  no.className = "secondary confirm-no";
+  no.textContent = t("mine_confirm_no");
+  no.addEventListener("click", () => {
+    restore();
+    back.focus();
+  });
+  wrap.append(q, one, " ", all, " ", no);
+  box.replaceChildren(wrap);
+  no.focus();
+}
+
+// skipDate cancels date d of series b alone; the list is then read
+// again, and the answer takes the focus (never the body).
+async function skipDate(b, d) {
+  status.focus();
+  const res = await api("POST", "/api/v1/bookings/" + encodeURIComponent(b.id) + "/skip", { start: d.start });
+  if (!res.ok) {
+    status.textContent = problemText(res);
+    await load();
+    status.focus();
+    return;
+  }
+  await load();
+  status.textContent = t("mine_skipped", { date: dayWords(d.start, b.room), title: b.title });
+  status.focus();
+}
+
+async function cancelSeries(b) {
+  status.focus();
+  const res = await api("DELETE", "/api/v1/bookings/" + encodeURIComponent(b.id));
+  if (!res.ok) {
+    status.textContent = problemText(res);
+    return;
+  }
+  await load();
+  status.textContent = t("mine_series_cancelled", { title: b.title });
+  status.focus();
 }
 
 // ---------------------------------------------------------------------------
