@@ -18,8 +18,9 @@ import (
 // room with its hours, a closure and a rule, finds it in the members'
 // API at once, edits it, meets another admin's change made meanwhile
 // (409: the page says so and shows the room as it now is), types hours
-// the page cannot read, retires the room, and does it all again on a
-// 360 px touch screen. Each step is checked with axe-core.
+// the page cannot read, retires the room (its booking ahead listed
+// first; refused without a choice; cancelled with a reason), and does it
+// again on a 360 px touch screen. Each step is checked with axe-core.
 func TestBrowserAdminRooms(t *testing.T) {
 	chromium, axe := browserNeeds(t)
 	began := time.Now()
@@ -159,13 +160,41 @@ func TestBrowserAdminRooms(t *testing.T) {
 		t.Fatalf("clear the hours: %v", err)
 	}
 
-	// 6. Retire it: no longer listed for members, its history kept.
-	ada.do(t, "retire", chromedp.Click("#ad-retired"), chromedp.Click("#ad-save"))
+	// 6. Retire it. Mia has a booking ahead there: the page lists it
+	// first and asks; saved without choosing, the room is not retired
+	// (409) and the page says why; "keep it in service" unticks; then
+	// Ada cancels it with a reason, and the room is retired.
+	miaBooks(t, base, "atelier-verne", 1, "Atelier tricot")
+	ada.do(t, "tick retired", chromedp.Click("#ad-retired"))
+	ada.waitText(t, "#ad-future-text", "Cette salle a encore 1 réservation à venir (le ")
+	ada.waitText(t, "#ad-future-list", "« Atelier tricot », réservée par mia (demande en attente de validation)")
+	ada.waitText(t, "#ad-cancel-future-text", "Annuler cette réservation et retirer la salle")
+	ada.check(t, axe, "a4a-admin-retrait-reservations")
+	ada.do(t, "save without choosing", chromedp.Click("#ad-save"))
+	ada.waitText(t, "#ad-error", "Cette salle a encore 1 réservation à venir")
+	ada.waitText(t, "#ad-error", "elle n'est pas retirée")
+	if _, body := httpGetAs(t, base+"/api/v1/admin/rooms/atelier-verne", "bob", "admins"); !strings.Contains(body, `"retired":false`) {
+		t.Fatalf("the room after a retirement refused for its booking ahead: %s", body)
+	}
+	ada.do(t, "keep it in service", chromedp.Click("#ad-keep"))
+	if hidden, err := chromedp.Run(ada.ctx, chromedp.Evaluate[bool](`document.getElementById("ad-future").hidden && !document.getElementById("ad-retired").checked && document.activeElement.id === "ad-retired"`)); err != nil || !hidden {
+		t.Errorf("after keeping the room in service: panel hidden, box unticked, focus on it: %v %v", hidden, err)
+	}
+	ada.do(t, "retire, cancelling the booking",
+		chromedp.Click("#ad-retired"),
+		chromedp.WaitVisible("#ad-cancel-future"),
+		chromedp.Click("#ad-cancel-future"),
+		chromedp.SendKeys("#ad-cancel-reason", "La salle ferme pour travaux."),
+		chromedp.Click("#ad-save"))
+	ada.waitText(t, "#ad-status", "La salle « Atelier Verne » est retirée du service ; 1 réservation annulée, son auteur·rice est prévenu·e.")
 	ada.waitText(t, "#ad-list", "(retirée)")
+	if _, body := httpGetAs(t, base+"/api/v1/bookings?mine=true", "mia", ""); strings.Contains(body, "atelier-verne") {
+		t.Errorf("mia's booking in the retired room is still there: %s", body)
+	}
 	if _, body := httpGetAs(t, base+"/api/v1/rooms?site=nantes", "mia", ""); strings.Contains(body, "atelier-verne") {
 		t.Errorf("a retired room is still listed for members: %s", body)
 	}
-	ada.check(t, axe, "a4-admin-retiree")
+	ada.check(t, axe, "a4-admin-retiree", "status of 409")
 
 	// 7. On a phone, 360 px with touch: the list and the form fit the
 	// width, and tapping works.
@@ -183,7 +212,43 @@ func TestBrowserAdminRooms(t *testing.T) {
 	if _, body := httpGetAs(t, base+"/api/v1/rooms?site=nantes", "mia", ""); !strings.Contains(body, "atelier-verne") {
 		t.Errorf("the room back in service is not listed: %s", body)
 	}
+
+	// 8. Retiring on the phone: the booking ahead shown, fitting the
+	// width, cancelled with a reason by tapping.
+	miaBooks(t, base, "atelier-verne", 2, "Atelier couture")
+	ada.do(t, "tap edit again", chromedp.Click(`#ad-list button[aria-label="Modifier la salle Atelier Verne"]`), chromedp.WaitVisible("#ad-form"))
+	ada.do(t, "tap retired", chromedp.Click("#ad-retired"))
+	ada.waitText(t, "#ad-future-list", "« Atelier couture », réservée par mia")
+	width, err = chromedp.Run(ada.ctx, chromedp.Evaluate[int](`document.documentElement.scrollWidth`))
+	if err != nil || width > 360 {
+		t.Errorf("the retirement's list is %d px wide on a 360 px screen (%v)", width, err)
+	}
+	ada.check(t, axe, "a6-admin-retrait-360px")
+	ada.do(t, "tap cancel and save",
+		chromedp.Click("#ad-cancel-future"),
+		chromedp.SendKeys("#ad-cancel-reason", "Salle fermée."),
+		chromedp.Click("#ad-save"))
+	ada.waitText(t, "#ad-status", "1 réservation annulée")
+	ada.waitText(t, "#ad-list", "(retirée)")
 	t.Logf("admin browser test took %s", time.Since(began).Round(time.Millisecond))
+}
+
+// miaBooks books room for Mia outside the browser, on the Tuesday
+// weeks weeks after bookingDay's week, 10:00–11:00 in Paris.
+func miaBooks(t *testing.T, base, room string, weeks int, title string) {
+	t.Helper()
+	d := bookingDay()
+	for d.Weekday() != time.Tuesday {
+		d = d.AddDate(0, 0, 1)
+	}
+	d = d.AddDate(0, 0, 7*(weeks-1))
+	start := time.Date(d.Year(), d.Month(), d.Day(), 10, 0, 0, 0, d.Location())
+	code, body := httpAs(t, http.MethodPost, base+"/api/v1/bookings", "mia", "", map[string]any{
+		"room": room, "start": start.Format(time.RFC3339), "end": start.Add(time.Hour).Format(time.RFC3339), "title": title,
+	})
+	if code != 201 {
+		t.Fatalf("mia books %s: %d %s", room, code, body)
+	}
 }
 
 // httpGetAs fetches url outside the browser as a member (dev mode takes

@@ -2,8 +2,12 @@
 // site admins list, create, edit and retire rooms through
 // /api/v1/admin/rooms. A change is sent with the revision the page read:
 // when someone else changed the room meanwhile the server answers 409 and
-// the page says so and shows the room as it now is.
-import { t, msgs, detailIn, api, problemText } from "./common.js";
+// the page says so and shows the room as it now is. Ticking "retired"
+// lists the room's bookings ahead first (…/future-bookings) and asks the
+// admin to choose: cancel them (with a reason told to their owners) or
+// keep the room in service; a room saved as retired without that choice
+// while it has any is refused (409 future_bookings) and the list shown.
+import { t, tn, msgs, detailIn, api, problemText } from "./common.js";
 
 const root = document.getElementById("admin");
 const lang = root.dataset.lang;
@@ -23,6 +27,76 @@ const plural = new Intl.PluralRules(locale);
 // editing is the room being edited (null: a new room).
 let editing = null;
 let closureSeq = 0;
+
+// ---- the bookings ahead of a room being retired ----
+
+const futureBox = $("ad-future");
+const futureList = $("ad-future-list");
+const futureText = $("ad-future-text");
+const futureChoice = $("ad-future-choice");
+
+function hideFuture() {
+  futureBox.hidden = true;
+  futureChoice.hidden = true;
+  futureList.replaceChildren();
+  $("ad-cancel-future").checked = false;
+  $("ad-cancel-reason").value = "";
+}
+
+// showFuture lists the bookings ahead f (the shape of …/future-bookings)
+// and, when there are some, offers the choice.
+function showFuture(f) {
+  const tz = sites[editing?.site]?.tz ?? "UTC";
+  const day = new Intl.DateTimeFormat(locale, { dateStyle: "long", timeZone: tz });
+  const when = new Intl.DateTimeFormat(locale, { dateStyle: "full", timeStyle: "short", timeZone: tz });
+  const list = f?.bookings ?? [];
+  futureBox.hidden = false;
+  futureList.replaceChildren();
+  if (!list.length) {
+    futureText.textContent = t("admin_future_none");
+    futureChoice.hidden = true;
+    return;
+  }
+  const starts = list.map((b) => new Date(b.start)).sort((a, b) => a - b);
+  const from = day.format(starts[0]);
+  const to = day.format(starts[starts.length - 1]);
+  const span = from === to ? t("admin_future_day", { from }) : t("admin_future_span", { from, to });
+  futureText.textContent = tn("admin_future", list.length, { span });
+  for (const b of list) {
+    const li = document.createElement("li");
+    const p = { when: when.format(new Date(b.start)), title: b.title, owner: b.owner || "?", n: b.occurrences };
+    if (b.kind === "event") {
+      li.textContent = t("admin_future_event", p);
+    } else {
+      li.textContent = t(b.occurrences > 1 ? "admin_future_series" : "admin_future_line", p) + (b.pending ? t("admin_future_pending") : "");
+    }
+    futureList.append(li);
+  }
+  $("ad-cancel-future-text").textContent = tn("admin_cancel_future", list.length);
+  futureChoice.hidden = false;
+}
+
+// loadFuture asks the server for the bookings ahead of the room being
+// retired.
+async function loadFuture() {
+  if (!editing || editing.retired || !$("ad-retired").checked) {
+    hideFuture();
+    return;
+  }
+  futureBox.hidden = false;
+  futureChoice.hidden = true;
+  futureList.replaceChildren();
+  futureText.textContent = t("admin_future_loading");
+  const res = await api("GET", "/api/v1/admin/rooms/" + encodeURIComponent(editing.id) + "/future-bookings");
+  if (!$("ad-retired").checked) {
+    return; // changed their mind meanwhile
+  }
+  if (!res.ok) {
+    futureText.textContent = adminProblem(res);
+    return;
+  }
+  showFuture(res.body);
+}
 
 // adminProblem says why a change was refused: the server's own words
 // for a room it cannot take, and who changed it first on a 409.
@@ -177,6 +251,7 @@ function fill(r) {
   $("ad-quota-longest").value = quota.longest_minutes ?? 0;
   $("ad-quota-exempt").value = (quota.exempt ?? []).join(", ");
   $("ad-retired").checked = !!r.retired;
+  hideFuture();
   showHistory(r.audit);
 }
 
@@ -231,6 +306,10 @@ function read() {
   }
   if (editing) {
     body.revision = editing.revision;
+    if (body.retired && !futureChoice.hidden && $("ad-cancel-future").checked) {
+      body.cancel_future = true;
+      body.cancel_reason = $("ad-cancel-reason").value;
+    }
   } else {
     body.id = $("ad-id").value.trim();
   }
@@ -281,6 +360,12 @@ form.addEventListener("submit", async (e) => {
   save.disabled = false;
   if (!res.ok) {
     errorBox.textContent = adminProblem(res);
+    if (res.body?.code === "future_bookings") {
+      // Not retired: the bookings ahead, as the server found them now.
+      showFuture(res.body.future);
+      errorBox.focus?.();
+      return;
+    }
     if (res.status === 409 && editing) {
       // Show the room as it is now; the admin makes their change again.
       const now = await api("GET", "/api/v1/admin/rooms/" + encodeURIComponent(editing.id));
@@ -296,7 +381,10 @@ form.addEventListener("submit", async (e) => {
   form.hidden = true;
   editing = null;
   await loadList();
-  status.textContent = t("admin_saved", { room: res.body.name });
+  const cancelled = res.body.cancelled;
+  status.textContent = cancelled?.length
+    ? tn("admin_saved_cancelled", cancelled.length, { room: res.body.name })
+    : t("admin_saved", { room: res.body.name });
   status.className = "status ok";
 });
 
@@ -312,6 +400,13 @@ $("ad-new").addEventListener("click", () => {
 });
 $("ad-add-closure").addEventListener("click", () => addClosure().querySelector("input").focus());
 $("ad-always").addEventListener("change", syncAlways);
+$("ad-retired").addEventListener("change", loadFuture);
+$("ad-keep").addEventListener("click", () => {
+  $("ad-retired").checked = false;
+  hideFuture();
+  errorBox.textContent = "";
+  $("ad-retired").focus();
+});
 
 // importFile sends the chosen .ics file to the room (dry: says what
 // would happen, writes nothing) and shows the report.
