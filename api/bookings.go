@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"net/http"
 	"time"
 
@@ -147,6 +148,26 @@ func (s *Server) createBooking(c *gin.Context) {
 	if room, err := s.opts.Catalog.Room(b.Room); err == nil {
 		s.rememberSite(c.Request.Context(), m, room.SiteID)
 	}
+	s.booked(c.Request.Context(), m, b)
+}
+
+// booked tells Options.Booked of b, made by m, once answered: in the
+// background (the answer never waits for it), bounded in time.
+func (s *Server) booked(ctx context.Context, m booking.Member, b booking.Booking) {
+	if s.opts.Booked == nil {
+		return
+	}
+	if b.Organizer.ID == "" {
+		b.Organizer = m
+	}
+	if b.Organizer.Email == "" {
+		b.Organizer.Email = m.Email
+	}
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), rememberSiteTimeout)
+	go func() {
+		defer cancel()
+		s.opts.Booked(ctx, b)
+	}()
 }
 
 // maxPreviewQuery bounds the query of a series preview.

@@ -40,6 +40,10 @@ type Options struct {
 	// Notices gives the notices worker's counters for /metrics (nil: no
 	// mail is sent, none are shown).
 	Notices NoticeStats
+	// Booked is told of each booking a member made, after it is
+	// written and answered, off the request path (nil: nobody is): the
+	// opt-in confirmation of one's own booking.
+	Booked func(ctx context.Context, b booking.Booking)
 	// PublicURL is the address members reach roomcal at (feed links).
 	PublicURL string
 	// AuthMode is AuthDev, AuthHeader or AuthOIDC; TrustedProxies are the

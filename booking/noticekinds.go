@@ -14,7 +14,7 @@ var NoticeSettings = []NoticeSetting{
 	{"promoted", true, "une place s'est libérée (liste d'attente)", "a seat freed (waiting list)"},
 	{"event_changed", true, "événement déplacé ou modifié", "event moved or changed"},
 	{"event_cancelled", true, "événement annulé", "event cancelled"},
-	{"confirmation", false, "confirmation de mes inscriptions", "confirmation of my registrations"},
+	{"confirmation", false, "confirmation de mes réservations et inscriptions", "confirmation of my bookings and registrations"},
 	{"booking_removed", true, "réservation supprimée par quelqu'un d'autre", "booking removed by someone else"},
 	{"booking_changed", true, "réservation déplacée, raccourcie ou en conflit", "booking moved, shortened or in conflict"},
 	{"request_answered", true, "réponse à mes demandes de réservation", "answers to my booking requests"},

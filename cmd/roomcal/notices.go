@@ -48,6 +48,29 @@ func (h *noticeHints) record(ctx context.Context, outbox notices.Outbox, n notic
 	return nil
 }
 
+// booked records the confirmation of a booking its owner just made in
+// the outbox, if they turned confirmations on, and wakes the worker;
+// nothing without mail. It runs after the answer (api.Options.Booked):
+// a crash in the instant between the answer and this write loses the
+// confirmation (it is opt-in, and the booking itself is safe).
+func (h *noticeHints) booked(outbox notices.Outbox, prefs booking.PreferencesStore, log *slog.Logger) func(context.Context, booking.Booking) {
+	return func(ctx context.Context, b booking.Booking) {
+		if h.w.Load() == nil || prefs == nil || b.Organizer.ID == "" {
+			return
+		}
+		p, err := prefs.Preferences(ctx, b.Organizer.ID)
+		if err == nil && !p.Notice(notices.KindConfirmation, notices.Default(notices.KindConfirmation)) {
+			return
+		}
+		if err == nil {
+			err = h.record(ctx, outbox, notices.FromBooked(b, time.Now()))
+		}
+		if err != nil {
+			log.WarnContext(ctx, "notices: the confirmation of a booking is not recorded", "booking", b.ID, "err", err)
+		}
+	}
+}
+
 // deletedEvent records, for each registrant of an event deleted straight
 // in the calendar, a notice in the outbox (before the events service
 // forgets the registrations) and wakes the worker; nothing without mail.

@@ -550,3 +550,72 @@ func TestNoticeDailyCapAllKinds(t *testing.T) {
 		t.Errorf("stats %+v, want 4 sent (2 digests), 4 deferred", st)
 	}
 }
+
+// TestNoticeOwnConfirmation: confirmations of one's own booking, series
+// or registration are opt-in. A member who turned them on (and then
+// Redis lost everything: the choice is in the calendar store) gets one
+// message for her booking and one for her weekly series, each with a
+// REQUEST of its UID (the series whole, with its RRULE), and one for her
+// registration (ACCEPTED); another, waitlisted, gets "Sur liste
+// d'attente" (TENTATIVE); a member who did not turn them on gets none.
+func TestNoticeOwnConfirmation(t *testing.T) {
+	sink, dir := testenv.SMTPSink(t)
+	b, r := noticeBackend(t)
+	in := newInstance(t, b, instanceOpts{syncInterval: 300 * time.Millisecond, notices: fastNotices(sink)})
+	claire, zoe, paul := mailed(81), mailed(82), mailed(83)
+	for _, p := range []person{claire, zoe} {
+		if x := in.as(t, p, "PATCH", "/api/v1/me/preferences", map[string]any{"notices": map[string]bool{"confirmation": true}}, ""); x.status != 200 {
+			t.Fatalf("preferences: %d %s", x.status, x.body)
+		}
+	}
+	r.FlushAll(t)
+	single := bookTitled(t, in, claire, "loire", "nantes", 12, 10, "Bureau")
+	s1, e1 := slot(13, 10)
+	x := in.as(t, claire, "POST", "/api/v1/bookings", map[string]any{
+		"room": "loire", "start": s1.Format(time.RFC3339), "end": e1.Format(time.RFC3339), "title": "Chorale",
+		"recurrence": "FREQ=WEEKLY;COUNT=3"}, "")
+	if x.status != 201 {
+		t.Fatalf("series: %d %s", x.status, x.body)
+	}
+	series := decode[struct {
+		ID string `json:"id"`
+	}](t, x).ID
+	bookTitled(t, in, paul, "loire", "nantes", 12, 14, "Réunion")
+	ev := in.createEvent(t, map[string]any{"capacity": 1, "waitlist": true})
+	in.register(t, claire, ev)
+	in.register(t, zoe, ev)
+	in.register(t, paul, ev)
+
+	ms := testenv.AwaitMail(t, dir, claire.email, 3, 30*time.Second)
+	ms = quiet(t, dir, claire.email, 3, 3*time.Second)
+	seen := map[string]bool{}
+	for _, m := range ms {
+		subject, inv := readNotice(t, m)
+		seen[inv.UID] = true
+		st, err := time.Parse(time.RFC3339, inv.Start)
+		bad := inv.Method != "REQUEST" || inv.ContentMethod != "REQUEST" || !strings.EqualFold(inv.Attendee, "mailto:"+claire.email) ||
+			inv.PartStat != "ACCEPTED" || !inv.TZIDsHaveVTimezone || err != nil
+		switch inv.UID {
+		case single:
+			bad = bad || !strings.HasPrefix(subject, "Réservation confirmée : Bureau, ") || inv.RRule != "" || inv.Location != "Salle Loire, Nantes"
+		case series:
+			bad = bad || !strings.HasPrefix(subject, "Réservation confirmée : Chorale, ") || inv.RRule != "FREQ=WEEKLY;COUNT=3" || !st.Equal(s1)
+		case ev:
+			bad = bad || !strings.HasPrefix(subject, "Inscription confirmée : Assemblée générale, ")
+		default:
+			bad = true
+		}
+		if bad {
+			t.Errorf("%q %+v", subject, inv)
+		}
+	}
+	if len(ms) == 3 && len(seen) != 3 {
+		t.Errorf("confirmations of %v, want %s, %s and %s once each", seen, single, series, ev)
+	}
+	subject, _, inv, ok := oneNotice(t, dir, zoe)
+	if ok && (!strings.HasPrefix(subject, "Sur liste d'attente : Assemblée générale, ") || inv.UID != ev || inv.Method != "REQUEST" ||
+		inv.PartStat != "TENTATIVE") {
+		t.Errorf("waitlisted: %q %+v", subject, inv)
+	}
+	quiet(t, dir, paul.email, 0, 0)
+}

@@ -198,6 +198,7 @@ func newInstance(t *testing.T, b *backend, o instanceOpts) *instance {
 		aopts.Notices = worker
 		aopts.Preferences = caldav.NewMemberPreferences(store, tokensCalendar)
 		aopts.NoticeLinks = o.notices.links
+		aopts.Booked = hints.booked(outbox, aopts.Preferences, log)
 	}
 	if o.preferences {
 		aopts.Preferences = caldav.NewMemberPreferences(store, tokensCalendar)

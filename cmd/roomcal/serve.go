@@ -144,7 +144,7 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 		Logger: log, Catalog: cat, Bookings: svc, Events: evs,
 		Feeds: caldav.FeedEncoder{}, FeedTokens: lockedFeedTokens{FeedTokens: caldav.NewFeedTokens(d.store, tokensCalendar), gate: d.gate}, PublicURL: cfg.PublicURL,
 		Preferences: prefs, SignOuts: signOuts{prefs: prefs, cache: d.signOuts},
-		NoticeLinks: links, Notices: noticeStats,
+		NoticeLinks: links, Notices: noticeStats, Booked: hints.booked(outbox, prefs, log),
 		AuthMode: string(cfg.Auth.Mode), TrustedProxies: cfg.Auth.TrustedProxies, OIDC: oidcClient,
 		SessionKey:    []byte(cfg.Auth.SessionKey.Reveal()),
 		SecureCookies: strings.HasPrefix(cfg.PublicURL, "https://"),

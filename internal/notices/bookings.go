@@ -98,8 +98,8 @@ func consistent(n BookingNotice, b booking.Booking, found bool) bool {
 		return false
 	case n.Kind == string(booking.NoticeAccepted):
 		return !b.Pending
-	case n.Kind == string(booking.NoticeConflict):
-		return true
+	case n.Kind == string(booking.NoticeConflict), n.Kind == KindBooked:
+		return true // told as the record is now
 	}
 	return b.Start.Equal(n.Start) && b.End.Equal(n.End)
 }
@@ -286,6 +286,10 @@ func (w *Worker) bookingMessage(n BookingNotice, found bool, rec booking.Booking
 		kind = KindBookingRemoved
 	case KindEventDeleted:
 		kind, url = KindEventCancelled, w.link("/evenements")
+	case KindBooked:
+		if found && rec.Pending {
+			kind = kindBookedPending
+		}
 	}
 	b := Body{Kind: kind, Lang: lng, Name: name, Title: title, Start: n.Start, End: n.End, Where: where,
 		URL: url, Off: w.opt.Unsubscribe(n.Owner, n.Setting()), Note: n.Reason}

@@ -55,6 +55,8 @@ var kindTexts = map[string]map[string]texts{
 		kindReleased:       {"Réservation raccourcie : %s", "Votre présence n'a pas été confirmée à temps : la fin du créneau a été libérée pour d'autres."},
 		kindConflict:       {"Conflit sur votre réservation : %s", "Quelque chose a été ajouté directement dans l'agenda de la salle au même moment que votre réservation. Votre réservation est toujours là ; les administrateur·rice·s vont régler ce conflit."},
 		kindReminderB:      {"Rappel, demain : %s", "Un rappel : vous avez réservé cette salle pour demain."},
+		KindBooked:         {"Réservation confirmée : %s", "Votre réservation est enregistrée : la salle est à vous."},
+		kindBookedPending:  {"Demande envoyée : %s", "Votre demande de réservation est enregistrée ; les approbateur·rice·s de la salle vont y répondre."},
 		kindReminderE:      {"Rappel, demain : %s", "Un rappel : vous êtes inscrit·e à cet événement demain."},
 	},
 	"en": {
@@ -71,6 +73,8 @@ var kindTexts = map[string]map[string]texts{
 		kindReleased:       {"Booking shortened: %s", "Your presence was not confirmed in time: the rest of the slot was released for others."},
 		kindConflict:       {"Conflict on your booking: %s", "Something was put straight in the room's calendar at the same time as your booking. Your booking is still there; the administrators will settle the conflict."},
 		kindReminderB:      {"Reminder, tomorrow: %s", "A reminder: you booked this room for tomorrow."},
+		KindBooked:         {"Booking confirmed: %s", "Your booking is recorded: the room is yours."},
+		kindBookedPending:  {"Request sent: %s", "Your booking request is recorded; the room's approvers will answer it."},
 		kindReminderE:      {"Reminder, tomorrow: %s", "A reminder: you are registered for this event tomorrow."},
 	},
 }
@@ -118,6 +122,8 @@ const (
 	kindConflict  = string(booking.NoticeConflict)
 	kindReminderB = "reminder_booking"
 	kindReminderE = "reminder_event"
+	// kindBookedPending: KindBooked of a request (approvers answer it).
+	kindBookedPending = "booked_pending"
 )
 
 func (b Body) texts() texts {

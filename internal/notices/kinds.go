@@ -131,6 +131,9 @@ const (
 	// KindEventDeleted: an event deleted straight in the calendar, told
 	// to each registrant (as event_cancelled) from the outbox.
 	KindEventDeleted = "event_deleted"
+	// KindBooked: a member's own booking (or series, or request), told
+	// to them as a confirmation (KindConfirmation, opt-in).
+	KindBooked = "booked"
 )
 
 // BookingNotice is a notice owed to a booking's owner, kept in the
@@ -190,6 +193,8 @@ func (n BookingNotice) Setting() string {
 		return KindRequestAnswered
 	case KindEventDeleted:
 		return KindEventCancelled
+	case KindBooked:
+		return KindConfirmation
 	}
 	return KindBookingChanged
 }
@@ -220,6 +225,15 @@ func FromBooking(n booking.Notice) BookingNotice {
 		out.Same = b.ID + "|" + string(n.Kind) + "|" + n.From + "|" + n.Other
 	}
 	return out
+}
+
+// FromBooked is the confirmation of b, a booking its owner just made
+// (recorded after it is written, off the request path): told only if
+// they turned confirmations on.
+func FromBooked(b booking.Booking, at time.Time) BookingNotice {
+	return BookingNotice{Kind: KindBooked, ID: b.ID, Room: b.Room, Title: b.Title, Start: b.Start, End: b.End,
+		Owner: b.Organizer.ID, Name: b.Organizer.Name, Email: b.Organizer.Email, By: b.Organizer.ID,
+		Same: KindBooked + "|" + b.ID, At: at}
 }
 
 // FromDeletedEvent is the notice of an event deleted straight in the
