@@ -3,11 +3,13 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/roomcal/roomcal/booking"
+	"github.com/roomcal/roomcal/caldav"
 	"github.com/roomcal/roomcal/internal/testenv"
 )
 
@@ -64,12 +66,47 @@ func TestPromiseApproval(t *testing.T) {
 	if len(on) != 1 {
 		t.Fatalf("the request on the server: %d bookings", len(on))
 	}
+	// In the calendar as STATUS:TENTATIVE, and the room's feed says it
+	// waits.
+	status := func() string {
+		t.Helper()
+		obj, err := b.store.Get(context.Background(), "cale", caldav.ObjectName(req.ID))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, l := range strings.Split(string(obj.Data), "\r\n") {
+			if v, ok := strings.CutPrefix(l, "STATUS:"); ok {
+				return v
+			}
+		}
+		return ""
+	}
+	if st := status(); st != "TENTATIVE" {
+		t.Errorf("the request in Radicale: STATUS:%s, want TENTATIVE", st)
+	}
+	feed := func() string {
+		t.Helper()
+		a := ins[1].call(t, "GET", "/feeds/rooms/cale.ics", "", nil)
+		if a.status != 200 {
+			t.Fatalf("the room's feed: %d %s", a.status, a.body)
+		}
+		return strings.ReplaceAll(string(a.body), "\r\n ", "")
+	}
+	if f := feed(); !strings.Contains(f, "(en attente de validation)") {
+		t.Errorf("the room's feed does not say the request waits:\n%s", f)
+	}
 	if a := ins[1].book(t, "bob", "cale", s1, e1); a.status != 409 {
 		t.Fatalf("a second request for the held slot: %d %s, want 409", a.status, a.body)
 	}
 	// The approver accepts ann's at once (well within 6 s).
 	if a := ins[1].callAs(t, "POST", "/api/v1/requests/"+req.ID+"/accept", "carla", "ca", nil); a.status != 200 {
 		t.Fatalf("accept: %d %s", a.status, a.body)
+	}
+	if st := status(); st == "TENTATIVE" {
+		t.Errorf("the accepted booking in Radicale is still TENTATIVE")
+	}
+	if f := feed(); strings.Contains(f, "en attente") {
+		t.Errorf("the room's feed still says the accepted booking waits:\n%s", f)
 	}
 	// bob's request elsewhere is left unanswered; Redis loses all.
 	s2, e2 := slot(5, 10)

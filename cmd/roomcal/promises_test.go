@@ -189,7 +189,7 @@ func newInstance(t *testing.T, b *backend, o instanceOpts) *instance {
 	if err != nil {
 		t.Fatal(err)
 	}
-	aopts := api.Options{Logger: log, Catalog: cat, Bookings: svc, Events: evs, AuthMode: api.AuthDev}
+	aopts := api.Options{Logger: log, Catalog: cat, Bookings: svc, Events: evs, AuthMode: api.AuthDev, Feeds: caldav.FeedEncoder{}}
 	var worker *notices.Worker
 	stopNotices := func() {}
 	if o.notices != nil {
