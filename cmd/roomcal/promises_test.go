@@ -126,6 +126,9 @@ type instanceOpts struct {
 	// preferences serves the members' preferences (the tokens
 	// calendar must exist) without a notices worker.
 	preferences bool
+	// now, when set, is the booking service's clock (a replica living
+	// on another day: the quotas' week, the rules' notice).
+	now func() time.Time
 	// eventWrites bounds one write of an event (events.Options.WriteTimeout;
 	// 0: its default, 10 s): a registration is answered 503 when its
 	// decision is not written within twice that.
@@ -175,7 +178,7 @@ func newInstance(t *testing.T, b *backend, o instanceOpts) *instance {
 	svc, err := booking.NewService(booking.Options{
 		Catalog: cat, Calendar: cal, Gate: redisgate.New(rc, append(gopts, siteSlots(catalogSites(cat)))...), Recurrence: rcal,
 		Logger: log, SyncInterval: o.syncInterval, HoldTTL: o.holdTTL,
-		Notifier: notifier, SweepEvery: o.sweepEvery, Removed: hints.removed(outbox),
+		Notifier: notifier, SweepEvery: o.sweepEvery, Removed: hints.removed(outbox), Now: o.now,
 	})
 	if err != nil {
 		t.Fatal(err)

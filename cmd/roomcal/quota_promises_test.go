@@ -2,10 +2,12 @@ package main
 
 import (
 	"encoding/json"
+	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/roomcal/roomcal/booking"
 	"github.com/roomcal/roomcal/internal/testenv"
 )
 
@@ -115,4 +117,76 @@ func TestPromiseQuotaParallel(t *testing.T) {
 	if a := ins[1].book(t, "ann", "port", s3, e3); a.status != 201 {
 		t.Errorf("after a cancellation: %d %s, want 201", a.status, a.body)
 	}
+}
+
+// TestPromiseQuotaWeekLeft: what the page reads ("Il vous reste 1 h
+// cette semaine à Saint-Nazaire") comes from GET /api/v1/me/quotas,
+// counted from the rooms' states like the claim's own decision. A quota
+// of 4 h a week over the site Saint-Nazaire; the replicas' clock on a
+// Monday at 08:00 (a week chosen ahead, so the test does not depend on
+// the day it runs). Ann books 1 h that Monday and 2 h on Wednesday in the
+// site's two rooms, and 1 h the Monday after (another week): 3 h used, 1
+// h left this week, on either replica, and again after a FLUSHALL (from
+// the calendars). A 2 h booking on Friday is refused 422 quota_week,
+// saying 1 h is left; a 1 h one passes, and nothing is left.
+func TestPromiseQuotaWeekLeft(t *testing.T) {
+	redis := testenv.StartRedis(t)
+	b := newBackend(t, testenv.RadicaleHome(t), redis.URL())
+	monday := time.Now().In(paris).AddDate(0, 0, 7)
+	for monday.Weekday() != time.Monday {
+		monday = monday.AddDate(0, 0, 1)
+	}
+	monday = time.Date(monday.Year(), monday.Month(), monday.Day(), 0, 0, 0, 0, paris)
+	clock := func() time.Time { return monday.Add(8 * time.Hour) }
+	fourHours := func(rooms []booking.Room) {
+		for i := range rooms {
+			if rooms[i].ID == "port" || rooms[i].ID == "quai" {
+				rooms[i].Rules.Quota.PerWeek = 4 * time.Hour
+			}
+		}
+	}
+	ins := []*instance{newInstance(t, b, instanceOpts{rooms: fourHours, now: clock}), newInstance(t, b, instanceOpts{rooms: fourHours, now: clock})}
+	at := func(day, hour int) time.Time { return monday.AddDate(0, 0, day).Add(time.Duration(hour) * time.Hour) }
+	for i, bk := range []struct {
+		room          string
+		day, from, to int
+	}{{"port", 0, 10, 11}, {"quai", 2, 14, 16}, {"port", 7, 10, 11}} {
+		if a := ins[i%2].book(t, "ann", bk.room, at(bk.day, bk.from), at(bk.day, bk.to)); a.status != 201 {
+			t.Fatalf("ann's booking %d: %d %s", i+1, a.status, a.body)
+		}
+	}
+	type quota struct {
+		Site     string    `json:"site"`
+		SiteName string    `json:"site_name"`
+		Week     time.Time `json:"week_start"`
+		Per      int       `json:"per_week_minutes"`
+		Used     int       `json:"used_week_minutes"`
+		Left     int       `json:"left_week_minutes"`
+	}
+	left := func(in *instance, when string, want int) {
+		t.Helper()
+		a := in.call(t, "GET", "/api/v1/me/quotas", "ann", nil)
+		var q struct{ Quotas []quota }
+		if err := json.Unmarshal(a.body, &q); err != nil || a.status != 200 || len(q.Quotas) != 1 {
+			t.Fatalf("%s: GET /api/v1/me/quotas: %d %s", when, a.status, a.body)
+		}
+		g := q.Quotas[0]
+		if g.Site != "sn" || g.SiteName != "Saint-Nazaire" || !g.Week.Equal(monday) || g.Per != 240 || g.Used != 240-want || g.Left != want {
+			t.Errorf("%s: %+v, want week of %s, %d of 240 minutes used, %d left", when, g, monday.Format(time.DateOnly), 240-want, want)
+		}
+	}
+	left(ins[0], "after three bookings", 60)
+	left(ins[1], "on the other replica", 60)
+	redis.FlushAll(t)
+	left(ins[1], "after a FLUSHALL", 60)
+	a := ins[0].book(t, "ann", "quai", at(4, 10), at(4, 12))
+	var p struct{ Code, Rule, Detail string }
+	_ = json.Unmarshal(a.body, &p)
+	if a.status != 422 || p.Rule != "quota_week" || !strings.Contains(p.Detail, "il vous reste 1 h la semaine du") {
+		t.Errorf("2 h more this week: %d %s, want 422 quota_week, 1 h left", a.status, a.body)
+	}
+	if a := ins[1].book(t, "ann", "quai", at(4, 10), at(4, 11)); a.status != 201 {
+		t.Errorf("the hour left: %d %s", a.status, a.body)
+	}
+	left(ins[0], "with the week full", 0)
 }
