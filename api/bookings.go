@@ -214,7 +214,7 @@ func (s *Server) previewBooking(c *gin.Context) {
 		return
 	}
 	m, _ := member(c)
-	dates, err := s.opts.Bookings.Preview(c.Request.Context(), m, booking.Request{Room: room, Start: start, End: end, Recurrence: c.Query("recurrence")})
+	dates, err := s.opts.Bookings.Preview(c.Request.Context(), m, booking.Request{Room: room, Start: start, End: end, Recurrence: c.Query("recurrence"), Repeats: c.Query("repeats")})
 	if err != nil {
 		writeError(c, err)
 		return
@@ -305,6 +305,10 @@ type bookingPatchJSON struct {
 	End         *string `json:"end"`
 	Title       *string `json:"title"`
 	Description *string `json:"description"`
+	// Recurrence makes a single booking a series; Skip leaves dates of
+	// it out.
+	Recurrence *string  `json:"recurrence"`
+	Skip       []string `json:"skip"`
 }
 
 func (s *Server) patchBooking(c *gin.Context) {
@@ -318,7 +322,15 @@ func (s *Server) patchBooking(c *gin.Context) {
 		writeError(c, err)
 		return
 	}
-	ch.Title, ch.Description = req.Title, req.Description
+	ch.Title, ch.Description, ch.Recurrence = req.Title, req.Description, req.Recurrence
+	for _, v := range req.Skip {
+		t, err := parseTime("skip", v)
+		if err != nil {
+			writeError(c, err)
+			return
+		}
+		ch.Skip = append(ch.Skip, t)
+	}
 	m, _ := member(c)
 	b, err := s.opts.Bookings.Move(c.Request.Context(), m, c.Param("id"), ch)
 	if err != nil {

@@ -35,7 +35,10 @@ func (d SeriesDate) Free() bool { return len(d.With) == 0 && d.Refused == nil }
 // may be empty. Errors are Book's for what concerns the series as a
 // whole: an invalid request or rule, too many dates, or a first date
 // the rules refuse (the member picked it: it is said as Book says it).
-// Quotas are not counted: Book checks them when it claims.
+// Quotas are not counted: Book checks them when it claims. With
+// r.Repeats, the dates are those of that booking made a series (Move
+// with Change.Recurrence): its own slot, the first date, is neither taken
+// by itself nor checked against the rules again.
 func (s *Service) Preview(ctx context.Context, m Member, r Request) ([]SeriesDate, error) {
 	if strings.TrimSpace(CleanText(r.Title)) == "" {
 		r.Title = "-" // the preview needs none
@@ -69,6 +72,9 @@ func (s *Service) Preview(ctx context.Context, m Member, r Request) ([]SeriesDat
 	out := make([]SeriesDate, len(occ))
 	for i, o := range occ {
 		out[i] = SeriesDate{Start: o.Start, End: o.End}
+		if i == 0 && r.Repeats != "" {
+			continue // the booking's own slot
+		}
 		if err := CheckDateRange(o.Start, o.End, now); err != nil {
 			return nil, err
 		}
@@ -87,6 +93,9 @@ func (s *Service) Preview(ctx context.Context, m Member, r Request) ([]SeriesDat
 	}
 	for i := range out {
 		for _, b := range busy {
+			if r.Repeats != "" && b.Ref == r.Repeats {
+				continue // the booking the series would make repeat
+			}
 			if b.Overlaps(out[i].Start, out[i].End, buf) {
 				out[i].With = append(out[i].With, b)
 			}

@@ -184,8 +184,16 @@ type Request struct {
 	// Skip names occurrences of the series to leave out, by their start
 	// (as a preview lists them): each must be one of the rule's.
 	Skip []time.Time
+	// Repeats, for Preview only, names the booking the series would make
+	// repeat (a Change with Recurrence): its own slot, the series' first
+	// date, is not counted as taken nor checked against the rules again.
+	Repeats string
 
 	forEvent bool // the room booking of an internal event (BookForEvent)
+	// kept is the slot a booking already holds that becomes a series'
+	// first date: not checked against the rules again (it may have
+	// started since).
+	kept *Interval
 }
 
 const (
@@ -267,6 +275,9 @@ func (s *Service) occurrences(p place, m Member, r Request) ([]Interval, error) 
 		return nil, Invalidf("seule une série peut sauter des dates / only a series can skip dates")
 	}
 	for _, o := range occ {
+		if r.kept != nil && o.Start.Equal(r.kept.Start) && o.End.Equal(r.kept.End) {
+			continue
+		}
 		if err := CheckDateRange(o.Start, o.End, now); err != nil {
 			return nil, err
 		}
@@ -428,6 +439,12 @@ type Change struct {
 	Start, End  *time.Time
 	Title       *string
 	Description *string
+	// Recurrence makes a single booking repeat ("Répéter cette
+	// réservation…"): its slot is the series' first date, the other
+	// dates are claimed as a new booking's would be, Skip (starts of the
+	// series' dates) left out. A series' rule is not changed.
+	Recurrence *string
+	Skip       []time.Time
 }
 
 // Move changes a booking of m's (or any, for an admin). The new slot is
@@ -450,8 +467,22 @@ func (s *Service) move(ctx context.Context, m Member, id string, ch Change, forE
 		return Booking{}, err
 	}
 	prev := b
+	var kept *Interval
+	switch {
+	case ch.Recurrence != nil && b.Recurrence != "":
+		return Booking{}, Invalidf("cette réservation est déjà une série / this booking is already a series")
+	case ch.Recurrence != nil && *ch.Recurrence == "":
+		return Booking{}, Invalidf("recurrence ne peut pas être vide / recurrence cannot be empty")
+	case ch.Recurrence != nil:
+		if ch.Start == nil && ch.End == nil {
+			kept = &Interval{Start: b.Start, End: b.End}
+		}
+		b.Recurrence, b.Skipped = *ch.Recurrence, skippedOf(ch.Skip)
+	case len(ch.Skip) > 0:
+		return Booking{}, Invalidf("skip ne va qu'avec recurrence / skip goes with recurrence only")
+	}
 	if ch.Start != nil || ch.End != nil {
-		if b.Recurrence != "" {
+		if prev.Recurrence != "" {
 			return Booking{}, Invalidf("une réservation récurrente ne se déplace pas ; annulez-la et réservez à nouveau / a recurring booking cannot be moved")
 		}
 		if ch.Start != nil {
@@ -467,12 +498,13 @@ func (s *Service) move(ctx context.Context, m Member, id string, ch Change, forE
 	if ch.Description != nil {
 		b.Description = CleanText(*ch.Description)
 	}
-	req := Request{Room: b.Room, Start: b.Start, End: b.End, Title: b.Title, Description: b.Description, Recurrence: b.Recurrence}
+	req := Request{Room: b.Room, Start: b.Start, End: b.End, Title: b.Title, Description: b.Description, Recurrence: b.Recurrence,
+		Skip: ch.Skip, kept: kept}
 	if err := req.validate(); err != nil {
 		return Booking{}, err
 	}
 	occ := []Interval{{Start: b.Start, End: b.End}}
-	if ch.Start != nil || ch.End != nil {
+	if ch.Start != nil || ch.End != nil || ch.Recurrence != nil {
 		occ, err = s.occurrences(p, m, req)
 		if err != nil {
 			return Booking{}, err

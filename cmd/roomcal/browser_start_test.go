@@ -370,9 +370,9 @@ func TestBrowserStartKeyboard(t *testing.T) {
 	t.Logf("booked by keyboard in %d key presses", k.keys)
 	k.check(t, axe, "16-accueil-clavier")
 	// "Réserver une autre salle" by keyboard: the focus goes to the answer.
-	k.press(t, "\t", 4) // the title, its button, my bookings, another room
+	k.press(t, "\t", 5) // the title, its button, "Répéter cette réservation…", my bookings, another room
 	if f := k.focused(t); f != "again" {
-		t.Fatalf("four Tabs after booking: %q, not « Réserver une autre salle »", f)
+		t.Fatalf("five Tabs after booking: %q, not « Réserver une autre salle »", f)
 	}
 	k.press(t, "\r", 1)
 	time.Sleep(300 * time.Millisecond)

@@ -2,6 +2,8 @@ package main
 
 import (
 	"encoding/json"
+	"fmt"
+	"net/url"
 	"testing"
 	"time"
 
@@ -108,5 +110,90 @@ func TestSeriesSkipOneDate(t *testing.T) {
 	last, _ := date(3)
 	if a := skip(y, "ann", last); a.status != 400 {
 		t.Errorf("leaving the last date out: %d %s, want 400 (cancel the booking instead)", a.status, a.body)
+	}
+}
+
+// TestSeriesFromSingleBooking: "Répéter cette réservation…" on Radicale
+// and Redis. Ann's single booking becomes a weekly series of four: the
+// preview for it (repeats=its id) counts its own slot free and names
+// the date Bob holds; making it a series over that date is refused
+// (409), without it it is written as one object (RRULE, EXDATE) and the
+// other dates are held at once against Bob, on the other replica.
+// Making a series of a series is a 400.
+func TestSeriesFromSingleBooking(t *testing.T) {
+	b := newBackend(t, testenv.RadicaleHome(t), testenv.StartRedis(t).URL())
+	x := newInstance(t, b, instanceOpts{})
+	y := newInstance(t, b, instanceOpts{})
+	s, e := slot(2, 14)
+	a := x.book(t, "ann", "loire", s, e)
+	if a.status != 201 {
+		t.Fatalf("the booking: %d %s", a.status, a.body)
+	}
+	var single struct{ ID string }
+	if err := json.Unmarshal(a.body, &single); err != nil {
+		t.Fatal(err)
+	}
+	date := func(n int) (time.Time, time.Time) { return s.AddDate(0, 0, 7*n), e.AddDate(0, 0, 7*n) }
+	third, thirdEnd := date(2)
+	if a := y.book(t, "bob", "loire", third, thirdEnd); a.status != 201 {
+		t.Fatalf("Bob's booking: %d %s", a.status, a.body)
+	}
+	const rule = "FREQ=WEEKLY;COUNT=4"
+	preview := func(repeats string) (taken []int) {
+		q := "/api/v1/bookings/preview?room=loire&start=" + urlTime(s) + "&end=" + urlTime(e) + "&recurrence=" + url.QueryEscape(rule)
+		if repeats != "" {
+			q += "&repeats=" + url.QueryEscape(repeats)
+		}
+		a := x.call(t, "GET", q, "ann", nil)
+		var p struct{ Dates []struct{ Free bool } }
+		if err := json.Unmarshal(a.body, &p); a.status != 200 || err != nil || len(p.Dates) != 4 {
+			t.Fatalf("preview: %d %s", a.status, a.body)
+		}
+		for i, d := range p.Dates {
+			if !d.Free {
+				taken = append(taken, i)
+			}
+		}
+		return taken
+	}
+	if got := preview(""); fmt.Sprint(got) != "[0 2]" {
+		t.Errorf("preview of a new series: dates %v taken, want [0 2] (the booking itself and Bob's)", got)
+	}
+	if got := preview(single.ID); fmt.Sprint(got) != "[2]" {
+		t.Errorf("preview of the booking made a series: dates %v taken, want [2] (Bob's only)", got)
+	}
+	patch := func(in *instance, body map[string]any) answer {
+		return in.call(t, "PATCH", "/api/v1/bookings/"+single.ID, "ann", body)
+	}
+	if a := patch(x, map[string]any{"recurrence": rule}); a.status != 409 {
+		t.Errorf("the series over Bob's date: %d %s, want 409", a.status, a.body)
+	}
+	a = patch(x, map[string]any{"recurrence": rule, "skip": []string{third.Format(time.RFC3339)}})
+	if a.status != 200 {
+		t.Fatalf("the series without Bob's date: %d %s", a.status, a.body)
+	}
+	for _, n := range []int{1, 3} {
+		ds, de := date(n)
+		if a := y.book(t, "bob", "loire", ds, de); a.status != 409 {
+			t.Errorf("Bob on date %d of the new series: %d %s, want 409", n+1, a.status, a.body)
+		}
+	}
+	onServer := bookingsOnServer(t, b, "loire", s.Add(-time.Hour), s.AddDate(0, 0, 29))
+	var anns []string
+	for _, o := range onServer {
+		if o.Ref == single.ID {
+			anns = append(anns, o.Start.In(paris).Format("2006-01-02"))
+		}
+	}
+	var want []string
+	for _, n := range []int{0, 1, 3} {
+		ds, _ := date(n)
+		want = append(want, ds.Format("2006-01-02"))
+	}
+	if fmt.Sprint(anns) != fmt.Sprint(want) {
+		t.Errorf("Radicale holds Ann's booking on %v, want %v", anns, want)
+	}
+	if a := patch(y, map[string]any{"recurrence": "FREQ=DAILY;COUNT=2"}); a.status != 400 {
+		t.Errorf("a series made a series again: %d %s, want 400", a.status, a.body)
 	}
 }

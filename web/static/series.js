@@ -177,16 +177,25 @@ export function repeatFields(form, clockOf) {
     return new Promise((resolve) => {
       choose = (c) => {
         choose = null;
+        // The button pressed goes with the panel: the form's own button
+        // takes the focus while the answer comes, not the page's body.
+        const had = panel.contains(document.activeElement);
         panel.hidden = true;
         submit.hidden = false;
+        if (had) {
+          submit.focus();
+        }
         resolve(c);
       };
     });
   }
 
-  async function preview(req) {
+  async function preview(req, repeats) {
     const clock = clockOf();
     const q = new URLSearchParams({ room: req.room, start: req.start, end: req.end, recurrence: req.recurrence });
+    if (repeats) {
+      q.set("repeats", repeats);
+    }
     const res = await api("GET", "/api/v1/bookings/preview?" + q);
     if (res.ok) {
       return { a: res.body };
@@ -197,11 +206,17 @@ export function repeatFields(form, clockOf) {
   // submit books req (one date) in room (its name) as the fields ask:
   // once, or repeated after a preview. It answers as book does, with
   // {nothing: true} when the member chose to book nothing and {silent:
-  // true} when the form changed before a choice was made.
-  async function submitBooking(req, room, busy) {
+  // true} when the form changed before a choice was made. how.repeats,
+  // when set, is the booking req already is, to be made a series: the
+  // preview counts its own slot free, and how.send(series) writes the
+  // series (answering as book does) instead of a new booking.
+  async function submitBooking(req, room, busy, how = {}) {
     const clock = clockOf();
     closePanel(); // a choice still pending is dropped: this asks again
     const rr = rule();
+    if (rr === "" && how.send) {
+      return { ok: false, message: t("err_repeat_none") };
+    }
     if (rr === "") {
       return book(req, room, clock);
     }
@@ -212,7 +227,7 @@ export function repeatFields(form, clockOf) {
     busy(t("series_checking"));
     let note = "";
     for (let round = 1; ; round++) {
-      const { a, fail } = await preview(series);
+      const { a, fail } = await preview(series, how.repeats);
       if (fail) {
         return fail;
       }
@@ -228,7 +243,7 @@ export function repeatFields(form, clockOf) {
         }
         busy(t("booking_in_progress"));
       }
-      const r = await book({ ...series, skip }, room, clock);
+      const r = await (how.send ?? ((q) => book(q, room, clock)))({ ...series, skip });
       if (r.ok) {
         const free = a.dates.filter((d) => d.free);
         r.message = tn("series_booked", free.length, {

@@ -10,7 +10,8 @@
 // choose); Enter anywhere in the questions moves to the best room's
 // button, and Enter there books.
 import { t, tn, pad, api, getJSON } from "./common.js";
-import { siteClock, book } from "./sitebook.js";
+import { siteClock, book, failure, show } from "./sitebook.js";
+import { repeatFields } from "./series.js";
 import { showNotes } from "./notes.js";
 
 const root = document.getElementById("start");
@@ -441,7 +442,9 @@ async function reserve(s, r, from, to, button) {
     status.className = "status error";
     return;
   }
-  booked = { id: res.booking?.id, title };
+  booked = { id: res.booking?.id, title, s, r, from, to };
+  closeRepeat();
+  repeatOpen.hidden = !booked.id;
   cache.clear();
   document.getElementById("done-what").textContent = res.message;
   document.getElementById("rename-title").value = title;
@@ -468,6 +471,80 @@ document.getElementById("rename").addEventListener("submit", async (event) => {
     out.textContent = t("start_rename_failed");
     out.className = "result error";
   }
+});
+
+// "Répéter cette réservation…": after booking, the booking just made can
+// become a series (PATCH /api/v1/bookings/{id} with recurrence), with
+// the same fields and the same list of the dates that are not free as
+// the planning's "Répéter" (series.js). The booking itself took its
+// taps; repeating it is one more choice, never in the way of the usual
+// three.
+const repeatOpen = document.getElementById("repeat-open");
+const repeatForm = document.getElementById("repeat-form");
+const repeatResult = document.getElementById("rp-result");
+const doneResult = document.getElementById("done-result");
+let repeat = null; // the fields, once opened
+let repeatClock = null;
+
+function closeRepeat() {
+  repeatForm.hidden = true;
+  repeatOpen.setAttribute("aria-expanded", "false");
+  repeatResult.textContent = "";
+  repeatResult.className = "result";
+}
+
+repeatOpen.addEventListener("click", () => {
+  if (!repeatForm.hidden) {
+    closeRepeat();
+    return;
+  }
+  repeatClock = clockOf(booked.s);
+  repeat ??= repeatFields(repeatForm, () => repeatClock);
+  repeat.reset(repeatClock.wall(booked.from).slice(0, 10));
+  const select = repeatForm.elements.repeat;
+  select.value = "weekly"; // the usual wish; the member may choose another
+  select.dispatchEvent(new Event("change", { bubbles: true }));
+  repeatForm.hidden = false;
+  repeatOpen.setAttribute("aria-expanded", "true");
+  select.focus();
+});
+
+repeatForm.addEventListener("submit", async (event) => {
+  event.preventDefault();
+  if (!booked?.id) {
+    return;
+  }
+  const b = booked;
+  const req = { room: b.r.id, start: b.from, end: b.to, title: b.title };
+  const say = (m) => {
+    repeatResult.textContent = m;
+    repeatResult.className = "result";
+  };
+  say(t("booking_in_progress"));
+  const r = await repeat.submit(req, b.r.name, say, {
+    repeats: b.id,
+    send: async (q) => {
+      const res = await api("PATCH", `/api/v1/bookings/${encodeURIComponent(b.id)}`, { recurrence: q.recurrence, skip: q.skip });
+      return res.ok ? { ok: true, booking: res.body } : failure(res, q, b.r.name, repeatClock);
+    },
+  });
+  if (r.silent) {
+    return;
+  }
+  if (r.nothing) {
+    say(r.message);
+    repeatForm.elements.repeat.focus();
+    return;
+  }
+  if (!r.ok) {
+    show(repeatResult, r);
+    repeatForm.querySelector("[data-book]").focus(); // not the body, when the series' buttons went
+    return;
+  }
+  closeRepeat();
+  repeatOpen.hidden = true; // a series now
+  show(doneResult, r);
+  doneResult.focus();
 });
 
 document.getElementById("again").addEventListener("click", async () => {
