@@ -14,12 +14,15 @@ type adminData struct {
 	SitesJSON map[string]roomInfo
 	Weekdays  []weekdayView
 	CSS       string
+	// NoShows: the member is an admin, who sees the no-shows counted
+	// over every room (GET /api/v1/noshows).
+	NoShows bool
 }
 
 type weekdayView struct{ Key, Name string }
 
 func (s *Site) adminData(m booking.Member, msgs catalogue) adminData {
-	d := adminData{Allowed: m.IsRoomAdmin(), SitesJSON: map[string]roomInfo{}, CSS: s.assetURL("admin.css")}
+	d := adminData{Allowed: m.IsRoomAdmin(), SitesJSON: map[string]roomInfo{}, CSS: s.assetURL("admin.css"), NoShows: m.IsAdmin()}
 	for _, st := range s.catalog.Sites() {
 		if !m.AdministersSite(st.ID) {
 			continue

@@ -465,4 +465,30 @@ async function importFile(dry) {
 $("ad-import-dry").addEventListener("click", () => importFile(true));
 $("ad-import-go").addEventListener("click", () => importFile(false));
 
+// loadNoShows lists, for admins, the members whose bookings were
+// released for want of a check-in, repeated ones first.
+async function loadNoShows() {
+  const box = $("ad-noshows");
+  if (!box) {
+    return;
+  }
+  const out = $("ad-noshows-status");
+  const res = await api("GET", "/api/v1/noshows");
+  if (!res.ok) {
+    out.textContent = adminProblem(res);
+    return;
+  }
+  const day = new Intl.DateTimeFormat(locale, { dateStyle: "long" });
+  box.replaceChildren(...res.body.map((n) => {
+    const li = document.createElement("li");
+    li.textContent = tn("admin_noshows_line", n.count, { who: n.member, last: day.format(new Date(n.last)) });
+    if (n.count > 1) {
+      li.className = "repeated";
+    }
+    return li;
+  }));
+  out.textContent = res.body.length ? tn("admin_noshows_count", res.body.length) : t("admin_noshows_none");
+}
+
 loadList();
+loadNoShows();
