@@ -16,7 +16,7 @@ BUILD_FLAGS := -trimpath -tags nomsgpack
 # them from there).
 PREREQS := assets
 
-.PHONY: build run test bench vet fmt fmt-check clean assets screenshots
+.PHONY: build run test bench vet fmt fmt-check clean assets screenshots image
 
 build: $(PREREQS)
 	CGO_ENABLED=0 $(GO) build $(BUILD_FLAGS) -o $(BIN) ./cmd/roomcal
@@ -35,6 +35,14 @@ test:
 # too, so they never show an older page than the code's.
 screenshots:
 	GO=$(GO) bash scripts/test.sh ./cmd/roomcal -run 'TestBrowserHelp$$'
+
+# The Docker image with the help page's pictures: taken first (above),
+# then copied in by the Dockerfile from the build context. A plain
+# `docker build` (or docker-compose build) of a clean clone works too,
+# its help page text only. IMAGE names the image.
+IMAGE ?= roomcal
+image: screenshots
+	docker build -t $(IMAGE) .
 
 # Go benchmarks and the load driver against a private Redis and Radicale;
 # results go to BENCHMARKS.md by hand, with the machine and the date.
