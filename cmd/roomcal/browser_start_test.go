@@ -230,6 +230,12 @@ func TestBrowserStartPage(t *testing.T) {
 	bruno.do(t, "fourteen people", chromedp.Evaluate[chromedp.Void](`void (document.getElementById("ask-people").value = "")`), chromedp.SendKeys("#ask-people", "14"))
 	// Only the Grand Bain seats fourteen at Nantes.
 	bruno.waitText(t, "#results-status", "Une salle libre")
+	// Typed at once, while the page still looked for rooms: the field
+	// kept the focus and both digits (the answer to "again", when it
+	// came, must not have taken the focus back).
+	if got, _ := chromedp.Run(bruno.ctx, chromedp.Evaluate[string](`document.activeElement.id + " " + document.getElementById("ask-people").value`)); got != "ask-people 14" {
+		t.Errorf("typing 14 people right after « Réserver une autre salle »: %q, want the field focused with 14", got)
+	}
 	bruno.waitText(t, "#results-list", "Le Grand Bain")
 	bruno.press(t, "the Grand Bain", bookButtonJS("results-list", "Réserver 14:00 – 16:00"))
 	bruno.waitText(t, "#done-what", "Le Grand Bain")

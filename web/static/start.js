@@ -552,8 +552,12 @@ document.getElementById("again").addEventListener("click", async () => {
   form.hidden = false;
   results.hidden = false;
   titleInput.value = "";
-  await search();
+  // The focus goes to the answers at once, and the answer comes into
+  // their live region: moved only once the search is done, it would take
+  // the focus from a field the member went on to meanwhile (a slow
+  // answer took the people field from under the fingers typing "14").
   resultsH.focus();
+  await search();
 });
 
 // ---------------------------------------------------------------------------
