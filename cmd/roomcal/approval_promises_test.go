@@ -142,3 +142,86 @@ func TestPromiseApproval(t *testing.T) {
 		t.Errorf("the lapsed request's slot: %d %s", a.status, a.body)
 	}
 }
+
+// TestPromiseApprovalAnsweredOnce: two approvers answer the same
+// request at the same moment on two replicas, one accepting, the other
+// refusing, round after round, against Radicale and Redis: exactly one
+// answer wins each time (the other is 409, or 404 for an acceptance
+// that comes once the refusal deleted the request), the calendar holds what the
+// winner decided (the booking confirmed, or gone), and the requester is
+// told once, of the winning answer.
+func TestPromiseApprovalAnsweredOnce(t *testing.T) {
+	b := newBackend(t, testenv.RadicaleHome(t), testenv.RedisURL(t))
+	notes := []*told{{}, {}}
+	ins := []*instance{newInstance(t, b, instanceOpts{notifier: notes[0]}), newInstance(t, b, instanceOpts{notifier: notes[1]})}
+	const rounds = 6
+	wins := map[string]int{}
+	for round := 0; round < rounds; round++ {
+		s, e := slot(3+round, 10)
+		a := ins[round%2].book(t, "ann", "cale", s, e)
+		var req struct {
+			ID      string `json:"id"`
+			Pending bool   `json:"pending"`
+		}
+		if err := json.Unmarshal(a.body, &req); a.status != 201 || err != nil || !req.Pending {
+			t.Fatalf("round %d: ann's request: %d %s", round, a.status, a.body)
+		}
+		answers := make([]answer, 2)
+		var wg sync.WaitGroup
+		start := make(chan struct{})
+		for i, path := range []string{"/accept", "/refuse"} {
+			wg.Go(func() {
+				<-start
+				who := []string{"carla", "dora"}[i]
+				var body any
+				if path == "/refuse" {
+					body = map[string]any{"reason": "La salle est prise pour l'AG"}
+				}
+				answers[i] = ins[i].callAs(t, "POST", "/api/v1/requests/"+req.ID+path, who, "ca", body)
+			})
+		}
+		close(start)
+		wg.Wait()
+		winner := ""
+		for i, ans := range answers {
+			switch ans.status {
+			case 200, 204:
+				if winner != "" {
+					t.Fatalf("round %d: both answers won: %d %s / %d %s", round, answers[0].status, answers[0].body, answers[1].status, answers[1].body)
+				}
+				winner = []string{"accepted", "refused"}[i]
+			case 409:
+			case 404:
+				// The acceptance came after the refusal had deleted
+				// the request.
+				if i != 0 {
+					t.Fatalf("round %d: the refusal found no request: %s", round, ans.body)
+				}
+			default:
+				t.Fatalf("round %d: answer %d: %d %s", round, i, ans.status, ans.body)
+			}
+		}
+		if winner == "" {
+			t.Fatalf("round %d: neither answer won: %d %s / %d %s", round, answers[0].status, answers[0].body, answers[1].status, answers[1].body)
+		}
+		wins[winner]++
+		on := bookingsOnServer(t, b, "cale", s, e)
+		switch {
+		case winner == "accepted" && (len(on) != 1 || on[0].Pending):
+			t.Errorf("round %d: accepted, but the server holds %+v", round, on)
+		case winner == "refused" && len(on) != 0:
+			t.Errorf("round %d: refused, but the server holds %+v", round, on)
+		}
+		var got []booking.NoticeKind
+		for _, n := range append(notes[0].of(booking.NoticeAccepted), append(notes[1].of(booking.NoticeAccepted),
+			append(notes[0].of(booking.NoticeRefused), notes[1].of(booking.NoticeRefused)...)...)...) {
+			if n.Booking.ID == req.ID {
+				got = append(got, n.Kind)
+			}
+		}
+		if len(got) != 1 || string(got[0]) != map[string]string{"accepted": string(booking.NoticeAccepted), "refused": string(booking.NoticeRefused)}[winner] {
+			t.Errorf("round %d: %s won, ann was told %v", round, winner, got)
+		}
+	}
+	t.Logf("answers won over %d rounds: %v", rounds, wins)
+}
