@@ -52,6 +52,11 @@ type Options struct {
 	// Importer reads and writes imported calendars (import.go; nil: no
 	// import).
 	Importer ImportCalendar
+	// Index keeps each room's bookings to come in the calendar store,
+	// so that a deletion straight in the calendar is told even when the
+	// gate lost its copy before the sync pass (index.go; nil: it is
+	// not).
+	Index BookingIndex
 }
 
 // Removal is a booking removed by someone else than its owner.
@@ -83,6 +88,7 @@ type Service struct {
 	mu          sync.Mutex
 	problems    map[string][]ObjectProblem // room → objects that could not be read
 	problemsGen uint64                     // changes with problems
+	indexed     map[string]indexed         // room → the index last written or read (index.go)
 
 	answers answerMemo
 	stats   serviceStats // memo and sync figures (stats.go)
@@ -132,7 +138,7 @@ func NewService(opts Options) (*Service, error) {
 	life, end := context.WithCancel(context.Background())
 	return &Service{
 		opt: opts, cat: opts.Catalog, cal: opts.Calendar, g: opts.Gate, rec: opts.Recurrence,
-		log: opts.Logger, now: opts.Now, problems: map[string][]ObjectProblem{},
+		log: opts.Logger, now: opts.Now, problems: map[string][]ObjectProblem{}, indexed: map[string]indexed{},
 		life: life, endLife: end,
 	}, nil
 }

@@ -129,6 +129,7 @@ func (s *Service) load(ctx context.Context, p place, lease Lease) error {
 	}
 	s.setProblems(p.room.ID, problems, true)
 	s.tellMovedOnLoad(ctx, p, snap.Objects)
+	s.tellDeletedOnLoad(ctx, p, snap.Objects)
 	snap.Token = stateToken{window: w, syncedAt: s.now(), calendar: snap.Token}.String()
 	snap.Lease = lease.ID
 	err = s.g.Load(ctx, p.room.ID, snap)
@@ -195,7 +196,11 @@ func (s *Service) SyncRoom(ctx context.Context, roomID string) error {
 	}
 	tok, ok := parseStateToken(raw)
 	if !ok || s.window().End.Sub(tok.window.End) > 24*time.Hour {
-		return s.refresh(ctx, p, known)
+		if err := s.refresh(ctx, p, known); err != nil {
+			return err
+		}
+		s.writeIndex(ctx, p, "")
+		return nil
 	}
 	d, err := s.cal.Changes(ctx, p.room, p.site.Location, tok.calendar, known, tok.window)
 	if err != nil {
@@ -225,6 +230,7 @@ func (s *Service) SyncRoom(ctx context.Context, roomID string) error {
 		s.log.InfoContext(ctx, "room calendar changed", "room", roomID, "put", len(d.Put), "deleted", len(d.Deleted))
 		s.reportOverlaps(ctx, p, d.Put)
 	}
+	s.writeIndex(ctx, p, d.Token)
 	return nil
 }
 

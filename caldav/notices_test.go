@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/roomcal/roomcal/booking"
 	"github.com/roomcal/roomcal/caldav"
 	"github.com/roomcal/roomcal/events"
 	"github.com/roomcal/roomcal/internal/notices"
@@ -158,5 +159,47 @@ func TestNoticeSentLog(t *testing.T) {
 		}
 		check("membre-001", old)
 		check("membre-001", today, "0a1b2c3d4e5f6071", "0a1b2c3d4e5f6072")
+	})
+}
+
+// TestBookingIndex, on every server: a room's index reads as empty
+// until written, reads back as written, and a write over a version that
+// changed meanwhile changes nothing and is not an error.
+func TestBookingIndex(t *testing.T) {
+	evEach(t, func(t *testing.T, s caldav.Store, _ *caldav.EventCalendar) {
+		ctx := t.Context()
+		if err := s.CreateCalendar(ctx, "jetons", "Jetons"); err != nil {
+			t.Fatal(err)
+		}
+		x := caldav.NewBookingIndex(s, "jetons")
+		es, etag, err := x.ReadIndex(ctx, "loire")
+		if err != nil || len(es) != 0 || etag != "" {
+			t.Fatalf("empty index: %v %q %v", es, etag, err)
+		}
+		start := time.Date(2027, 1, 10, 9, 0, 0, 0, time.UTC)
+		one := []booking.IndexEntry{{ID: "loire_a", Owner: "membre-001", Title: "Réunion", Start: start, End: start.Add(time.Hour)}}
+		if err := x.WriteIndex(ctx, "loire", one, ""); err != nil {
+			t.Fatal(err)
+		}
+		es, etag, err = x.ReadIndex(ctx, "loire")
+		if err != nil || len(es) != 1 || es[0].ID != "loire_a" || es[0].Owner != "membre-001" || !es[0].Start.Equal(start) || etag == "" {
+			t.Fatalf("read back: %+v %q %v", es, etag, err)
+		}
+		two := append(one, booking.IndexEntry{ID: "loire_b", Owner: "membre-002", Start: start, End: start.Add(time.Hour)})
+		if err := x.WriteIndex(ctx, "loire", two, etag); err != nil {
+			t.Fatal(err)
+		}
+		if err := x.WriteIndex(ctx, "loire", nil, etag); err != nil { // stale version
+			t.Fatalf("stale write: %v", err)
+		}
+		if err := x.WriteIndex(ctx, "loire", nil, ""); err != nil { // created meanwhile
+			t.Fatalf("stale create: %v", err)
+		}
+		if es, _, err := x.ReadIndex(ctx, "loire"); err != nil || len(es) != 2 {
+			t.Errorf("after stale writes: %+v %v, want the two entries", es, err)
+		}
+		if es, _, err := x.ReadIndex(ctx, "erdre"); err != nil || len(es) != 0 {
+			t.Errorf("another room: %+v %v", es, err)
+		}
 	})
 }

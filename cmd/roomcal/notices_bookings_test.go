@@ -619,3 +619,67 @@ func TestNoticeOwnConfirmation(t *testing.T) {
 	}
 	quiet(t, dir, paul.email, 0, 0)
 }
+
+// TestNoticeDeletedInCalendarAcrossFlush: a booking deleted straight on
+// Radicale, then Redis flushed before any sync pass saw the deletion,
+// and the replica restarted: the gate's copy is gone, but the room's
+// index of bookings to come (kept in the calendar store by the sync
+// loop) still lists it, so the rebuild tells its owner, exactly once
+// (a second flush and rebuild do not tell again), and a booking still
+// there is not told.
+func TestNoticeDeletedInCalendarAcrossFlush(t *testing.T) {
+	sink, dir := testenv.SMTPSink(t)
+	b, r := noticeBackend(t)
+	ctx := context.Background()
+	a := newInstance(t, b, instanceOpts{syncInterval: time.Hour, notices: fastNotices(sink)})
+	claire, paul := mailed(91), mailed(92)
+	gone := bookIn(t, a, claire, "loire", "nantes", 36, 10)
+	bookIn(t, a, paul, "loire", "nantes", 36, 14)
+	// A sync pass (the loop's next one) writes the index.
+	if err := a.svc.SyncRoom(ctx, "loire"); err != nil {
+		t.Fatal(err)
+	}
+	index := caldav.NewBookingIndex(b.store, tokensCalendar)
+	listed := func(id string) bool {
+		es, _, err := index.ReadIndex(ctx, "loire")
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, e := range es {
+			if e.ID == id {
+				return true
+			}
+		}
+		return false
+	}
+	if !listed(gone) {
+		t.Fatalf("the index does not list %s", gone)
+	}
+	obj, err := b.store.Get(ctx, "loire", caldav.ObjectName(gone))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := b.store.Delete(ctx, "loire", obj.Name, obj.ETag); err != nil {
+		t.Fatal(err)
+	}
+	r.FlushAll(t)
+	a.stopNotices()
+	c := newInstance(t, b, instanceOpts{syncInterval: 300 * time.Millisecond, notices: fastNotices(sink)})
+	checkRemoval(t, dir, claire, gone)
+	deadline := time.Now().Add(10 * time.Second)
+	for listed(gone) {
+		if time.Now().After(deadline) {
+			t.Fatalf("the index still lists %s", gone)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	r.FlushAll(t)
+	if err := c.svc.SyncRoom(ctx, "loire"); err != nil {
+		t.Fatal(err)
+	}
+	quiet(t, dir, claire.email, 1, 3*time.Second)
+	quiet(t, dir, paul.email, 0, 0)
+	if st := c.notices.Stats(); st.Sent != 1 {
+		t.Errorf("stats %+v, want 1 sent", st)
+	}
+}

@@ -172,13 +172,17 @@ func newInstance(t *testing.T, b *backend, o instanceOpts) *instance {
 	hints := &noticeHints{}
 	outbox := caldav.NewNoticeOutbox(store, tokensCalendar)
 	notifier := o.notifier
-	if notifier == nil && o.notices != nil {
-		notifier = bookingNotifier{hints: hints, outbox: outbox}
+	var index booking.BookingIndex
+	if o.notices != nil {
+		index = caldav.NewBookingIndex(store, tokensCalendar)
+		if notifier == nil {
+			notifier = bookingNotifier{hints: hints, outbox: outbox}
+		}
 	}
 	svc, err := booking.NewService(booking.Options{
 		Catalog: cat, Calendar: cal, Gate: redisgate.New(rc, append(gopts, siteSlots(catalogSites(cat)))...), Recurrence: rcal,
 		Logger: log, SyncInterval: o.syncInterval, HoldTTL: o.holdTTL,
-		Notifier: notifier, SweepEvery: o.sweepEvery, Removed: hints.removed(outbox), Now: o.now,
+		Notifier: notifier, SweepEvery: o.sweepEvery, Removed: hints.removed(outbox), Now: o.now, Index: index,
 	})
 	if err != nil {
 		t.Fatal(err)

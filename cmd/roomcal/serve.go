@@ -86,10 +86,17 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 	cals := caldav.NewRoomCalendars(d.store, log)
 	hints := &noticeHints{}
 	outbox := caldav.NewNoticeOutbox(d.store, tokensCalendar)
+	// With mail, each room's bookings to come are indexed in the tokens
+	// calendar, so that a deletion straight in the calendar is told even
+	// after a Redis flush.
+	var index booking.BookingIndex
+	if cfg.SMTP.Enabled() {
+		index = caldav.NewBookingIndex(d.store, tokensCalendar)
+	}
 	svc, err := booking.NewService(booking.Options{
 		Catalog: cat, Calendar: cals, Gate: d.gate, Recurrence: cals, Importer: caldav.NewRoomImports(d.store),
 		Logger: log, SyncInterval: cfg.SyncInterval, Removed: hints.removed(outbox),
-		Notifier: bookingNotifier{hints: hints, outbox: outbox},
+		Notifier: bookingNotifier{hints: hints, outbox: outbox}, Index: index,
 	})
 	if err != nil {
 		return err
