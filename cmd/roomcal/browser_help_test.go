@@ -147,7 +147,7 @@ func TestBrowserHelp(t *testing.T) {
 			t.Errorf("%s: the page scrolls sideways by %d px (%v)", what, w, err)
 		}
 	}
-	fr := []string{"Réserver une salle", "Déplacer une réservation", "Annuler une réservation", "S'inscrire à un événement",
+	fr := []string{"Réserver une salle", "Réserver chaque semaine ou chaque mois", "« Répéter cette réservation… »", "Déplacer une réservation", "Annuler une réservation", "S'inscrire à un événement",
 		"DAVx5", "iPhone", "Thunderbird", "« Créer un nouveau lien »"}
 	b.do(t, "desktop", chromedp.EmulateViewport(1280, 900))
 	b.do(t, "the help link", chromedp.Navigate(base+"/?lang=fr"), chromedp.WaitVisible("#help-link"), chromedp.Click("#help-link"),
@@ -158,7 +158,7 @@ func TestBrowserHelp(t *testing.T) {
 	b.do(t, "phone", chromedp.EmulateViewport(360, 740, chromedp.EmulateTouch), chromedp.Reload(), chromedp.WaitVisible("#help"))
 	checkHelp("French, 360 px", fr)
 	b.check(t, axe, "h2-aide-360px")
-	en := []string{"Book a room", "Move a booking", "Cancel a booking", "Register for an event", "DAVx5", "iPhone", "Thunderbird", "“Make a new link”"}
+	en := []string{"Book a room", "Book every week or every month", "“Repeat this booking…”", "Move a booking", "Cancel a booking", "Register for an event", "DAVx5", "iPhone", "Thunderbird", "“Make a new link”"}
 	b.do(t, "English", chromedp.Navigate(base+"/aide?lang=en"), chromedp.WaitVisible("#help"))
 	b.waitText(t, "main h1", "How do I…?")
 	checkHelp("English, 360 px", en)
