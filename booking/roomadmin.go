@@ -619,7 +619,9 @@ func (a *RoomAdmin) Update(ctx context.Context, m Member, room string, revision 
 	if rerr != nil {
 		return RoomSettings{}, nil, rerr
 	}
-	if retiring && ret.CancelFuture && bookings != nil {
+	if r.Retired && ret.CancelFuture && bookings != nil {
+		// Retiring now, or saving a retired room again: what is left
+		// ahead in it is cancelled.
 		done, err := a.clearFuture(ctx, m, room, ret.Reason)
 		return st, done, err
 	}
