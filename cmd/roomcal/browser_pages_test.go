@@ -1,0 +1,106 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+)
+
+// Every page, as an admin sees it (so the admin and conflicts pages
+// too), at 1280 px and at 360 px with touch, in French: each is checked
+// with axe-core (no violation), saved as p-<page>-1280px.png and
+// p-<page>-360px.png in testdata/screenshots/, and on the phone its
+// header stays under 120 px and nothing is wider than the screen. The
+// other browser tests take the pages in their states (a booking made, a
+// question asked, English); this one makes sure none is left out.
+func TestBrowserPagesBothWidths(t *testing.T) {
+	chromium, axe := browserNeeds(t)
+	base := startServe(t)
+	day := bookingDay()
+	date := day.Format(time.DateOnly)
+	paris, _ := time.LoadLocation("Europe/Paris")
+	at := func(h int) string {
+		return time.Date(day.Year(), day.Month(), day.Day(), h, 0, 0, 0, paris).Format(time.RFC3339)
+	}
+	code, body := apiPost(t, base+"/api/v1/events", map[string]string{"X-Remote-User": "olga", "X-Remote-Name": "Olga Orga", "X-Remote-Groups": "organisers"},
+		map[string]any{"title": "Assemblée de quartier", "start": at(18), "end": at(20), "room": "nantes-grand-bain", "capacity": 10, "waitlist": true})
+	if code != http.StatusCreated {
+		t.Fatalf("the event: %d %s", code, body)
+	}
+	var ev struct{ ID string }
+	if err := json.Unmarshal([]byte(body), &ev); err != nil || ev.ID == "" {
+		t.Fatalf("the event's id: %v %s", err, body)
+	}
+	if code, body := apiPost(t, base+"/api/v1/bookings", map[string]string{"X-Remote-User": "dev:ada-admin", "X-Remote-Name": "Ada Admin"},
+		map[string]any{"room": "nantes-loire", "start": at(10), "end": at(11), "title": "Point du bureau"}); code != http.StatusCreated {
+		t.Fatalf("Ada's booking: %d %s", code, body)
+	}
+
+	ada := openBrowser(t, chromium, 240*time.Second)
+	ada.do(t, "login as an admin",
+		chromedp.Navigate(base+"/"),
+		chromedp.WaitVisible("#name"),
+		chromedp.SendKeys("#name", "Ada Admin"),
+		chromedp.Click("#g-admins"),
+		chromedp.Submit("#name"),
+		chromedp.WaitVisible("main h1"),
+	)
+	pages := []struct{ name, path string }{
+		{"accueil", "/"},
+		{"planning", "/sites/nantes?date=" + date},
+		{"salle", "/salles/nantes-loire?week=" + date},
+		{"presence", "/salles/nantes-loire/presence"},
+		{"mes-reservations", "/mes-reservations"},
+		{"evenements", "/evenements"},
+		{"evenement", "/evenements/" + ev.ID},
+		{"demandes", "/demandes"},
+		{"conflits", "/conflits"},
+		{"admin-salles", "/admin/salles"},
+		{"aide", "/aide"},
+		{"introuvable", "/sites/nulle-part"},
+	}
+	// ready: the page has drawn its first answer (no live region still
+	// says "Chargement…").
+	const ready = `(() => document.querySelector("main h1") !== null &&
+		![...document.querySelectorAll("[role=status], [aria-live]")].some(e => e.textContent.includes("Chargement")))()`
+	for _, width := range []int{1280, 360} {
+		if width == 360 {
+			ada.do(t, "a phone", chromedp.EmulateViewport(360, 740, chromedp.EmulateMobile, chromedp.EmulateTouch))
+		} else {
+			ada.do(t, "a desktop", chromedp.EmulateViewport(1280, 900))
+		}
+		for _, p := range pages {
+			name := fmt.Sprintf("p-%s-%dpx", p.name, width)
+			ada.do(t, name, chromedp.Navigate(base+p.path), chromedp.WaitVisible("main h1"))
+			ada.waitTrue(t, name+" drawn", ready)
+			if width == 360 {
+				dims, err := chromedp.Run(ada.ctx, chromedp.Evaluate[[]float64](`[document.querySelector("header.site").getBoundingClientRect().height, document.documentElement.scrollWidth]`))
+				if err != nil || len(dims) != 2 || dims[0] >= 120 || dims[1] > 360 {
+					t.Errorf("%s on a phone: [header height, page width] = %v, want under 120 and at most 360 (%v)", p.path, dims, err)
+				}
+			}
+			// The page not found answers 404, which the browser reports.
+			ada.check(t, axe, name, "404")
+		}
+	}
+}
+
+// waitTrue waits until the JS expression js is true.
+func (b *browserTab) waitTrue(t *testing.T, what, js string) {
+	t.Helper()
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		ok, err := chromedp.Run(b.ctx, chromedp.Evaluate[bool](js))
+		if err == nil && ok {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: never (%v; console: %v)", what, err, b.errors())
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
