@@ -24,9 +24,10 @@ import (
 // booking), so replicas racing on a store whose If-Match is not atomic
 // do no harm.
 //
-// One window remains: a member's own cancel is in the list until the
-// next sync pass rewrites it, so a flush within that pass's interval
-// may tell them their booking was removed.
+// One window remains: roomcal rewrites the list in the background right
+// after it removes a booking itself (reindexSoon), so a flush between a
+// member's own cancel and that write (or its failure, until the next
+// pass) may tell them their booking was removed.
 
 // IndexEntry is one booking still to come in a room's index.
 type IndexEntry struct {
@@ -113,6 +114,24 @@ func (s *Service) writeIndex(ctx context.Context, p place, calToken string) {
 	s.mu.Lock()
 	s.indexed[p.room.ID] = indexed{token: calToken, sum: sum}
 	s.mu.Unlock()
+}
+
+// reindexSoon rewrites room p's index in the background, off the
+// request path, after roomcal itself removed a booking: so that a flush
+// soon after a member's own cancel does not find it in the index and
+// tell them it was removed (the window is then this write, not a sync
+// interval).
+func (s *Service) reindexSoon(p place) {
+	if s.opt.Index == nil {
+		return
+	}
+	ctx, cancel := context.WithTimeout(s.life, 30*time.Second)
+	s.settling.Add(1)
+	go func() {
+		defer s.settling.Done()
+		defer cancel()
+		s.writeIndex(ctx, p, "")
+	}()
 }
 
 // tellDeletedOnLoad tells Options.Removed, for a room whose state is

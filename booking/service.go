@@ -569,6 +569,8 @@ func (s *Service) remove(ctx context.Context, p place, b Booking, read Version) 
 		// The calendar no longer has it; the next sync pass drops it
 		// from the gate too.
 		s.log.WarnContext(ctx, "cancelled booking still in the gate until the next sync", "room", p.room.ID, "booking", id, "err", err)
+	} else {
+		s.reindexSoon(p)
 	}
 	return nil
 }
