@@ -214,11 +214,24 @@ func (s *Service) Decide(ctx context.Context, m Member, id string, accept bool, 
 // recordWritten puts a booking just rewritten in place (same slot) into
 // the gate's copy at once; a failure is left to the next sync pass.
 func (s *Service) recordWritten(ctx context.Context, p place, b Booking, written Version) {
+	busy, err := s.busyOf(p, b)
+	if err != nil {
+		return
+	}
+	put := map[string]ObjectState{b.ID: {ETag: written.ETag(), Busy: busy}}
+	if err := s.g.Apply(ctx, p.room.ID, "", put, nil, nil); err != nil && !errors.Is(err, ErrNoState) {
+		s.log.WarnContext(ctx, "booking rewritten; the gate has it at the next sync", "room", p.room.ID, "booking", b.ID, "err", err)
+	}
+}
+
+// busyOf is what the gate records of booking b: its occurrences (a
+// series' from the calendar's rule), as its write records them.
+func (s *Service) busyOf(p place, b Booking) ([]Busy, error) {
 	occ := []Interval{{Start: b.Start, End: b.End}}
 	if b.Recurrence != "" {
 		o, err := s.seriesOf(p, b)
 		if err != nil {
-			return
+			return nil, err
 		}
 		occ = o
 	}
@@ -226,11 +239,11 @@ func (s *Service) recordWritten(ctx context.Context, p place, b Booking, written
 	for i, o := range occ {
 		busy[i] = Busy{Ref: b.ID, Start: o.Start, End: o.End, Kind: KindBooking, Title: b.Title, Organizer: b.Organizer.ID, Pending: b.Pending,
 			CheckedIn: !b.CheckedIn.IsZero(), Released: !b.Released.IsZero()}
+		if b.IsEvent() {
+			busy[i].Kind = KindEvent
+		}
 	}
-	put := map[string]ObjectState{b.ID: {ETag: written.ETag(), Busy: busy}}
-	if err := s.g.Apply(ctx, p.room.ID, "", put, nil, nil); err != nil && !errors.Is(err, ErrNoState) {
-		s.log.WarnContext(ctx, "booking rewritten; the gate has it at the next sync", "room", p.room.ID, "booking", b.ID, "err", err)
-	}
+	return busy, nil
 }
 
 // sweepLapsed deletes the requests of room p whose time to be answered

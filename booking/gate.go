@@ -267,16 +267,19 @@ type Gate interface {
 	// check and the mark are one atomic step: no claim slips in between.
 	// ErrNoState when the room has no state (load it, ask again).
 	RetireIfClear(ctx context.Context, room string, after time.Time) (RoomFuture, error)
-	// TakeBack forgets object ref, a booking written to the calendar
-	// and then deleted because its commit was refused (Commit): called
-	// once the deletion is done, it closes the window in which a state
-	// read from the calendar before the deletion listed it. With state,
-	// ref's intervals go and ref stays known without any (a tombstone),
-	// so that a fenced Apply from a reading that predates the deletion
-	// skips it; a later Apply of its deletion drops the tombstone.
-	// Without state, a Load whose reading may predate the deletion is
-	// refused (ErrLeaseLost, as after Retire) and reads again.
-	TakeBack(ctx context.Context, room, ref string) error
+	// TakeBack records that object ref, a booking written to the
+	// calendar whose commit was then refused (Commit), was taken back:
+	// deleted (back is the zero ObjectState), or, for a change, written
+	// back as it was (back: its ETag now and its intervals). Called once
+	// the calendar holds the taking back, it closes the window in which
+	// a state read from the calendar before it listed the refused
+	// version. With state, ref is recorded as back says (deleted: known
+	// without any interval, a tombstone), so that a fenced Apply from a
+	// reading that predates the taking back skips ref; a later Apply of
+	// its deletion drops the tombstone. Without state, a Load whose
+	// reading may predate it is refused (ErrLeaseLost, as after Retire)
+	// and reads again.
+	TakeBack(ctx context.Context, room, ref string, back ObjectState) error
 
 	// Busy lists the busy intervals and live holds that overlap
 	// [from, to), sorted by start.

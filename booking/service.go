@@ -409,7 +409,10 @@ func (s *Service) write(ctx context.Context, p place, b Booking, occ []Interval,
 			rerr = s.forget(rctx, p, b.ID)
 		}
 	} else {
-		_, rerr = s.cal.Update(rctx, p.room, p.site.Location, *prev, written)
+		var back Version
+		if back, rerr = s.cal.Update(rctx, p.room, p.site.Location, *prev, written); rerr == nil {
+			rerr = s.forgetChange(rctx, p, *prev, back)
+		}
 	}
 	if rerr != nil {
 		s.log.ErrorContext(ctx, "rollback of an unconfirmed booking failed; the sync loop will report the overlap",
@@ -425,8 +428,22 @@ func (s *Service) write(ctx context.Context, p place, b Booking, occ []Interval,
 // (a room loaded again, a sync pass) kept the booking, blocking its slot
 // and counting against its member's quota, until the next sync pass.
 func (s *Service) forget(ctx context.Context, p place, id string) error {
-	if err := s.g.TakeBack(ctx, p.room.ID, id); err != nil {
+	if err := s.g.TakeBack(ctx, p.room.ID, id, ObjectState{}); err != nil {
 		return fmt.Errorf("take back %s at the gate: %w", id, err)
+	}
+	return nil
+}
+
+// forgetChange is forget for a change taken back: prev, written back
+// as version back, is what the gate records (a state read while the
+// calendar held the refused change listed it in its new slot).
+func (s *Service) forgetChange(ctx context.Context, p place, prev Booking, back Version) error {
+	busy, err := s.busyOf(p, prev)
+	if err != nil {
+		return err
+	}
+	if err := s.g.TakeBack(ctx, p.room.ID, prev.ID, ObjectState{ETag: back.ETag(), Busy: busy}); err != nil {
+		return fmt.Errorf("take back %s at the gate: %w", prev.ID, err)
 	}
 	return nil
 }

@@ -185,8 +185,9 @@ func (s *Service) undo(ctx context.Context, w unknownWrite, landed Version) erro
 		}
 		return s.forget(uctx, w.p, w.b.ID)
 	}
-	if _, err := s.cal.Update(uctx, w.p.room, w.p.site.Location, *w.prev, landed); err != nil {
+	back, err := s.cal.Update(uctx, w.p.room, w.p.site.Location, *w.prev, landed)
+	if err != nil {
 		return fmt.Errorf("write back %s: %w", w.b.ID, err)
 	}
-	return nil
+	return s.forgetChange(uctx, w.p, *w.prev, back)
 }

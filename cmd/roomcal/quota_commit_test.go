@@ -206,3 +206,96 @@ func TestPromiseTakeBackLeavesNoTrace(t *testing.T) {
 		t.Errorf("Ann's next booking, her only one ahead: %d %s, want 201", a.status, a.body)
 	}
 }
+
+// heldUpdates holds the first two updates of a booking (a move, then
+// its writing back) until the test opens each, after telling it.
+type heldUpdates struct {
+	booking.Calendar
+	mu      sync.Mutex
+	n       int
+	entered [2]chan struct{}
+	open    [2]chan struct{}
+}
+
+func (c *heldUpdates) Update(ctx context.Context, room booking.Room, loc *time.Location, b booking.Booking, over booking.Version) (booking.Version, error) {
+	c.mu.Lock()
+	i := c.n
+	c.n++
+	c.mu.Unlock()
+	if i < 2 {
+		close(c.entered[i])
+		<-c.open[i]
+	}
+	return c.Calendar.Update(ctx, room, loc, b, over)
+}
+
+// TestPromiseMoveTakenBackHoldsItsSlot: the window after a refused
+// commit, for a move. Ann moves her 10:00 booking to 14:00; Redis is
+// flushed during the write, so the move's hold is gone, and Bob books
+// 14:00 meanwhile. The move's commit is refused and the booking written
+// back at 10:00; while that write is under way Redis is flushed again
+// and the room loaded from the calendar, which holds the move (14:00).
+// Once Ann is answered (409), the gate has her booking back at 10:00:
+// Dave cannot book 10:00 over it. Before the taking back reached the
+// gate, the reloaded state showed 10:00 free until the next sync pass,
+// and Dave's booking passed: two bookings at 10:00.
+func TestPromiseMoveTakenBackHoldsItsSlot(t *testing.T) {
+	redis := testenv.StartRedis(t)
+	b := newBackend(t, testenv.RadicaleHome(t), redis.URL())
+	held := &heldUpdates{entered: [2]chan struct{}{make(chan struct{}), make(chan struct{})}, open: [2]chan struct{}{make(chan struct{}), make(chan struct{})}}
+	slow := 10 * time.Minute
+	x := newInstance(t, b, instanceOpts{syncInterval: slow, calendar: func(c booking.Calendar) booking.Calendar {
+		held.Calendar = c
+		return held
+	}})
+	y := newInstance(t, b, instanceOpts{syncInterval: slow})
+	ten, eleven := slot(3, 10)
+	two, three := slot(3, 14)
+	first := y.book(t, "ann", "loire", ten, eleven)
+	var bk struct{ ID string }
+	if err := json.Unmarshal(first.body, &bk); first.status != 201 || err != nil {
+		t.Fatalf("ann's booking: %d %s", first.status, first.body)
+	}
+	moved := make(chan answer, 1)
+	go func() {
+		moved <- x.call(t, "PATCH", "/api/v1/bookings/"+bk.ID, "ann", map[string]any{"start": two.Format(time.RFC3339), "end": three.Format(time.RFC3339)})
+	}()
+	wait := func(what string, ch chan struct{}) {
+		select {
+		case <-ch:
+		case a := <-moved:
+			t.Fatalf("the move answered before %s: %d %s", what, a.status, a.body)
+		case <-time.After(30 * time.Second):
+			t.Fatalf("the move never reached %s", what)
+		}
+	}
+	wait("its calendar write", held.entered[0])
+	redis.FlushAll(t)
+	if a := y.book(t, "bob", "loire", two, three); a.status != 201 {
+		t.Fatalf("bob's booking of 14:00 after the flush: %d %s", a.status, a.body)
+	}
+	close(held.open[0])
+	wait("its writing back", held.entered[1])
+	redis.FlushAll(t)
+	s5, e5 := slot(5, 10)
+	if a := y.book(t, "cat", "loire", s5, e5); a.status != 201 { // loads the room: the move is in the calendar
+		t.Fatalf("cat's booking, which loads the room again: %d %s", a.status, a.body)
+	}
+	close(held.open[1])
+	var a answer
+	select {
+	case a = <-moved:
+	case <-time.After(60 * time.Second):
+		t.Fatal("the move never answered")
+	}
+	if a.status != 409 {
+		t.Fatalf("the move whose slot went to bob: %d %s, want 409", a.status, a.body)
+	}
+	if d := y.book(t, "dave", "loire", ten, eleven); d.status != 409 {
+		t.Errorf("dave's booking over ann's, written back at 10:00: %d %s, want 409", d.status, d.body)
+	}
+	on := bookingsOnServer(t, b, "loire", ten, eleven)
+	if len(on) != 1 || on[0].Ref != bk.ID {
+		t.Errorf("Radicale at 10:00: %+v, want ann's booking alone", on)
+	}
+}

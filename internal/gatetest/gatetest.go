@@ -105,6 +105,7 @@ func Run(t *testing.T, newTarget func(t *testing.T) Target) {
 		{"RetireIfClear", testRetireIfClear},
 		{"TakeBack", testTakeBack},
 		{"TakeBackDuringLoad", testTakeBackDuringLoad},
+		{"TakeBackChange", testTakeBackChange},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -315,16 +315,32 @@ func (g *Gate) RetireIfClear(ctx context.Context, room string, after time.Time) 
 }
 
 // TakeBack implements booking.Gate with takeback.lua.
-func (g *Gate) TakeBack(ctx context.Context, room, ref string) error {
-	if room == "" || ref == "" {
-		return errors.New("take back: room and ref are required")
+func (g *Gate) TakeBack(ctx context.Context, room, ref string, back booking.ObjectState) error {
+	if room == "" {
+		return errors.New("take back: room is required")
+	}
+	if err := back.Validate(ref); err != nil {
+		return fmt.Errorf("take back in %s: %w", room, err)
+	}
+	etag := back.ETag
+	if etag == "" {
+		etag, back.Busy = takenBack, nil
+	}
+	args := []any{ref, etag}
+	for _, b := range back.Busy {
+		b.Ref = ref
+		args = append(args, encode(b))
 	}
 	k := g.keys(room)
-	if _, err := g.run(ctx, takeBackScript, append(k.state(), k.lockKey), []any{ref}); err != nil {
+	if _, err := g.run(ctx, takeBackScript, append(k.state(), k.lockKey), args); err != nil {
 		return fmt.Errorf("take back %s in %s: %w", ref, room, err)
 	}
 	return nil
 }
+
+// takenBack is the ETag of a tombstone: a booking deleted again after a
+// refused commit (takeback.lua).
+const takenBack = "!taken-back"
 
 // quotaKeys are the keys of a claim or commit script: the room's, then
 // meta, org, holdm and holdexp of every other room of q's scope (which
