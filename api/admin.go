@@ -103,6 +103,7 @@ type futureBookingJSON struct {
 	End         string `json:"end"`
 	Occurrences int    `json:"occurrences"`
 	Owner       string `json:"owner"`
+	OwnerName   string `json:"owner_name,omitempty"`
 	Pending     bool   `json:"pending,omitempty"`
 }
 
@@ -110,7 +111,7 @@ func futureJSON(list []booking.FutureBooking) []futureBookingJSON {
 	out := []futureBookingJSON{}
 	for _, b := range list {
 		out = append(out, futureBookingJSON{ID: b.ID, Title: b.Title, Kind: string(b.Kind), Start: b.Start.Format(time.RFC3339),
-			End: b.End.Format(time.RFC3339), Occurrences: b.Occurrences, Owner: b.Owner, Pending: b.Pending})
+			End: b.End.Format(time.RFC3339), Occurrences: b.Occurrences, Owner: b.Owner, OwnerName: b.OwnerName, Pending: b.Pending})
 	}
 	return out
 }

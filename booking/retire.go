@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 	"unicode/utf8"
 )
@@ -36,7 +37,10 @@ type FutureBooking struct {
 	Start, End  time.Time
 	Occurrences int
 	Owner       string // member id of its organizer
-	Pending     bool
+	// OwnerName is the organizer's name as the booking records it, for
+	// the admin who decides ("" when not read: see FutureBookings).
+	OwnerName string
+	Pending   bool
 }
 
 // FutureBookingsError: the room cannot be retired as asked, because of
@@ -92,7 +96,39 @@ func (s *Service) FutureBookings(ctx context.Context, room string) ([]FutureBook
 	if err != nil {
 		return nil, err
 	}
-	return s.futureOf(ctx, p, nil)
+	list, err := s.futureOf(ctx, p, nil)
+	if err != nil {
+		return nil, err
+	}
+	s.nameOwners(ctx, p, list)
+	return list, nil
+}
+
+// nameOwners fills each booking's OwnerName from the calendar: the gate's
+// copy keeps only the organizer's id, an opaque subject behind single
+// sign-on, and an admin deciding to cancel bookings must see whose they
+// are. A few reads at a time; one that fails leaves that name empty.
+func (s *Service) nameOwners(ctx context.Context, p place, list []FutureBooking) {
+	sem := make(chan struct{}, 4)
+	var wg sync.WaitGroup
+	for i := range list {
+		if list[i].Kind != KindBooking {
+			continue
+		}
+		wg.Add(1)
+		sem <- struct{}{}
+		go func(f *FutureBooking) {
+			defer wg.Done()
+			defer func() { <-sem }()
+			b, _, err := s.cal.Get(ctx, p.room, p.site.Location, f.ID)
+			if err != nil {
+				s.log.WarnContext(ctx, "owner of a booking ahead unread", "booking", f.ID, "err", err)
+				return
+			}
+			f.OwnerName = b.Organizer.Name
+		}(&list[i])
+	}
+	wg.Wait()
 }
 
 // futureOf lists p's bookings ending after now; only refs, when not nil.

@@ -35,6 +35,7 @@ type futureList struct {
 		Start       string `json:"start"`
 		Occurrences int    `json:"occurrences"`
 		Owner       string `json:"owner"`
+		OwnerName   string `json:"owner_name"`
 	} `json:"bookings"`
 }
 
@@ -58,7 +59,9 @@ func TestAdminRetireFutureBookings(t *testing.T) {
 		return bb.as(t, memberNo(1), "GET", "/api/v1/rooms/"+id, nil, "").status == 200
 	})
 	s3, e3 := slot(3, 10)
-	if got := bb.book(t, "mia", id, s3, e3); got.status != 201 {
+	if got := bb.as(t, person{id: "mia", name: "Mia Morin", groups: "salaries"}, "POST", "/api/v1/bookings", map[string]any{
+		"room": id, "start": s3.Format(time.RFC3339), "end": e3.Format(time.RFC3339), "title": "Réunion de Mia",
+	}, ""); got.status != 201 {
 		t.Fatalf("mia's booking: %d %s", got.status, got.body)
 	}
 	s4, e4 := slot(4, 14)
@@ -72,7 +75,7 @@ func TestAdminRetireFutureBookings(t *testing.T) {
 
 	// What a retirement would cancel.
 	fl := decodeAs[futureList](t, a.as(t, nantesAdmin, "GET", "/api/v1/admin/rooms/"+id+"/future-bookings", nil, ""))
-	if fl.Count != 2 || len(fl.Bookings) != 2 || fl.Bookings[0].Owner != "mia" || fl.Bookings[0].Occurrences != 1 ||
+	if fl.Count != 2 || len(fl.Bookings) != 2 || fl.Bookings[0].Owner != "mia" || fl.Bookings[0].OwnerName != "Mia Morin" || fl.Bookings[0].Occurrences != 1 ||
 		fl.Bookings[1].Owner != "zoe" || fl.Bookings[1].Occurrences != 3 || fl.Bookings[1].Title != "Atelier couture" {
 		t.Fatalf("bookings ahead: %+v, want mia's and zoe's series of 3", fl)
 	}

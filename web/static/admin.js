@@ -64,7 +64,7 @@ function showFuture(f) {
   futureText.textContent = tn("admin_future", list.length, { span });
   for (const b of list) {
     const li = document.createElement("li");
-    const p = { when: when.format(new Date(b.start)), title: b.title, owner: b.owner || "?", n: b.occurrences };
+    const p = { when: when.format(new Date(b.start)), title: b.title, owner: b.owner_name || b.owner || "?", n: b.occurrences };
     if (b.kind === "event") {
       li.textContent = t("admin_future_event", p);
     } else {
