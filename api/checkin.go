@@ -24,6 +24,7 @@ func (s *Server) checkIn(c *gin.Context) {
 
 type noShowJSON struct {
 	Member string `json:"member"`
+	Name   string `json:"name"` // "" when it could not be read
 	Count  int    `json:"count"`
 	Last   string `json:"last"`
 }
@@ -42,7 +43,7 @@ func (s *Server) listNoShows(c *gin.Context) {
 	}
 	out := []noShowJSON{}
 	for _, n := range list {
-		out = append(out, noShowJSON{Member: n.Member, Count: n.Count, Last: n.Last.Format(time.RFC3339)})
+		out = append(out, noShowJSON{Member: n.Member, Name: n.Name, Count: n.Count, Last: n.Last.Format(time.RFC3339)})
 	}
 	c.Header("Cache-Control", "no-store")
 	c.JSON(http.StatusOK, out)

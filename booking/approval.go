@@ -139,20 +139,17 @@ func (s *Service) Requests(ctx context.Context, m Member) ([]PendingRequest, err
 		}
 	}
 	sort.SliceStable(out, func(i, j int) bool { return out[i].Start.Before(out[j].Start) })
-	// Approvers answer people, not ids: the name is on the booking in the
-	// calendar (the gate's copy keeps only the id). A queue is short; a
+	// Approvers answer people, not ids (names.go). A queue is short; a
 	// request that cannot be read now is still listed, by id.
+	refs := make([]namedRef, 0, len(out))
+	for _, r := range out {
+		if p, err := s.placeOfBooking(r.Ref); err == nil {
+			refs = append(refs, namedRef{p, r.Ref})
+		}
+	}
+	names := s.organizerNames(ctx, refs)
 	for i := range out {
-		p, err := s.placeOfBooking(out[i].Ref)
-		if err != nil {
-			continue
-		}
-		b, _, err := s.cal.Get(ctx, p.room, p.site.Location, out[i].Ref)
-		if err != nil {
-			s.log.WarnContext(ctx, "request's organizer unread", "booking", out[i].Ref, "err", err)
-			continue
-		}
-		out[i].OrganizerName = b.Organizer.Name
+		out[i].OrganizerName = names[out[i].Ref]
 	}
 	return out, nil
 }

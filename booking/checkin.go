@@ -139,8 +139,12 @@ func (s *Service) releaseNoShow(ctx context.Context, p place, id string, now tim
 // NoShow is one member's bookings released for want of a check-in.
 type NoShow struct {
 	Member string
-	Count  int
-	Last   time.Time // start of the latest
+	// Name is the member's name as their latest released booking records
+	// it ("" when it could not be read).
+	Name  string
+	Count int
+	Last  time.Time // start of the latest
+	last  namedRef  // the latest, to read the name from
 }
 
 // NoShows counts, for admins, the bookings released for want of a
@@ -175,12 +179,18 @@ func (s *Service) NoShows(ctx context.Context, m Member, days int) ([]NoShow, er
 			}
 			n.Count++
 			if b.Start.After(n.Last) {
-				n.Last = b.Start
+				n.Last, n.last = b.Start, namedRef{p, b.Ref}
 			}
 		}
 	}
+	refs := make([]namedRef, 0, len(by))
+	for _, n := range by {
+		refs = append(refs, n.last)
+	}
+	names := s.organizerNames(ctx, refs)
 	out := make([]NoShow, 0, len(by))
 	for _, n := range by {
+		n.Name = names[n.last.id]
 		out = append(out, *n)
 	}
 	sort.Slice(out, func(i, j int) bool {

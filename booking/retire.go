@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"sort"
 	"strings"
-	"sync"
 	"time"
 	"unicode/utf8"
 )
@@ -104,31 +103,19 @@ func (s *Service) FutureBookings(ctx context.Context, room string) ([]FutureBook
 	return list, nil
 }
 
-// nameOwners fills each booking's OwnerName from the calendar: the gate's
-// copy keeps only the organizer's id, an opaque subject behind single
-// sign-on, and an admin deciding to cancel bookings must see whose they
-// are. A few reads at a time; one that fails leaves that name empty.
+// nameOwners fills each booking's OwnerName: an admin deciding to
+// cancel bookings must see whose they are.
 func (s *Service) nameOwners(ctx context.Context, p place, list []FutureBooking) {
-	sem := make(chan struct{}, 4)
-	var wg sync.WaitGroup
-	for i := range list {
-		if list[i].Kind != KindBooking {
-			continue
+	var refs []namedRef
+	for _, f := range list {
+		if f.Kind == KindBooking {
+			refs = append(refs, namedRef{p, f.ID})
 		}
-		wg.Add(1)
-		sem <- struct{}{}
-		go func(f *FutureBooking) {
-			defer wg.Done()
-			defer func() { <-sem }()
-			b, _, err := s.cal.Get(ctx, p.room, p.site.Location, f.ID)
-			if err != nil {
-				s.log.WarnContext(ctx, "owner of a booking ahead unread", "booking", f.ID, "err", err)
-				return
-			}
-			f.OwnerName = b.Organizer.Name
-		}(&list[i])
 	}
-	wg.Wait()
+	names := s.organizerNames(ctx, refs)
+	for i := range list {
+		list[i].OwnerName = names[list[i].ID]
+	}
 }
 
 // futureOf lists p's bookings ending after now; only refs, when not nil.

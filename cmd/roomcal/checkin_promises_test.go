@@ -116,7 +116,7 @@ func TestPromiseCheckIn(t *testing.T) {
 		t.Errorf("release notices %+v, want one for bob", got)
 	}
 	a = in.callAs(t, "GET", "/api/v1/noshows", "root", "admins", nil)
-	if a.status != 200 || !strings.Contains(string(a.body), `"member":"bob","count":2`) || strings.Contains(string(a.body), `"cat"`) || strings.Contains(string(a.body), `"ann"`) {
+	if a.status != 200 || !strings.Contains(string(a.body), `"member":"bob","name":"Bob","count":2`) || strings.Contains(string(a.body), `"cat"`) || strings.Contains(string(a.body), `"ann"`) {
 		t.Errorf("no-shows: %d %s, want bob twice (today's and last week's), nobody else", a.status, a.body)
 	}
 	// ann's checked-in booking is whole.

@@ -481,7 +481,7 @@ async function loadNoShows() {
   const day = new Intl.DateTimeFormat(locale, { dateStyle: "long" });
   box.replaceChildren(...res.body.map((n) => {
     const li = document.createElement("li");
-    li.textContent = tn("admin_noshows_line", n.count, { who: n.member, last: day.format(new Date(n.last)) });
+    li.textContent = tn("admin_noshows_line", n.count, { who: n.name || n.member, last: day.format(new Date(n.last)) });
     if (n.count > 1) {
       li.className = "repeated";
     }
