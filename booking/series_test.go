@@ -3,6 +3,7 @@ package booking_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"testing"
 	"time"
 
@@ -146,5 +147,108 @@ func TestSeriesPreviewAndSkip(t *testing.T) {
 	}
 	if _, err := f.svc.Preview(ctx, ann, booking.Request{Room: "ag", Start: day(0, 10, 0), End: day(0, 12, 0), Recurrence: "FREQ=WEEKLY;COUNT=1"}); err == nil {
 		t.Error("a preview of a series of one date should be refused as booking it is")
+	}
+}
+
+// A single booking made a series (Change.Recurrence) and a series' date
+// left out (SkipDate), on the embedded engines: the booking's own slot
+// is not checked against the rules again when it becomes the series'
+// first date (here it starts within the room's notice), the preview
+// for it (Request.Repeats) does not count that slot taken by itself, a
+// skipped date is free for others at once and the others stay held;
+// what cannot be done is said.
+func TestRepeatAndSkipDate(t *testing.T) {
+	f := newRoomFixture(t, booking.Rules{MinNotice: 2 * time.Hour})
+	ctx := context.Background()
+	day := func(n, h, m int) time.Time { return time.Date(2026, 11, 26+n, h, m, 0, 0, time.UTC) }
+	b, err := f.svc.Book(ctx, ann, booking.Request{Room: "ag", Start: day(0, 10, 0), End: day(0, 12, 0), Title: "Chorale"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.svc.Book(ctx, bob, booking.Request{Room: "ag", Start: day(14, 10, 30), End: day(14, 11, 0), Title: "Atelier"}); err != nil {
+		t.Fatal(err)
+	}
+	const rule = "FREQ=WEEKLY;COUNT=4"
+	taken := func(repeats string) (out []int) {
+		t.Helper()
+		dates, err := f.svc.Preview(ctx, ann, booking.Request{Room: "ag", Start: day(0, 10, 0), End: day(0, 12, 0), Recurrence: rule, Repeats: repeats})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, d := range dates {
+			if !d.Free() {
+				out = append(out, i)
+			}
+		}
+		return out
+	}
+	if got := fmt.Sprint(taken("")); got != "[0 2]" {
+		t.Errorf("preview of a new series: %s taken, want [0 2]", got)
+	}
+	// The morning of the booking: within the room's two hours' notice,
+	// which a new series starting then would break.
+	now := day(0, 9, 0)
+	f.now.Store(&now)
+	if got := fmt.Sprint(taken(b.ID)); got != "[2]" {
+		t.Errorf("preview of the booking made a series: %s taken, want [2]", got)
+	}
+	r := rule
+	var ce *booking.ConflictError
+	if _, err := f.svc.Move(ctx, ann, b.ID, booking.Change{Recurrence: &r}); !errors.As(err, &ce) {
+		t.Fatalf("the series over Bob's date: %v, want a conflict", err)
+	}
+	if _, err := f.svc.Move(ctx, ann, b.ID, booking.Change{Skip: []time.Time{day(14, 10, 0)}}); !errors.Is(err, booking.ErrInvalid) {
+		t.Errorf("skip without recurrence: %v, want invalid", err)
+	}
+	s, err := f.svc.Move(ctx, ann, b.ID, booking.Change{Recurrence: &r, Skip: []time.Time{day(14, 10, 0)}})
+	if err != nil {
+		t.Fatalf("the booking made a series without Bob's date: %v", err)
+	}
+	if s.Recurrence != rule || len(s.Skipped) != 1 {
+		t.Errorf("the series: %q skipping %v", s.Recurrence, s.Skipped)
+	}
+	if _, err := f.svc.Move(ctx, ann, b.ID, booking.Change{Recurrence: &r}); !errors.Is(err, booking.ErrInvalid) {
+		t.Errorf("a series made a series again: %v, want invalid", err)
+	}
+	if _, err := f.svc.Book(ctx, carla, booking.Request{Room: "ag", Start: day(7, 10, 0), End: day(7, 11, 0), Title: "Carla"}); !errors.As(err, &ce) {
+		t.Fatalf("Carla on the series' second date: %v, want a conflict", err)
+	}
+
+	for _, tt := range []struct {
+		name  string
+		who   booking.Member
+		start time.Time
+		want  error
+	}{
+		{"someone else's series", bob, day(7, 10, 0), booking.ErrForbidden},
+		{"no date of the series", ann, day(7, 11, 0), booking.ErrInvalid},
+		{"a date skipped already", ann, day(14, 10, 0), booking.ErrInvalid},
+	} {
+		if _, err := f.svc.SkipDate(ctx, tt.who, b.ID, tt.start); !errors.Is(err, tt.want) {
+			t.Errorf("%s: %v, want %v", tt.name, err, tt.want)
+		}
+	}
+	if _, err := f.svc.SkipDate(ctx, ann, b.ID, day(7, 10, 0)); err != nil {
+		t.Fatalf("leaving the second date out: %v", err)
+	}
+	if _, err := f.svc.Book(ctx, carla, booking.Request{Room: "ag", Start: day(7, 10, 0), End: day(7, 11, 0), Title: "Carla"}); err != nil {
+		t.Errorf("Carla on the freed date: %v", err)
+	}
+	if _, err := f.svc.Book(ctx, carla, booking.Request{Room: "ag", Start: day(21, 10, 0), End: day(21, 11, 0), Title: "Carla"}); !errors.As(err, &ce) {
+		t.Errorf("Carla on the series' last date: %v, want a conflict", err)
+	}
+	// Once the first date is over it cannot be left out; the last one
+	// left cannot either (the booking is cancelled instead).
+	later := day(0, 13, 0)
+	f.now.Store(&later)
+	if _, err := f.svc.SkipDate(ctx, ann, b.ID, day(0, 10, 0)); !errors.Is(err, booking.ErrInvalid) {
+		t.Errorf("a date that is over: %v, want invalid", err)
+	}
+	single, err := f.svc.Book(ctx, ann, booking.Request{Room: "ag", Start: day(1, 14, 0), End: day(1, 15, 0), Title: "Seule"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.svc.SkipDate(ctx, ann, single.ID, day(1, 14, 0)); !errors.Is(err, booking.ErrInvalid) {
+		t.Errorf("a date of a booking that is no series: %v, want invalid", err)
 	}
 }
