@@ -48,6 +48,11 @@ type Options struct {
 	// them: an error keeps the event, to be tried again next pass (the
 	// notices outbox records one notice per registrant).
 	Deleted func(ctx context.Context, ev Event, regs []Registration) error
+	// Roster keeps the events to come and their registrants in the
+	// calendar store, so that an event deleted straight in the calendar
+	// is told even when the gate lost its copy first (roster.go; nil:
+	// it is not).
+	Roster Roster
 }
 
 // Service runs internal events: creation and changes by organisers,
@@ -71,6 +76,7 @@ type Service struct {
 
 	mu       sync.Mutex
 	flushers map[string]*flusher
+	rostered rosterMemo // the roster last written or read (roster.go)
 
 	writes, stale, rollbacks, unknown atomic.Int64
 	syncs                             booking.Timings // sync passes over the events calendar (sync.go)

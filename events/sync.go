@@ -138,6 +138,11 @@ func (s *Service) loadIndex(ctx context.Context) error {
 		return fmt.Errorf("list events calendar: %w", err)
 	}
 	starts := make(map[string]time.Time, len(ch.Changed))
+	listed := make(map[string]bool, len(ch.Changed))
+	for _, ref := range ch.Changed {
+		listed[ref.ID] = true
+	}
+	s.tellDeletedOnLoad(ctx, listed)
 	for _, ref := range ch.Changed {
 		rec, err := s.cal.Read(ctx, ref.ID)
 		if errors.Is(err, booking.ErrNotFound) {
@@ -236,7 +241,11 @@ func (s *Service) Sync(ctx context.Context) error {
 	if !complete {
 		return nil // the same changes are listed again next pass
 	}
-	return s.g.SetIndexToken(ctx, ch.Token)
+	if err := s.g.SetIndexToken(ctx, ch.Token); err != nil {
+		return err
+	}
+	s.writeRoster(ctx, ch.Token)
+	return nil
 }
 
 // syncEvent reconciles one changed event. It reports false when the

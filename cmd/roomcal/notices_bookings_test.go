@@ -693,3 +693,61 @@ func TestNoticeDeletedInCalendarAcrossFlush(t *testing.T) {
 		t.Errorf("stats %+v, want 1 sent", st)
 	}
 }
+
+// TestNoticeEventDeletedAcrossFlush: an event deleted straight on
+// Radicale, then Redis flushed before any sync pass saw it, and the
+// replica restarted: the roster of events to come (kept in the calendar
+// store by the sync loop) still lists it with its registrants, so the
+// rebuild tells each one, exactly once, with a METHOD:CANCEL (the one on
+// the waiting list TENTATIVE); the organiser gets nothing.
+func TestNoticeEventDeletedAcrossFlush(t *testing.T) {
+	sink, dir := testenv.SMTPSink(t)
+	b, r := noticeBackend(t)
+	ctx := context.Background()
+	a := newInstance(t, b, instanceOpts{syncInterval: time.Hour, notices: fastNotices(sink)})
+	id, ps := fullEvent(t, a)
+	roster := caldav.NewEventRoster(b.store, tokensCalendar)
+	listed := func() bool {
+		es, _, err := roster.ReadRoster(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, e := range es {
+			if e.ID == id {
+				return len(e.Regs) == 4
+			}
+		}
+		return false
+	}
+	// The sync loop's next passes write the roster.
+	for deadline := time.Now().Add(10 * time.Second); !listed(); time.Sleep(100 * time.Millisecond) {
+		if err := a.ev.Sync(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the roster never listed the event with its four registrants")
+		}
+	}
+	obj, err := b.store.Get(ctx, eventsCalendar, caldav.ObjectName(id))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := b.store.Delete(ctx, eventsCalendar, obj.Name, obj.ETag); err != nil {
+		t.Fatal(err)
+	}
+	r.FlushAll(t)
+	a.stopNotices()
+	c := newInstance(t, b, instanceOpts{syncInterval: 300 * time.Millisecond, notices: fastNotices(sink)})
+	for i, p := range ps {
+		partstat := map[bool]string{true: "TENTATIVE", false: "ACCEPTED"}[i == 3]
+		subject, _, inv, ok := oneNotice(t, dir, p)
+		if ok && (!strings.HasPrefix(subject, "Événement annulé : Assemblée générale, ") || inv.Method != "CANCEL" ||
+			inv.UID != id || inv.Status != "CANCELLED" || inv.PartStat != partstat || !strings.EqualFold(inv.Attendee, "mailto:"+p.email)) {
+			t.Errorf("%s: %q %+v", p.id, subject, inv)
+		}
+	}
+	quiet(t, dir, organiser.email, 0, 0)
+	if st := c.notices.Stats(); st.Sent != 4 {
+		t.Errorf("stats %+v, want 4 sent", st)
+	}
+}

@@ -173,8 +173,10 @@ func newInstance(t *testing.T, b *backend, o instanceOpts) *instance {
 	outbox := caldav.NewNoticeOutbox(store, tokensCalendar)
 	notifier := o.notifier
 	var index booking.BookingIndex
+	var roster events.Roster
 	if o.notices != nil {
 		index = caldav.NewBookingIndex(store, tokensCalendar)
+		roster = caldav.NewEventRoster(store, tokensCalendar)
 		if notifier == nil {
 			notifier = bookingNotifier{hints: hints, outbox: outbox}
 		}
@@ -191,7 +193,7 @@ func newInstance(t *testing.T, b *backend, o instanceOpts) *instance {
 	evs, err := events.NewService(events.Options{
 		Calendar: caldav.NewEventCalendar(store, eventsCalendar, eventZone(cat), log),
 		Gate:     redisgate.NewEventGate(rc, gopts...), Rooms: svc, Logger: log, SyncInterval: o.syncInterval,
-		Zone: eventZone(cat), Changed: hints.hint, Deleted: hints.deletedEvent(outbox), WriteTimeout: o.eventWrites,
+		Zone: eventZone(cat), Changed: hints.hint, Deleted: hints.deletedEvent(outbox), WriteTimeout: o.eventWrites, Roster: roster,
 	})
 	if err != nil {
 		t.Fatal(err)

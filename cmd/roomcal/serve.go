@@ -86,12 +86,15 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 	cals := caldav.NewRoomCalendars(d.store, log)
 	hints := &noticeHints{}
 	outbox := caldav.NewNoticeOutbox(d.store, tokensCalendar)
-	// With mail, each room's bookings to come are indexed in the tokens
-	// calendar, so that a deletion straight in the calendar is told even
-	// after a Redis flush.
+	// With mail, each room's bookings to come and the events to come
+	// with their registrants are kept in the tokens calendar, so that a
+	// deletion straight in the calendar is told even after a Redis
+	// flush.
 	var index booking.BookingIndex
+	var roster events.Roster
 	if cfg.SMTP.Enabled() {
 		index = caldav.NewBookingIndex(d.store, tokensCalendar)
+		roster = caldav.NewEventRoster(d.store, tokensCalendar)
 	}
 	svc, err := booking.NewService(booking.Options{
 		Catalog: cat, Calendar: cals, Gate: d.gate, Recurrence: cals, Importer: caldav.NewRoomImports(d.store),
@@ -107,7 +110,7 @@ func serve(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
 	evs, err := events.NewService(events.Options{
 		Calendar: caldav.NewEventCalendar(d.store, cfg.EventsCalendar, eventZone(cat), log),
 		Gate:     d.events, Rooms: svc, Logger: log, SyncInterval: cfg.SyncInterval, Zone: eventZone(cat),
-		Changed: hints.hint, Deleted: hints.deletedEvent(outbox),
+		Changed: hints.hint, Deleted: hints.deletedEvent(outbox), Roster: roster,
 	})
 	if err != nil {
 		return err
