@@ -720,7 +720,7 @@ func TestNoticeEventDeletedAcrossFlush(t *testing.T) {
 		return false
 	}
 	// The sync loop's next passes write the roster.
-	for deadline := time.Now().Add(10 * time.Second); !listed(); time.Sleep(100 * time.Millisecond) {
+	for deadline := time.Now().Add(30 * time.Second); !listed(); time.Sleep(200 * time.Millisecond) {
 		if err := a.ev.Sync(ctx); err != nil {
 			t.Fatal(err)
 		}
