@@ -4,10 +4,13 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"net/url"
 	"testing"
 	"time"
 
 	"github.com/chromedp/chromedp"
+
+	"github.com/roomcal/roomcal/internal/oidctest"
 )
 
 // Every page, as an admin sees it (so the admin and conflicts pages
@@ -102,5 +105,41 @@ func (b *browserTab) waitTrue(t *testing.T, what, js string) {
 			t.Fatalf("%s: never (%v; console: %v)", what, err, b.errors())
 		}
 		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// The sign-in page of a roomcal that signs in through an OpenID Connect
+// provider (the one page TestBrowserPagesBothWidths cannot reach: it is
+// shown to a visitor without a session), at 1280 px and at 360 px, in
+// French and in English: axe-core, a screenshot each, and its link leads
+// to the provider's sign-in.
+func TestBrowserSignInBothWidths(t *testing.T) {
+	chromium, axe := browserNeeds(t)
+	idp := oidctest.New(t, oidctest.Options{Users: []oidctest.User{{ID: "u-amina", Username: "amina", Name: "Amina Diallo"}}})
+	base, _ := serveOIDC(t, idp.Issuer, idp.ClientID, idp.ClientSecret, func(base string) { idp.Register(base+"/auth/callback", base+"/") })
+	tab := openBrowser(t, chromium, 90*time.Second)
+	for _, p := range []struct {
+		name, path, words string
+		phone             bool
+	}{
+		{"p-connexion-oidc-1280px", "/mes-reservations", "Se connecter", false},
+		{"p-connexion-oidc-360px", "/mes-reservations", "Se connecter", true},
+		{"p-signin-oidc-en-360px", "/mes-reservations?lang=en", "Sign in", true},
+	} {
+		if p.phone {
+			tab.do(t, "a phone", chromedp.EmulateViewport(360, 740, chromedp.EmulateMobile, chromedp.EmulateTouch))
+		}
+		tab.do(t, p.name, chromedp.Navigate(base+p.path), chromedp.WaitVisible("main h1"))
+		tab.waitText(t, "main", p.words)
+		href, err := chromedp.Run(tab.ctx, chromedp.Evaluate[string](`document.querySelector("main a.button").getAttribute("href")`))
+		if err != nil || href != "/auth/login?next="+url.QueryEscape(p.path) {
+			t.Errorf("%s: the sign-in link is %q (%v)", p.name, href, err)
+		}
+		if p.phone {
+			if h, err := chromedp.Run(tab.ctx, chromedp.Evaluate[float64](`document.querySelector("header.site").getBoundingClientRect().height`)); err != nil || h >= 120 {
+				t.Errorf("%s: the header is %.0f px high (%v)", p.name, h, err)
+			}
+		}
+		tab.check(t, axe, p.name, "401")
 	}
 }
