@@ -75,7 +75,7 @@ func (l *Limiter) Allow(ctx context.Context, key string, n int, per time.Duratio
 	if key == "" || n <= 0 || per <= 0 {
 		return false, 0, errors.New("rate limit: need a key, a positive count and a positive period")
 	}
-	perMs := int64((per + time.Millisecond - 1) / time.Millisecond)
+	perMs := windowMillis(per)
 	res, err := l.gate.run(ctx, rateLimitScript, []string{l.counterKey(key, perMs)}, []any{n, perMs})
 	if err != nil {
 		return false, 0, fmt.Errorf("rate limit %s: %w", key, err)
@@ -93,4 +93,10 @@ func (l *Limiter) Allow(ctx context.Context, key string, n int, per time.Duratio
 		return true, 0, nil
 	}
 	return false, min(time.Duration(ttl)*time.Millisecond, per), nil
+}
+
+// windowMillis is a rate window in whole milliseconds, rounded up: Redis
+// expires keys to the millisecond, and a window of 0 would never expire.
+func windowMillis(per time.Duration) int64 {
+	return int64((per + time.Millisecond - 1) / time.Millisecond)
 }

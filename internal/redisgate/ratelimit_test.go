@@ -62,13 +62,9 @@ func TestLimiterKeys(t *testing.T) {
 	if ttl := c.PTTL(ctx, want).Val(); ttl <= 0 || ttl > time.Minute {
 		t.Errorf("TTL %v, want in (0, 1m]", ttl)
 	}
-	// Sub-millisecond periods are rounded up.
-	if _, _, err := l.Allow(ctx, member, 5, 1500*time.Microsecond); err != nil {
-		t.Fatal(err)
-	}
-	if n := c.Exists(ctx, prefix+"{rl:ré%7Bmi%7D%25:"+member[len("ré{mi}%:"):]+"}:2").Val(); n != 1 {
-		t.Errorf("no counter for a 1.5ms window under :2")
-	}
+	// (Sub-millisecond windows are rounded up: TestWindowMillis. A
+	// counter of a 2 ms window cannot be seen here reliably: it is gone
+	// before the next command under load.)
 
 	// A counter without expiry gets one.
 	bare := "bare" + testenv.RandomID()
