@@ -160,6 +160,9 @@ missing=()
 command -v "$("$GO" env CC)" >/dev/null || missing+=(gcc libc6-dev)
 # The browser tests: headless Chromium, and npm for the front-end assets.
 [[ -x $CHROMIUM_BIN ]] || missing+=(chromium)
+# Chromium in French (the browser tests run it so: date and time fields
+# as a French member's browser draws them).
+[[ -e /usr/lib/chromium/locales/fr.pak ]] || missing+=(chromium-l10n)
 command -v npm >/dev/null || missing+=(npm)
 command -v make >/dev/null || missing+=(make)
 

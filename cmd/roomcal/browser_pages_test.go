@@ -86,6 +86,17 @@ func TestBrowserPagesBothWidths(t *testing.T) {
 					t.Errorf("%s on a phone: [header height, page width] = %v, want under 120 and at most 360 (%v)", p.path, dims, err)
 				}
 			}
+			if p.name == "planning" {
+				// The booking form's fields in French, as the
+				// screenshots show them (Chromium runs in French).
+				ada.do(t, "a start time", chromedp.SetValue("#bf-start", "14:05"), chromedp.SetValue("#bf-date", date))
+				if shown := ada.shownValue(t, "#bf-start"); shown != "14:05" {
+					t.Errorf("%s: the start 14:05 is drawn %q", name, shown)
+				}
+				if shown, want := ada.shownValue(t, "#bf-date"), day.Format("02/01/2006"); shown != want {
+					t.Errorf("%s: the day %s is drawn %q, want %s", name, date, shown, want)
+				}
+			}
 			// The page not found answers 404, which the browser reports.
 			ada.check(t, axe, name, "404")
 		}

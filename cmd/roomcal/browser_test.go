@@ -60,6 +60,11 @@ func browserNeeds(t *testing.T) (string, string) {
 	if err != nil {
 		missing("axe-core is not installed (run `make assets`): %v", err)
 	}
+	if chromium == "/usr/bin/chromium" {
+		if _, err := os.Stat("/usr/lib/chromium/locales/fr.pak"); err != nil {
+			missing("Chromium has no French (its date and time fields would read 12/08/2026, 02:05 PM on French pages): apt-get install chromium-l10n")
+		}
+	}
 	if _, err := os.Stat("../../web/static/vendor/event-calendar.min.js"); err != nil {
 		missing("the calendar files are not built (run `make assets`): %v", err)
 	}
@@ -706,12 +711,13 @@ func openBrowser(t *testing.T, chromium string, limit time.Duration) *browserTab
 		chromedp.Flag("disable-component-update", true),
 		chromedp.Flag("lang", "fr-FR"),
 		chromedp.Flag("accept-lang", "fr-FR,fr"),
-		// Date and time fields are drawn in the page's language (its
-		// lang attribute), as a member's browser set to French draws
-		// them: without it, headless Chromium (whose only UI locale here
-		// is en-US; --lang and LANG are not heeded on Linux without the
-		// locale's files) shows 12/08/2026 and 02:05 PM on French pages.
-		chromedp.Flag("enable-blink-features", "LangAttributeAwareFormControlUI"),
+		// Chromium in French, as a member's browser: on Linux its
+		// language comes from LANGUAGE (--lang is not heeded), given
+		// its French files (chromium-l10n, which scripts/test.sh
+		// installs). Date and time fields then read 08/12/2026 and
+		// 14:05, not 12/08/2026 and 02:05 PM, in the screenshots; the
+		// English pages' (en-GB) read the same.
+		chromedp.Env("LANGUAGE=fr"),
 		chromedp.WindowSize(1280, 900),
 	)
 	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
