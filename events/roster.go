@@ -28,13 +28,16 @@ import (
 
 // RosterEntry is one event to come with its registrants.
 type RosterEntry struct {
-	ID       string     `json:"id"`
-	Title    string     `json:"title,omitempty"`
-	Start    time.Time  `json:"start"`
-	End      time.Time  `json:"end"`
-	Room     string     `json:"room,omitempty"`
-	Location string     `json:"location,omitempty"`
-	Regs     []Rostered `json:"regs"`
+	ID       string    `json:"id"`
+	Title    string    `json:"title,omitempty"`
+	Start    time.Time `json:"start"`
+	End      time.Time `json:"end"`
+	Room     string    `json:"room,omitempty"`
+	Location string    `json:"location,omitempty"`
+	// RoomBooking is the event's room booking, freed when the event is
+	// found deleted.
+	RoomBooking string     `json:"room_booking,omitempty"`
+	Regs        []Rostered `json:"regs"`
 }
 
 // Rostered is one registrant of a RosterEntry.
@@ -89,10 +92,11 @@ func (s *Service) roster(ctx context.Context) ([]RosterEntry, error) {
 		default:
 			return nil, err
 		}
-		if ev.Settings.Cancelled || !ev.End.After(now) || len(regs) == 0 {
+		if ev.Settings.Cancelled || !ev.End.After(now) || len(regs) == 0 && ev.RoomBooking == "" {
 			continue
 		}
-		e := RosterEntry{ID: ev.ID, Title: ev.Title, Start: ev.Start.UTC(), End: ev.End.UTC(), Room: ev.Room, Location: ev.Location}
+		e := RosterEntry{ID: ev.ID, Title: ev.Title, Start: ev.Start.UTC(), End: ev.End.UTC(), Room: ev.Room, Location: ev.Location,
+			RoomBooking: ev.RoomBooking}
 		for _, r := range regs {
 			e.Regs = append(e.Regs, Rostered{Member: r.Member, Name: r.Name, Email: r.Email, Waiting: r.Status != Confirmed})
 		}
@@ -142,9 +146,10 @@ type rosterMemo struct{ token, sum string }
 
 // tellDeletedOnLoad tells Deleted, when the gate's index is rebuilt from
 // the calendar (listed: the ids it has), of each event of the roster
-// still to come that the calendar no longer lists. A failure is logged.
+// still to come that the calendar no longer lists, and frees its room
+// (as forget does for a deletion the gate saw). A failure is logged.
 func (s *Service) tellDeletedOnLoad(ctx context.Context, listed map[string]bool) {
-	if s.opt.Roster == nil || s.opt.Deleted == nil {
+	if s.opt.Roster == nil {
 		return
 	}
 	es, _, err := s.opt.Roster.ReadRoster(ctx)
@@ -166,8 +171,20 @@ func (s *Service) tellDeletedOnLoad(ctx context.Context, listed map[string]bool)
 			}
 			regs = append(regs, Registration{Member: r.Member, Name: r.Name, Email: r.Email, Status: st})
 		}
-		if err := s.opt.Deleted(ctx, ev, regs); err != nil {
-			s.log.WarnContext(ctx, "an event deleted in the calendar is not told", "event", e.ID, "err", err)
+		if s.opt.Deleted != nil && len(regs) > 0 {
+			if err := s.opt.Deleted(ctx, ev, regs); err != nil {
+				s.log.WarnContext(ctx, "an event deleted in the calendar is not told", "event", e.ID, "err", err)
+			}
+		}
+		if e.RoomBooking != "" && s.rooms != nil {
+			rctx, cancel := context.WithTimeout(ctx, s.opt.WriteTimeout)
+			err := s.rooms.ReleaseForEvent(rctx, e.RoomBooking)
+			cancel()
+			if err != nil && !errors.Is(err, booking.ErrNotFound) {
+				s.log.WarnContext(ctx, "the room of an event deleted in the calendar is not freed", "event", e.ID, "booking", e.RoomBooking, "err", err)
+			} else if err == nil {
+				s.log.InfoContext(ctx, "event deleted outside roomcal: room freed", "event", e.ID, "booking", e.RoomBooking)
+			}
 		}
 	}
 }

@@ -311,7 +311,7 @@ func (s *Service) syncDeleted(ctx context.Context, id string) (bool, error) {
 // only ever marks its events cancelled), so its room booking would hold
 // the room for nobody: it is released first, and if that fails the event
 // is kept, to be tried again on the next pass. (After a Redis flush the
-// gate no longer knows the event's room booking, which then stays.)
+// gate no longer knows the event: the roster does, roster.go.)
 func (s *Service) forget(ctx context.Context, id string) error {
 	st, err := s.g.State(ctx, id)
 	if err == nil && s.opt.Deleted != nil && !st.Event.Settings.Cancelled && st.Event.End.After(s.now()) && len(st.Registrations) > 0 {

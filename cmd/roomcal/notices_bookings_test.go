@@ -699,25 +699,33 @@ func TestNoticeDeletedInCalendarAcrossFlush(t *testing.T) {
 // replica restarted: the roster of events to come (kept in the calendar
 // store by the sync loop) still lists it with its registrants, so the
 // rebuild tells each one, exactly once, with a METHOD:CANCEL (the one on
-// the waiting list TENTATIVE); the organiser gets nothing.
+// the waiting list TENTATIVE); the organiser gets nothing; the room of
+// another deleted event is freed.
 func TestNoticeEventDeletedAcrossFlush(t *testing.T) {
 	sink, dir := testenv.SMTPSink(t)
 	b, r := noticeBackend(t)
 	ctx := context.Background()
 	a := newInstance(t, b, instanceOpts{syncInterval: time.Hour, notices: fastNotices(sink)})
 	id, ps := fullEvent(t, a)
+	// Another, in a room, nobody registered: its room is freed.
+	rs, re := slot(26, 10)
+	inRoom := a.createEvent(t, map[string]any{"room": "erdre", "title": "Atelier", "start": rs.Format(time.RFC3339), "end": re.Format(time.RFC3339)})
+	if n := len(bookingsOnServer(t, b, "erdre", rs, re)); n != 1 {
+		t.Fatalf("%d room bookings for the event in erdre, want 1", n)
+	}
 	roster := caldav.NewEventRoster(b.store, tokensCalendar)
 	listed := func() bool {
 		es, _, err := roster.ReadRoster(ctx)
 		if err != nil {
 			t.Fatal(err)
 		}
+		n := 0
 		for _, e := range es {
-			if e.ID == id {
-				return len(e.Regs) == 4
+			if e.ID == id && len(e.Regs) == 4 || e.ID == inRoom && e.RoomBooking != "" {
+				n++
 			}
 		}
-		return false
+		return n == 2
 	}
 	// The sync loop's next passes write the roster.
 	for deadline := time.Now().Add(30 * time.Second); !listed(); time.Sleep(200 * time.Millisecond) {
@@ -729,6 +737,13 @@ func TestNoticeEventDeletedAcrossFlush(t *testing.T) {
 		}
 	}
 	obj, err := b.store.Get(ctx, eventsCalendar, caldav.ObjectName(id))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := b.store.Delete(ctx, eventsCalendar, obj.Name, obj.ETag); err != nil {
+		t.Fatal(err)
+	}
+	obj, err = b.store.Get(ctx, eventsCalendar, caldav.ObjectName(inRoom))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -749,5 +764,8 @@ func TestNoticeEventDeletedAcrossFlush(t *testing.T) {
 	quiet(t, dir, organiser.email, 0, 0)
 	if st := c.notices.Stats(); st.Sent != 4 {
 		t.Errorf("stats %+v, want 4 sent", st)
+	}
+	if n := len(bookingsOnServer(t, b, "erdre", rs, re)); n != 0 {
+		t.Errorf("%d room bookings left in erdre for the deleted event, want none", n)
 	}
 }
