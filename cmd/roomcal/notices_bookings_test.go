@@ -525,6 +525,12 @@ func TestNoticeDailyCapAllKinds(t *testing.T) {
 	if n := strings.Count(string(digests[0].Raw), "application/ics"); n != 2 {
 		t.Errorf("digest has %d invitations attached, want 2", n)
 	}
+	// A digest mixes kinds: its List-Unsubscribe is the member's notice
+	// settings, a page to choose on (no one-click POST).
+	if h := digests[0].Header; !strings.HasSuffix(h.Get("List-Unsubscribe"), "/mes-reservations#notices>") || h.Get("List-Unsubscribe-Post") != "" ||
+		!strings.Contains(text, "Choisir les avis que je reçois") {
+		t.Errorf("digest's unsubscribe: List-Unsubscribe %q, Post %q", h.Get("List-Unsubscribe"), h.Get("List-Unsubscribe-Post"))
+	}
 
 	// Redis loses everything; two more notices of other kinds the same
 	// day go to a second digest.

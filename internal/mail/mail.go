@@ -128,9 +128,14 @@ func (s *Sender) build(m notices.Message) (*gomail.Msg, error) {
 		msg.SetGenHeader(gomail.HeaderContentLang, m.Lang)
 	}
 	msg.SetGenHeader(gomail.Header("Auto-Submitted"), "auto-generated")
-	if m.Unsubscribe != "" {
+	switch {
+	case m.Unsubscribe != "":
 		msg.SetGenHeaderPreformatted(gomail.HeaderListUnsubscribe, "<"+m.Unsubscribe+">")
 		msg.SetGenHeader(gomail.HeaderListUnsubscribePost, "List-Unsubscribe=One-Click")
+	case m.Settings != "":
+		// A page to choose on, not a one-click link (RFC 8058 is for
+		// links that unsubscribe by themselves).
+		msg.SetGenHeaderPreformatted(gomail.HeaderListUnsubscribe, "<"+m.Settings+">")
 	}
 	msg.SetBodyString(gomail.TypeTextPlain, m.Text)
 	if m.HTML != "" {

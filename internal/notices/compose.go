@@ -81,10 +81,10 @@ var kindTexts = map[string]map[string]texts{
 
 var labels = map[string]map[string]string{
 	"fr": {"hello": "Bonjour %s,", "what": "Quoi", "when": "Quand", "where": "Où", "link": "Voir la page", "sign": "— roomcal, les salles et événements de la coopérative",
-		"off": "Ne plus recevoir ce type d'avis", "note": "Motif", "note_conflict": "L'autre réservation", "status_c": "Votre place : confirmée", "status_w": "Votre place : liste d'attente",
+		"off": "Ne plus recevoir ce type d'avis", "settings": "Choisir les avis que je reçois", "note": "Motif", "note_conflict": "L'autre réservation", "status_c": "Votre place : confirmée", "status_w": "Votre place : liste d'attente",
 		"digest": "Vos avis du jour (%d)", "digest_lead": "Voici les changements de la journée, réunis en un message. Les invitations sont jointes."},
 	"en": {"hello": "Hello %s,", "what": "What", "when": "When", "where": "Where", "link": "See the page", "sign": "— roomcal, the cooperative's rooms and events",
-		"off": "Stop this kind of notice", "note": "Reason", "note_conflict": "The other booking", "status_c": "Your seat: confirmed", "status_w": "Your seat: waiting list",
+		"off": "Stop this kind of notice", "settings": "Choose which notices I get", "note": "Reason", "note_conflict": "The other booking", "status_c": "Your seat: confirmed", "status_w": "Your seat: waiting list",
 		"digest": "Your notices of the day (%d)", "digest_lead": "Here are the day's changes, gathered in one message. The invitations are attached."},
 }
 
@@ -231,7 +231,7 @@ func (b Body) HTML() string {
 }
 
 // digest writes the daily digest of several notices.
-func digest(items []Body, lng, name, off string) (subject, text, html string) {
+func digest(items []Body, lng, name, settings string) (subject, text, html string) {
 	lng = lang(lng)
 	l := labels[lng]
 	subject = fmt.Sprintf(l["digest"], len(items))
@@ -265,9 +265,9 @@ func digest(items []Body, lng, name, off string) (subject, text, html string) {
 	}
 	tw.WriteString("\n" + l["sign"] + "\n")
 	hw.WriteString("</ul><p style=\"color: #555\">" + template.HTMLEscapeString(l["sign"]) + "</p>")
-	if off != "" {
-		fmt.Fprintf(&tw, "%s : %s\n", l["off"], off)
-		hw.WriteString(`<p style="font-size: 13px"><a href="` + template.HTMLEscapeString(off) + `">` + template.HTMLEscapeString(l["off"]) + "</a></p>")
+	if settings != "" {
+		fmt.Fprintf(&tw, "%s : %s\n", l["settings"], settings)
+		hw.WriteString(`<p style="font-size: 13px"><a href="` + template.HTMLEscapeString(settings) + `">` + template.HTMLEscapeString(l["settings"]) + "</a></p>")
 	}
 	hw.WriteString("</body></html>")
 	return subject, tw.String(), hw.String()

@@ -90,12 +90,16 @@ func (w *Worker) digest(ctx context.Context, member string, items map[string]def
 	for _, d := range in {
 		marks = append(marks, d.msg.MessageID)
 	}
-	subject, text, html := digest(bodies, first.body.Lang, first.body.Name, "")
+	// A digest mixes kinds: its "stop" link is the member's notice
+	// settings, where each kind is turned off.
+	settings := w.link("/mes-reservations#notices")
+	subject, text, html := digest(bodies, first.body.Lang, first.body.Name, settings)
 	sctx, cancel := context.WithTimeout(ctx, time.Minute)
 	defer cancel()
 	err = w.opt.Mailer.Send(sctx, Message{
 		To: first.msg.To, Subject: subject, Text: text, HTML: html, Attachments: atts,
 		MessageID: w.messageID("digest", day, member, fmt.Sprint(marks)), Date: w.opt.Now(), Lang: lang(first.body.Lang),
+		Settings: settings,
 	})
 	if err != nil {
 		w.release(ctx, claim)

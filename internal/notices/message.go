@@ -22,9 +22,13 @@ type Message struct {
 	MessageID   string // without angle brackets
 	Date        time.Time
 	// Unsubscribe is the link that turns this kind of notice off (the
-	// List-Unsubscribe header), "" for none.
+	// List-Unsubscribe header, with one-click POST), "" for none.
 	Unsubscribe string
-	Lang        string // Content-Language
+	// Settings, for a message with no one kind to turn off (the daily
+	// digest), is the page where the member chooses their notices: the
+	// List-Unsubscribe header without one-click. Ignored with Unsubscribe.
+	Settings string
+	Lang     string // Content-Language
 }
 
 // Attachment is a named file of a Message.
