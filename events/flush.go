@@ -238,6 +238,11 @@ func (s *Service) runFlusher(f *flusher) {
 		if perr == nil && err != nil {
 			perr = err
 		}
+		if perr != nil && ctx.Err() != nil {
+			// Closed while asking: the waiters hear that the service is
+			// closing (unavailable), not a bare context.Canceled.
+			perr = errClosing
+		}
 		f.publish(p, gateErr(perr))
 
 		s.mu.Lock()
@@ -361,6 +366,9 @@ func (s *Service) flush(ctx context.Context, id string, lease booking.Lease, rec
 		rec = &out
 		if f != nil {
 			p, perr := s.g.Progress(ctx, id)
+			if perr != nil && ctx.Err() != nil {
+				perr = errClosing // f's context is the service's life
+			}
 			f.publish(p, gateErr(perr))
 		}
 	}
