@@ -252,7 +252,14 @@ func (s *Service) Sync(ctx context.Context) error {
 // event was locked by a writer (it is looked at again next pass).
 func (s *Service) syncEvent(ctx context.Context, ref Ref) (bool, error) {
 	if st, err := s.g.State(ctx, ref.ID); err == nil && st.ETag == ref.ETag && st.Durable >= st.Ver {
-		return true, nil // our own write
+		// Our own write. Its index entry is put again (idempotent): an
+		// index rebuilt meanwhile from a listing made before the write
+		// (loadIndex racing a create) lacks it, and the event would be
+		// missing from the lists and the roster until it changed again.
+		if err := s.g.IndexPut(ctx, ref.ID, st.Event.Start); err != nil {
+			return false, err
+		}
+		return true, nil
 	}
 	lease, ok, err := s.g.Lock(ctx, ref.ID, s.lockTTL())
 	if err != nil || !ok {
