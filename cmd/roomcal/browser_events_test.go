@@ -11,6 +11,7 @@ import (
 
 	"github.com/chromedp/chromedp"
 
+	"github.com/roomcal/roomcal/caldav"
 	"github.com/roomcal/roomcal/internal/config"
 	"github.com/roomcal/roomcal/internal/testenv"
 )
@@ -249,6 +250,29 @@ func (b *browserTab) clickInEvent(t *testing.T, title, sel string) {
 func startServe(t *testing.T) string {
 	t.Helper()
 	return startServeWith(t, nil)
+}
+
+// onRadicale is the environment of a roomcal on a private Radicale (dev
+// sign-in forced: a trial, as a test is), with more settings, once `rooms
+// sync` has made the rooms' calendars there; and a client of that
+// Radicale, to put or read objects behind roomcal's back.
+func onRadicale(t *testing.T, more map[string]string) (map[string]string, caldav.Store) {
+	t.Helper()
+	home := testenv.RadicaleHome(t)
+	vars := map[string]string{"ROOMCAL_CALDAV_URL": home.URL, "ROOMCAL_CALDAV_USER": home.User, "ROOMCAL_CALDAV_PASSWORD": home.Password,
+		"ROOMCAL_AUTH_DEV_FORCE": "true"}
+	for k, v := range more {
+		vars[k] = v
+	}
+	var out, errs syncBuffer
+	if code := run(context.Background(), []string{"rooms", "sync"}, config.MapEnv(vars), &out, &errs); code != 0 {
+		t.Fatalf("rooms sync: %d\n%s%s", code, out.String(), errs.String())
+	}
+	store, err := caldav.NewClient(home.URL, caldav.ClientOptions{Username: home.User, Password: home.Password})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return vars, store
 }
 
 // startServeWith is startServe with more settings in the environment.

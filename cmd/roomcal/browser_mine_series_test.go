@@ -1,17 +1,12 @@
 package main
 
 import (
-	"context"
 	"fmt"
 	"net/http"
 	"testing"
 	"time"
 
 	"github.com/chromedp/chromedp"
-
-	"github.com/roomcal/roomcal/caldav"
-	"github.com/roomcal/roomcal/internal/config"
-	"github.com/roomcal/roomcal/internal/testenv"
 )
 
 // "Mes réservations" and a series, in a real browser over Radicale: a
@@ -27,18 +22,8 @@ import (
 // finds nothing at each step.
 func TestBrowserMineSeries(t *testing.T) {
 	chromium, axe := browserNeeds(t)
-	home := testenv.RadicaleHome(t)
-	vars := map[string]string{"ROOMCAL_CALDAV_URL": home.URL, "ROOMCAL_CALDAV_USER": home.User, "ROOMCAL_CALDAV_PASSWORD": home.Password,
-		"ROOMCAL_AUTH_DEV_FORCE": "true"}
-	var out, errs syncBuffer
-	if code := run(context.Background(), []string{"rooms", "sync"}, config.MapEnv(vars), &out, &errs); code != 0 {
-		t.Fatalf("rooms sync: %d\n%s%s", code, out.String(), errs.String())
-	}
+	vars, store := onRadicale(t, nil)
 	base := startServeWith(t, vars)
-	store, err := caldav.NewClient(home.URL, caldav.ClientOptions{Username: home.User, Password: home.Password})
-	if err != nil {
-		t.Fatal(err)
-	}
 	paris, _ := time.LoadLocation("Europe/Paris")
 	closed := func(d time.Time) bool {
 		day := d.Format(time.DateOnly)

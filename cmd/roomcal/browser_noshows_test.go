@@ -26,7 +26,6 @@ import (
 // every site, has no such section.
 func TestBrowserNoShows(t *testing.T) {
 	chromium, axe := browserNeeds(t)
-	home := testenv.RadicaleHome(t)
 	yaml := strings.Replace(string(config.DemoYAML()), "        rules:\n          max_duration: 2h\n",
 		"        rules:\n          max_duration: 2h\n          checkin_within: 15m\n", 1)
 	if !strings.Contains(yaml, "checkin_within: 15m") {
@@ -36,16 +35,7 @@ func TestBrowserNoShows(t *testing.T) {
 	if err := os.WriteFile(cfg, []byte(yaml), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	vars := map[string]string{"ROOMCAL_CALDAV_URL": home.URL, "ROOMCAL_CALDAV_USER": home.User, "ROOMCAL_CALDAV_PASSWORD": home.Password,
-		"ROOMCAL_AUTH_DEV_FORCE": "true", "ROOMCAL_CONFIG": cfg}
-	var out, errs syncBuffer
-	if code := run(context.Background(), []string{"rooms", "sync"}, config.MapEnv(vars), &out, &errs); code != 0 {
-		t.Fatalf("rooms sync: %d\n%s%s", code, out.String(), errs.String())
-	}
-	store, err := caldav.NewClient(home.URL, caldav.ClientOptions{Username: home.User, Password: home.Password})
-	if err != nil {
-		t.Fatal(err)
-	}
+	vars, store := onRadicale(t, map[string]string{"ROOMCAL_CONFIG": cfg})
 	stamp := func(t time.Time) string { return t.UTC().Format("20060102T150405Z") }
 	for i, b := range []struct {
 		who, name, prop string

@@ -12,8 +12,6 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/roomcal/roomcal/caldav"
-	"github.com/roomcal/roomcal/internal/config"
-	"github.com/roomcal/roomcal/internal/testenv"
 )
 
 // "Répéter" in a real browser, over Radicale: a member selects a slot of
@@ -26,20 +24,8 @@ import (
 // books nothing: nothing is written. Both screens pass axe-core.
 func TestBrowserSeries(t *testing.T) {
 	chromium, axe := browserNeeds(t)
-	home := testenv.RadicaleHome(t)
-	// Dev sign-in over a real CalDAV server is refused unless forced: a
-	// trial, as this is.
-	vars := map[string]string{"ROOMCAL_CALDAV_URL": home.URL, "ROOMCAL_CALDAV_USER": home.User, "ROOMCAL_CALDAV_PASSWORD": home.Password,
-		"ROOMCAL_AUTH_DEV_FORCE": "true"}
-	var out, errs syncBuffer
-	if code := run(context.Background(), []string{"rooms", "sync"}, config.MapEnv(vars), &out, &errs); code != 0 {
-		t.Fatalf("rooms sync: %d\n%s%s", code, out.String(), errs.String())
-	}
+	vars, store := onRadicale(t, nil)
 	base := startServeWith(t, vars)
-	store, err := caldav.NewClient(home.URL, caldav.ClientOptions{Username: home.User, Password: home.Password})
-	if err != nil {
-		t.Fatal(err)
-	}
 
 	paris, _ := time.LoadLocation("Europe/Paris")
 	first := bookingDay()
