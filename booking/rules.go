@@ -40,7 +40,14 @@ func CheckRules(site Site, room Room, m Member, start, end, now time.Time) error
 				if reason == "" {
 					reason = "fermeture"
 				}
-				return &RuleError{Rule: RuleClosure, Detail: fmt.Sprintf("salle fermée le %s (%s) / room closed on %s", d, reason, d)}
+				// The closure's days as people write them (28/12/2026),
+				// the whole span when it is longer than a day.
+				day := func(x Date) string { return fmt.Sprintf("%02d/%02d/%04d", x.Day, x.Month, x.Year) }
+				if cl.From == cl.To {
+					return &RuleError{Rule: RuleClosure, Detail: fmt.Sprintf("salle fermée le %s (%s) / room closed on %s", day(d), reason, day(d))}
+				}
+				return &RuleError{Rule: RuleClosure, Detail: fmt.Sprintf("salle fermée du %s au %s (%s) / room closed from %s to %s",
+					day(cl.From), day(cl.To), reason, day(cl.From), day(cl.To))}
 			}
 		}
 	}

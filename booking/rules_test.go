@@ -42,7 +42,8 @@ func TestCheckRules(t *testing.T) {
 		room       func(Room) Room
 		who        Member
 		start, end string
-		want       Rule // "" for no violation
+		want       Rule   // "" for no violation
+		detail     string // what the refusal says, when given
 		invalid    bool
 	}{
 		{name: "fine", start: "2026-11-24 09:00", end: "2026-11-24 11:00"},
@@ -56,7 +57,13 @@ func TestCheckRules(t *testing.T) {
 		{name: "after closing", start: "2026-11-24 19:00", end: "2026-11-24 20:30", want: RuleOpeningHours},
 		{name: "sunday closed", start: "2026-11-29 10:00", end: "2026-11-29 11:00", want: RuleOpeningHours},
 		{name: "saturday morning open", start: "2026-11-28 09:00", end: "2026-11-28 13:00"},
-		{name: "closure day", start: "2026-12-24 09:00", end: "2026-12-24 10:00", want: RuleClosure},
+		{name: "closure day", start: "2026-12-24 09:00", end: "2026-12-24 10:00", want: RuleClosure,
+			detail: "salle fermée du 24/12/2026 au 26/12/2026 (Noël) / room closed from 24/12/2026 to 26/12/2026"},
+		{name: "one-day closure", room: func(r Room) Room {
+			r.Hours.Closures = []Closure{{From: Date{2026, 11, 27}, To: Date{2026, 11, 27}}}
+			return r
+		}, start: "2026-11-27 09:00", end: "2026-11-27 10:00", want: RuleClosure,
+			detail: "salle fermée le 27/11/2026 (fermeture) / room closed on 27/11/2026"},
 		{name: "group only, not in it", room: func(r Room) Room { r.Rules.AllowedGroups = []string{"salaries"}; return r },
 			start: "2026-11-24 09:00", end: "2026-11-24 10:00", want: RuleAllowed},
 		{name: "group only, in it", room: func(r Room) Room { r.Rules.AllowedGroups = []string{"salaries"}; return r },
@@ -93,6 +100,8 @@ func TestCheckRules(t *testing.T) {
 				t.Fatalf("got %v, want rule %s", err, tt.want)
 			case tt.want != "" && re.Rule != tt.want:
 				t.Fatalf("got rule %s (%v), want %s", re.Rule, err, tt.want)
+			case tt.detail != "" && re.Detail != tt.detail:
+				t.Errorf("refusal says %q, want %q", re.Detail, tt.detail)
 			}
 		})
 	}
